@@ -1,0 +1,77 @@
+import type { Role } from '~/generated/prisma/enums'
+import type { Transaction } from '~/utils/db.server'
+import { forbidden, notFound } from '~/utils/errors.server'
+import type { Actor } from '../actor'
+
+const RANK: Record<Role, number> = { VIEWER: 0, MEMBER: 1, ADMIN: 2, OWNER: 3 }
+
+export const atLeast = (role: Role, minimum: Role) => RANK[role] >= RANK[minimum]
+export const higherRole = (a: Role, b: Role) => (RANK[a] >= RANK[b] ? a : b)
+
+type Db = Pick<Transaction, 'organizationMember' | 'teamMember' | 'team' | 'project' | 'organization'>
+
+/** The actor's role in an organization; a non-member gets "not found", never "forbidden". */
+export async function organizationRole(db: Db, actor: Actor, organizationId: string): Promise<Role> {
+  const membership = await db.organizationMember.findUnique({
+    where: { organizationId_userId: { organizationId, userId: actor.userId } },
+    select: { role: true },
+  })
+  if (!membership) throw notFound('Organization')
+  return membership.role
+}
+
+/**
+ * The actor's effective role in a team: organization owners and admins act as such in every team;
+ * other organization members have their team role, or read-only access to teams they are not in.
+ * An organization VIEWER stays read-only everywhere.
+ */
+export function effectiveTeamRole(orgRole: Role, teamRole: Role | null): Role {
+  if (orgRole === 'VIEWER') return 'VIEWER'
+  if (orgRole === 'OWNER') return 'OWNER'
+  if (orgRole === 'ADMIN') return teamRole ? higherRole('ADMIN', teamRole) : 'ADMIN'
+  return teamRole ?? 'VIEWER'
+}
+
+export interface TeamAccess {
+  team: { id: string; organizationId: string; name: string; slug: string }
+  orgRole: Role
+  role: Role
+}
+
+export async function teamAccess(db: Db, actor: Actor, teamId: string): Promise<TeamAccess> {
+  const team = await db.team.findUnique({
+    where: { id: teamId },
+    select: {
+      id: true,
+      organizationId: true,
+      name: true,
+      slug: true,
+      members: { where: { userId: actor.userId }, select: { role: true } },
+      organization: { select: { members: { where: { userId: actor.userId }, select: { role: true } } } },
+    },
+  })
+  const orgRole = team?.organization.members[0]?.role
+  if (!team || !orgRole) throw notFound('Team')
+  const { members, organization: _organization, ...rest } = team
+  return { team: rest, orgRole, role: effectiveTeamRole(orgRole, members[0]?.role ?? null) }
+}
+
+export async function projectAccess(db: Db, actor: Actor, projectId: string) {
+  const project = await db.project.findUnique({
+    where: { id: projectId },
+    select: { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true },
+  })
+  if (!project) throw notFound('Project')
+  const access = await teamAccess(db, actor, project.teamId).catch(() => {
+    throw notFound('Project')
+  })
+  return { project, ...access }
+}
+
+/** Throws 403 with a message saying which role is needed. */
+export function requireRole(role: Role, minimum: Role, action: string) {
+  if (!atLeast(role, minimum)) {
+    const needed = minimum === 'OWNER' ? 'an owner' : minimum === 'ADMIN' ? 'an admin or owner' : 'a member, admin or owner'
+    throw forbidden(`Only ${needed} can ${action}. Your role is ${role}.`)
+  }
+}

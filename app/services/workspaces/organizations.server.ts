@@ -1,0 +1,102 @@
+import type { z } from 'zod'
+import { prisma } from '~/utils/db.server'
+import { fieldConflict, notFound } from '~/utils/errors.server'
+import type { Actor } from '../actor'
+import { recordAudit } from '../audit/record-audit.server'
+import { isUniqueViolation } from '../db-errors.server'
+import { organizationRole, requireRole } from './access.server'
+import type { createOrganizationSchema, updateOrganizationSchema } from './schemas'
+import { availableSlug } from './slugs.server'
+
+const fields = { id: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
+const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another organization')
+
+/** Organizations the actor belongs to, with the actor's role in each. */
+export async function listOrganizations(actor: Actor) {
+  const memberships = await prisma.organizationMember.findMany({
+    where: { userId: actor.userId },
+    orderBy: { organization: { name: 'asc' } },
+    take: 200,
+    select: { role: true, organization: { select: fields } },
+  })
+  return memberships.map(({ role, organization }) => ({ ...organization, role }))
+}
+
+export async function getOrganizationBySlug(actor: Actor, slug: string) {
+  const organization = await prisma.organization.findUnique({ where: { slug }, select: fields })
+  if (!organization) throw notFound('Organization')
+  const role = await organizationRole(prisma, actor, organization.id)
+  return { organization, role }
+}
+
+/** Creates an organization with the actor as its owner. */
+export async function createOrganization(actor: Actor, input: z.output<typeof createOrganizationSchema>) {
+  const slug =
+    input.slug ??
+    (await availableSlug(input.name, 'org', async (s) => (await prisma.organization.count({ where: { slug: s } })) > 0))
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const organization = await tx.organization.create({
+        data: { name: input.name, slug, members: { create: { userId: actor.userId, role: 'OWNER' } } },
+        select: fields,
+      })
+      await recordAudit(tx, actor, actor, {
+        organizationId: organization.id,
+        action: 'organization.create',
+        targetType: 'organization',
+        targetId: organization.id,
+        after: { name: organization.name, slug: organization.slug },
+      })
+      return organization
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw slugTaken()
+    throw error
+  }
+}
+
+export async function updateOrganization(
+  actor: Actor,
+  organizationId: string,
+  input: z.output<typeof updateOrganizationSchema>,
+) {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      requireRole(await organizationRole(tx, actor, organizationId), 'ADMIN', 'change organization settings')
+      const before = await tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })
+      const organization = await tx.organization.update({
+        where: { id: organizationId },
+        data: { name: input.name, slug: input.slug },
+        select: fields,
+      })
+      await recordAudit(tx, actor, actor, {
+        organizationId,
+        action: 'organization.update',
+        targetType: 'organization',
+        targetId: organizationId,
+        before: { name: before.name, slug: before.slug },
+        after: { name: organization.name, slug: organization.slug },
+      })
+      return organization
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw slugTaken()
+    throw error
+  }
+}
+
+/** Deletes an organization with its teams, projects, members and invitations. Owners only. */
+export async function deleteOrganization(actor: Actor, organizationId: string) {
+  await prisma.$transaction(async (tx) => {
+    requireRole(await organizationRole(tx, actor, organizationId), 'OWNER', 'delete this organization')
+    const before = await tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })
+    await tx.organization.delete({ where: { id: organizationId } })
+    await recordAudit(tx, actor, actor, {
+      organizationId,
+      action: 'organization.delete',
+      targetType: 'organization',
+      targetId: organizationId,
+      before: { name: before.name, slug: before.slug },
+    })
+  })
+}

