@@ -6,12 +6,24 @@ declare global {
   var __carcosaPrisma: PrismaClient | undefined
 }
 
-function createClient() {
+function client(): PrismaClient {
+  if (globalThis.__carcosaPrisma) return globalThis.__carcosaPrisma
   const connectionString = process.env.DATABASE_URL
-  if (!connectionString) throw new Error('DATABASE_URL is not set: the server must prepare the database before loading the app')
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString }) })
+  if (!connectionString) throw new Error('DATABASE_URL is not set: the server prepares the database before loading the app')
+  globalThis.__carcosaPrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) })
+  return globalThis.__carcosaPrisma
 }
 
-export const prisma: PrismaClient = (globalThis.__carcosaPrisma ??= createClient())
+/**
+ * The Prisma client, created on first use: the database URL is only known once the host has
+ * started the embedded database (or a test has created its own).
+ */
+export const prisma: PrismaClient = new Proxy({} as PrismaClient, {
+  get(_target, property) {
+    const instance = client()
+    const value = Reflect.get(instance, property, instance)
+    return typeof value === 'function' ? value.bind(instance) : value
+  },
+})
 
 export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0]

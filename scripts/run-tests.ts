@@ -1,0 +1,120 @@
+/**
+ * `npm test`: builds the app, starts one embedded PostgreSQL for the run, prepares a migrated
+ * template database (each test file clones its own from it), runs the node:test suites and then the
+ * Playwright suites, and ends with one summary line.
+ *
+ * While working: `npm test -- tests/integration/foo.test.ts` runs just those node:test files, and
+ * `npm test -- --e2e-only` just the Playwright suites (extra Playwright arguments may follow).
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { startEmbeddedPostgres } from '../app/utils/embedded-postgres.server'
+import { applyMigrations } from '../app/utils/migrate.server'
+
+const RESULTS_DIR = path.resolve('.test-results')
+const TEMPLATE_DATABASE = 'carcosa_template'
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<number>((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit', env })
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+  })
+}
+
+async function findTestFiles(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])
+  return entries
+    .filter((e) => e.isFile() && /\.test\.tsx?$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter((file) => !file.includes('node_modules') && !file.includes(`${path.sep}e2e${path.sep}`))
+    .sort()
+}
+
+async function main() {
+  await fs.rm(RESULTS_DIR, { recursive: true, force: true })
+  await fs.mkdir(RESULTS_DIR, { recursive: true })
+
+  // SKIP_BUILD=1 saves the build while iterating on service tests that do not need it.
+  if (!process.env.SKIP_BUILD && (await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
+
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-test-pg-'))
+  const database = await startEmbeddedPostgres({ dataDir, password: 'carcosa-test', database: TEMPLATE_DATABASE })
+  let exitCode = 1
+  try {
+    await applyMigrations(database.url)
+    // Connections to the template would block CREATE DATABASE ... TEMPLATE; none stay open.
+    const adminUrl = new URL(database.url)
+    adminUrl.pathname = '/postgres'
+
+    const env = {
+      ...process.env,
+      TEST_DATABASE_ADMIN_URL: adminUrl.toString(),
+      TEST_DATABASE_TEMPLATE: TEMPLATE_DATABASE,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    }
+
+    const args = process.argv.slice(2)
+    const e2eOnly = args[0] === '--e2e-only'
+    const chosen = e2eOnly ? [] : args.filter((arg) => /\.test\.tsx?$/.test(arg))
+    const files = chosen.length > 0 ? chosen : [...(await findTestFiles('app')), ...(await findTestFiles('tests'))]
+    const nodeExit = e2eOnly ? 0 : await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=2',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${path.join(RESULTS_DIR, 'node.tap')}`,
+        ...files,
+      ],
+      env,
+    )
+
+    const runE2e = e2eOnly || chosen.length === 0
+    const e2eExit = runE2e ? await runPlaywright(adminUrl, database.url, env, e2eOnly ? args.slice(1) : []) : 0
+
+    const counts = await summarize()
+    console.log(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
+    exitCode = nodeExit === 0 && e2eExit === 0 && counts.failed === 0 ? 0 : 1
+  } finally {
+    await database.stop()
+    await fs.rm(dataDir, { recursive: true, force: true })
+  }
+  process.exit(exitCode)
+}
+
+async function runPlaywright(adminUrl: URL, databaseUrl: string, env: NodeJS.ProcessEnv, extraArgs: string[]) {
+  const e2eDatabase = 'carcosa_e2e'
+  const admin = new pg.Client({ connectionString: adminUrl.toString() })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${e2eDatabase} TEMPLATE ${TEMPLATE_DATABASE}`)
+  await admin.end()
+  const e2eUrl = new URL(databaseUrl)
+  e2eUrl.pathname = `/${e2eDatabase}`
+  return run('npx', ['playwright', 'test', ...extraArgs], { ...env, E2E_DATABASE_URL: e2eUrl.toString() })
+}
+
+async function summarize() {
+  const tap = await fs.readFile(path.join(RESULTS_DIR, 'node.tap'), 'utf8').catch(() => '')
+  const tapCount = (name: string) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0)
+  const report = JSON.parse(await fs.readFile(path.join(RESULTS_DIR, 'playwright.json'), 'utf8').catch(() => '{}')) as {
+    stats?: { expected: number; unexpected: number; skipped: number; flaky: number }
+  }
+  const e2e = report.stats ?? { expected: 0, unexpected: 0, skipped: 0, flaky: 0 }
+  return {
+    passed: tapCount('pass') + e2e.expected + e2e.flaky,
+    failed: tapCount('fail') + tapCount('cancelled') + e2e.unexpected,
+    skipped: tapCount('skipped') + tapCount('todo') + e2e.skipped,
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
