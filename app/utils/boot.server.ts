@@ -7,6 +7,8 @@ import { applyMigrations } from './migrate.server'
 export interface Runtime {
   config: Config
   databaseUrl: string
+  /** Names of the migrations this start applied (empty when the database was up to date). */
+  appliedMigrations: string[]
   /** Stops what prepareRuntime started (the embedded database, if any). */
   stop(): Promise<void>
 }
@@ -60,13 +62,14 @@ export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Run
   }
   const databaseUrl = process.env.DATABASE_URL as string
 
+  let appliedMigrations: string[]
   try {
-    await applyMigrations(databaseUrl, { log: log.info })
+    appliedMigrations = await applyMigrations(databaseUrl, { log: log.info })
   } catch (error) {
     await stopDatabase()
     throw error
   }
-  return { config: { ...config, DATABASE_URL: databaseUrl }, databaseUrl, stop: stopDatabase }
+  return { config: { ...config, DATABASE_URL: databaseUrl }, databaseUrl, appliedMigrations, stop: stopDatabase }
 }
 
 /**
