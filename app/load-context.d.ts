@@ -7,3 +7,10 @@ declare module '@remix-run/node' {
     clientIp: string | null
   }
 }
+
+declare module '@remix-run/server-runtime' {
+  // Loader types follow single fetch (remix.config.js enables v3_singleFetch).
+  interface Future {
+    v3_singleFetch: true
+  }
+}

@@ -1,0 +1,166 @@
+import { getFormProps, getInputProps, getSelectProps, useForm, type FieldMetadata, type FormMetadata } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { Form, useActionData, useNavigation } from '@remix-run/react'
+import type { ReactNode } from 'react'
+import type { z } from 'zod'
+import type { FormReply } from '~/utils/route-errors.server'
+
+/**
+ * A Conform form bound to one `intent` of the page's action. The same zod schema validates in the
+ * browser (when JavaScript runs) and on the server, whose per-field messages render without it.
+ */
+export function useIntentForm<Schema extends z.ZodType>(
+  intent: string,
+  schema: Schema,
+  defaultValue?: Partial<Record<keyof z.input<Schema>, string>>,
+) {
+  const actionData = useActionData<FormReply>()
+  return useForm<z.input<Schema> & Record<string, unknown>, z.output<Schema> & Record<string, unknown>>({
+    id: intent,
+    lastResult: actionData && 'intent' in actionData && actionData.intent === intent ? actionData.result : undefined,
+    defaultValue: defaultValue as never,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema }) as never,
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+  })
+}
+
+const inputClass =
+  'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-500'
+
+export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {
+  if (!errors?.length) return null
+  return (
+    <ul id={id} className="mt-1 space-y-0.5 text-sm text-red-700">
+      {errors.map((error) => (
+        <li key={error}>{error}</li>
+      ))}
+    </ul>
+  )
+}
+
+export function TextField({
+  label,
+  field,
+  type = 'text',
+  hint,
+  autoComplete,
+}: {
+  label: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any form's field
+  field: FieldMetadata<string | undefined, any, string[]>
+  type?: 'text' | 'email' | 'password'
+  hint?: string
+  autoComplete?: string
+}) {
+  const { key, ...props } = getInputProps(field, { type })
+  const hintId = hint ? `${field.id}-hint` : undefined
+  return (
+    <div>
+      <label htmlFor={field.id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        key={key}
+        {...props}
+        autoComplete={autoComplete}
+        aria-describedby={[props['aria-describedby'], hintId].filter(Boolean).join(' ') || undefined}
+        className={inputClass}
+      />
+      {hint ? (
+        <p id={hintId} className="mt-1 text-xs text-slate-500">
+          {hint}
+        </p>
+      ) : null}
+      <ErrorList id={field.errorId} errors={field.errors} />
+    </div>
+  )
+}
+
+export function SelectField({
+  label,
+  field,
+  options,
+}: {
+  label: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any form's field
+  field: FieldMetadata<string | undefined, any, string[]>
+  options: { value: string; label: string }[]
+}) {
+  const { key, ...props } = getSelectProps(field)
+  return (
+    <div>
+      <label htmlFor={field.id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <select key={key} {...props} className={inputClass}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      <ErrorList id={field.errorId} errors={field.errors} />
+    </div>
+  )
+}
+
+/** A POST form for one intent, with its form-level errors shown above the fields. */
+export function IntentForm<Fields extends Record<string, unknown>>({
+  form,
+  intent,
+  children,
+  className = 'space-y-4',
+  action,
+}: {
+  form: FormMetadata<Fields, string[]>
+  intent: string
+  children: ReactNode
+  className?: string
+  action?: string
+}) {
+  return (
+    <Form method="post" action={action} {...getFormProps(form)} className={className}>
+      <input type="hidden" name="intent" value={intent} />
+      {form.errors?.length ? (
+        <div id={form.errorId} role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+          {form.errors.map((error) => (
+            <p key={error}>{error}</p>
+          ))}
+        </div>
+      ) : null}
+      {children}
+    </Form>
+  )
+}
+
+export function SubmitButton({
+  children,
+  variant = 'primary',
+  name,
+  value,
+}: {
+  children: ReactNode
+  variant?: 'primary' | 'secondary' | 'danger'
+  name?: string
+  value?: string
+}) {
+  const navigation = useNavigation()
+  const busy = navigation.state === 'submitting'
+  const styles = {
+    primary: 'bg-indigo-600 text-white hover:bg-indigo-700 focus-visible:outline-indigo-600',
+    secondary: 'border border-slate-300 bg-white text-slate-800 hover:bg-slate-50',
+    danger: 'bg-red-600 text-white hover:bg-red-700 focus-visible:outline-red-600',
+  }[variant]
+  return (
+    <button
+      type="submit"
+      name={name}
+      value={value}
+      aria-disabled={busy || undefined}
+      className={`inline-flex items-center rounded-md px-3 py-2 text-sm font-semibold shadow-sm ${styles}`}
+    >
+      {children}
+    </button>
+  )
+}

@@ -1,0 +1,65 @@
+import { data } from '@remix-run/node'
+import { parseWithZod } from '@conform-to/zod/v4'
+import type { SubmissionResult } from '@conform-to/react'
+import type { z } from 'zod'
+import { AppError } from './errors.server'
+
+/** Turns a service error into the response a route throws: its status and message, nothing internal. */
+export function asRouteError(error: unknown): unknown {
+  if (error instanceof AppError) {
+    const headers: HeadersInit = error.details.retryAfterSeconds ? { 'Retry-After': String(error.details.retryAfterSeconds) } : {}
+    return data({ message: error.message }, { status: error.status, headers })
+  }
+  return error
+}
+
+/** Wraps a loader or action so a thrown AppError becomes its HTTP status (404, 403...) and message. */
+export function guarded<Args, Result>(fn: (args: Args) => Promise<Result>) {
+  return async (args: Args): Promise<Result> => {
+    try {
+      return await fn(args)
+    } catch (error) {
+      throw asRouteError(error)
+    }
+  }
+}
+
+export interface FormReply {
+  intent: string
+  result: SubmissionResult<string[]>
+}
+
+/**
+ * The one way a dashboard form is handled: parse with the form's zod schema (400 with per-field
+ * messages), run the service, and answer a service refusal (403, 409, 429...) as a form error.
+ * "Not found" is not a form error: it propagates and the page answers 404.
+ */
+export async function handleForm<Schema extends z.ZodType>(
+  formData: FormData,
+  intent: string,
+  schema: Schema,
+  onValid: (value: z.output<Schema>) => Promise<Response>,
+) {
+  const submission = parseWithZod(formData, { schema })
+  if (submission.status !== 'success') {
+    return data<FormReply>({ intent, result: submission.reply({ hideFields: ['password', 'currentPassword', 'newPassword', 'confirmPassword'] }) }, { status: 400 })
+  }
+  try {
+    return await onValid(submission.value)
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code === 'NOT_FOUND') throw error
+    const fieldErrors = error.details.fieldErrors
+    const headers: HeadersInit = error.details.retryAfterSeconds ? { 'Retry-After': String(error.details.retryAfterSeconds) } : {}
+    return data<FormReply>(
+      {
+        intent,
+        result: submission.reply({
+          formErrors: fieldErrors ? undefined : [error.message],
+          fieldErrors,
+          hideFields: ['password', 'currentPassword', 'newPassword', 'confirmPassword'],
+        }),
+      },
+      { status: error.status, headers },
+    )
+  }
+}

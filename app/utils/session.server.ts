@@ -1,0 +1,60 @@
+import { createCookie, redirect } from '@remix-run/node'
+import type { AppLoadContext } from '@remix-run/node'
+import { getSessionUser, type SignedInUser } from '~/services/accounts/sessions.server'
+import { userActor, type Actor } from '~/services/actor'
+import { getConfig } from './config.server'
+import { requestMeta } from './request.server'
+
+let sessionCookie: ReturnType<typeof createCookie> | undefined
+
+/** Holds only the random session token; the session itself lives in the database. */
+function cookie() {
+  const config = getConfig()
+  sessionCookie ??= createCookie(config.isProduction ? '__Host-carcosa_session' : 'carcosa_session', {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.isProduction,
+    path: '/',
+    secrets: [config.SESSION_SECRET],
+    maxAge: config.SESSION_MAX_AGE_DAYS * 24 * 60 * 60,
+  })
+  return sessionCookie
+}
+
+export async function commitSessionCookie(token: string) {
+  return cookie().serialize(token)
+}
+
+export async function clearSessionCookie() {
+  return cookie().serialize('', { maxAge: 0 })
+}
+
+async function readToken(request: Request): Promise<string | null> {
+  const token = await cookie().parse(request.headers.get('cookie'))
+  return typeof token === 'string' && token.length > 0 ? token : null
+}
+
+export async function getOptionalUser(request: Request): Promise<SignedInUser | null> {
+  const token = await readToken(request)
+  return token ? getSessionUser(token) : null
+}
+
+export interface CurrentUser extends SignedInUser {
+  actor: Actor
+}
+
+/** The signed-in user, or a redirect to the sign-in page that comes back here afterwards. */
+export async function requireUser(request: Request, context: AppLoadContext): Promise<CurrentUser> {
+  const signedIn = await getOptionalUser(request)
+  if (!signedIn) {
+    const url = new URL(request.url)
+    const back = url.pathname.replace(/\.data$/, '') + url.search
+    throw redirect(`/login?${new URLSearchParams({ redirectTo: back })}`)
+  }
+  return { ...signedIn, actor: userActor(signedIn.user.id, requestMeta(request, context)) }
+}
+
+/** For pages only signed-out visitors need (sign-in, register). */
+export async function requireAnonymous(request: Request) {
+  if (await getOptionalUser(request)) throw redirect('/')
+}
