@@ -9,6 +9,7 @@ export default defineConfig({
   experimental: { adapter: true },
   schema: path.join('prisma', 'schema.prisma'),
   async adapter() {
-    return new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://localhost/carcosa' })
+    // allowExitOnIdle: the CLI never closes this pool; without it each command lingers ~10 s.
+    return new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://localhost/carcosa', allowExitOnIdle: true })
   },
 })
