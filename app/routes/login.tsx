@@ -33,20 +33,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function Login() {
   const [searchParams] = useSearchParams()
+  const redirectTo = searchParams.get('redirectTo') ?? ''
   const [form, fields] = useIntentForm('login', signInSchema)
   return (
     <div className="mx-auto max-w-md">
       <PageHeader title="Sign in to Carcosa" />
       <div className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
         <IntentForm form={form} intent="login">
-          <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
+          <input type="hidden" name="redirectTo" value={redirectTo} />
           <TextField label="Email" field={fields.email} type="email" autoComplete="email" />
           <TextField label="Password" field={fields.password} type="password" autoComplete="current-password" />
           <SubmitButton>Sign in</SubmitButton>
         </IntentForm>
       </div>
       <p className="mt-4 text-sm text-slate-600">
-        New here? <Link to="/register">Create an account</Link>
+        New here? <Link to={redirectTo ? `/register?${new URLSearchParams({ redirectTo })}` : '/register'}>Create an account</Link>
       </p>
     </div>
   )

@@ -1,0 +1,41 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Outlet, useLoaderData } from '@remix-run/react'
+import { PageHeader, Tabs } from '~/components/layout'
+import { RoleBadge } from '~/components/role-badge'
+import { guarded } from '~/utils/route-errors.server'
+import { requireUser } from '~/utils/session.server'
+import { organizationFromParams, organizationPath } from '~/utils/workspace-params.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.organization.name ?? 'Organization'} · Carcosa` }]
+
+export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+  const { actor } = await requireUser(request, context)
+  return organizationFromParams(actor, params)
+})
+
+export default function OrganizationLayout() {
+  const { organization, role } = useLoaderData<typeof loader>()
+  const base = organizationPath(organization)
+  return (
+    <>
+      <PageHeader
+        title={organization.name}
+        crumbs={[{ label: 'Organizations', to: '/orgs' }]}
+        description={
+          <span className="inline-flex items-center gap-2">
+            Your role: <RoleBadge role={role} />
+          </span>
+        }
+      />
+      <Tabs
+        label="Organization"
+        items={[
+          { to: base, label: 'Teams', end: true },
+          { to: `${base}/members`, label: 'Members' },
+          { to: `${base}/settings`, label: 'Settings' },
+        ]}
+      />
+      <Outlet />
+    </>
+  )
+}

@@ -1,0 +1,132 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { redirect } from '@remix-run/node'
+import { useLoaderData } from '@remix-run/react'
+import { IntentForm, SelectField, SubmitButton, useIntentForm } from '~/components/forms'
+import { Card, EmptyState } from '~/components/layout'
+import { RoleBadge } from '~/components/role-badge'
+import { roleOptions } from '~/components/role-options'
+import { atLeast } from '~/services/workspaces/access.server'
+import { listOrganizationMembers } from '~/services/workspaces/members.server'
+import { addTeamMemberSchema, changeRoleSchema, removeMemberSchema } from '~/services/workspaces/schemas'
+import { addTeamMember, changeTeamMemberRole, listTeamMembers, removeTeamMember } from '~/services/workspaces/teams.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { guarded, handleForm } from '~/utils/route-errors.server'
+import { requireUser } from '~/utils/session.server'
+import { teamFromParams, teamPath } from '~/utils/workspace-params.server'
+
+export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+  const { actor, user } = await requireUser(request, context)
+  const { organization, team, role } = await teamFromParams(actor, params)
+  const members = await listTeamMembers(actor, team.id)
+  const inTeam = new Set(members.map((m) => m.user.id))
+  const candidates = (await listOrganizationMembers(actor, organization.id))
+    .filter((m) => !inTeam.has(m.user.id))
+    .map((m) => ({ id: m.user.id, name: m.user.name, email: m.user.email }))
+  return { members, candidates, canManage: atLeast(role, 'ADMIN'), currentUserId: user.id }
+})
+
+export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+  const { actor } = await requireUser(request, context)
+  const { organization, team } = await teamFromParams(actor, params)
+  const formData = await request.formData()
+  const intent = String(formData.get('intent'))
+  const here = `${teamPath(organization, team)}/members`
+  const done = (message: string) => redirectWithFlash(here, { kind: 'success', message })
+  switch (intent.split(':')[0]) {
+    case 'add':
+      return handleForm(formData, intent, addTeamMemberSchema, async ({ userId, role }) => {
+        await addTeamMember(actor, team.id, userId, role)
+        return done('Member added to the team.')
+      })
+    case 'change-role':
+      return handleForm(formData, intent, changeRoleSchema, async ({ memberId, role }) => {
+        await changeTeamMemberRole(actor, team.id, memberId, role)
+        return done(`Team role changed to ${role}.`)
+      })
+    case 'remove':
+      return handleForm(formData, intent, removeMemberSchema, async ({ memberId }) => {
+        await removeTeamMember(actor, team.id, memberId)
+        return done('Member removed from the team.')
+      })
+    default:
+      throw redirect(here)
+  }
+})
+
+export default function TeamMembers() {
+  const { members, candidates, canManage, currentUserId } = useLoaderData<typeof loader>()
+  const [addForm, addFields] = useIntentForm('add', addTeamMemberSchema, { role: 'MEMBER' })
+  return (
+    <div className="space-y-6">
+      <Card title="Team members">
+        {members.length === 0 ? (
+          <EmptyState>Nobody is in this team yet.</EmptyState>
+        ) : (
+          <ul className="divide-y divide-slate-100">
+            {members.map((member) => (
+              <TeamMemberRow key={member.id} member={member} canManage={canManage} isSelf={member.user.id === currentUserId} />
+            ))}
+          </ul>
+        )}
+      </Card>
+      <Card title="Add a member">
+        {!canManage ? (
+          <p className="text-sm text-slate-600">Only team admins and owners can add members.</p>
+        ) : candidates.length === 0 ? (
+          <EmptyState>Everyone in the organization is already in this team. Invite people from the organization's Members page.</EmptyState>
+        ) : (
+          <IntentForm form={addForm} intent="add" className="flex flex-wrap items-end gap-3">
+            <SelectField
+              label="Organization member"
+              field={addFields.userId}
+              options={[{ value: '', label: 'Choose a member' }, ...candidates.map((c) => ({ value: c.id, label: `${c.name} (${c.email})` }))]}
+            />
+            <SelectField label="Team role" field={addFields.role} options={roleOptions} />
+            <SubmitButton>Add to team</SubmitButton>
+          </IntentForm>
+        )}
+      </Card>
+    </div>
+  )
+}
+
+function TeamMemberRow({
+  member,
+  canManage,
+  isSelf,
+}: {
+  member: { id: string; role: string; user: { name: string; email: string } }
+  canManage: boolean
+  isSelf: boolean
+}) {
+  const intent = `change-role:${member.id}`
+  const [form, fields] = useIntentForm(intent, changeRoleSchema, { role: member.role, memberId: member.id })
+  const removeIntent = `remove:${member.id}`
+  const [removeForm] = useIntentForm(removeIntent, removeMemberSchema)
+  return (
+    <li className="flex flex-wrap items-center justify-between gap-3 py-3">
+      <div>
+        <p className="font-medium">
+          {member.user.name} {isSelf ? <span className="text-xs text-slate-500">(you)</span> : null}
+        </p>
+        <p className="text-sm text-slate-600">{member.user.email}</p>
+      </div>
+      <div className="flex flex-wrap items-end gap-2">
+        <RoleBadge role={member.role} />
+        {canManage ? (
+          <IntentForm form={form} intent={intent} className="flex items-end gap-2">
+            <input type="hidden" name="memberId" value={member.id} />
+            <SelectField label={`Team role of ${member.user.name}`} field={fields.role} options={roleOptions} />
+            <SubmitButton variant="secondary">Change role</SubmitButton>
+          </IntentForm>
+        ) : null}
+        {canManage || isSelf ? (
+          <IntentForm form={removeForm} intent={removeIntent} className="flex items-end">
+            <input type="hidden" name="memberId" value={member.id} />
+            <SubmitButton variant="secondary">{isSelf ? 'Leave team' : `Remove ${member.user.name} from team`}</SubmitButton>
+          </IntentForm>
+        ) : null}
+      </div>
+    </li>
+  )
+}

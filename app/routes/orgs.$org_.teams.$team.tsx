@@ -1,0 +1,45 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Outlet, useLoaderData } from '@remix-run/react'
+import { PageHeader, Tabs } from '~/components/layout'
+import { RoleBadge } from '~/components/role-badge'
+import { guarded } from '~/utils/route-errors.server'
+import { requireUser } from '~/utils/session.server'
+import { organizationPath, teamFromParams, teamPath } from '~/utils/workspace-params.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.team.name ?? 'Team'} · Carcosa` }]
+
+export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+  const { actor } = await requireUser(request, context)
+  const { organization, team, role } = await teamFromParams(actor, params)
+  return { organization: { name: organization.name, slug: organization.slug }, team, role }
+})
+
+export default function TeamLayout() {
+  const { organization, team, role } = useLoaderData<typeof loader>()
+  const base = teamPath(organization, team)
+  return (
+    <>
+      <PageHeader
+        title={team.name}
+        crumbs={[
+          { label: 'Organizations', to: '/orgs' },
+          { label: organization.name, to: organizationPath(organization) },
+        ]}
+        description={
+          <span className="inline-flex items-center gap-2">
+            Team · your role: <RoleBadge role={role} />
+          </span>
+        }
+      />
+      <Tabs
+        label="Team"
+        items={[
+          { to: base, label: 'Projects', end: true },
+          { to: `${base}/members`, label: 'Members' },
+          { to: `${base}/settings`, label: 'Settings' },
+        ]}
+      />
+      <Outlet />
+    </>
+  )
+}

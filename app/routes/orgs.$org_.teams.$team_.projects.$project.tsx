@@ -1,0 +1,110 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { redirect } from '@remix-run/node'
+import { useLoaderData } from '@remix-run/react'
+import { DeleteCard } from '~/components/delete-card'
+import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
+import { Card, PageHeader } from '~/components/layout'
+import { RoleBadge } from '~/components/role-badge'
+import { atLeast } from '~/services/workspaces/access.server'
+import { deleteProject, updateProject } from '~/services/workspaces/projects.server'
+import { confirmDeletionSchema, updateProjectSchema } from '~/services/workspaces/schemas'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { guarded, handleForm } from '~/utils/route-errors.server'
+import { requireUser } from '~/utils/session.server'
+import { organizationPath, projectFromParams, projectPath, teamPath } from '~/utils/workspace-params.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.name ?? 'Project'} · Carcosa` }]
+
+export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+  const { actor } = await requireUser(request, context)
+  const { organization, team, project, role } = await projectFromParams(actor, params)
+  return {
+    organization: { name: organization.name, slug: organization.slug },
+    team: { name: team.name, slug: team.slug },
+    project,
+    role,
+    canEdit: atLeast(role, 'MEMBER'),
+    canDelete: atLeast(role, 'ADMIN'),
+  }
+})
+
+export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+  const { actor } = await requireUser(request, context)
+  const { organization, team, project } = await projectFromParams(actor, params)
+  const formData = await request.formData()
+  const intent = String(formData.get('intent'))
+  if (intent === 'update') {
+    return handleForm(formData, intent, updateProjectSchema, async (input) => {
+      const updated = await updateProject(actor, project.id, input)
+      return redirectWithFlash(projectPath(organization, team, updated), { kind: 'success', message: 'Project settings saved.' })
+    })
+  }
+  if (intent === 'delete') {
+    return handleForm(formData, intent, confirmDeletionSchema(project.slug), async () => {
+      await deleteProject(actor, project.id)
+      return redirectWithFlash(teamPath(organization, team), { kind: 'success', message: `Project ${project.name} deleted.` })
+    })
+  }
+  throw redirect(projectPath(organization, team, project))
+})
+
+export default function ProjectPage() {
+  const { organization, team, project, role, canEdit, canDelete } = useLoaderData<typeof loader>()
+  const [form, fields] = useIntentForm('update', updateProjectSchema, { name: project.name, slug: project.slug })
+  return (
+    <>
+      <PageHeader
+        title={project.name}
+        crumbs={[
+          { label: 'Organizations', to: '/orgs' },
+          { label: organization.name, to: organizationPath(organization) },
+          { label: team.name, to: teamPath(organization, team) },
+        ]}
+        description={
+          <span className="inline-flex items-center gap-2">
+            Project · your role: <RoleBadge role={role} />
+          </span>
+        }
+      />
+      <div className="space-y-6">
+        <Card title="Overview">
+          <dl className="grid grid-cols-1 gap-3 text-sm sm:grid-cols-3">
+            <div>
+              <dt className="text-slate-500">Project ID</dt>
+              <dd>
+                <code>{project.id}</code>
+              </dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">Storage path prefix</dt>
+              <dd>
+                <code>
+                  {organization.slug}/{team.slug}/{project.slug}/
+                </code>
+              </dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">Created</dt>
+              <dd>{new Date(project.createdAt).toUTCString()}</dd>
+            </div>
+          </dl>
+        </Card>
+        <Card title="Project settings">
+          <IntentForm form={form} intent="update">
+            {canEdit ? null : <p className="text-sm text-slate-600">Viewers cannot change this project.</p>}
+            <TextField label="Project name" field={fields.name} />
+            <TextField label="Project slug" field={fields.slug} hint="Changing the slug changes the project's URLs." />
+            <SubmitButton>Save changes</SubmitButton>
+          </IntentForm>
+        </Card>
+        <DeleteCard
+          what="project"
+          slug={project.slug}
+          allowed={canDelete}
+          notice="Deleting the project removes it from Carcosa. This cannot be undone."
+          deniedNotice="Only team admins and owners can delete this project."
+        />
+      </div>
+    </>
+  )
+}
