@@ -58,7 +58,7 @@ export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Run
     })
     process.env.DATABASE_URL = database.url
     stopDatabase = database.stop
-    log.info(`embedded PostgreSQL running in ${path.join(config.DATA_DIR, 'postgres')}`)
+    log.info(`embedded PostgreSQL running in ${database.directory}`)
   }
   const databaseUrl = process.env.DATABASE_URL as string
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
@@ -20,6 +21,8 @@ for (const signal of SIGNALS) {
 
 export interface EmbeddedDatabase {
   url: string
+  /** The cluster's directory: `dataDir`, unless root had to keep it elsewhere (see clusterDirectory). */
+  directory: string
   stop(): Promise<void>
 }
 
@@ -33,7 +36,7 @@ interface Options {
 
 /** Starts (initialising on first use) a PostgreSQL cluster under `dataDir` on 127.0.0.1. */
 export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDatabase> {
-  const databaseDir = path.resolve(options.dataDir)
+  const databaseDir = await clusterDirectory(path.resolve(options.dataDir), options.log)
   const port = options.port ?? (await findFreePort())
   const postgres = new EmbeddedPostgres({
     databaseDir,
@@ -42,7 +45,7 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     password: options.password,
     persistent: true,
     // Root cannot run postgres; the library then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: AS_ROOT,
     // TCP on loopback only; no Unix socket to collide with a system PostgreSQL.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: () => {},
@@ -61,14 +64,42 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     options.log?.(`using the embedded PostgreSQL already running in ${databaseDir} (pid ${running.pid})`)
     const url = databaseUrl(options.password, running.port, options.database)
     await createDatabaseIfMissing(url, options.database)
-    return { url, stop: async () => {} }
+    return { url, directory: databaseDir, stop: async () => {} }
   }
   if (running) await stopOrphanedPostmaster(running.pid, options.log)
   await postgres.start()
 
   const url = databaseUrl(options.password, port, options.database)
   await createDatabaseIfMissing(url, options.database)
-  return { url, stop: () => postgres.stop() }
+  return { url, directory: databaseDir, stop: () => postgres.stop() }
+}
+
+const AS_ROOT = process.getuid?.() === 0
+const ROOT_CLUSTERS_DIR = '/var/lib/carcosa'
+
+/**
+ * As root, postgres runs as the `postgres` system user, which must be able to enter every directory
+ * above its cluster. A data directory inside a private one (a clone in /root, a 0700 temporary
+ * directory) would fail initdb with "Permission denied", so the cluster then lives under
+ * /var/lib/carcosa, in a directory named after the wanted path so that every start finds it again.
+ */
+async function clusterDirectory(wanted: string, log?: (message: string) => void) {
+  const blocking = AS_ROOT ? await privateAncestor(path.dirname(wanted)) : null
+  if (!blocking) return wanted
+  const fallback = path.join(ROOT_CLUSTERS_DIR, createHash('sha256').update(wanted).digest('hex').slice(0, 16))
+  await fs.mkdir(ROOT_CLUSTERS_DIR, { recursive: true })
+  await fs.chmod(ROOT_CLUSTERS_DIR, 0o755)
+  log?.(`the postgres system user cannot enter ${blocking}; keeping the embedded cluster in ${fallback}`)
+  return fallback
+}
+
+/** The nearest directory at or above `dir` that other users cannot enter, or null. */
+async function privateAncestor(dir: string): Promise<string | null> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const stat = await fs.stat(current).catch(() => null)
+    if (stat && (stat.mode & 0o001) === 0) return current
+    if (current === path.dirname(current)) return null
+  }
 }
 
 const databaseUrl = (password: string, port: number, database: string) =>
