@@ -21,6 +21,14 @@ async function findMember(tx: Transaction, organizationId: string, memberId: str
   return member
 }
 
+/**
+ * Makes role changes and removals in one organization take turns: two owners demoting each other
+ * (or leaving) at once would each still see the other as an owner and leave none.
+ */
+async function lockOrganization(tx: Transaction, organizationId: string) {
+  await tx.$executeRaw`SELECT 1 FROM "Organization" WHERE "id" = ${organizationId} FOR UPDATE`
+}
+
 async function assertAnotherOwner(tx: Transaction, organizationId: string, leavingUserId: string) {
   const owners = await tx.organizationMember.count({
     where: { organizationId, role: 'OWNER', userId: { not: leavingUserId } },
@@ -34,6 +42,7 @@ async function assertAnotherOwner(tx: Transaction, organizationId: string, leavi
  */
 export async function changeMemberRole(actor: Actor, organizationId: string, memberId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId)
     const actorRole = await organizationRole(tx, actor, organizationId)
     requireRole(actorRole, 'ADMIN', 'change member roles')
     const member = await findMember(tx, organizationId, memberId)
@@ -57,6 +66,7 @@ export async function changeMemberRole(actor: Actor, organizationId: string, mem
 /** Removes a member (or lets members leave). Their team memberships in the organization go too. */
 export async function removeMember(actor: Actor, organizationId: string, memberId: string) {
   await prisma.$transaction(async (tx) => {
+    await lockOrganization(tx, organizationId)
     const actorRole = await organizationRole(tx, actor, organizationId)
     const member = await findMember(tx, organizationId, memberId)
     const leaving = member.userId === actor.userId
