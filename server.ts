@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import type http from 'node:http'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createRequestHandler } from '@remix-run/express'
@@ -8,7 +9,7 @@ import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import { ConfigError } from '~/utils/config.server'
-import { prepareRuntime } from '~/utils/boot.server'
+import { prepareRuntime, type Runtime } from '~/utils/boot.server'
 import { isSameOriginRequest } from '~/utils/csrf.server'
 import { logger } from '~/utils/logger.server'
 
@@ -16,8 +17,21 @@ const SHUTDOWN_GRACE_MS = 10_000
 
 async function main() {
   const runtime = await prepareRuntime({ info: (m) => logger.info(m), warn: (m) => logger.warn(m) })
+  try {
+    await serve(runtime)
+  } catch (error) {
+    // Whatever failed after the embedded database started must not leave it running.
+    await runtime.stop()
+    throw error
+  }
+}
+
+async function serve(runtime: Runtime) {
   const { config } = runtime
-  const build = (await import(pathToFileURL(path.resolve('build/index.js')).href)) as ServerBuild
+  const build = (await import(pathToFileURL(path.resolve('build/index.js')).href).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error
+    throw new Error('build/index.js is missing: run `npm run build` first (`npm start` builds, then starts)')
+  })) as ServerBuild
 
   const app = express()
   app.disable('x-powered-by')
@@ -97,14 +111,22 @@ async function main() {
     if (!res.headersSent) res.status(500).type('text/plain').send(`Internal error (request ${res.locals.requestId})`)
   })
 
-  const server = app.listen(config.PORT, config.HOST, () => {
-    const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
-    const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
-    logger.info({ url }, `Carcosa is running at ${url}`)
-    if (process.env.REMIX_DEV_ORIGIN) {
-      import('@remix-run/node').then(({ broadcastDevReady }) => broadcastDevReady(build))
-    }
+  const server = await new Promise<http.Server>((resolve, reject) => {
+    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening))
+    listening.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`PORT ${config.PORT} is already in use on ${config.HOST}; stop what uses it or set PORT to a free port`)
+          : error,
+      ),
+    )
   })
+  const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
+  const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
+  logger.info({ url }, `Carcosa is running at ${url}`)
+  if (process.env.REMIX_DEV_ORIGIN) {
+    import('@remix-run/node').then(({ broadcastDevReady }) => broadcastDevReady(build))
+  }
 
   let stopping = false
   const shutdown = async (signal: string) => {
