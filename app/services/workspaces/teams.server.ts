@@ -5,7 +5,7 @@ import { AppError, fieldConflict, forbidden, notFound } from '~/utils/errors.ser
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
-import { organizationRole, requireRole, teamAccess } from './access.server'
+import { atLeast, organizationRole, requireRole, teamAccess } from './access.server'
 import type { createTeamSchema, updateTeamSchema } from './schemas'
 import { availableSlug } from './slugs.server'
 
@@ -81,8 +81,9 @@ export async function updateTeam(actor: Actor, teamId: string, input: z.output<t
 /** Deletes a team and its projects. Team owners and organization owners/admins only. */
 export async function deleteTeam(actor: Actor, teamId: string) {
   await prisma.$transaction(async (tx) => {
-    const { team, role } = await teamAccess(tx, actor, teamId)
-    requireRole(role, 'OWNER', 'delete this team')
+    const { team, orgRole, role } = await teamAccess(tx, actor, teamId)
+    // Organization admins are team admins elsewhere, but may delete a team as its owners can.
+    if (!atLeast(orgRole, 'ADMIN')) requireRole(role, 'OWNER', 'delete this team')
     await tx.team.delete({ where: { id: teamId } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
