@@ -1,12 +1,20 @@
 import { PassThrough } from 'node:stream'
-import type { AppLoadContext, EntryContext } from '@remix-run/node'
-import { createReadableStreamFromReadable } from '@remix-run/node'
+import type { AppLoadContext, EntryContext, HandleErrorFunction } from '@remix-run/node'
+import { createReadableStreamFromReadable, isRouteErrorResponse } from '@remix-run/node'
 import { RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
+import { logger } from '~/utils/logger.server'
 import { NonceProvider } from '~/utils/nonce'
 
 const ABORT_DELAY = 5_000
+
+/** Unexpected errors go to the log (never to the client); unknown URLs and aborted requests do not. */
+export const handleError: HandleErrorFunction = (error, { request }) => {
+  if (request.signal.aborted) return
+  if (isRouteErrorResponse(error) && error.status < 500) return
+  logger.error({ err: error, method: request.method, url: new URL(request.url).pathname }, 'request failed')
+}
 
 export default function handleRequest(
   request: Request,
@@ -40,7 +48,7 @@ export default function handleRequest(
         },
         onError(error: unknown) {
           responseStatusCode = 500
-          if (shellRendered) console.error(error)
+          if (shellRendered) logger.error({ err: error }, 'render failed')
         },
       },
     )

@@ -8,20 +8,20 @@ import { changeEmailSchema, changePasswordSchema, updateProfileSchema } from '~/
 import { listSessions, revokeSession } from '~/services/accounts/sessions.server'
 import { changeEmail, changePassword, updateProfile } from '~/services/accounts/users.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
 
 export const meta: MetaFunction = () => [{ title: 'Account · Carcosa' }]
 
 const revokeSessionSchema = z.object({ sessionId: z.string().min(1) })
 
-export const loader = guarded(async ({ request, context }: LoaderFunctionArgs) => {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const { actor, user, sessionId } = await requireUser(request, context)
   const sessions = await listSessions(actor)
   return { user, sessions: sessions.map((s) => ({ ...s, current: s.id === sessionId })) }
-})
+}
 
-export const action = guarded(async ({ request, context }: ActionFunctionArgs) => {
+export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, sessionId } = await requireUser(request, context)
   const formData = await request.formData()
   const intent = String(formData.get('intent'))
@@ -51,7 +51,7 @@ export const action = guarded(async ({ request, context }: ActionFunctionArgs) =
     default:
       throw redirect('/account')
   }
-})
+}
 
 export default function Account() {
   const { user, sessions } = useLoaderData<typeof loader>()

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { redirect } from '@remix-run/node'
+import { data, redirect } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { SubmitButton } from '~/components/forms'
 import { PageHeader } from '~/components/layout'
@@ -7,16 +7,16 @@ import { RoleBadge } from '~/components/role-badge'
 import { acceptInvitation, declineInvitation, getInvitation } from '~/services/workspaces/invitations.server'
 import { AppError } from '~/utils/errors.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded } from '~/utils/route-errors.server'
+import { asRouteError, orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationPath } from '~/utils/workspace-params.server'
-import { data } from '@remix-run/node'
+import { organizationPath } from '~/utils/paths'
 
-export const meta: MetaFunction = () => [{ title: 'Invitation · Carcosa' }, { name: 'referrer', content: 'no-referrer' }]
+// The token in this URL never leaves the site: the app-wide Referrer-Policy is same-origin.
+export const meta: MetaFunction = () => [{ title: 'Invitation · Carcosa' }]
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   await requireUser(request, context)
-  const invitation = await getInvitation(params.token ?? '')
+  const invitation = await orRouteError(getInvitation(params.token ?? ''))
   return {
     organizationName: invitation.organization.name,
     role: invitation.role,
@@ -24,9 +24,9 @@ export const loader = guarded(async ({ request, context, params }: LoaderFunctio
     status: invitation.status,
     expiresAt: invitation.expiresAt,
   }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const formData = await request.formData()
   const answer = formData.get('intent')
@@ -42,10 +42,10 @@ export const action = guarded(async ({ request, context, params }: ActionFunctio
     }
   } catch (error) {
     if (error instanceof AppError && error.code === 'CONFLICT') return data({ error: error.message }, { status: 409 })
-    throw error
+    throw asRouteError(error)
   }
   throw redirect(`/invitations/${token}`)
-})
+}
 
 export default function InvitationPage() {
   const invitation = useLoaderData<typeof loader>()

@@ -9,9 +9,9 @@ import { createOrganizationSchema, createProjectSchema, createTeamSchema } from 
 import { createTeam, getTeamBySlug, listTeams } from '~/services/workspaces/teams.server'
 import type { Actor } from '~/services/actor'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { projectPath } from '~/utils/workspace-params.server'
+import { projectPath } from '~/utils/paths'
 
 export const meta: MetaFunction = () => [{ title: 'Get started · Carcosa' }]
 
@@ -32,7 +32,7 @@ async function currentStep(actor: Actor, url: URL) {
   return { step: 3 as const, organization, team, done: projects[0] ?? null }
 }
 
-export const loader = guarded(async ({ request, context }: LoaderFunctionArgs) => {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const state = await currentStep(actor, new URL(request.url))
   if (state.step === 3 && state.done) throw redirect(projectPath(state.organization, state.team, state.done))
@@ -41,9 +41,9 @@ export const loader = guarded(async ({ request, context }: LoaderFunctionArgs) =
     organization: state.step > 1 ? { name: state.organization!.name, slug: state.organization!.slug } : null,
     team: state.step === 3 ? { name: state.team!.name, slug: state.team!.slug } : null,
   }
-})
+}
 
-export const action = guarded(async ({ request, context }: ActionFunctionArgs) => {
+export async function action({ request, context }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const formData = await request.formData()
   const intent = String(formData.get('intent'))
@@ -76,7 +76,7 @@ export const action = guarded(async ({ request, context }: ActionFunctionArgs) =
     })
   }
   throw redirect('/onboarding')
-})
+}
 
 const STEPS = ['Organization', 'Team', 'Project']
 

@@ -6,24 +6,25 @@ import { atLeast } from '~/services/workspaces/access.server'
 import { createTeamSchema } from '~/services/workspaces/schemas'
 import { createTeam, listTeams } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationFromParams, teamPath } from '~/utils/workspace-params.server'
+import { teamPath } from '~/utils/paths'
+import { organizationFromParams } from '~/utils/workspace-params.server'
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
   return { organization, canCreate: atLeast(role, 'MEMBER'), teams: await listTeams(actor, organization.id) }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization } = await organizationFromParams(actor, params)
   return handleForm(await request.formData(), 'create-team', createTeamSchema, async (input) => {
     const team = await createTeam(actor, organization.id, input)
     return redirectWithFlash(teamPath(organization, team), { kind: 'success', message: `Team ${team.name} created.` })
   })
-})
+}
 
 export default function OrganizationTeams() {
   const { organization, teams, canCreate } = useLoaderData<typeof loader>()

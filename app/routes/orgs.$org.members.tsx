@@ -12,13 +12,14 @@ import { changeMemberRole, listOrganizationMembers, removeMember } from '~/servi
 import { changeRoleSchema, createInvitationSchema, removeMemberSchema } from '~/services/workspaces/schemas'
 import { getConfig } from '~/utils/config.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationFromParams, organizationPath } from '~/utils/workspace-params.server'
+import { organizationPath } from '~/utils/paths'
+import { organizationFromParams } from '~/utils/workspace-params.server'
 
 const revokeInvitationSchema = z.object({ invitationId: z.string().min(1) })
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor, user } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
   const canManage = atLeast(role, 'ADMIN')
@@ -30,9 +31,9 @@ export const loader = guarded(async ({ request, context, params }: LoaderFunctio
     members: await listOrganizationMembers(actor, organization.id),
     invitations: canManage ? await listPendingInvitations(actor, organization.id) : [],
   }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization } = await organizationFromParams(actor, params)
   const formData = await request.formData()
@@ -73,7 +74,7 @@ export const action = guarded(async ({ request, context, params }: ActionFunctio
     default:
       throw redirect(here)
   }
-})
+}
 
 export default function OrganizationMembers() {
   const { members, invitations, canManage, currentUserId } = useLoaderData<typeof loader>()

@@ -8,17 +8,18 @@ import { atLeast } from '~/services/workspaces/access.server'
 import { deleteOrganization, updateOrganization } from '~/services/workspaces/organizations.server'
 import { confirmDeletionSchema, updateOrganizationSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationFromParams, organizationPath } from '~/utils/workspace-params.server'
+import { organizationPath } from '~/utils/paths'
+import { organizationFromParams } from '~/utils/workspace-params.server'
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
   return { organization, canEdit: atLeast(role, 'ADMIN'), canDelete: role === 'OWNER' }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization } = await organizationFromParams(actor, params)
   const formData = await request.formData()
@@ -36,7 +37,7 @@ export const action = guarded(async ({ request, context, params }: ActionFunctio
     })
   }
   throw redirect(`${organizationPath(organization)}/settings`)
-})
+}
 
 export default function OrganizationSettings() {
   const { organization, canEdit, canDelete } = useLoaderData<typeof loader>()

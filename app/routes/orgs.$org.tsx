@@ -2,16 +2,16 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Outlet, useLoaderData } from '@remix-run/react'
 import { PageHeader, Tabs } from '~/components/layout'
 import { RoleBadge } from '~/components/role-badge'
-import { guarded } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationFromParams, organizationPath } from '~/utils/workspace-params.server'
+import { organizationPath } from '~/utils/paths'
+import { organizationFromParams } from '~/utils/workspace-params.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.organization.name ?? 'Organization'} · Carcosa` }]
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   return organizationFromParams(actor, params)
-})
+}
 
 export default function OrganizationLayout() {
   const { organization, role } = useLoaderData<typeof loader>()

@@ -6,24 +6,25 @@ import { atLeast } from '~/services/workspaces/access.server'
 import { createProject, listProjects } from '~/services/workspaces/projects.server'
 import { createProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { projectPath, teamFromParams } from '~/utils/workspace-params.server'
+import { projectPath } from '~/utils/paths'
+import { teamFromParams } from '~/utils/workspace-params.server'
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team, role } = await teamFromParams(actor, params)
   return { organization, team, canCreate: atLeast(role, 'MEMBER'), projects: await listProjects(actor, team.id) }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team } = await teamFromParams(actor, params)
   return handleForm(await request.formData(), 'create-project', createProjectSchema, async (input) => {
     const project = await createProject(actor, team.id, input)
     return redirectWithFlash(projectPath(organization, team, project), { kind: 'success', message: `Project ${project.name} created.` })
   })
-})
+}
 
 export default function TeamProjects() {
   const { organization, team, projects, canCreate } = useLoaderData<typeof loader>()

@@ -10,11 +10,12 @@ import { listOrganizationMembers } from '~/services/workspaces/members.server'
 import { addTeamMemberSchema, changeRoleSchema, removeMemberSchema } from '~/services/workspaces/schemas'
 import { addTeamMember, changeTeamMemberRole, listTeamMembers, removeTeamMember } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { teamFromParams, teamPath } from '~/utils/workspace-params.server'
+import { teamPath } from '~/utils/paths'
+import { teamFromParams } from '~/utils/workspace-params.server'
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor, user } = await requireUser(request, context)
   const { organization, team, role } = await teamFromParams(actor, params)
   const members = await listTeamMembers(actor, team.id)
@@ -23,9 +24,9 @@ export const loader = guarded(async ({ request, context, params }: LoaderFunctio
     .filter((m) => !inTeam.has(m.user.id))
     .map((m) => ({ id: m.user.id, name: m.user.name, email: m.user.email }))
   return { members, candidates, canManage: atLeast(role, 'ADMIN'), currentUserId: user.id }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team } = await teamFromParams(actor, params)
   const formData = await request.formData()
@@ -51,7 +52,7 @@ export const action = guarded(async ({ request, context, params }: ActionFunctio
     default:
       throw redirect(here)
   }
-})
+}
 
 export default function TeamMembers() {
   const { members, candidates, canManage, currentUserId } = useLoaderData<typeof loader>()

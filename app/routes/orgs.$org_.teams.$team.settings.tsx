@@ -8,17 +8,18 @@ import { atLeast } from '~/services/workspaces/access.server'
 import { confirmDeletionSchema, updateTeamSchema } from '~/services/workspaces/schemas'
 import { deleteTeam, updateTeam } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationPath, teamFromParams, teamPath } from '~/utils/workspace-params.server'
+import { organizationPath, teamPath } from '~/utils/paths'
+import { teamFromParams } from '~/utils/workspace-params.server'
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { team, role } = await teamFromParams(actor, params)
   return { team, canEdit: atLeast(role, 'ADMIN'), canDelete: role === 'OWNER' }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team } = await teamFromParams(actor, params)
   const formData = await request.formData()
@@ -36,7 +37,7 @@ export const action = guarded(async ({ request, context, params }: ActionFunctio
     })
   }
   throw redirect(`${teamPath(organization, team)}/settings`)
-})
+}
 
 export default function TeamSettings() {
   const { team, canEdit, canDelete } = useLoaderData<typeof loader>()

@@ -2,17 +2,17 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Outlet, useLoaderData } from '@remix-run/react'
 import { PageHeader, Tabs } from '~/components/layout'
 import { RoleBadge } from '~/components/role-badge'
-import { guarded } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationPath, teamFromParams, teamPath } from '~/utils/workspace-params.server'
+import { organizationPath, teamPath } from '~/utils/paths'
+import { teamFromParams } from '~/utils/workspace-params.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.team.name ?? 'Team'} · Carcosa` }]
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team, role } = await teamFromParams(actor, params)
   return { organization: { name: organization.name, slug: organization.slug }, team, role }
-})
+}
 
 export default function TeamLayout() {
   const { organization, team, role } = useLoaderData<typeof loader>()

@@ -9,13 +9,14 @@ import { atLeast } from '~/services/workspaces/access.server'
 import { deleteProject, updateProject } from '~/services/workspaces/projects.server'
 import { confirmDeletionSchema, updateProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationPath, projectFromParams, projectPath, teamPath } from '~/utils/workspace-params.server'
+import { organizationPath, projectPath, teamPath } from '~/utils/paths'
+import { projectFromParams } from '~/utils/workspace-params.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.name ?? 'Project'} · Carcosa` }]
 
-export const loader = guarded(async ({ request, context, params }: LoaderFunctionArgs) => {
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team, project, role } = await projectFromParams(actor, params)
   return {
@@ -26,9 +27,9 @@ export const loader = guarded(async ({ request, context, params }: LoaderFunctio
     canEdit: atLeast(role, 'MEMBER'),
     canDelete: atLeast(role, 'ADMIN'),
   }
-})
+}
 
-export const action = guarded(async ({ request, context, params }: ActionFunctionArgs) => {
+export async function action({ request, context, params }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team, project } = await projectFromParams(actor, params)
   const formData = await request.formData()
@@ -46,7 +47,7 @@ export const action = guarded(async ({ request, context, params }: ActionFunctio
     })
   }
   throw redirect(projectPath(organization, team, project))
-})
+}
 
 export default function ProjectPage() {
   const { organization, team, project, role, canEdit, canDelete } = useLoaderData<typeof loader>()

@@ -6,24 +6,24 @@ import { RoleBadge } from '~/components/role-badge'
 import { createOrganization, listOrganizations } from '~/services/workspaces/organizations.server'
 import { createOrganizationSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { guarded, handleForm } from '~/utils/route-errors.server'
+import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationPath } from '~/utils/workspace-params.server'
+import { organizationPath } from '~/utils/paths'
 
 export const meta: MetaFunction = () => [{ title: 'Organizations · Carcosa' }]
 
-export const loader = guarded(async ({ request, context }: LoaderFunctionArgs) => {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   return { organizations: await listOrganizations(actor) }
-})
+}
 
-export const action = guarded(async ({ request, context }: ActionFunctionArgs) => {
+export async function action({ request, context }: ActionFunctionArgs) {
   const { actor } = await requireUser(request, context)
   return handleForm(await request.formData(), 'create-organization', createOrganizationSchema, async (input) => {
     const organization = await createOrganization(actor, input)
     return redirectWithFlash(organizationPath(organization), { kind: 'success', message: `Organization ${organization.name} created.` })
   })
-})
+}
 
 export default function Organizations() {
   const { organizations } = useLoaderData<typeof loader>()

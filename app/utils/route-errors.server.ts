@@ -4,7 +4,10 @@ import type { SubmissionResult } from '@conform-to/react'
 import type { z } from 'zod'
 import { AppError } from './errors.server'
 
-/** Turns a service error into the response a route throws: its status and message, nothing internal. */
+/**
+ * Turns a service error into the response a route throws: its status and message, nothing
+ * internal. Anything else is rethrown unchanged (and becomes a plain 500).
+ */
 export function asRouteError(error: unknown): unknown {
   if (error instanceof AppError) {
     const headers: HeadersInit = error.details.retryAfterSeconds ? { 'Retry-After': String(error.details.retryAfterSeconds) } : {}
@@ -13,14 +16,12 @@ export function asRouteError(error: unknown): unknown {
   return error
 }
 
-/** Wraps a loader or action so a thrown AppError becomes its HTTP status (404, 403...) and message. */
-export function guarded<Args, Result>(fn: (args: Args) => Promise<Result>) {
-  return async (args: Args): Promise<Result> => {
-    try {
-      return await fn(args)
-    } catch (error) {
-      throw asRouteError(error)
-    }
+/** Runs a lookup whose refusal (404, 403) is the page's answer, e.g. resolving URL segments. */
+export async function orRouteError<T>(lookup: Promise<T>): Promise<T> {
+  try {
+    return await lookup
+  } catch (error) {
+    throw asRouteError(error)
   }
 }
 
@@ -47,7 +48,7 @@ export async function handleForm<Schema extends z.ZodType>(
   try {
     return await onValid(submission.value)
   } catch (error) {
-    if (!(error instanceof AppError) || error.code === 'NOT_FOUND') throw error
+    if (!(error instanceof AppError) || error.code === 'NOT_FOUND') throw asRouteError(error)
     const fieldErrors = error.details.fieldErrors
     const headers: HeadersInit = error.details.retryAfterSeconds ? { 'Retry-After': String(error.details.retryAfterSeconds) } : {}
     return data<FormReply>(

@@ -4,26 +4,28 @@ import { getOrganizationBySlug } from '~/services/workspaces/organizations.serve
 import { getProjectBySlug } from '~/services/workspaces/projects.server'
 import { getTeamBySlug } from '~/services/workspaces/teams.server'
 import { notFound } from './errors.server'
+import { orRouteError } from './route-errors.server'
 
-/** Resolves the `$org` URL segment for the actor (404 when they are not a member). */
-export async function organizationFromParams(actor: Actor, params: Params) {
-  if (!params.org) throw notFound('Organization')
-  return getOrganizationBySlug(actor, params.org)
+/**
+ * Resolve the `$org`, `$team` and `$project` URL segments for the actor. What they may not see
+ * answers the page with 404 (never 403), like the services.
+ */
+export function organizationFromParams(actor: Actor, params: Params) {
+  return orRouteError(params.org ? getOrganizationBySlug(actor, params.org) : Promise.reject(notFound('Organization')))
 }
 
 export async function teamFromParams(actor: Actor, params: Params) {
   const { organization } = await organizationFromParams(actor, params)
-  if (!params.team) throw notFound('Team')
-  return { organization, ...(await getTeamBySlug(actor, organization.id, params.team)) }
+  const access = await orRouteError(
+    params.team ? getTeamBySlug(actor, organization.id, params.team) : Promise.reject(notFound('Team')),
+  )
+  return { organization, ...access }
 }
 
 export async function projectFromParams(actor: Actor, params: Params) {
   const { organization, team } = await teamFromParams(actor, params)
-  if (!params.project) throw notFound('Project')
-  return { organization, ...(await getProjectBySlug(actor, team.id, params.project)) }
+  const access = await orRouteError(
+    params.project ? getProjectBySlug(actor, team.id, params.project) : Promise.reject(notFound('Project')),
+  )
+  return { organization, ...access }
 }
-
-export const organizationPath = (org: { slug: string }) => `/orgs/${org.slug}`
-export const teamPath = (org: { slug: string }, team: { slug: string }) => `/orgs/${org.slug}/teams/${team.slug}`
-export const projectPath = (org: { slug: string }, team: { slug: string }, project: { slug: string }) =>
-  `/orgs/${org.slug}/teams/${team.slug}/projects/${project.slug}`

@@ -1,0 +1,55 @@
+import { defineConfig } from '@playwright/test'
+
+const port = Number(process.env.E2E_PORT ?? 3417)
+const baseURL = `http://127.0.0.1:${port}`
+
+// `npm test` provides E2E_DATABASE_URL (a fresh database on its embedded PostgreSQL).
+const databaseUrl = process.env.E2E_DATABASE_URL
+if (!databaseUrl) throw new Error('Run the browser tests through `npm test` (E2E_DATABASE_URL is unset)')
+
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+}
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['json', { outputFile: '.test-results/playwright.json' }]],
+  use: { baseURL, trace: 'retain-on-failure' },
+  // Forms must work without JavaScript: that project runs first.
+  projects: [
+    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
+    { name: 'js', use: { ...chromium, javaScriptEnabled: true }, dependencies: ['no-js'] },
+  ],
+  webServer: {
+    command: 'npx tsx server.ts',
+    url: `${baseURL}/api/v1/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: '.test-results/e2e-data',
+    },
+  },
+})
