@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import type { AppLoadContext, EntryContext, HandleErrorFunction } from '@remix-run/node'
-import { createReadableStreamFromReadable, isRouteErrorResponse } from '@remix-run/node'
-import { RemixServer } from '@remix-run/react'
+import { createReadableStreamFromReadable } from '@remix-run/node'
+import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { logger } from '~/utils/logger.server'
@@ -13,7 +13,7 @@ const ABORT_DELAY = 5_000
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted) return
   if (isRouteErrorResponse(error) && error.status < 500) return
-  logger.error({ err: error, method: request.method, url: new URL(request.url).pathname }, 'request failed')
+  logger.error({ err: error as Error, method: request.method, url: new URL(request.url).pathname }, 'request failed')
 }
 
 export default function handleRequest(
