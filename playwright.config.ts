@@ -36,7 +36,8 @@ export default defineConfig({
   // Forms must work without JavaScript: that project runs first.
   projects: [
     { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
-    { name: 'js', use: { ...chromium, javaScriptEnabled: true }, dependencies: ['no-js'] },
+    // HTTP-level checks need no browser features; they run once.
+    { name: 'js', use: { ...chromium, javaScriptEnabled: true }, dependencies: ['no-js'], testIgnore: /host\.spec\.ts/ },
   ],
   webServer: {
     command: 'npx tsx server.ts',
