@@ -1,0 +1,25 @@
+import { prisma } from '~/utils/db.server'
+import { logger } from '~/utils/logger.server'
+import { pruneSignInAttempts } from './accounts/sign-in.server'
+
+const INTERVAL_MS = 10 * 60 * 1000
+
+/** Deletes what has outlived its purpose: expired sessions and sign-in attempts past the window. */
+export async function runHousekeeping() {
+  const sessions = await prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } })
+  await pruneSignInAttempts()
+  return { expiredSessions: sessions.count }
+}
+
+/**
+ * Runs housekeeping now and then every ten minutes. Each instance may run it: the deletes are
+ * idempotent, so several instances only repeat harmless work. Returns a stop function.
+ */
+export function startHousekeeping(): () => void {
+  const run = () =>
+    runHousekeeping().catch((error: unknown) => logger.warn({ err: error as Error }, 'housekeeping failed'))
+  void run()
+  const timer = setInterval(run, INTERVAL_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}
