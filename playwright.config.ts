@@ -35,7 +35,7 @@ export default defineConfig({
   use: { baseURL, trace: 'retain-on-failure' },
   // Forms must work without JavaScript: that project runs first.
   projects: [
-    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
+    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false }, testIgnore: /client-validation\.spec\.ts/ },
     // HTTP-level checks need no browser features; they run once.
     { name: 'js', use: { ...chromium, javaScriptEnabled: true }, dependencies: ['no-js'], testIgnore: /host\.spec\.ts/ },
   ],
