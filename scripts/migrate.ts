@@ -15,8 +15,10 @@ async function main() {
   let applied: string[]
   if (process.env.DATABASE_URL) {
     // Migrating needs the database only: no session secret, no data directory.
+    console.log(`db:migrate: DATABASE_URL ${describeUrl(process.env.DATABASE_URL)}`)
     applied = await applyMigrations(process.env.DATABASE_URL, { log: log.info })
   } else {
+    console.log('db:migrate: DATABASE_URL is unset: migrating the embedded database in DATA_DIR')
     const runtime = await prepareRuntime(log)
     applied = runtime.appliedMigrations
     await runtime.stop()
@@ -26,6 +28,16 @@ async function main() {
       ? `db:migrate: applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; ${known.length} in total`
       : `db:migrate: the database is up to date (${known.length} migration${known.length === 1 ? '' : 's'})`,
   )
+}
+
+/** host:port/database, without credentials. */
+function describeUrl(url: string) {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.host}${parsed.pathname}`
+  } catch {
+    return '(not a valid URL)'
+  }
 }
 
 function describe(error: unknown): string {
