@@ -147,6 +147,49 @@ describe('refused mutations write no audit entry', () => {
 })
 
 describe('the change and its audit entry are one transaction', () => {
+  /** The id of the PostgreSQL transaction that wrote a row (its xmin). */
+  async function writtenBy(table: string, id: string) {
+    const rows = await prisma.$queryRawUnsafe<Array<{ xid: string }>>(`SELECT xmin::text AS xid FROM "${table}" WHERE id = $1`, id)
+    assert.equal(rows.length, 1, `${table} ${id} exists`)
+    return rows[0]?.xid
+  }
+
+  async function assertSameTransaction(table: string, id: string, fn: () => Promise<unknown>) {
+    const { error, rows } = await withAuditDelta(fn)
+    if (error) throw error
+    assert.equal(rows.length, 1)
+    const auditId = rows[0]?.id ?? ''
+    assert.equal(await writtenBy('AuditLog', auditId), await writtenBy(table, id), `${rows[0]?.action} and its change share a transaction`)
+  }
+
+  test('updates and creations are written by the same database transaction as their entry', async () => {
+    const { owner, organization, team, project } = await createWorkspace()
+    const joiner = await createTestUser()
+
+    await assertSameTransaction('Organization', organization.id, () =>
+      updateOrganization(owner.actor, organization.id, updateOrganizationSchema.parse({ name: 'Same Tx', slug: `same-tx-${Date.now().toString(36)}` })),
+    )
+    await assertSameTransaction('Team', team.id, () =>
+      updateTeam(owner.actor, team.id, updateTeamSchema.parse({ name: 'Same Tx Team', slug: 'same-tx-team' })),
+    )
+    await assertSameTransaction('Project', project.id, () =>
+      updateProject(owner.actor, project.id, updateProjectSchema.parse({ name: 'Same Tx Project', slug: 'same-tx-project' })),
+    )
+    await assertSameTransaction('User', owner.user.id, () => updateProfile(owner.actor, updateProfileSchema.parse({ name: 'Same Tx Owner' })))
+
+    const { invitation, token } = await createInvitation(owner.actor, organization.id, 'MEMBER')
+    const invitationEntry = await prisma.auditLog.findFirstOrThrow({ where: { action: 'invitation.create', targetId: invitation.id } })
+    assert.equal(await writtenBy('AuditLog', invitationEntry.id), await writtenBy('Invitation', invitation.id))
+
+    await assertSameTransaction('Invitation', invitation.id, () => acceptInvitation(joiner.actor, token))
+    const membership = await prisma.organizationMember.findFirstOrThrow({ where: { organizationId: organization.id, userId: joiner.user.id } })
+    assert.equal(await writtenBy('OrganizationMember', membership.id), await writtenBy('Invitation', invitation.id))
+
+    await assertSameTransaction('OrganizationMember', membership.id, () => changeMemberRole(owner.actor, organization.id, membership.id, 'ADMIN'))
+    const teamMember = await addTeamMember(owner.actor, team.id, joiner.user.id, 'MEMBER')
+    await assertSameTransaction('TeamMember', teamMember.id, () => changeTeamMemberRole(owner.actor, team.id, teamMember.id, 'ADMIN'))
+  })
+
   // A test-only trigger in this file's own database makes writing chosen audit actions fail, to show
   // that the change they describe is rolled back with them.
   before(async () => {
