@@ -72,7 +72,8 @@ export async function revokeSession(actor: Actor, sessionId: string) {
 
 export async function signOut(actor: Actor, sessionId: string) {
   await prisma.$transaction(async (tx) => {
-    await tx.session.deleteMany({ where: { id: sessionId, userId: actor.userId } })
+    const deleted = await tx.session.deleteMany({ where: { id: sessionId, userId: actor.userId } })
+    if (deleted.count === 0) return
     await recordAudit(tx, actor, actor, { action: 'session.sign_out', targetType: 'session', targetId: sessionId })
   })
 }
