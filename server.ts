@@ -8,6 +8,7 @@ import compression from 'compression'
 import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
+import { startHousekeeping } from '~/services/housekeeping.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
 import { isSameOriginRequest } from '~/utils/csrf.server'
@@ -76,6 +77,7 @@ async function serve(runtime: Runtime) {
       strictTransportSecurity: config.isProduction ? { maxAge: 63_072_000, includeSubDomains: true } : false,
       crossOriginEmbedderPolicy: false,
       referrerPolicy: { policy: 'same-origin' },
+      xFrameOptions: { action: 'deny' },
     }),
   )
   app.use(compression())
@@ -124,6 +126,9 @@ async function serve(runtime: Runtime) {
   const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
   const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
   logger.info({ url }, `Carcosa is running at ${url}`)
+  // The structured line is for log collectors; a person starting it locally wants the URL plainly.
+  if (!config.isProduction && process.stdout.isTTY) console.log(`\n  Carcosa is running at ${url}\n`)
+  const stopHousekeeping = startHousekeeping()
   if (process.env.REMIX_DEV_ORIGIN) {
     import('@remix-run/node').then(({ broadcastDevReady }) => broadcastDevReady(build))
   }
@@ -136,6 +141,7 @@ async function serve(runtime: Runtime) {
     }
     stopping = true
     logger.info(`${signal} received: finishing requests in flight, then stopping`)
+    stopHousekeeping()
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)

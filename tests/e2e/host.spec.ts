@@ -10,6 +10,7 @@ test('pages carry a per-request CSP nonce, security headers and an immutable sty
   expect(second.headers()['content-security-policy']).not.toContain(nonce as string)
   expect(csp).toContain("frame-ancestors 'none'")
   expect(first.headers()['x-content-type-options']).toBe('nosniff')
+  expect(first.headers()['x-frame-options']).toBe('DENY')
   expect(first.headers()['x-request-id']).toBeTruthy()
 
   const html = await first.text()
