@@ -65,7 +65,7 @@ async function serve(runtime: Runtime) {
           scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:', 'blob:'],
-          connectSrc: ["'self'", ...(process.env.REMIX_DEV_ORIGIN ? ['ws:'] : [])],
+          connectSrc: ["'self'"],
           fontSrc: ["'self'"],
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
@@ -99,7 +99,8 @@ async function serve(runtime: Runtime) {
     '*',
     createRequestHandler({
       build,
-      mode: process.env.REMIX_DEV_ORIGIN ? 'development' : 'production',
+      // Remix's development mode would send error stacks to the browser.
+      mode: 'production',
       getLoadContext: (req, res) => ({
         requestId: res.locals.requestId as string,
         cspNonce: res.locals.cspNonce as string,
@@ -129,9 +130,6 @@ async function serve(runtime: Runtime) {
   // The structured line is for log collectors; a person starting it locally wants the URL plainly.
   if (!config.isProduction && process.stdout.isTTY) console.log(`\n  Carcosa is running at ${url}\n`)
   const stopHousekeeping = startHousekeeping()
-  if (process.env.REMIX_DEV_ORIGIN) {
-    import('@remix-run/node').then(({ broadcastDevReady }) => broadcastDevReady(build))
-  }
 
   let stopping = false
   const shutdown = async (signal: string) => {

@@ -5,7 +5,6 @@ import {
   Form,
   Link,
   Links,
-  LiveReload,
   Meta,
   Outlet,
   Scripts,
@@ -83,7 +82,6 @@ export function Layout({ children }: { children: ReactNode }) {
         </main>
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
-        <LiveReload nonce={nonce} />
       </body>
     </html>
   )
