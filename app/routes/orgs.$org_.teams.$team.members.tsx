@@ -3,7 +3,7 @@ import { redirect } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { IntentForm, SelectField, SubmitButton, useIntentForm } from '~/components/forms'
 import { Card, EmptyState } from '~/components/layout'
-import { RoleBadge } from '~/components/role-badge'
+import { MemberRow } from '~/components/member-row'
 import { roleOptions } from '~/components/role-options'
 import { atLeast } from '~/services/workspaces/access.server'
 import { listOrganizationMembers } from '~/services/workspaces/members.server'
@@ -65,7 +65,7 @@ export default function TeamMembers() {
         ) : (
           <ul className="divide-y divide-slate-100">
             {members.map((member) => (
-              <TeamMemberRow key={member.id} member={member} canManage={canManage} isSelf={member.user.id === currentUserId} />
+              <MemberRow key={member.id} member={member} canManage={canManage} isSelf={member.user.id === currentUserId} scope="team" />
             ))}
           </ul>
         )}
@@ -88,46 +88,5 @@ export default function TeamMembers() {
         )}
       </Card>
     </div>
-  )
-}
-
-function TeamMemberRow({
-  member,
-  canManage,
-  isSelf,
-}: {
-  member: { id: string; role: string; user: { name: string; email: string } }
-  canManage: boolean
-  isSelf: boolean
-}) {
-  const intent = `change-role:${member.id}`
-  const [form, fields] = useIntentForm(intent, changeRoleSchema, { role: member.role, memberId: member.id })
-  const removeIntent = `remove:${member.id}`
-  const [removeForm] = useIntentForm(removeIntent, removeMemberSchema)
-  return (
-    <li className="flex flex-wrap items-center justify-between gap-3 py-3">
-      <div>
-        <p className="font-medium">
-          {member.user.name} {isSelf ? <span className="text-xs text-slate-500">(you)</span> : null}
-        </p>
-        <p className="text-sm text-slate-600">{member.user.email}</p>
-      </div>
-      <div className="flex flex-wrap items-end gap-2">
-        <RoleBadge role={member.role} />
-        {canManage ? (
-          <IntentForm form={form} intent={intent} className="flex items-end gap-2">
-            <input type="hidden" name="memberId" value={member.id} />
-            <SelectField label={`Team role of ${member.user.name}`} field={fields.role} options={roleOptions} />
-            <SubmitButton variant="secondary">Change role</SubmitButton>
-          </IntentForm>
-        ) : null}
-        {canManage || isSelf ? (
-          <IntentForm form={removeForm} intent={removeIntent} className="flex items-end">
-            <input type="hidden" name="memberId" value={member.id} />
-            <SubmitButton variant="secondary">{isSelf ? 'Leave team' : `Remove ${member.user.name} from team`}</SubmitButton>
-          </IntentForm>
-        ) : null}
-      </div>
-    </li>
   )
 }

@@ -17,7 +17,6 @@ import {
   addMember,
   addToTeam,
   assertAppError,
-  createOrganizationFor,
   createProjectIn,
   createTeamIn,
   createTestUser,
