@@ -37,8 +37,11 @@ async function main() {
   await fs.rm(RESULTS_DIR, { recursive: true, force: true })
   await fs.mkdir(RESULTS_DIR, { recursive: true })
 
-  // SKIP_BUILD=1 saves the build while iterating on service tests that do not need it.
-  if (!process.env.SKIP_BUILD && (await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
+  // SKIP_BUILD=1 saves the type check and the build while iterating on service tests that do not need it.
+  if (!process.env.SKIP_BUILD) {
+    if ((await run('npx', ['tsc', '--noEmit'])) !== 0) throw new Error('type check failed')
+    if ((await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
+  }
 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-test-pg-'))
   const database = await startEmbeddedPostgres({ dataDir, password: 'carcosa-test', database: TEMPLATE_DATABASE })
