@@ -7,7 +7,7 @@ import { createOrganization, listOrganizations } from '~/services/workspaces/org
 import { createProject, listProjects } from '~/services/workspaces/projects.server'
 import { createOrganizationSchema, createProjectSchema, createTeamSchema } from '~/services/workspaces/schemas'
 import { createTeam, listTeams } from '~/services/workspaces/teams.server'
-import type { Actor } from '~/services/actor'
+import type { UserActor } from '~/services/actor'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
@@ -19,7 +19,7 @@ export const meta: MetaFunction = () => [{ title: 'Get started · Carcosa' }]
  * First run: organization, then team, then project. The step follows from what exists, so the
  * flow resumes where it was left and every step is a plain form.
  */
-async function currentStep(actor: Actor, url: URL) {
+async function currentStep(actor: UserActor, url: URL) {
   const organizations = await listOrganizations(actor)
   const wanted = url.searchParams.get('org')
   const organization =

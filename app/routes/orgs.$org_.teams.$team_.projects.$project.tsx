@@ -5,7 +5,7 @@ import { DeleteCard } from '~/components/delete-card'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card, PageHeader } from '~/components/layout'
 import { RoleBadge } from '~/components/role-badge'
-import { atLeast } from '~/services/workspaces/access.server'
+import { hasPermission } from '~/services/api-keys/permissions'
 import { deleteProject, updateProject } from '~/services/workspaces/projects.server'
 import { confirmDeletionSchema, updateProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
@@ -18,14 +18,14 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
-  const { organization, team, project, role } = await projectFromParams(actor, params)
+  const { organization, team, project, role, permissions } = await projectFromParams(actor, params)
   return {
     organization: { name: organization.name, slug: organization.slug },
     team: { name: team.name, slug: team.slug },
     project,
-    role,
-    canEdit: atLeast(role, 'MEMBER'),
-    canDelete: atLeast(role, 'ADMIN'),
+    role: role ?? 'VIEWER',
+    canEdit: hasPermission(permissions, 'projects:write'),
+    canDelete: hasPermission(permissions, 'projects:delete'),
   }
 }
 

@@ -1,7 +1,7 @@
 import { createCookie, redirect } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
 import { getSessionUser, type SignedInUser } from '~/services/accounts/sessions.server'
-import { userActor, type Actor } from '~/services/actor'
+import { userActor, type UserActor } from '~/services/actor'
 import { getConfig } from './config.server'
 import { requestMeta } from './request.server'
 
@@ -40,7 +40,7 @@ export async function getOptionalUser(request: Request): Promise<SignedInUser | 
 }
 
 export interface CurrentUser extends SignedInUser {
-  actor: Actor
+  actor: UserActor
 }
 
 /** The signed-in user, or a redirect to the sign-in page that comes back here afterwards. */

@@ -1,5 +1,5 @@
 import type { Params } from '@remix-run/react'
-import type { Actor } from '~/services/actor'
+import type { UserActor } from '~/services/actor'
 import { getOrganizationBySlug } from '~/services/workspaces/organizations.server'
 import { getProjectBySlug } from '~/services/workspaces/projects.server'
 import { getTeamBySlug } from '~/services/workspaces/teams.server'
@@ -10,11 +10,11 @@ import { orRouteError } from './route-errors.server'
  * Resolve the `$org`, `$team` and `$project` URL segments for the actor. What they may not see
  * answers the page with 404 (never 403), like the services.
  */
-export function organizationFromParams(actor: Actor, params: Params) {
+export function organizationFromParams(actor: UserActor, params: Params) {
   return orRouteError(params.org ? getOrganizationBySlug(actor, params.org) : Promise.reject(notFound('Organization')))
 }
 
-export async function teamFromParams(actor: Actor, params: Params) {
+export async function teamFromParams(actor: UserActor, params: Params) {
   const { organization } = await organizationFromParams(actor, params)
   const access = await orRouteError(
     params.team ? getTeamBySlug(actor, organization.id, params.team) : Promise.reject(notFound('Team')),
@@ -22,7 +22,7 @@ export async function teamFromParams(actor: Actor, params: Params) {
   return { organization, ...access }
 }
 
-export async function projectFromParams(actor: Actor, params: Params) {
+export async function projectFromParams(actor: UserActor, params: Params) {
   const { organization, team } = await teamFromParams(actor, params)
   const access = await orRouteError(
     params.project ? getProjectBySlug(actor, team.id, params.project) : Promise.reject(notFound('Project')),

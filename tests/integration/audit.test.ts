@@ -1,7 +1,7 @@
 import '../support/test-database'
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, test } from 'node:test'
-import type { Actor } from '~/services/actor'
+import type { UserActor } from '~/services/actor'
 import { changePasswordSchema, registerSchema, updateProfileSchema } from '~/services/accounts/schemas'
 import { createSession, getSessionUser, revokeSession, sessionIdFor } from '~/services/accounts/sessions.server'
 import { changePassword, registerUser, updateProfile } from '~/services/accounts/users.server'
@@ -27,7 +27,7 @@ import {
 } from '../support/factories'
 
 /** Asserts the call wrote exactly one audit entry, by `actor`, with the request's IP and agent. */
-async function assertOneEntry<T>(actor: Actor, expected: { action: string; organizationId?: string | null; targetId?: string }, fn: () => Promise<T>) {
+async function assertOneEntry<T>(actor: UserActor, expected: { action: string; organizationId?: string | null; targetId?: string }, fn: () => Promise<T>) {
   const { result, error, rows } = await withAuditDelta(fn)
   if (error) throw error
   assert.equal(rows.length, 1, `expected one audit entry, got ${rows.map((r) => r.action).join(', ') || 'none'}`)

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import type { Role } from '~/generated/prisma/enums'
-import { userActor, type Actor } from '~/services/actor'
+import { userActor, type UserActor } from '~/services/actor'
 import { registerSchema } from '~/services/accounts/schemas'
 import { registerUser } from '~/services/accounts/users.server'
 import { acceptInvitation, createInvitation } from '~/services/workspaces/invitations.server'
@@ -39,7 +39,7 @@ export const testMeta = (overrides: Partial<RequestMeta> = {}): RequestMeta => (
 
 export interface TestUser {
   user: { id: string; email: string; name: string; createdAt: Date }
-  actor: Actor
+  actor: UserActor
   password: string
 }
 
@@ -54,17 +54,17 @@ export async function createTestUser(
   return { user, actor: userActor(user.id, meta), password }
 }
 
-export async function createOrganizationFor(actor: Actor, overrides: { name?: string; slug?: string } = {}) {
+export async function createOrganizationFor(actor: UserActor, overrides: { name?: string; slug?: string } = {}) {
   const input = createOrganizationSchema.parse({ name: overrides.name ?? `Org ${nextId()}`, slug: overrides.slug })
   return createOrganization(actor, input)
 }
 
-export async function createTeamIn(actor: Actor, organizationId: string, overrides: { name?: string; slug?: string } = {}) {
+export async function createTeamIn(actor: UserActor, organizationId: string, overrides: { name?: string; slug?: string } = {}) {
   const input = createTeamSchema.parse({ name: overrides.name ?? `Team ${nextId()}`, slug: overrides.slug })
   return createTeam(actor, organizationId, input)
 }
 
-export async function createProjectIn(actor: Actor, teamId: string, overrides: { name?: string; slug?: string } = {}) {
+export async function createProjectIn(actor: UserActor, teamId: string, overrides: { name?: string; slug?: string } = {}) {
   const input = createProjectSchema.parse({ name: overrides.name ?? `Project ${nextId()}`, slug: overrides.slug })
   return createProject(actor, teamId, input)
 }
@@ -73,7 +73,7 @@ export async function createProjectIn(actor: Actor, teamId: string, overrides: {
  * Makes a user (a new one unless given) a member of the organization with `role`, the way a person
  * joins: `inviter` creates an invitation link and the user accepts it.
  */
-export async function addMember(organizationId: string, inviter: Actor, role: Role, existing?: TestUser) {
+export async function addMember(organizationId: string, inviter: UserActor, role: Role, existing?: TestUser) {
   const joiner = existing ?? (await createTestUser({ name: `${role.toLowerCase()} member` }))
   const { token } = await createInvitation(inviter, organizationId, role)
   await acceptInvitation(joiner.actor, token)
@@ -84,7 +84,7 @@ export async function addMember(organizationId: string, inviter: Actor, role: Ro
 }
 
 /** Adds an organization member to a team with a team role. */
-export async function addToTeam(manager: Actor, teamId: string, joiner: TestUser, role: Role) {
+export async function addToTeam(manager: UserActor, teamId: string, joiner: TestUser, role: Role) {
   return addTeamMember(manager, teamId, joiner.user.id, role)
 }
 

@@ -3,7 +3,7 @@ import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { notFound } from '~/utils/errors.server'
 import type { RequestMeta } from '~/utils/request.server'
-import { userActor, type Actor } from '../actor'
+import { userActor, type UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import type { PublicUser } from './users.server'
 
@@ -52,7 +52,7 @@ export async function getSessionUser(token: string): Promise<SignedInUser | null
   return { user: session.user, sessionId: id }
 }
 
-export async function listSessions(actor: Actor) {
+export async function listSessions(actor: UserActor) {
   return prisma.session.findMany({
     where: { userId: actor.userId, expiresAt: { gt: new Date() } },
     orderBy: { lastSeenAt: 'desc' },
@@ -62,7 +62,7 @@ export async function listSessions(actor: Actor) {
 }
 
 /** Revokes one of the actor's own sessions; another user's session is "not found". */
-export async function revokeSession(actor: Actor, sessionId: string) {
+export async function revokeSession(actor: UserActor, sessionId: string) {
   await prisma.$transaction(async (tx) => {
     const deleted = await tx.session.deleteMany({ where: { id: sessionId, userId: actor.userId } })
     if (deleted.count === 0) throw notFound('Session')
@@ -70,7 +70,7 @@ export async function revokeSession(actor: Actor, sessionId: string) {
   })
 }
 
-export async function signOut(actor: Actor, sessionId: string) {
+export async function signOut(actor: UserActor, sessionId: string) {
   await prisma.$transaction(async (tx) => {
     const deleted = await tx.session.deleteMany({ where: { id: sessionId, userId: actor.userId } })
     if (deleted.count === 0) return

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import { prisma } from '~/utils/db.server'
 import { AppError, fieldConflict, notFound } from '~/utils/errors.server'
 import type { RequestMeta } from '~/utils/request.server'
-import { userActor, type Actor } from '../actor'
+import { userActor, type UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { hashPassword, verifyPassword } from './passwords.server'
@@ -40,13 +40,13 @@ export async function registerUser(input: z.output<typeof registerSchema>, meta:
   }
 }
 
-export async function getUser(actor: Actor): Promise<PublicUser> {
+export async function getUser(actor: UserActor): Promise<PublicUser> {
   const user = await prisma.user.findUnique({ where: { id: actor.userId }, select: publicFields })
   if (!user) throw notFound('Account')
   return user
 }
 
-export async function updateProfile(actor: Actor, input: z.output<typeof updateProfileSchema>) {
+export async function updateProfile(actor: UserActor, input: z.output<typeof updateProfileSchema>) {
   return prisma.$transaction(async (tx) => {
     const before = await tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: publicFields })
     const user = await tx.user.update({ where: { id: actor.userId }, data: { name: input.name }, select: publicFields })
@@ -70,7 +70,7 @@ async function requireCurrentPassword(userId: string, password: string) {
   }
 }
 
-export async function changeEmail(actor: Actor, input: z.output<typeof changeEmailSchema>) {
+export async function changeEmail(actor: UserActor, input: z.output<typeof changeEmailSchema>) {
   await requireCurrentPassword(actor.userId, input.currentPassword)
   try {
     return await prisma.$transaction(async (tx) => {
@@ -93,7 +93,7 @@ export async function changeEmail(actor: Actor, input: z.output<typeof changeEma
 
 /** Changes the password and signs out every other session of the account. */
 export async function changePassword(
-  actor: Actor,
+  actor: UserActor,
   input: z.output<typeof changePasswordSchema>,
   currentSessionId: string,
 ) {

@@ -1,7 +1,7 @@
 import type { Prisma } from '~/generated/prisma/client'
 import type { Transaction } from '~/utils/db.server'
 import type { RequestMeta } from '~/utils/request.server'
-import type { Actor } from '../actor'
+import { actorId, type Actor } from '../actor'
 
 export interface AuditEntry {
   organizationId?: string | null
@@ -21,7 +21,7 @@ export async function recordAudit(tx: Transaction, actor: Actor | null, meta: Re
     data: {
       organizationId: entry.organizationId ?? null,
       actorType: actor?.type ?? 'anonymous',
-      actorId: actor?.userId ?? null,
+      actorId: actor ? actorId(actor) : null,
       ipAddress: meta.ipAddress,
       userAgent: meta.userAgent,
       action: entry.action,

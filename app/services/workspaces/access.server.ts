@@ -1,7 +1,8 @@
 import type { Role } from '~/generated/prisma/enums'
 import type { Transaction } from '~/utils/db.server'
 import { forbidden, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import type { Actor, UserActor } from '../actor'
+import { ROLE_PERMISSIONS, hasPermission, type Permission } from '../api-keys/permissions'
 
 const RANK: Record<Role, number> = { VIEWER: 0, MEMBER: 1, ADMIN: 2, OWNER: 3 }
 
@@ -11,7 +12,7 @@ export const higherRole = (a: Role, b: Role) => (RANK[a] >= RANK[b] ? a : b)
 type Db = Pick<Transaction, 'organizationMember' | 'teamMember' | 'team' | 'project' | 'organization'>
 
 /** The actor's role in an organization; a non-member gets "not found", never "forbidden". */
-export async function organizationRole(db: Db, actor: Actor, organizationId: string): Promise<Role> {
+export async function organizationRole(db: Db, actor: UserActor, organizationId: string): Promise<Role> {
   const membership = await db.organizationMember.findUnique({
     where: { organizationId_userId: { organizationId, userId: actor.userId } },
     select: { role: true },
@@ -38,7 +39,7 @@ export interface TeamAccess {
   role: Role
 }
 
-export async function teamAccess(db: Db, actor: Actor, teamId: string): Promise<TeamAccess> {
+export async function teamAccess(db: Db, actor: UserActor, teamId: string): Promise<TeamAccess> {
   const team = await db.team.findUnique({
     where: { id: teamId },
     select: {
@@ -56,16 +57,47 @@ export async function teamAccess(db: Db, actor: Actor, teamId: string): Promise<
   return { team: rest, orgRole, role: effectiveTeamRole(orgRole, members[0]?.role ?? null) }
 }
 
-export async function projectAccess(db: Db, actor: Actor, projectId: string) {
+export interface ProjectAccess {
+  project: { id: string; teamId: string; name: string; slug: string; createdAt: Date; updatedAt: Date }
+  team: { id: string; organizationId: string; name: string; slug: string }
+  /** The user's effective team role; null for an API key. */
+  role: Role | null
+  /** What the actor may do in this project: the role's permissions, or the key's own. */
+  permissions: readonly Permission[]
+}
+
+/**
+ * The actor's access to a project. A user reaches it through their team role; an API key reaches
+ * its own project only. Anything else is "not found".
+ */
+export async function projectAccess(db: Db, actor: Actor, projectId: string): Promise<ProjectAccess> {
   const project = await db.project.findUnique({
     where: { id: projectId },
     select: { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true },
   })
   if (!project) throw notFound('Project')
+  if (actor.type === 'api-key') {
+    if (actor.projectId !== project.id) throw notFound('Project')
+    const team = await db.team.findUniqueOrThrow({
+      where: { id: project.teamId },
+      select: { id: true, organizationId: true, name: true, slug: true },
+    })
+    return { project, team, role: null, permissions: actor.permissions }
+  }
   const access = await teamAccess(db, actor, project.teamId).catch(() => {
     throw notFound('Project')
   })
-  return { project, ...access }
+  return { project, team: access.team, role: access.role, permissions: ROLE_PERMISSIONS[access.role] }
+}
+
+/** Throws 403 unless the access includes `permission`, saying what was missing. */
+export function requirePermission(access: Pick<ProjectAccess, 'role' | 'permissions'>, permission: Permission, action: string) {
+  if (hasPermission(access.permissions, permission)) return
+  throw forbidden(
+    access.role
+      ? `Your role ${access.role} does not allow you to ${action}.`
+      : `This API key lacks the ${permission} permission, needed to ${action}.`,
+  )
 }
 
 /** Throws 403 with a message saying which role is needed. */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Role } from '~/generated/prisma/enums'
 import { prisma } from '~/utils/db.server'
 import { AppError, forbidden, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { organizationRole, requireRole } from './access.server'
 
@@ -11,7 +11,7 @@ export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 /** Invitations are stored by the SHA-256 of their token; the link is shown once, to its creator. */
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
 
-export async function createInvitation(actor: Actor, organizationId: string, role: Role) {
+export async function createInvitation(actor: UserActor, organizationId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     const actorRole = await organizationRole(tx, actor, organizationId)
     requireRole(actorRole, 'ADMIN', 'invite people')
@@ -39,7 +39,7 @@ export async function createInvitation(actor: Actor, organizationId: string, rol
 }
 
 /** Invitations that can still be accepted. */
-export async function listPendingInvitations(actor: Actor, organizationId: string) {
+export async function listPendingInvitations(actor: UserActor, organizationId: string) {
   requireRole(await organizationRole(prisma, actor, organizationId), 'ADMIN', 'see invitations')
   return prisma.invitation.findMany({
     where: { organizationId, acceptedAt: null, declinedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },
@@ -49,7 +49,7 @@ export async function listPendingInvitations(actor: Actor, organizationId: strin
   })
 }
 
-export async function revokeInvitation(actor: Actor, organizationId: string, invitationId: string) {
+export async function revokeInvitation(actor: UserActor, organizationId: string, invitationId: string) {
   await prisma.$transaction(async (tx) => {
     requireRole(await organizationRole(tx, actor, organizationId), 'ADMIN', 'revoke invitations')
     const revoked = await tx.invitation.updateMany({
@@ -103,7 +103,7 @@ export async function getInvitation(token: string) {
   }
 }
 
-async function settleInvitation(actor: Actor, token: string, answer: 'accept' | 'decline') {
+async function settleInvitation(actor: UserActor, token: string, answer: 'accept' | 'decline') {
   const invitation = await getInvitation(token)
   if (invitation.status !== 'pending') {
     throw new AppError('CONFLICT', `This invitation can no longer be used: it was ${invitation.status}.`)
@@ -134,5 +134,5 @@ async function settleInvitation(actor: Actor, token: string, answer: 'accept' | 
   })
 }
 
-export const acceptInvitation = (actor: Actor, token: string) => settleInvitation(actor, token, 'accept')
-export const declineInvitation = (actor: Actor, token: string) => settleInvitation(actor, token, 'decline')
+export const acceptInvitation = (actor: UserActor, token: string) => settleInvitation(actor, token, 'accept')
+export const declineInvitation = (actor: UserActor, token: string) => settleInvitation(actor, token, 'decline')

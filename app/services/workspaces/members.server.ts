@@ -1,11 +1,11 @@
 import type { Role } from '~/generated/prisma/enums'
 import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, forbidden, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { organizationRole, requireRole } from './access.server'
 
-export async function listOrganizationMembers(actor: Actor, organizationId: string) {
+export async function listOrganizationMembers(actor: UserActor, organizationId: string) {
   await organizationRole(prisma, actor, organizationId)
   return prisma.organizationMember.findMany({
     where: { organizationId },
@@ -40,7 +40,7 @@ async function assertAnotherOwner(tx: Transaction, organizationId: string, leavi
  * Changes a member's role. Admins manage admins, members and viewers; only owners grant or take
  * away ownership. The last owner cannot be demoted.
  */
-export async function changeMemberRole(actor: Actor, organizationId: string, memberId: string, role: Role) {
+export async function changeMemberRole(actor: UserActor, organizationId: string, memberId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     await lockOrganization(tx, organizationId)
     const actorRole = await organizationRole(tx, actor, organizationId)
@@ -64,7 +64,7 @@ export async function changeMemberRole(actor: Actor, organizationId: string, mem
 }
 
 /** Removes a member (or lets members leave). Their team memberships in the organization go too. */
-export async function removeMember(actor: Actor, organizationId: string, memberId: string) {
+export async function removeMember(actor: UserActor, organizationId: string, memberId: string) {
   await prisma.$transaction(async (tx) => {
     await lockOrganization(tx, organizationId)
     const actorRole = await organizationRole(tx, actor, organizationId)

@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import { prisma } from '~/utils/db.server'
 import { fieldConflict, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { organizationRole, requireRole } from './access.server'
@@ -12,7 +12,7 @@ const fields = { id: true, name: true, slug: true, createdAt: true, updatedAt: t
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another organization')
 
 /** Organizations the actor belongs to, with the actor's role in each. */
-export async function listOrganizations(actor: Actor) {
+export async function listOrganizations(actor: UserActor) {
   const memberships = await prisma.organizationMember.findMany({
     where: { userId: actor.userId },
     orderBy: { organization: { name: 'asc' } },
@@ -22,7 +22,7 @@ export async function listOrganizations(actor: Actor) {
   return memberships.map(({ role, organization }) => ({ ...organization, role }))
 }
 
-export async function getOrganizationBySlug(actor: Actor, slug: string) {
+export async function getOrganizationBySlug(actor: UserActor, slug: string) {
   const organization = await prisma.organization.findUnique({ where: { slug }, select: fields })
   if (!organization) throw notFound('Organization')
   const role = await organizationRole(prisma, actor, organization.id)
@@ -30,7 +30,7 @@ export async function getOrganizationBySlug(actor: Actor, slug: string) {
 }
 
 /** Creates an organization with the actor as its owner. */
-export async function createOrganization(actor: Actor, input: z.output<typeof createOrganizationSchema>) {
+export async function createOrganization(actor: UserActor, input: z.output<typeof createOrganizationSchema>) {
   const slug =
     input.slug ??
     (await availableSlug(input.name, 'org', async (s) => (await prisma.organization.count({ where: { slug: s } })) > 0))
@@ -56,7 +56,7 @@ export async function createOrganization(actor: Actor, input: z.output<typeof cr
 }
 
 export async function updateOrganization(
-  actor: Actor,
+  actor: UserActor,
   organizationId: string,
   input: z.output<typeof updateOrganizationSchema>,
 ) {
@@ -86,7 +86,7 @@ export async function updateOrganization(
 }
 
 /** Deletes an organization with its teams, projects, members and invitations. Owners only. */
-export async function deleteOrganization(actor: Actor, organizationId: string) {
+export async function deleteOrganization(actor: UserActor, organizationId: string) {
   await prisma.$transaction(async (tx) => {
     requireRole(await organizationRole(tx, actor, organizationId), 'OWNER', 'delete this organization')
     const before = await tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })

@@ -1,28 +1,28 @@
 import type { z } from 'zod'
 import { prisma } from '~/utils/db.server'
 import { fieldConflict, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import type { Actor, UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
-import { projectAccess, requireRole, teamAccess } from './access.server'
+import { projectAccess, requirePermission, requireRole, teamAccess } from './access.server'
 import type { createProjectSchema, updateProjectSchema } from './schemas'
 import { availableSlug } from './slugs.server'
 
 const fields = { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another project in this team')
 
-export async function listProjects(actor: Actor, teamId: string) {
+export async function listProjects(actor: UserActor, teamId: string) {
   await teamAccess(prisma, actor, teamId)
   return prisma.project.findMany({ where: { teamId }, orderBy: { name: 'asc' }, take: 500, select: fields })
 }
 
-export async function getProjectBySlug(actor: Actor, teamId: string, slug: string) {
+export async function getProjectBySlug(actor: UserActor, teamId: string, slug: string) {
   const project = await prisma.project.findUnique({ where: { teamId_slug: { teamId, slug } }, select: { id: true } })
   if (!project) throw notFound('Project')
   return projectAccess(prisma, actor, project.id)
 }
 
-export async function createProject(actor: Actor, teamId: string, input: z.output<typeof createProjectSchema>) {
+export async function createProject(actor: UserActor, teamId: string, input: z.output<typeof createProjectSchema>) {
   const { team, role } = await teamAccess(prisma, actor, teamId)
   requireRole(role, 'MEMBER', 'create projects in this team')
   const slug =
@@ -49,8 +49,9 @@ export async function createProject(actor: Actor, teamId: string, input: z.outpu
 export async function updateProject(actor: Actor, projectId: string, input: z.output<typeof updateProjectSchema>) {
   try {
     return await prisma.$transaction(async (tx) => {
-      const { project: before, team, role } = await projectAccess(tx, actor, projectId)
-      requireRole(role, 'MEMBER', 'change this project')
+      const access = await projectAccess(tx, actor, projectId)
+      requirePermission(access, 'projects:write', 'change this project')
+      const { project: before, team } = access
       const project = await tx.project.update({
         where: { id: projectId },
         data: { name: input.name, slug: input.slug },
@@ -74,8 +75,9 @@ export async function updateProject(actor: Actor, projectId: string, input: z.ou
 
 export async function deleteProject(actor: Actor, projectId: string) {
   await prisma.$transaction(async (tx) => {
-    const { project, team, role } = await projectAccess(tx, actor, projectId)
-    requireRole(role, 'ADMIN', 'delete this project')
+    const access = await projectAccess(tx, actor, projectId)
+    requirePermission(access, 'projects:delete', 'delete this project')
+    const { project, team } = access
     await tx.project.delete({ where: { id: projectId } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
@@ -85,4 +87,11 @@ export async function deleteProject(actor: Actor, projectId: string) {
       before: { name: project.name, slug: project.slug, teamId: project.teamId },
     })
   })
+}
+
+/** One project, for a user of its team or an API key of its own. */
+export async function getProject(actor: Actor, projectId: string) {
+  const access = await projectAccess(prisma, actor, projectId)
+  requirePermission(access, 'projects:read', 'read this project')
+  return access.project
 }

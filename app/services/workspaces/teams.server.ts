@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import type { Role } from '~/generated/prisma/enums'
 import { prisma } from '~/utils/db.server'
 import { AppError, fieldConflict, forbidden, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { atLeast, organizationRole, requireRole, teamAccess } from './access.server'
@@ -12,7 +12,7 @@ import { availableSlug } from './slugs.server'
 const fields = { id: true, organizationId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another team in this organization')
 
-export async function listTeams(actor: Actor, organizationId: string) {
+export async function listTeams(actor: UserActor, organizationId: string) {
   await organizationRole(prisma, actor, organizationId)
   return prisma.team.findMany({
     where: { organizationId },
@@ -22,14 +22,14 @@ export async function listTeams(actor: Actor, organizationId: string) {
   })
 }
 
-export async function getTeamBySlug(actor: Actor, organizationId: string, slug: string) {
+export async function getTeamBySlug(actor: UserActor, organizationId: string, slug: string) {
   const team = await prisma.team.findUnique({ where: { organizationId_slug: { organizationId, slug } }, select: { id: true } })
   if (!team) throw notFound('Team')
   return teamAccess(prisma, actor, team.id)
 }
 
 /** Creates a team; its creator becomes the team's owner. Viewers cannot. */
-export async function createTeam(actor: Actor, organizationId: string, input: z.output<typeof createTeamSchema>) {
+export async function createTeam(actor: UserActor, organizationId: string, input: z.output<typeof createTeamSchema>) {
   const orgRole = await organizationRole(prisma, actor, organizationId)
   requireRole(orgRole, 'MEMBER', 'create teams')
   const slug =
@@ -56,7 +56,7 @@ export async function createTeam(actor: Actor, organizationId: string, input: z.
   }
 }
 
-export async function updateTeam(actor: Actor, teamId: string, input: z.output<typeof updateTeamSchema>) {
+export async function updateTeam(actor: UserActor, teamId: string, input: z.output<typeof updateTeamSchema>) {
   try {
     return await prisma.$transaction(async (tx) => {
       const { team: before, role } = await teamAccess(tx, actor, teamId)
@@ -79,7 +79,7 @@ export async function updateTeam(actor: Actor, teamId: string, input: z.output<t
 }
 
 /** Deletes a team and its projects. Team owners and organization owners/admins only. */
-export async function deleteTeam(actor: Actor, teamId: string) {
+export async function deleteTeam(actor: UserActor, teamId: string) {
   await prisma.$transaction(async (tx) => {
     const { team, orgRole, role } = await teamAccess(tx, actor, teamId)
     // Organization admins are team admins elsewhere, but may delete a team as its owners can.
@@ -95,7 +95,7 @@ export async function deleteTeam(actor: Actor, teamId: string) {
   })
 }
 
-export async function listTeamMembers(actor: Actor, teamId: string) {
+export async function listTeamMembers(actor: UserActor, teamId: string) {
   await teamAccess(prisma, actor, teamId)
   return prisma.teamMember.findMany({
     where: { teamId },
@@ -106,7 +106,7 @@ export async function listTeamMembers(actor: Actor, teamId: string) {
 }
 
 /** Adds a member of the organization to the team. Nobody grants a role above their own. */
-export async function addTeamMember(actor: Actor, teamId: string, userId: string, role: Role) {
+export async function addTeamMember(actor: UserActor, teamId: string, userId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
     requireRole(actorRole, 'ADMIN', 'manage team members')
@@ -133,7 +133,7 @@ export async function addTeamMember(actor: Actor, teamId: string, userId: string
   })
 }
 
-export async function changeTeamMemberRole(actor: Actor, teamId: string, memberId: string, role: Role) {
+export async function changeTeamMemberRole(actor: UserActor, teamId: string, memberId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
     requireRole(actorRole, 'ADMIN', 'manage team members')
@@ -155,7 +155,7 @@ export async function changeTeamMemberRole(actor: Actor, teamId: string, memberI
   })
 }
 
-export async function removeTeamMember(actor: Actor, teamId: string, memberId: string) {
+export async function removeTeamMember(actor: UserActor, teamId: string, memberId: string) {
   await prisma.$transaction(async (tx) => {
     const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
     const member = await tx.teamMember.findFirst({ where: { id: memberId, teamId } })
