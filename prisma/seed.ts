@@ -6,6 +6,7 @@
  * the demo password is published in the README.
  */
 import { prepareRuntime } from '../app/utils/boot.server'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 import { ConfigError } from '../app/utils/config.server'
 import { prisma } from '../app/utils/db.server'
 import type { RequestMeta } from '../app/utils/request.server'
@@ -33,17 +34,17 @@ async function seed(): Promise<boolean> {
   report(existingUser ? 'kept' : 'created', `user ${DEMO.email}`)
   const actor = userActor(user.id, meta)
 
-  const organizations = await listOrganizations(actor)
+  const { items: organizations } = await listOrganizations(actor, DASHBOARD_PAGE)
   const existingOrganization = organizations.find((o) => o.slug === DEMO.organization.slug)
   const organization = existingOrganization ?? (await createOrganization(actor, { ...DEMO.organization }))
   report(existingOrganization ? 'kept' : 'created', `organization ${organization.slug}`)
 
-  const teams = await listTeams(actor, organization.id)
+  const { items: teams } = await listTeams(actor, organization.id, DASHBOARD_PAGE)
   const existingTeam = teams.find((t) => t.slug === DEMO.team.slug)
   const team = existingTeam ?? (await createTeam(actor, organization.id, { ...DEMO.team }))
   report(existingTeam ? 'kept' : 'created', `team ${organization.slug}/${team.slug}`)
 
-  const projects = await listProjects(actor, team.id)
+  const { items: projects } = await listProjects(actor, team.id, DASHBOARD_PAGE)
   const existingProject = projects.find((p) => p.slug === DEMO.project.slug)
   const project = existingProject ?? (await createProject(actor, team.id, { ...DEMO.project }))
   report(existingProject ? 'kept' : 'created', `project ${organization.slug}/${team.slug}/${project.slug}`)

@@ -1,10 +1,12 @@
-import { checkHealth } from '~/services/health/check-health.server'
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { handleApiRequest } from '~/api/handle.server'
 
-/** Liveness and readiness in one: 200 when the database answers, 503 when it does not. */
-export async function loader() {
-  const { healthy, database, uptimeSeconds } = await checkHealth()
-  return Response.json(
-    { status: healthy ? 'ok' : 'error', database, uptimeSeconds },
-    { status: healthy ? 200 : 503, headers: { 'Cache-Control': 'no-store' } },
-  )
+const PATH = '/api/v1/health'
+
+export async function loader(args: LoaderFunctionArgs) {
+  return handleApiRequest(args, PATH)
+}
+
+export async function action(args: ActionFunctionArgs) {
+  return handleApiRequest(args, PATH)
 }

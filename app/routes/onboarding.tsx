@@ -12,6 +12,7 @@ import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
 import { projectPath } from '~/utils/paths'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 
 export const meta: MetaFunction = () => [{ title: 'Get started · Carcosa' }]
 
@@ -20,15 +21,15 @@ export const meta: MetaFunction = () => [{ title: 'Get started · Carcosa' }]
  * flow resumes where it was left and every step is a plain form.
  */
 async function currentStep(actor: UserActor, url: URL) {
-  const organizations = await listOrganizations(actor)
+  const { items: organizations } = await listOrganizations(actor, DASHBOARD_PAGE)
   const wanted = url.searchParams.get('org')
   const organization =
     organizations.find((o) => o.slug === wanted) ?? organizations.find((o) => o.role === 'OWNER') ?? organizations[0]
   if (!organization) return { step: 1 as const }
-  const teams = await listTeams(actor, organization.id)
+  const { items: teams } = await listTeams(actor, organization.id, DASHBOARD_PAGE)
   const team = teams.find((t) => t.slug === url.searchParams.get('team')) ?? teams[0]
   if (!team) return { step: 2 as const, organization }
-  const projects = await listProjects(actor, team.id)
+  const { items: projects } = await listProjects(actor, team.id, DASHBOARD_PAGE)
   return { step: 3 as const, organization, team, done: projects[0] ?? null }
 }
 

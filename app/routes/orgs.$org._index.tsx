@@ -10,11 +10,12 @@ import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
 import { teamPath } from '~/utils/paths'
 import { organizationFromParams } from '~/utils/workspace-params.server'
+import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
-  return { organization, canCreate: atLeast(role, 'MEMBER'), teams: await listTeams(actor, organization.id) }
+  return { organization, canCreate: atLeast(role, 'MEMBER'), teams: byName((await listTeams(actor, organization.id, DASHBOARD_PAGE)).items) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

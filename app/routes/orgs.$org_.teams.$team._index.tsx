@@ -10,11 +10,12 @@ import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
 import { projectPath } from '~/utils/paths'
 import { teamFromParams } from '~/utils/workspace-params.server'
+import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, team, role } = await teamFromParams(actor, params)
-  return { organization, team, canCreate: atLeast(role, 'MEMBER'), projects: await listProjects(actor, team.id) }
+  return { organization, team, canCreate: atLeast(role, 'MEMBER'), projects: byName((await listProjects(actor, team.id, DASHBOARD_PAGE)).items) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

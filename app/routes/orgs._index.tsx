@@ -9,12 +9,13 @@ import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
 import { organizationPath } from '~/utils/paths'
+import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 
 export const meta: MetaFunction = () => [{ title: 'Organizations · Carcosa' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
-  return { organizations: await listOrganizations(actor) }
+  return { organizations: byName((await listOrganizations(actor, DASHBOARD_PAGE)).items) }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {

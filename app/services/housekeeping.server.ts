@@ -1,14 +1,16 @@
 import { prisma } from '~/utils/db.server'
 import { logger } from '~/utils/logger.server'
+import { pruneExpiredApiTokens } from './accounts/api-tokens.server'
 import { pruneSignInAttempts } from './accounts/sign-in.server'
 
 const INTERVAL_MS = 10 * 60 * 1000
 
-/** Deletes what has outlived its purpose: expired sessions and sign-in attempts past the window. */
+/** Deletes what has outlived its purpose: expired sessions and API tokens, sign-in attempts past the window. */
 export async function runHousekeeping() {
   const sessions = await prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } })
   await pruneSignInAttempts()
-  return { expiredSessions: sessions.count }
+  const expiredApiTokens = await pruneExpiredApiTokens()
+  return { expiredSessions: sessions.count, expiredApiTokens }
 }
 
 /**

@@ -37,3 +37,7 @@ export function toPage<T extends { id: string }>(rows: T[], { limit }: PageQuery
   const items = rows.slice(0, limit)
   return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null }
 }
+
+/** Dashboard lists show the first (largest) page, sorted by name for people. */
+export const DASHBOARD_PAGE: PageQuery = { limit: MAX_PAGE_SIZE }
+export const byName = <T extends { name: string }>(items: T[]) => [...items].sort((a, b) => a.name.localeCompare(b.name))

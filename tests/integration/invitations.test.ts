@@ -1,4 +1,5 @@
 import '../support/test-database'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, test } from 'node:test'
@@ -98,7 +99,7 @@ describe('answering invitations', () => {
       const { result, rows } = await withAuditDelta(() => acceptInvitation(joiner.actor, token))
       assert.deepEqual(result, { id: organization.id, name: organization.name, slug: organization.slug })
       assert.equal((await membership(organization.id, joiner.user.id))?.role, role)
-      assert.deepEqual((await listOrganizations(joiner.actor)).map((o) => [o.id, o.role]), [[organization.id, role]])
+      assert.deepEqual((await listOrganizations(joiner.actor, DASHBOARD_PAGE)).items.map((o) => [o.id, o.role]), [[organization.id, role]])
 
       const row = await prisma.invitation.findUniqueOrThrow({ where: { id: invitation.id } })
       assert.ok(row.acceptedAt)

@@ -1,4 +1,5 @@
 import '../support/test-database'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import {
@@ -136,7 +137,7 @@ describe('cross-organization isolation', () => {
   refused('revokeInvitation of a B invitation through A', (f) => revokeInvitation(f.intruder.actor, f.orgA.id, f.invitationB.id))
 
   // Teams
-  refused('listTeams of B', (f) => listTeams(f.intruder.actor, f.orgB.id))
+  refused('listTeams of B', (f) => listTeams(f.intruder.actor, f.orgB.id, DASHBOARD_PAGE))
   refused('getTeamBySlug in B', (f) => getTeamBySlug(f.intruder.actor, f.orgB.id, f.teamB.slug))
   refused('getTeamBySlug of a B team through A', (f) => getTeamBySlug(f.intruder.actor, f.orgA.id, f.teamB.slug))
   refused('createTeam in B', (f) => createTeam(f.intruder.actor, f.orgB.id, createTeamSchema.parse({ name: 'Implant' })))
@@ -153,7 +154,7 @@ describe('cross-organization isolation', () => {
   refused('removeTeamMember of a B team member through A', (f) => removeTeamMember(f.intruder.actor, f.teamA.id, f.teamMemberB.id))
 
   // Projects
-  refused('listProjects in B', (f) => listProjects(f.intruder.actor, f.teamB.id))
+  refused('listProjects in B', (f) => listProjects(f.intruder.actor, f.teamB.id, DASHBOARD_PAGE))
   refused('getProjectBySlug in B', (f) => getProjectBySlug(f.intruder.actor, f.teamB.id, f.projectB.slug))
   refused('getProjectBySlug of a B project through A', (f) => getProjectBySlug(f.intruder.actor, f.teamA.id, f.projectB.slug))
   refused('createProject in B', (f) => createProject(f.intruder.actor, f.teamB.id, createProjectSchema.parse({ name: 'Implant' })))
@@ -163,9 +164,9 @@ describe('cross-organization isolation', () => {
   refused('deleteProject in B', (f) => deleteProject(f.intruder.actor, f.projectB.id))
 
   test('lists show only A', async () => {
-    assert.deepEqual((await listOrganizations(f.intruder.actor)).map((o) => o.id), [f.orgA.id])
-    assert.deepEqual((await listTeams(f.intruder.actor, f.orgA.id)).map((t) => t.id), [f.teamA.id])
-    assert.deepEqual((await listProjects(f.intruder.actor, f.teamA.id)).map((p) => p.id), [f.projectA.id])
+    assert.deepEqual((await listOrganizations(f.intruder.actor, DASHBOARD_PAGE)).items.map((o) => o.id), [f.orgA.id])
+    assert.deepEqual((await listTeams(f.intruder.actor, f.orgA.id, DASHBOARD_PAGE)).items.map((t) => t.id), [f.teamA.id])
+    assert.deepEqual((await listProjects(f.intruder.actor, f.teamA.id, DASHBOARD_PAGE)).items.map((p) => p.id), [f.projectA.id])
     assert.deepEqual((await listOrganizationMembers(f.intruder.actor, f.orgA.id)).map((m) => m.user.id), [f.intruder.user.id])
   })
 
@@ -184,7 +185,7 @@ describe('cross-organization isolation', () => {
     )
     const found = await getOrganizationBySlug(f.ownerB.actor, f.orgB.slug)
     assert.equal(found.role, 'OWNER')
-    assert.equal((await listProjects(f.memberB.actor, f.teamB.id)).length, 1)
+    assert.equal((await listProjects(f.memberB.actor, f.teamB.id, DASHBOARD_PAGE)).items.length, 1)
   })
 })
 
@@ -199,8 +200,8 @@ describe('membership is what grants access', () => {
 
   async function assertLockedOut(person: TestUser, o: Awaited<ReturnType<typeof organizationWithProject>>) {
     await assertAppError(getOrganizationBySlug(person.actor, o.organization.slug), 'NOT_FOUND')
-    await assertAppError(listTeams(person.actor, o.organization.id), 'NOT_FOUND')
-    await assertAppError(listProjects(person.actor, o.team.id), 'NOT_FOUND')
+    await assertAppError(listTeams(person.actor, o.organization.id, DASHBOARD_PAGE), 'NOT_FOUND')
+    await assertAppError(listProjects(person.actor, o.team.id, DASHBOARD_PAGE), 'NOT_FOUND')
     await assertAppError(getProjectBySlug(person.actor, o.team.id, o.project.slug), 'NOT_FOUND')
     await assertAppError(deleteProject(person.actor, o.project.id), 'NOT_FOUND')
     assert.equal(await prisma.project.count({ where: { id: o.project.id } }), 1)
@@ -218,7 +219,7 @@ describe('membership is what grants access', () => {
   test('a removed member loses access at once, with NOT_FOUND', async () => {
     const o = await organizationWithProject()
     const admin = await addMember(o.organization.id, o.owner.actor, 'ADMIN')
-    assert.equal((await listProjects(admin.actor, o.team.id)).length, 1)
+    assert.equal((await listProjects(admin.actor, o.team.id, DASHBOARD_PAGE)).items.length, 1)
     await removeMember(o.owner.actor, o.organization.id, admin.member.id)
     await assertLockedOut(admin, o)
   })

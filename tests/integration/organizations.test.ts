@@ -1,4 +1,5 @@
 import '../support/test-database'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createInvitation } from '~/services/workspaces/invitations.server'
@@ -37,7 +38,7 @@ describe('creating organizations', () => {
     const members = await prisma.organizationMember.findMany({ where: { organizationId: organization.id } })
     assert.deepEqual(members.map((m) => [m.userId, m.role]), [[user.id, 'OWNER']])
 
-    const listed = await listOrganizations(actor)
+    const { items: listed } = await listOrganizations(actor, DASHBOARD_PAGE)
     assert.deepEqual(listed.map((o) => [o.id, o.role]), [[organization.id, 'OWNER']])
     const found = await getOrganizationBySlug(actor, organization.slug)
     assert.equal(found.organization.id, organization.id)
@@ -184,7 +185,7 @@ describe('deleting organizations', () => {
     // The users and the owner's other organization are untouched.
     assert.equal(await prisma.user.count({ where: { id: { in: [owner.user.id, member.user.id] } } }), 2)
     assert.equal(await prisma.team.count({ where: { id: keptTeam.id } }), 1)
-    assert.deepEqual((await listOrganizations(owner.actor)).map((o) => o.id), [keep.id])
+    assert.deepEqual((await listOrganizations(owner.actor, DASHBOARD_PAGE)).items.map((o) => o.id), [keep.id])
 
     assert.equal(rows.length, 1)
     assert.equal(rows[0]?.action, 'organization.delete')

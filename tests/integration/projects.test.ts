@@ -1,4 +1,5 @@
 import '../support/test-database'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { deleteProject, getProjectBySlug, listProjects, updateProject } from '~/services/workspaces/projects.server'
@@ -74,7 +75,7 @@ describe('projects', () => {
     const { team, owner, outsider, orgViewer } = await teamWithPeople()
     const project = await createProjectIn(owner.actor, team.id, { name: 'Readable', slug: 'readable' })
     for (const person of [outsider, orgViewer]) {
-      assert.deepEqual((await listProjects(person.actor, team.id)).map((p) => p.id), [project.id])
+      assert.deepEqual((await listProjects(person.actor, team.id, DASHBOARD_PAGE)).items.map((p) => p.id), [project.id])
       const access = await getProjectBySlug(person.actor, team.id, 'readable')
       assert.equal(access.project.id, project.id)
       assert.equal(access.role, 'VIEWER')

@@ -1,4 +1,5 @@
 import '../support/test-database'
+import { DASHBOARD_PAGE } from '~/services/pagination'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { updateTeamSchema } from '~/services/workspaces/schemas'
@@ -86,7 +87,7 @@ describe('creating teams', () => {
     await createProjectIn(owner.actor, team.id)
     await createProjectIn(owner.actor, team.id)
 
-    const teams = await listTeams(viewer.actor, organization.id)
+    const { items: teams } = await listTeams(viewer.actor, organization.id, DASHBOARD_PAGE)
     assert.deepEqual(teams.map((t) => [t.id, t._count.projects, t._count.members]), [[team.id, 2, 1]])
     const access = await getTeamBySlug(viewer.actor, organization.id, 'alpha')
     assert.equal(access.team.id, team.id)

@@ -4,9 +4,12 @@
  */
 import assert from 'node:assert/strict'
 import type { Role } from '~/generated/prisma/enums'
-import { userActor, type UserActor } from '~/services/actor'
+import { userActor, type Actor, type UserActor } from '~/services/actor'
 import { registerSchema } from '~/services/accounts/schemas'
 import { registerUser } from '~/services/accounts/users.server'
+import { authenticateApiKey, createApiKey } from '~/services/api-keys/api-keys.server'
+import type { Permission } from '~/services/api-keys/permissions'
+import { createApiKeySchema } from '~/services/api-keys/schemas'
 import { acceptInvitation, createInvitation } from '~/services/workspaces/invitations.server'
 import { listOrganizationMembers } from '~/services/workspaces/members.server'
 import { createOrganization } from '~/services/workspaces/organizations.server'
@@ -145,4 +148,21 @@ export async function withAuditDelta<T>(fn: () => Promise<T>) {
   }
   const rows = (await prisma.auditLog.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).filter((row) => !seen.has(row.id))
   return { result, error, rows }
+}
+
+/**
+ * Creates an API key in a project through createApiKeySchema + createApiKey, as the API route would,
+ * and returns it with its secret and the actor that authenticating with it yields.
+ */
+export async function createTestApiKey(
+  creator: Actor,
+  projectId: string,
+  permissions: Permission[],
+  overrides: { name?: string; expiresAt?: string } = {},
+) {
+  const input = createApiKeySchema.parse({ projectId, name: overrides.name ?? `Key ${nextId()}`, permissions, expiresAt: overrides.expiresAt })
+  const created = await createApiKey(creator, input)
+  const actor = await authenticateApiKey(created.key, testMeta())
+  assert.ok(actor, 'a new key should authenticate')
+  return { ...created, actor }
 }

@@ -1,4 +1,6 @@
 import type { z } from 'zod'
+import type { Role } from '~/generated/prisma/enums'
+import { pageArgs, toPage, type PageQuery } from '../pagination'
 import { prisma } from '~/utils/db.server'
 import { fieldConflict, notFound } from '~/utils/errors.server'
 import type { UserActor } from '../actor'
@@ -11,15 +13,23 @@ import { availableSlug } from './slugs.server'
 const fields = { id: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another organization')
 
-/** Organizations the actor belongs to, with the actor's role in each. */
-export async function listOrganizations(actor: UserActor) {
-  const memberships = await prisma.organizationMember.findMany({
-    where: { userId: actor.userId },
-    orderBy: { organization: { name: 'asc' } },
-    take: 200,
-    select: { role: true, organization: { select: fields } },
+/** Organizations the actor belongs to, with the actor's role in each, a page at a time. */
+export async function listOrganizations(actor: UserActor, page: PageQuery) {
+  const organizations = await prisma.organization.findMany({
+    where: { members: { some: { userId: actor.userId } } },
+    ...pageArgs(page),
+    select: { ...fields, members: { where: { userId: actor.userId }, select: { role: true } } },
   })
-  return memberships.map(({ role, organization }) => ({ ...organization, role }))
+  return toPage(
+    organizations.map(({ members, ...organization }) => ({ ...organization, role: (members[0] as { role: Role }).role })),
+    page,
+  )
+}
+
+export async function getOrganization(actor: UserActor, organizationId: string) {
+  const role = await organizationRole(prisma, actor, organizationId)
+  const organization = await prisma.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })
+  return { ...organization, role }
 }
 
 export async function getOrganizationBySlug(actor: UserActor, slug: string) {

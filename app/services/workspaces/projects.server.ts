@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { pageArgs, toPage, type PageQuery } from '../pagination'
 import { prisma } from '~/utils/db.server'
 import { fieldConflict, notFound } from '~/utils/errors.server'
 import type { Actor, UserActor } from '../actor'
@@ -11,9 +12,9 @@ import { availableSlug } from './slugs.server'
 const fields = { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another project in this team')
 
-export async function listProjects(actor: UserActor, teamId: string) {
+export async function listProjects(actor: UserActor, teamId: string, page: PageQuery) {
   await teamAccess(prisma, actor, teamId)
-  return prisma.project.findMany({ where: { teamId }, orderBy: { name: 'asc' }, take: 500, select: fields })
+  return toPage(await prisma.project.findMany({ where: { teamId }, ...pageArgs(page), select: fields }), page)
 }
 
 export async function getProjectBySlug(actor: UserActor, teamId: string, slug: string) {

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { pageArgs, toPage, type PageQuery } from '../pagination'
 import type { Role } from '~/generated/prisma/enums'
 import { prisma } from '~/utils/db.server'
 import { AppError, fieldConflict, forbidden, notFound } from '~/utils/errors.server'
@@ -12,20 +13,25 @@ import { availableSlug } from './slugs.server'
 const fields = { id: true, organizationId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another team in this organization')
 
-export async function listTeams(actor: UserActor, organizationId: string) {
+export async function listTeams(actor: UserActor, organizationId: string, page: PageQuery) {
   await organizationRole(prisma, actor, organizationId)
-  return prisma.team.findMany({
+  const teams = await prisma.team.findMany({
     where: { organizationId },
-    orderBy: { name: 'asc' },
-    take: 500,
+    ...pageArgs(page),
     select: { ...fields, _count: { select: { projects: true, members: true } } },
   })
+  return toPage(teams, page)
 }
 
 export async function getTeamBySlug(actor: UserActor, organizationId: string, slug: string) {
   const team = await prisma.team.findUnique({ where: { organizationId_slug: { organizationId, slug } }, select: { id: true } })
   if (!team) throw notFound('Team')
   return teamAccess(prisma, actor, team.id)
+}
+
+export async function getTeam(actor: UserActor, teamId: string) {
+  const { team, role } = await teamAccess(prisma, actor, teamId)
+  return { ...team, role }
 }
 
 /** Creates a team; its creator becomes the team's owner. Viewers cannot. */

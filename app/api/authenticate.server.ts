@@ -1,0 +1,21 @@
+import { authenticateAccessToken } from '~/services/accounts/api-tokens.server'
+import type { Actor } from '~/services/actor'
+import { authenticateApiKey } from '~/services/api-keys/api-keys.server'
+import type { RequestMeta } from '~/utils/request.server'
+
+export type Credentials = { kind: 'missing' } | { kind: 'invalid' } | { kind: 'valid'; actor: Actor }
+
+/** `Authorization: Bearer <ck_... API key | cat_... user access token>`. */
+export async function authenticateRequest(request: Request, meta: RequestMeta): Promise<Credentials> {
+  const header = request.headers.get('authorization')
+  if (!header) return { kind: 'missing' }
+  const match = /^Bearer\s+(\S{1,512})$/i.exec(header.trim())
+  const token = match?.[1]
+  if (!token) return { kind: 'invalid' }
+  const actor = token.startsWith('ck_')
+    ? await authenticateApiKey(token, meta)
+    : token.startsWith('cat_')
+      ? await authenticateAccessToken(token, meta)
+      : null
+  return actor ? { kind: 'valid', actor } : { kind: 'invalid' }
+}

@@ -1,0 +1,141 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { z } from 'zod'
+import type { Actor } from '~/services/actor'
+import { hasPermission } from '~/services/api-keys/permissions'
+import { AppError } from '~/utils/errors.server'
+import { logger } from '~/utils/logger.server'
+import { requestMeta } from '~/utils/request.server'
+import { authenticateRequest } from './authenticate.server'
+import type { Operation } from './operation.server'
+import { problemResponse } from './problem.server'
+import { applyRateLimit } from './rate-limit.server'
+import { operationsForPath } from './registry.server'
+
+/** JSON bodies of management calls are small; file bytes never come through here. */
+export const MAX_JSON_BODY_BYTES = 256 * 1024
+
+type Args = LoaderFunctionArgs | ActionFunctionArgs
+
+/**
+ * The one entry of every `api.v1.*` route: picks the operation for the method (405 with Allow
+ * otherwise), authenticates, rate-limits, validates params, query and body with the operation's zod
+ * schemas, runs it, and answers JSON, or problem+json for every error.
+ */
+export async function handleApiRequest({ request, context, params }: Args, path: string): Promise<Response> {
+  const operations = operationsForPath(path)
+  const method = request.method === 'HEAD' ? 'GET' : request.method
+  const operation = operations.find((candidate) => candidate.method === method)
+  if (!operation) {
+    const allow = [...new Set(operations.map((o) => o.method))].join(', ')
+    return problemResponse({ status: 405, detail: `${request.method} is not supported here; use ${allow}.` }, { Allow: allow })
+  }
+  const meta = requestMeta(request, context)
+  try {
+    const actor = await authorize(operation, request, meta)
+    const limited = await applyRateLimit(operation, actor, meta)
+    if (limited.refusal) return limited.refusal
+    const input = await parseInput(operation, request, params)
+    const result = await operation.handler({ actor: actor as never, ...input, request, meta } as never)
+    if (result instanceof Response) return result
+    const headers = new Headers(limited.headers)
+    headers.set('Cache-Control', 'no-store')
+    if (operation.status === 204) return new Response(null, { status: 204, headers })
+    return Response.json(result, { status: operation.status, headers })
+  } catch (error) {
+    return errorResponse(error, context.requestId)
+  }
+}
+
+async function authorize(operation: Operation, request: Request, meta: ReturnType<typeof requestMeta>): Promise<Actor | null> {
+  const credentials = await authenticateRequest(request, meta)
+  if (operation.auth === 'none') return credentials.kind === 'valid' ? credentials.actor : null
+  if (credentials.kind === 'missing') {
+    throw new AppError('UNAUTHENTICATED', 'Send an API key or a user access token as `Authorization: Bearer <token>`.')
+  }
+  if (credentials.kind === 'invalid') throw new AppError('UNAUTHENTICATED', 'The bearer token is invalid, expired or revoked.')
+  const { actor } = credentials
+  if (actor.type === 'api-key') {
+    if (operation.auth === 'user') {
+      throw new AppError('FORBIDDEN', 'This operation needs a user access token: API keys reach only their own project.')
+    }
+    if (operation.permission && !hasPermission(actor.permissions, operation.permission)) {
+      throw new AppError('FORBIDDEN', `This API key lacks the ${operation.permission} permission.`)
+    }
+  }
+  return actor
+}
+
+class InputError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors?: Record<string, string[]>,
+  ) {
+    super(message)
+  }
+}
+
+async function parseInput(operation: Operation, request: Request, rawParams: Args['params']) {
+  const url = new URL(request.url)
+  const params = validate(operation.params, rawParams, 'path')
+  const query = validate(operation.query, Object.fromEntries(url.searchParams), 'query')
+  let body: unknown
+  if (operation.body) {
+    const type = request.headers.get('content-type') ?? ''
+    if (!/^application\/json\b/i.test(type)) throw new InputError(415, 'Send the body as application/json.')
+    const text = await readLimited(request, MAX_JSON_BODY_BYTES)
+    let json: unknown
+    try {
+      json = text.length === 0 ? undefined : JSON.parse(text)
+    } catch {
+      throw new InputError(400, 'The body is not valid JSON.')
+    }
+    body = validate(operation.body, json, 'body')
+  }
+  return { params, query, body }
+}
+
+function validate(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body') {
+  if (!schema) return undefined
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  const errors: Record<string, string[]> = {}
+  for (const issue of result.error.issues) {
+    const field = issue.path.length > 0 ? issue.path.join('.') : where
+    ;(errors[field] ??= []).push(issue.message)
+  }
+  throw new InputError(400, `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate.`, errors)
+}
+
+/** Reads the body as text, refusing (413) past `limit` bytes without buffering more than that. */
+async function readLimited(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > limit) throw new InputError(413, `The body is larger than ${limit} bytes.`)
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw new InputError(413, `The body is larger than ${limit} bytes.`)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function errorResponse(error: unknown, requestId: string): Response {
+  if (error instanceof InputError) return problemResponse({ status: error.status, detail: error.message, errors: error.errors })
+  if (error instanceof AppError) {
+    const headers: HeadersInit = {}
+    if (error.status === 401) Object.assign(headers, { 'WWW-Authenticate': 'Bearer' })
+    if (error.details.retryAfterSeconds) Object.assign(headers, { 'Retry-After': String(error.details.retryAfterSeconds) })
+    return problemResponse({ status: error.status, detail: error.message, errors: error.details.fieldErrors }, headers)
+  }
+  logger.error({ err: error as Error, requestId }, 'API request failed')
+  return problemResponse({ status: 500, detail: `Something went wrong on our side (request ${requestId}).` })
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod'
+import { PERMISSIONS } from '~/services/api-keys/permissions'
+import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
+import type { Operation } from './operation.server'
+import { problemTitle } from './problem.server'
+
+const COMMON_ERRORS = [401, 429, 500]
+
+function jsonSchema(schema: z.ZodType) {
+  // Input shapes: what a client sends (before transforms), not what the server derives.
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' })
+}
+
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
+  if (!schema) return []
+  const json = jsonSchema(schema) as { properties?: Record<string, object>; required?: string[] }
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+    ...('description' in property ? { description: (property as { description: string }).description } : {}),
+  }))
+}
+
+function errorStatuses(operation: Operation) {
+  return [...new Set([...(operation.auth === 'none' ? [] : COMMON_ERRORS), ...operation.errors])].sort()
+}
+
+/** The OpenAPI 3.1 document, built from the operation table and its zod schemas. */
+export function buildOpenApiDocument(operations: Operation[], serverUrl: string) {
+  const paths: Record<string, Record<string, object>> = {}
+  for (const operation of operations) {
+    const responses: Record<string, object> = {
+      [operation.status]: operation.status === 204
+        ? { description: 'Done; no body.' }
+        : {
+            description: 'Success',
+            ...(operation.response ? { content: { 'application/json': { schema: jsonSchema(operation.response) } } } : {}),
+          },
+    }
+    for (const status of errorStatuses(operation)) {
+      responses[status] = { description: problemTitle(status), content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
+    }
+    ;(paths[operation.path] ??= {})[operation.method.toLowerCase()] = {
+      operationId: operation.id,
+      summary: operation.summary,
+      tags: [operation.tag],
+      security: operation.auth === 'none' ? [] : [{ bearer: [] }],
+      parameters: [...parameters(operation.params, 'path'), ...parameters(operation.query, 'query')],
+      ...(operation.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(operation.body) } } } } : {}),
+      responses,
+      'x-carcosa-auth': operation.auth,
+      'x-carcosa-permission': operation.permission ?? null,
+      'x-carcosa-rate-limit-tier': operation.tier,
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Carcosa API',
+      version: '1.0.0',
+      description:
+        'Management API of Carcosa. Authenticate with `Authorization: Bearer <token>`: a project API key (`ck_...`, ' +
+        'limited to its project and permissions) or a user access token (`cat_...`, from POST /api/v1/auth/login). ' +
+        `Rate-limit tiers per hour: ${Object.entries(DEFAULT_TIER_LIMITS).map(([tier, limit]) => `${tier} ${limit}`).join(', ')}.`,
+    },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (ck_...) or user access token (cat_...)' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'detail'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            errors: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+          },
+        },
+        Permission: { type: 'string', enum: [...PERMISSIONS] },
+      },
+    },
+    paths,
+  }
+}

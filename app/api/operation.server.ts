@@ -1,0 +1,65 @@
+import type { z } from 'zod'
+import type { Actor, UserActor } from '~/services/actor'
+import type { Permission } from '~/services/api-keys/permissions'
+import type { RateLimitTier } from '~/utils/rate-limiter.server'
+import type { RequestMeta } from '~/utils/request.server'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+/** Who may call: nobody needs credentials, user access tokens only, or user tokens and API keys. */
+export type OperationAuth = 'none' | 'user' | 'any'
+
+type ActorFor<A extends OperationAuth> = A extends 'none' ? Actor | null : A extends 'user' ? UserActor : Actor
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined
+
+export interface OperationContext<A extends OperationAuth, P, Q, B> {
+  actor: ActorFor<A>
+  params: Output<P>
+  query: Output<Q>
+  body: Output<B>
+  request: Request
+  meta: RequestMeta
+}
+
+/**
+ * One documented REST operation: the route table, the OpenAPI document and the generated test
+ * matrix all read these. The handler calls one service function; the service authorizes.
+ */
+export interface OperationDefinition<
+  A extends OperationAuth = OperationAuth,
+  P extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  id: string
+  method: HttpMethod
+  /** OpenAPI path template, e.g. `/api/v1/projects/{id}`. */
+  path: string
+  summary: string
+  tag: string
+  auth: A
+  /** The permission an API key needs (users are checked by role in the service). */
+  permission?: Permission
+  tier: RateLimitTier
+  params?: P
+  query?: Q
+  body?: B
+  /** Status of a successful answer; 204 sends no body. */
+  status: 200 | 201 | 204
+  /** Statuses this operation can answer besides success and the common ones (401, 429, 500). */
+  errors: number[]
+  /** Body to expect (with `example`) for docs and the response shape. */
+  response?: z.ZodType
+  handler: (context: OperationContext<A, P, Q, B>) => Promise<unknown>
+}
+
+export type Operation = OperationDefinition<OperationAuth, z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>
+
+export function defineOperation<
+  A extends OperationAuth,
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(definition: OperationDefinition<A, P, Q, B>): Operation {
+  return definition as unknown as Operation
+}

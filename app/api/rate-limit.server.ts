@@ -1,0 +1,52 @@
+import { LRUCache } from 'lru-cache'
+import type { Actor } from '~/services/actor'
+import { rateLimitOverridesFor } from '~/services/settings/rate-limit-overrides.server'
+import { DEFAULT_TIER_LIMITS, getRateLimiter, type RateLimitTier } from '~/utils/rate-limiter.server'
+import type { RequestMeta } from '~/utils/request.server'
+import type { Operation } from './operation.server'
+import { problemResponse } from './problem.server'
+
+// Overrides change rarely; a short cache keeps a database read off every request. A change takes
+// effect within this delay on every instance.
+const overrides = new LRUCache<string, Partial<Record<RateLimitTier, number>>>({ max: 10_000, ttl: 10_000 })
+
+async function limitFor(tier: RateLimitTier, actor: Actor | null): Promise<number> {
+  if (actor?.type !== 'api-key') return DEFAULT_TIER_LIMITS[tier]
+  let projectOverrides = overrides.get(actor.projectId)
+  if (!projectOverrides) {
+    projectOverrides = await rateLimitOverridesFor(actor.projectId)
+    overrides.set(actor.projectId, projectOverrides)
+  }
+  return projectOverrides[tier] ?? DEFAULT_TIER_LIMITS[tier]
+}
+
+/** Forgets cached overrides of a project (after its owner changed them on this instance). */
+export function forgetRateLimitOverrides(projectId: string) {
+  overrides.delete(projectId)
+}
+
+/**
+ * Counts the call against its tier for the caller (API key, user, or IP when anonymous) and returns
+ * the X-RateLimit-* headers, plus a 429 problem when the limit is spent.
+ */
+export async function applyRateLimit(operation: Operation, actor: Actor | null, meta: RequestMeta) {
+  const subject =
+    actor?.type === 'api-key' ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `ip:${meta.ipAddress ?? 'unknown'}`
+  const limit = await limitFor(operation.tier, actor)
+  const decision = await getRateLimiter().consume(`${operation.tier}:${subject}`, limit)
+  const headers = new Headers({
+    'X-RateLimit-Limit': String(decision.limit),
+    'X-RateLimit-Remaining': String(decision.remaining),
+    'X-RateLimit-Reset': String(Math.ceil(decision.resetAt / 1000)),
+  })
+  if (decision.allowed) return { headers }
+  headers.set('Retry-After', String(Math.max(1, decision.retryAfterSeconds)))
+  const refusal = problemResponse(
+    {
+      status: 429,
+      detail: `The ${operation.tier} rate limit of ${decision.limit} requests per hour is spent; retry in ${decision.retryAfterSeconds} s.`,
+    },
+    headers,
+  )
+  return { headers, refusal }
+}

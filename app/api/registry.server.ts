@@ -1,0 +1,48 @@
+import { buildOpenApiDocument } from './openapi.server'
+import { defineOperation, type Operation } from './operation.server'
+import { apiKeyOperations } from './operations/api-keys.server'
+import { authOperations } from './operations/auth.server'
+import { organizationOperations } from './operations/organizations.server'
+import { projectOperations } from './operations/projects.server'
+import { settingsOperations } from './operations/settings.server'
+import { systemOperations } from './operations/system.server'
+import { teamOperations } from './operations/teams.server'
+
+let document: ReturnType<typeof buildOpenApiDocument> | undefined
+
+const openApiOperation = defineOperation({
+  id: 'openapi',
+  method: 'GET',
+  path: '/api/v1/openapi.json',
+  summary: 'This API described as OpenAPI 3.1',
+  tag: 'System',
+  auth: 'none',
+  tier: 'READ',
+  status: 200,
+  errors: [],
+  handler: async ({ request }) => {
+    document ??= buildOpenApiDocument(OPERATIONS, new URL(request.url).origin)
+    return document
+  },
+})
+
+/** Every REST operation. A route file under app/routes/api.v1.* serves each path listed here. */
+export const OPERATIONS: Operation[] = [
+  ...systemOperations,
+  openApiOperation,
+  ...authOperations,
+  ...organizationOperations,
+  ...teamOperations,
+  ...projectOperations,
+  ...settingsOperations,
+  ...apiKeyOperations,
+]
+
+const byPath = new Map<string, Operation[]>()
+for (const operation of OPERATIONS) byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation])
+
+export function operationsForPath(path: string): Operation[] {
+  const operations = byPath.get(path)
+  if (!operations) throw new Error(`No operation is registered for ${path}`)
+  return operations
+}

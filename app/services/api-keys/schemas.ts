@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { PERMISSIONS, permissionSchema, type Permission } from './permissions'
+
+export const apiKeyNameSchema = z
+  .string({ error: 'API key name is required' })
+  .trim()
+  .min(1, 'API key name is required')
+  .max(80, 'API key name must be at most 80 characters')
+
+/** A set of permissions: repeats are dropped, so a key never lists one twice. */
+export const apiKeyPermissionsSchema = z
+  .array(permissionSchema, { error: 'Choose at least one permission' })
+  .min(1, 'Choose at least one permission')
+  .max(PERMISSIONS.length, `Choose at most ${PERMISSIONS.length} permissions`)
+  .transform((permissions): Permission[] => [...new Set(permissions)])
+
+export const apiKeyExpiresAtSchema = z
+  .iso.datetime({ offset: true, error: 'Expiry must be an ISO 8601 date and time, e.g. 2030-01-01T00:00:00Z' })
+  .transform((value) => new Date(value))
+  .refine((date) => date.getTime() > Date.now(), { message: 'Expiry must be in the future' })
+
+export const createApiKeySchema = z.object({
+  projectId: z.string({ error: 'Project is required' }).min(1, 'Project is required').max(64, 'Project id is too long'),
+  name: apiKeyNameSchema,
+  permissions: apiKeyPermissionsSchema,
+  expiresAt: apiKeyExpiresAtSchema.optional(),
+})
+
+export const updateApiKeySchema = z
+  .object({ name: apiKeyNameSchema.optional(), permissions: apiKeyPermissionsSchema.optional() })
+  .refine((input) => input.name !== undefined || input.permissions !== undefined, {
+    message: 'Give a new name, new permissions, or both',
+  })
+
+export type CreateApiKeyInput = z.output<typeof createApiKeySchema>
+export type UpdateApiKeyInput = z.output<typeof updateApiKeySchema>
