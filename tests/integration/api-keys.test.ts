@@ -104,6 +104,7 @@ describe('creating API keys', () => {
     const keyRows = await tableText('ApiKey')
     const auditRows = await tableText('AuditLog')
     for (const secret of secrets) {
+      assert.ok(keyRows.includes(createHash('sha256').update(secret).digest('hex')), 'the rows were read: the hash is there')
       assert.ok(!keyRows.includes(secret), 'the ApiKey table holds no plaintext key')
       assert.ok(!keyRows.includes(secret.slice(3)), 'nor the key without its prefix')
       assert.ok(!auditRows.includes(secret.slice(3)), 'the audit log holds no key')

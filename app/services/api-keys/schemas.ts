@@ -14,10 +14,12 @@ export const apiKeyPermissionsSchema = z
   .max(PERMISSIONS.length, `Choose at most ${PERMISSIONS.length} permissions`)
   .transform((permissions): Permission[] => [...new Set(permissions)])
 
+const inTheFuture = [(date: Date) => date.getTime() > Date.now(), { message: 'Expiry must be in the future' }] as const
+
 export const apiKeyExpiresAtSchema = z
   .iso.datetime({ offset: true, error: 'Expiry must be an ISO 8601 date and time, e.g. 2030-01-01T00:00:00Z' })
   .transform((value) => new Date(value))
-  .refine((date) => date.getTime() > Date.now(), { message: 'Expiry must be in the future' })
+  .refine(...inTheFuture)
 
 export const createApiKeySchema = z.object({
   projectId: z.string({ error: 'Project is required' }).min(1, 'Project is required').max(64, 'Project id is too long'),
@@ -25,6 +27,20 @@ export const createApiKeySchema = z.object({
   permissions: apiKeyPermissionsSchema,
   expiresAt: apiKeyExpiresAtSchema.optional(),
 })
+
+/**
+ * The dashboard's form: the project comes from the URL, and a date input gives a day; the key stops
+ * working at the start of that day (UTC).
+ */
+export const createApiKeyFormSchema = createApiKeySchema.omit({ projectId: true }).extend({
+  expiresAt: z
+    .iso.date({ error: 'Expiry must be a date, e.g. 2030-01-31' })
+    .transform((day) => new Date(`${day}T00:00:00Z`))
+    .refine(...inTheFuture)
+    .optional(),
+})
+
+export const revokeApiKeySchema = z.object({ apiKeyId: z.string().min(1) })
 
 export const updateApiKeySchema = z
   .object({ name: apiKeyNameSchema.optional(), permissions: apiKeyPermissionsSchema.optional() })
