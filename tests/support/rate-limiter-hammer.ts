@@ -15,6 +15,7 @@ if (!url || !key || !limitArgument || !attemptsArgument) {
   console.error('usage: rate-limiter-hammer.ts <redis url> <key> <limit> <attempts>')
   process.exit(2)
 }
+const sharedKey: string = key
 const limit = Number(limitArgument)
 let remainingAttempts = Number(attemptsArgument)
 
@@ -32,7 +33,7 @@ let refused = 0
 async function worker() {
   while (remainingAttempts > 0) {
     remainingAttempts--
-    const decision = await limiter.consume(key, limit)
+    const decision = await limiter.consume(sharedKey, limit)
     if (decision.allowed) admitted++
     else refused++
   }
