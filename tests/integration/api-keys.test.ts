@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { describe, test } from 'node:test'
 import {
   LAST_USED_INTERVAL_MS,
+  type PublicApiKey,
   authenticateApiKey,
   createApiKey,
   getApiKey,
@@ -97,7 +98,7 @@ describe('creating API keys', () => {
 
   test('no column of any stored key, nor any audit entry, contains a secret', async () => {
     const { owner, project } = await setup()
-    const secrets = []
+    const secrets: string[] = []
     for (const permissions of [['files:read'], ['admin'], PERMISSIONS.filter((p) => p !== 'admin')] as Permission[][]) {
       secrets.push((await createApiKey(owner.actor, createInput(project.id, permissions))).key)
     }
@@ -204,7 +205,7 @@ describe('isolation between projects', () => {
 describe('listing and reading', () => {
   test('lists page by id with a cursor, revoked keys included; reading needs api-keys:read', async () => {
     const { owner, viewer, project } = await setup()
-    const created = []
+    const created: PublicApiKey[] = []
     for (let i = 0; i < 5; i++) created.push((await createApiKey(owner.actor, createInput(project.id, ['files:read']))).apiKey)
     await revokeApiKey(owner.actor, created[1]!.id)
 
