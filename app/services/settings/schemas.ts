@@ -59,8 +59,8 @@ export const userSettingsSchema = z.object({
   timezone: z
     .string({ error: 'Time zone must be text' })
     .trim()
-    .min(1, 'Time zone is required')
-    .max(64, 'Time zone must be at most 64 characters')
+    .min(1, { message: 'Time zone is required', abort: true })
+    .max(64, { message: 'Time zone must be at most 64 characters', abort: true })
     .refine(isTimeZone, { message: 'Unknown time zone; use an IANA name such as Europe/Paris or UTC' })
     .default('UTC'),
 })
