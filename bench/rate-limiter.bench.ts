@@ -33,16 +33,23 @@ function summarize(samples: number[]): Stats {
   return { mean: samples.reduce((sum, x) => sum + x, 0) / samples.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
 }
 
-/** Microseconds per call, one sample per batch; the first batches warm the JIT and are dropped. */
-async function perCall(run: (offset: number) => Promise<void> | void): Promise<Stats> {
-  const samples: number[] = []
-  for (let batch = -5; batch < BATCHES; batch++) {
-    const started = process.hrtime.bigint()
-    await run(batch * CALLS_PER_BATCH)
-    const elapsed = Number(process.hrtime.bigint() - started) / 1_000 // µs
-    if (batch >= 0) samples.push(elapsed / CALLS_PER_BATCH)
+type Batch = (offset: number) => Promise<void> | void
+
+/**
+ * Microseconds per call, one sample per batch. The variants take turns batch by batch, so a burst of
+ * other work on the machine weighs on all of them alike; the first rounds warm the JIT and are dropped.
+ */
+async function perCall(variants: Batch[]): Promise<Stats[]> {
+  const samples = variants.map(() => [] as number[])
+  for (let round = -5; round < BATCHES; round++) {
+    for (const [index, run] of variants.entries()) {
+      const started = process.hrtime.bigint()
+      await run(round * CALLS_PER_BATCH)
+      const elapsed = Number(process.hrtime.bigint() - started) / 1_000 // µs
+      if (round >= 0) samples[index]!.push(elapsed / CALLS_PER_BATCH)
+    }
   }
-  return summarize(samples)
+  return samples.map(summarize)
 }
 
 function line(name: string, stats: Stats, reference?: Stats) {
@@ -51,51 +58,54 @@ function line(name: string, stats: Stats, reference?: Stats) {
 }
 
 async function memory() {
-  console.log(`\nIn-memory check, µs per call (${BATCHES} batches of ${CALLS_PER_BATCH.toLocaleString('en')} calls)`)
+  console.log(`\nIn-memory check, µs per call (${BATCHES} batches of ${CALLS_PER_BATCH.toLocaleString('en')} calls each)`)
+  const keyAt = (offset: number, i: number) => keys[(offset + i + KEY_COUNT * 10) % KEY_COUNT]!
 
   const plainMap = new Map<string, number>()
-  const plain = await perCall((offset) => {
-    for (let i = 0; i < CALLS_PER_BATCH; i++) {
-      const key = keys[(offset + i + KEY_COUNT * 10) % KEY_COUNT]!
-      plainMap.set(key, (plainMap.get(key) ?? 0) + 1)
-    }
-  })
   const asyncMap = new Map<string, number>()
   const bump = async (key: string) => {
     const count = (asyncMap.get(key) ?? 0) + 1
     asyncMap.set(key, count)
     return count
   }
-  const awaited = await perCall(async (offset) => {
-    for (let i = 0; i < CALLS_PER_BATCH; i++) await bump(keys[(offset + i + KEY_COUNT * 10) % KEY_COUNT]!)
-  })
-
   const manyKeys = createMemoryRateLimiter()
-  const many = await perCall(async (offset) => {
-    for (let i = 0; i < CALLS_PER_BATCH; i++) await manyKeys.consume(keys[(offset + i + KEY_COUNT * 10) % KEY_COUNT]!, UNLIMITED)
-  })
-  const awaitedHot = await perCall(async () => {
-    for (let i = 0; i < CALLS_PER_BATCH; i++) await bump('READ:hot')
-  })
   const hotKey = createMemoryRateLimiter()
-  const hot = await perCall(async () => {
-    for (let i = 0; i < CALLS_PER_BATCH; i++) await hotKey.consume('READ:hot', UNLIMITED)
-  })
-  // Refused: the limit is spent, so every call also works out when the window frees up.
   const spentKey = createMemoryRateLimiter()
-  const spent = await perCall(async () => {
-    for (let i = 0; i < CALLS_PER_BATCH; i++) await spentKey.consume('ADMIN:hot', 20)
-  })
 
-  line(`reference: Map counter, ${KEY_COUNT.toLocaleString('en')} keys round robin`, plain)
-  line('reference: the same, in an awaited async fn', awaited)
-  line(`limiter, ${KEY_COUNT.toLocaleString('en')} keys round robin (allowed)`, many, awaited)
-  line('reference: Map counter, one key, awaited', awaitedHot)
-  line('limiter, one hot key (allowed)', hot, awaitedHot)
-  line('limiter, one hot key (refused)', spent, awaitedHot)
+  const [plain, awaited, many, awaitedHot, hot, spent] = await perCall([
+    (offset) => {
+      for (let i = 0; i < CALLS_PER_BATCH; i++) {
+        const key = keyAt(offset, i)
+        plainMap.set(key, (plainMap.get(key) ?? 0) + 1)
+      }
+    },
+    async (offset) => {
+      for (let i = 0; i < CALLS_PER_BATCH; i++) await bump(keyAt(offset, i))
+    },
+    async (offset) => {
+      for (let i = 0; i < CALLS_PER_BATCH; i++) await manyKeys.consume(keyAt(offset, i), UNLIMITED)
+    },
+    async () => {
+      for (let i = 0; i < CALLS_PER_BATCH; i++) await bump('READ:hot')
+    },
+    async () => {
+      for (let i = 0; i < CALLS_PER_BATCH; i++) await hotKey.consume('READ:hot', UNLIMITED)
+    },
+    // Refused: the limit is spent, so every call also works out when the window frees up.
+    async () => {
+      for (let i = 0; i < CALLS_PER_BATCH; i++) await spentKey.consume('ADMIN:hot', 20)
+    },
+  ])
+
+  line(`reference: Map counter, ${KEY_COUNT.toLocaleString('en')} keys round robin`, plain!)
+  line('reference: the same, in an awaited async fn', awaited!)
+  line(`limiter, ${KEY_COUNT.toLocaleString('en')} keys round robin (allowed)`, many!, awaited)
+  line('reference: Map counter, one key, awaited', awaitedHot!)
+  line('limiter, one hot key (allowed)', hot!, awaitedHot)
+  line('limiter, one hot key (refused)', spent!, awaitedHot)
   console.log(
-    `  limiter cost over its awaited reference: ${fmt(many.mean - awaited.mean)} µs (many keys), ` +
-      `${fmt(hot.mean - awaitedHot.mean)} µs (hot key); many keys over the plain Map: x${fmt(many.mean / plain.mean, 1)}`,
+    `  limiter cost over its awaited reference: ${fmt(many!.mean - awaited!.mean)} µs (many keys), ` +
+      `${fmt(hot!.mean - awaitedHot!.mean)} µs (hot key); many keys over the plain Map: x${fmt(many!.mean / plain!.mean, 1)}`,
   )
   await Promise.all([manyKeys.close(), hotKey.close(), spentKey.close()])
 }
