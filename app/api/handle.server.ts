@@ -36,7 +36,11 @@ export async function handleApiRequest({ request, context, params }: Args, path:
     if (limited.refusal) return limited.refusal
     const input = await parseInput(operation, request, params)
     const result = await operation.handler({ actor: actor as never, ...input, request, meta } as never)
-    if (result instanceof Response) return result
+    if (result instanceof Response) {
+      // A handler that shapes its own response (health's 503) still reports the caller's limits.
+      for (const [name, value] of limited.headers) if (!result.headers.has(name)) result.headers.set(name, value)
+      return result
+    }
     const headers = new Headers(limited.headers)
     headers.set('Cache-Control', 'no-store')
     if (operation.status === 204) return new Response(null, { status: 204, headers })
