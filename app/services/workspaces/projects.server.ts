@@ -47,7 +47,8 @@ export async function createProject(actor: UserActor, teamId: string, input: z.o
   }
 }
 
-export async function updateProject(actor: Actor, projectId: string, input: z.output<typeof updateProjectSchema>) {
+/** Renames a project or changes its slug; a field left out keeps its value. */
+export async function updateProject(actor: Actor, projectId: string, input: Partial<z.output<typeof updateProjectSchema>>) {
   try {
     return await prisma.$transaction(async (tx) => {
       const access = await projectAccess(tx, actor, projectId)
