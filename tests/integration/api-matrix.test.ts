@@ -1,0 +1,623 @@
+/**
+ * The REST API's status matrix, generated from the operation table (OPERATIONS): for every operation
+ * the refusals its declaration implies (401, 403, 404, 400, 405) and its happy path, over HTTP
+ * through the real app. Each operation needs a fixture below: a new endpoint without one fails here.
+ */
+import '../support/test-database'
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { z } from 'zod'
+import { OPERATIONS } from '~/api/registry.server'
+import type { Operation } from '~/api/operation.server'
+import { issueTokens } from '~/services/accounts/api-tokens.server'
+import { PERMISSIONS, type Permission } from '~/services/api-keys/permissions'
+import { addTeamMember } from '~/services/workspaces/teams.server'
+import { prisma } from '~/utils/db.server'
+import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
+import { api, assertProblem, fillPath, type ApiResponse } from '../support/api-client'
+import {
+  addMember,
+  createOrganizationFor,
+  createProjectIn,
+  createTeamIn,
+  createTestApiKey,
+  createWorkspace,
+  testMeta,
+  uniqueEmail,
+  uniqueIp,
+  type TestUser,
+} from '../support/factories'
+
+// ---------------------------------------------------------------------------------------------
+// The world every fixture builds on: made once, since each user costs a password hash.
+
+interface World {
+  owner: TestUser
+  ownerToken: string
+  organization: { id: string }
+  team: { id: string }
+  /** Project A: the owner's. */
+  project: { id: string }
+  /** A member of the organization who is in no team yet. */
+  member: TestUser
+  /** Someone in no organization of the owner's, with a workspace (project B) of their own. */
+  stranger: TestUser
+  strangerToken: string
+  otherProject: { id: string }
+  /** A key of project B holding every permission (admin included). */
+  otherProjectKey: string
+}
+
+let world: World
+
+before(async () => {
+  const { owner, organization, team, project } = await createWorkspace()
+  const member = await addMember(organization.id, owner.actor, 'MEMBER')
+  const other = await createWorkspace()
+  world = {
+    owner,
+    ownerToken: await accessToken(owner),
+    organization,
+    team,
+    project,
+    member,
+    stranger: other.owner,
+    strangerToken: await accessToken(other.owner),
+    otherProject: other.project,
+    otherProjectKey: (await createTestApiKey(other.owner.actor, other.project.id, [...PERMISSIONS])).key,
+  }
+})
+
+async function accessToken(user: TestUser) {
+  return (await issueTokens(user.user.id, testMeta())).accessToken
+}
+
+/** A key of one of the owner's projects (the owner, OWNER of the team, may grant anything). */
+async function keyIn(projectId: string, permissions: Permission[]) {
+  return (await createTestApiKey(world.owner.actor, projectId, permissions)).key
+}
+
+const freshOrganization = () => createOrganizationFor(world.owner.actor)
+const freshTeam = () => createTeamIn(world.owner.actor, world.organization.id)
+const freshProject = () => createProjectIn(world.owner.actor, world.team.id)
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: one per operation id.
+
+interface Call {
+  params?: Record<string, string>
+  query?: Record<string, string>
+  body?: unknown
+  /** Bearer token of the happy path; the owner's access token when left out (none for auth 'none'). */
+  token?: string
+  /** The project an API key must belong to for this call (every operation an API key may call). */
+  projectId?: string
+  /** What a key needs for the happy path, when more than the operation's permission (e.g. what it grants). */
+  keyPermissions?: Permission[]
+}
+
+interface Fixture {
+  /** Builds fresh resources for one call and returns a call that succeeds. */
+  setup: () => Promise<Call>
+  /** The status of that successful call. */
+  status: number
+  /** A user outside the owner's organization gets 404 for the same call. */
+  hiddenFromOutsiders?: true
+  /** Further checks of a successful answer. */
+  check?: (response: ApiResponse, call: Call) => void | Promise<void>
+}
+
+const FIXTURES: Record<string, Fixture> = {
+  health: {
+    setup: async () => ({}),
+    status: 200,
+    check: (r) => assert.equal(r.json.status, 'ok'),
+  },
+  openapi: {
+    setup: async () => ({}),
+    status: 200,
+    check: (r) => assert.equal(r.json.openapi, '3.1.0'),
+  },
+  register: {
+    setup: async () => ({ body: { name: 'New Person', email: uniqueEmail('registered'), password: 'a long enough password' } }),
+    status: 201,
+    check: (r, call) => {
+      assert.equal(r.json.user.email, (call.body as { email: string }).email)
+      assert.match(r.json.accessToken, /^cat_/)
+      assert.match(r.json.refreshToken, /^crt_/)
+    },
+  },
+  login: {
+    setup: async () => ({ body: { email: world.owner.user.email, password: world.owner.password } }),
+    status: 200,
+    check: (r) => {
+      assert.equal(r.json.user.id, world.owner.user.id)
+      assert.match(r.json.accessToken, /^cat_/)
+      assert.equal(r.json.tokenType, 'Bearer')
+    },
+  },
+  logout: {
+    setup: async () => ({ token: await accessToken(world.owner) }),
+    status: 204,
+    check: async (_r, call) => {
+      const after = await api('GET', '/api/v1/auth/me', { token: call.token })
+      assertProblem(after, 401)
+    },
+  },
+  me: {
+    setup: async () => ({}),
+    status: 200,
+    check: (r) => assert.deepEqual([r.json.id, r.json.email], [world.owner.user.id, world.owner.user.email]),
+  },
+  refreshTokens: {
+    setup: async () => ({ body: { refreshToken: (await issueTokens(world.owner.user.id, testMeta())).refreshToken } }),
+    status: 200,
+    check: (r, call) => {
+      assert.match(r.json.accessToken, /^cat_/)
+      assert.notEqual(r.json.refreshToken, (call.body as { refreshToken: string }).refreshToken)
+    },
+  },
+  validateApiKey: {
+    setup: async () => ({ body: { key: await keyIn(world.project.id, ['files:read']) } }),
+    status: 200,
+    check: (r) => assert.deepEqual([r.json.valid, r.json.projectId, r.json.permissions], [true, world.project.id, ['files:read']]),
+  },
+  listOrganizations: {
+    setup: async () => ({ query: { limit: '100' } }),
+    status: 200,
+    check: (r) => assert.ok(r.json.items.some((o: { id: string }) => o.id === world.organization.id)),
+  },
+  createOrganization: {
+    setup: async () => ({ body: { name: 'Fresh organization' } }),
+    status: 201,
+    check: (r) => assert.deepEqual([r.json.name, r.json.role], ['Fresh organization', 'OWNER']),
+  },
+  getOrganization: {
+    setup: async () => ({ params: { id: world.organization.id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.id, r.json.role], [world.organization.id, 'OWNER']),
+  },
+  updateOrganization: {
+    setup: async () => ({ params: { id: (await freshOrganization()).id }, body: { name: 'Renamed organization' } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.name, 'Renamed organization'),
+  },
+  deleteOrganization: {
+    setup: async () => ({ params: { id: (await freshOrganization()).id } }),
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.organization.count({ where: { id: call.params!.id } }), 0),
+  },
+  listTeams: {
+    setup: async () => ({ query: { organizationId: world.organization.id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.ok(r.json.items.some((t: { id: string }) => t.id === world.team.id)),
+  },
+  createTeam: {
+    setup: async () => ({ body: { organizationId: world.organization.id, name: 'Fresh team' } }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.name, r.json.organizationId], ['Fresh team', world.organization.id]),
+  },
+  getTeam: {
+    setup: async () => ({ params: { id: world.team.id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.id, world.team.id),
+  },
+  updateTeam: {
+    setup: async () => ({ params: { id: (await freshTeam()).id }, body: { name: 'Renamed team' } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.name, 'Renamed team'),
+  },
+  deleteTeam: {
+    setup: async () => ({ params: { id: (await freshTeam()).id } }),
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.team.count({ where: { id: call.params!.id } }), 0),
+  },
+  listTeamMembers: {
+    setup: async () => ({ params: { id: world.team.id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.ok(r.json.items.some((m: { user: { id: string } }) => m.user.id === world.owner.user.id)),
+  },
+  addTeamMember: {
+    setup: async () => ({ params: { id: (await freshTeam()).id }, body: { userId: world.member.user.id, role: 'MEMBER' } }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.userId, r.json.role], [world.member.user.id, 'MEMBER']),
+  },
+  removeTeamMember: {
+    setup: async () => {
+      const team = await freshTeam()
+      await addTeamMember(world.owner.actor, team.id, world.member.user.id, 'MEMBER')
+      return { params: { id: team.id, userId: world.member.user.id } }
+    },
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.teamMember.count({ where: { teamId: call.params!.id, userId: world.member.user.id } }), 0),
+  },
+  listProjects: {
+    setup: async () => ({ query: { teamId: world.team.id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.ok(r.json.items.some((p: { id: string }) => p.id === world.project.id)),
+  },
+  createProject: {
+    setup: async () => ({ body: { teamId: world.team.id, name: 'Fresh project' } }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.name, r.json.teamId], ['Fresh project', world.team.id]),
+  },
+  getProject: {
+    setup: async () => ({ params: { id: world.project.id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.id, world.project.id),
+  },
+  updateProject: {
+    setup: async () => {
+      const { id } = await freshProject()
+      return { params: { id }, projectId: id, body: { name: 'Renamed project' } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.name, 'Renamed project'),
+  },
+  deleteProject: {
+    setup: async () => {
+      const { id } = await freshProject()
+      return { params: { id }, projectId: id }
+    },
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.project.count({ where: { id: call.params!.id } }), 0),
+  },
+  getProjectSettings: {
+    setup: async () => ({ params: { id: world.project.id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.ok(Array.isArray(r.json.allowedOrigins)),
+  },
+  updateProjectSettings: {
+    setup: async () => {
+      const { id } = await freshProject()
+      return { params: { id }, projectId: id, body: { description: 'Uploads', allowedOrigins: ['https://app.example.com/'] } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json, { description: 'Uploads', allowedOrigins: ['https://app.example.com'] }),
+  },
+  getRateLimits: {
+    setup: async () => ({ params: { id: world.project.id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json.defaults, DEFAULT_TIER_LIMITS),
+  },
+  updateRateLimits: {
+    // A project of its own: an override on project A would change the limits the matrix's keys see.
+    setup: async () => {
+      const { id } = await freshProject()
+      return { params: { id }, projectId: id, body: { EXPENSIVE: 42 } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.overrides, r.json.effective.EXPENSIVE], [{ EXPENSIVE: 42 }, 42]),
+  },
+  getUserSettings: {
+    setup: async () => ({}),
+    status: 200,
+    check: (r) => assert.ok(typeof r.json.theme === 'string' && typeof r.json.timezone === 'string'),
+  },
+  updateUserSettings: {
+    setup: async () => ({ body: { theme: 'dark', timezone: 'Europe/Paris' } }),
+    status: 200,
+    check: (r) => assert.deepEqual(r.json, { theme: 'dark', timezone: 'Europe/Paris' }),
+  },
+  listApiKeys: {
+    setup: async () => ({ query: { projectId: world.project.id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.ok(r.json.items.length > 0)
+      for (const key of r.json.items) assert.equal(key.projectId, world.project.id)
+    },
+  },
+  createApiKey: {
+    setup: async () => ({
+      body: { projectId: world.project.id, name: 'Matrix key', permissions: ['projects:read'] },
+      projectId: world.project.id,
+      keyPermissions: ['api-keys:write', 'projects:read'],
+    }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.match(r.json.key, /^ck_/)
+      assert.deepEqual(r.json.permissions, ['projects:read'])
+    },
+  },
+  getApiKey: {
+    setup: async () => {
+      const { apiKey } = await createTestApiKey(world.owner.actor, world.project.id, ['files:read'])
+      return { params: { id: apiKey.id }, projectId: world.project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => {
+      assert.equal(r.json.id, call.params!.id)
+      assert.equal(r.json.key, undefined, 'the secret is never shown again')
+    },
+  },
+  updateApiKey: {
+    setup: async () => {
+      const { apiKey } = await createTestApiKey(world.owner.actor, world.project.id, ['files:read'])
+      return {
+        params: { id: apiKey.id },
+        projectId: world.project.id,
+        body: { name: 'Renamed key', permissions: ['files:read', 'files:write'] },
+        keyPermissions: ['api-keys:write', 'files:read', 'files:write'],
+      }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.name, r.json.permissions], ['Renamed key', ['files:read', 'files:write']]),
+  },
+  revokeApiKey: {
+    setup: async () => {
+      const { apiKey } = await createTestApiKey(world.owner.actor, world.project.id, ['files:read'])
+      return { params: { id: apiKey.id }, projectId: world.project.id }
+    },
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.ok((await prisma.apiKey.findUniqueOrThrow({ where: { id: call.params!.id } })).revokedAt),
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers derived from an operation's declaration.
+
+const fixtureFor = (operation: Operation) => {
+  const fixture = FIXTURES[operation.id]
+  if (!fixture) assert.fail(`operation ${operation.id} has no fixture: add one to FIXTURES in tests/integration/api-matrix.test.ts`)
+  return fixture
+}
+
+async function setupFor(operation: Operation) {
+  const call = await fixtureFor(operation).setup()
+  if (operation.auth === 'any') assert.ok(call.projectId, `the fixture of ${operation.id} must name the projectId its keys belong to`)
+  return call
+}
+
+/** Placeholder values for every `{name}` of a path: enough to be refused before anything is looked up. */
+const placeholders = (path: string) => Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'placeholder']))
+
+function send(operation: Operation, call: Call, overrides: Partial<Call> & { headers?: Record<string, string>; rawBody?: string } = {}) {
+  const merged = { ...call, ...overrides }
+  const token = 'token' in overrides ? overrides.token : (call.token ?? (operation.auth === 'none' ? undefined : world.ownerToken))
+  return api(operation.method, fillPath(operation.path, merged.params ?? placeholders(operation.path), merged.query), {
+    token,
+    body: overrides.rawBody ?? merged.body,
+    headers: overrides.headers,
+    ip: uniqueIp(),
+  })
+}
+
+const auditCount = () => prisma.auditLog.count()
+
+/** Runs a refused call and checks that it changed nothing (every change writes an audit entry). */
+async function refused(status: number, call: () => Promise<ApiResponse>) {
+  const before = await auditCount()
+  const response = await call()
+  assertProblem(response, status)
+  assert.equal(await auditCount(), before, `a refused call (${status}) must change nothing`)
+  return response
+}
+
+type JsonSchema = { type?: string | string[]; enum?: unknown[]; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; required?: string[] }
+const inputJsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema
+
+const acceptsString = (schema: JsonSchema): boolean =>
+  schema.type === 'string' ||
+  (Array.isArray(schema.type) && schema.type.includes('string')) ||
+  (schema.enum ?? []).some((value) => typeof value === 'string') ||
+  (schema.anyOf ?? []).some(acceptsString)
+
+/** A body whose every property has the wrong JSON type for the operation's body schema. */
+function wrongTypes(schema: z.ZodType) {
+  const properties = inputJsonSchema(schema).properties ?? {}
+  return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, acceptsString(property) ? 12345 : 'not-a-valid-value']))
+}
+
+/** The field names handleApiRequest reports for a value the schema refuses. */
+function expectedFields(schema: z.ZodType, value: unknown, where: string) {
+  const result = schema.safeParse(value)
+  return result.success ? [] : [...new Set(result.error.issues.map((issue) => (issue.path.length > 0 ? issue.path.join('.') : where)))].sort()
+}
+
+const keyPermissionsFor = (operation: Operation, call: Call): Permission[] => call.keyPermissions ?? (operation.permission ? [operation.permission] : [])
+
+// ---------------------------------------------------------------------------------------------
+// The matrix.
+
+test('every operation has a fixture, and every fixture an operation', () => {
+  const ids = OPERATIONS.map((operation) => operation.id)
+  assert.equal(new Set(ids).size, ids.length, 'operation ids are unique')
+  assert.deepEqual(ids.filter((id) => !FIXTURES[id]), [], 'operations without a fixture in FIXTURES')
+  assert.deepEqual(Object.keys(FIXTURES).filter((id) => !ids.includes(id)), [], 'fixtures of operations that no longer exist')
+})
+
+for (const operation of OPERATIONS) {
+  const { id, method, path, auth, permission } = operation
+  describe(`${id}: ${method} ${path} (auth ${auth}${permission ? `, key needs ${permission}` : ''})`, () => {
+    if (auth !== 'none') {
+      test('401 problem without credentials', async () => {
+        const response = await refused(401, () => send(operation, {}, { token: undefined }))
+        assert.equal(response.headers.get('WWW-Authenticate'), 'Bearer')
+      })
+
+      test('401 with a bearer token that is unknown, malformed or of another scheme', async () => {
+        for (const header of [`Bearer ck_${'A'.repeat(43)}`, `Bearer cat_${'A'.repeat(43)}`, 'Bearer nonsense', 'Basic dXNlcjpwYXNz']) {
+          await refused(401, () => send(operation, {}, { token: undefined, headers: { Authorization: header } }))
+        }
+      })
+    }
+
+    if (auth === 'user') {
+      test('403 for an API key (user tokens only)', async () => {
+        const key = await keyIn(world.project.id, ['admin'])
+        const call = await setupFor(operation)
+        await refused(403, () => send(operation, call, { token: key }))
+      })
+    }
+
+    if (auth === 'any' && permission) {
+      test(`403 for a key of the project holding every permission but ${permission}`, async () => {
+        const call = await setupFor(operation)
+        const key = await keyIn(call.projectId!, PERMISSIONS.filter((p) => p !== permission && p !== 'admin'))
+        const response = await refused(403, () => send(operation, call, { token: key }))
+        assert.ok(response.json.detail.includes(permission), `the refusal names ${permission}: ${response.json.detail}`)
+      })
+    }
+
+    if (auth === 'any') {
+      test("404 for a key of another project holding every permission (never 403 for another project's resources)", async () => {
+        const call = await setupFor(operation)
+        assert.notEqual(call.projectId, world.otherProject.id)
+        await refused(404, () => send(operation, call, { token: world.otherProjectKey }))
+      })
+    }
+
+    if (FIXTURES[id]?.hiddenFromOutsiders) {
+      test('404 for a user outside the organization', async () => {
+        const call = await setupFor(operation)
+        await refused(404, () => send(operation, call, { token: world.strangerToken }))
+      })
+    }
+
+    // Invalid input is checked with credentials that may call the operation: the owner's token, or
+    // for operations a key may call a fresh admin key of the project (its rate limits are its own).
+    const validToken = async (call: Call) =>
+      auth === 'any' ? keyIn(call.projectId!, ['admin']) : auth === 'user' ? (call.token ?? world.ownerToken) : undefined
+
+    const paramsShape = operation.params instanceof z.ZodObject ? Object.keys(operation.params.shape) : []
+    for (const name of paramsShape) {
+      test(`400 with field errors for an over-long {${name}}`, async () => {
+        const call = await setupFor(operation)
+        const token = await validToken(call)
+        const response = await refused(400, () => send(operation, call, { token, params: { ...call.params, [name]: 'x'.repeat(65) } }))
+        assert.deepEqual(Object.keys(response.json.errors), [name])
+      })
+    }
+
+    if (operation.query) {
+      const query = inputJsonSchema(operation.query)
+      if (query.properties?.limit) {
+        for (const limit of ['1000', '0', 'ten']) {
+          test(`400 with field errors for limit=${limit}`, async () => {
+            const call = await setupFor(operation)
+            const token = await validToken(call)
+            const response = await refused(400, () => send(operation, call, { token, query: { ...call.query, limit } }))
+            assert.deepEqual(Object.keys(response.json.errors), ['limit'])
+          })
+        }
+      }
+      for (const name of query.required ?? []) {
+        test(`400 with field errors without the required query parameter ${name}`, async () => {
+          const call = await setupFor(operation)
+          const { [name]: _left, ...rest } = call.query ?? {}
+          const token = await validToken(call)
+          const response = await refused(400, () => send(operation, call, { token, query: rest }))
+          assert.deepEqual(Object.keys(response.json.errors), [name])
+        })
+      }
+    }
+
+    const body = operation.body
+    if (body) {
+      test('400 with an error per field for a body of wrong types', async () => {
+        const call = await setupFor(operation)
+        const invalid = wrongTypes(body)
+        assert.ok(Object.keys(invalid).length > 0, 'the body schema has properties')
+        const token = await validToken(call)
+        const response = await refused(400, () => send(operation, call, { token, body: invalid }))
+        assert.deepEqual(Object.keys(response.json.errors).sort(), Object.keys(invalid).sort())
+        for (const messages of Object.values(response.json.errors)) {
+          assert.ok(Array.isArray(messages) && messages.length > 0 && messages.every((m) => typeof m === 'string' && m.length > 0))
+        }
+      })
+
+      const emptyBodyFields = expectedFields(body, {}, 'body')
+      if (emptyBodyFields.length > 0) {
+        test(`400 with field errors for an empty object (${emptyBodyFields.join(', ')})`, async () => {
+          const call = await setupFor(operation)
+          const token = await validToken(call)
+          const response = await refused(400, () => send(operation, call, { token, body: {} }))
+          assert.deepEqual(Object.keys(response.json.errors).sort(), emptyBodyFields)
+        })
+      }
+
+      test('400 for a body that is not JSON, 415 for another media type, 413 past 256 KiB', async () => {
+        const call = await setupFor(operation)
+        const token = await validToken(call)
+        await refused(400, () => send(operation, call, { token, rawBody: '{"name": ' }))
+        await refused(415, () => send(operation, call, { token, rawBody: JSON.stringify(call.body), headers: { 'Content-Type': 'text/plain' } }))
+        await refused(413, () => send(operation, call, { token, rawBody: JSON.stringify({ padding: 'x'.repeat(300 * 1024) }) }))
+      })
+    }
+
+    const succeeds = async (call: Call, token: string | undefined, who: string) => {
+      const fixture = fixtureFor(operation)
+      assert.equal(fixture.status, operation.status, `the fixture expects the documented success status ${operation.status}`)
+      const response = await send(operation, call, { token })
+      assert.equal(response.status, fixture.status, `${who}: ${response.status} ${response.text.slice(0, 500)}`)
+      assert.equal(response.headers.get('Cache-Control'), 'no-store')
+      if (fixture.status === 204) {
+        assert.equal(response.text, '')
+      } else {
+        assert.match(response.headers.get('Content-Type') ?? '', /^application\/json\b/)
+      }
+      assert.equal(response.headers.get('X-RateLimit-Limit'), String(DEFAULT_TIER_LIMITS[operation.tier]), `the ${operation.tier} tier's limit`)
+      assert.match(response.headers.get('X-RateLimit-Remaining') ?? '', /^\d+$/)
+      assert.match(response.headers.get('X-RateLimit-Reset') ?? '', /^\d+$/)
+      if (operation.query && inputJsonSchema(operation.query).properties?.limit) {
+        assert.ok(Array.isArray(response.json.items), 'a list answers { items, nextCursor }')
+        assert.ok('nextCursor' in response.json)
+      }
+      await fixture.check?.(response, call)
+    }
+
+    test(`${operation.status} on the happy path${auth === 'none' ? ' (anonymous)' : ' with a user token'}`, async () => {
+      const call = await setupFor(operation)
+      await succeeds(call, auth === 'none' ? undefined : (call.token ?? world.ownerToken), 'user token')
+    })
+
+    if (auth === 'any') {
+      test(`${operation.status} on the happy path with a key of the project holding just what it needs`, async () => {
+        const call = await setupFor(operation)
+        const key = await keyIn(call.projectId!, keyPermissionsFor(operation, call))
+        await succeeds(call, key, `API key with ${keyPermissionsFor(operation, call).join(', ')}`)
+      })
+    }
+  })
+}
+
+describe('405 with Allow for the methods a path does not serve', () => {
+  const methodsByPath = new Map<string, Set<string>>()
+  for (const { path, method } of OPERATIONS) methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(method))
+  for (const [path, methods] of methodsByPath) {
+    const unsupported = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((method) => !methods.has(method))
+    test(`${path}: ${unsupported.join(', ')} -> 405 (Allow: ${[...methods].join(', ')})`, async () => {
+      for (const method of unsupported) {
+        const response = await api(method, fillPath(path, placeholders(path)), { token: world.ownerToken })
+        assertProblem(response, 405)
+        const allow = (response.headers.get('Allow') ?? '').split(/,\s*/).sort()
+        assert.deepEqual(allow, [...methods].sort(), `${method} ${path}`)
+      }
+    })
+  }
+})

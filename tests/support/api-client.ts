@@ -1,0 +1,108 @@
+/**
+ * An in-process HTTP client for the real app: requests go through the Remix build (`build/index.js`,
+ * which `npm test` builds first) and its route handlers, exactly as the Express host hands them over,
+ * without a socket. The host's own layer (security headers, CSRF refusal, request logging) is not
+ * in the path; the browser tests and server-start.test.ts cover it.
+ *
+ * Import it after '../support/test-database', so the app talks to the file's own database.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes, randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createRequestHandler, type ServerBuild } from '@remix-run/node'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const ORIGIN = 'http://carcosa.test'
+/** The client IP the app sees when a call names none (documentation range, RFC 5737). */
+export const DEFAULT_CLIENT_IP = '192.0.2.10'
+
+type Handler = ReturnType<typeof createRequestHandler>
+let handler: Promise<Handler> | undefined
+
+function appHandler(): Promise<Handler> {
+  handler ??= import(pathToFileURL(path.join(ROOT, 'build', 'index.js')).href).then(
+    (build: ServerBuild) => createRequestHandler(build, 'production'),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ERR_MODULE_NOT_FOUND') throw new Error('build/index.js is missing: run `npx remix build` (npm test builds first)')
+      throw error
+    },
+  )
+  return handler
+}
+
+export interface ApiCallOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string | null
+  /** A string is sent as is; anything else as JSON. Content-Type is application/json unless given. */
+  body?: unknown
+  headers?: Record<string, string>
+  /** The client address the host would pass on (`req.ip`); rate limits of anonymous calls key on it. */
+  ip?: string | null
+}
+
+export interface ApiResponse {
+  status: number
+  headers: Headers
+  /** The parsed body when it is JSON (application/json or application/problem+json), else undefined. */
+  // Tests read whatever shape they expect, as a client would.
+  json: any
+  text: string
+}
+
+/** `/api/v1/projects/{id}` + `{ id: 'p1' }` -> `/api/v1/projects/p1`, with an optional query string. */
+export function fillPath(template: string, params: Record<string, string> = {}, query: Record<string, string> = {}) {
+  const filled = template.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    const value = params[name]
+    if (value === undefined) throw new Error(`no value for {${name}} in ${template}`)
+    return encodeURIComponent(value)
+  })
+  const search = new URLSearchParams(query).toString()
+  return search ? `${filled}?${search}` : filled
+}
+
+/** One request to the app, answered in process. */
+export async function api(method: string, url: string, options: ApiCallOptions = {}): Promise<ApiResponse> {
+  const headers = new Headers(options.headers)
+  if (options.token) headers.set('Authorization', `Bearer ${options.token}`)
+  headers.set('User-Agent', headers.get('User-Agent') ?? 'carcosa-api-tests')
+  let body: string | undefined
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+    if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json')
+  }
+  const request = new Request(new URL(url, ORIGIN), { method, headers, body })
+  const handle = await appHandler()
+  const response = await handle(request, {
+    requestId: randomUUID(),
+    cspNonce: randomBytes(16).toString('base64'),
+    clientIp: options.ip === undefined ? DEFAULT_CLIENT_IP : options.ip,
+  })
+  const text = await response.text()
+  const type = response.headers.get('Content-Type') ?? ''
+  const json = text && /^application\/(?:problem\+)?json\b/i.test(type) ? JSON.parse(text) : undefined
+  return { status: response.status, headers: response.headers, json, text }
+}
+
+/**
+ * Asserts an RFC 9457 problem answer with `status`: problem+json with type, title, status and
+ * detail, never cached, and nothing internal (no stack frames, source paths or module names).
+ */
+export function assertProblem(response: ApiResponse, status: number) {
+  assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${response.text.slice(0, 500)}`)
+  assert.match(response.headers.get('Content-Type') ?? '', /^application\/problem\+json\b/)
+  assert.equal(response.headers.get('Cache-Control'), 'no-store')
+  const problem = response.json as Record<string, unknown>
+  assert.equal(typeof problem.type, 'string')
+  assert.ok((problem.type as string).length > 0)
+  assert.equal(typeof problem.title, 'string')
+  assert.equal(problem.status, status)
+  assert.equal(typeof problem.detail, 'string')
+  assert.ok((problem.detail as string).length > 0)
+  assert.deepEqual(
+    Object.keys(problem).filter((key) => !['type', 'title', 'status', 'detail', 'errors'].includes(key)),
+    [],
+    'a problem carries no other members (no stack, no cause)',
+  )
+  assert.doesNotMatch(response.text, /\bat \S+ \(|\.(?:ts|js):\d+|node_modules|prisma|Error:/i, 'no stack traces or internal messages')
+}
