@@ -1,0 +1,649 @@
+/**
+ * An authenticated list call through Carcosa's whole stack against a bare Express JSON route.
+ *
+ *   npm run bench:api [-- --duration 10 --warmup 3 --connections 1,64 --build --cpu-prof DIR]
+ *
+ * In one run it:
+ * 1. starts a throwaway embedded PostgreSQL in a temporary directory and Carcosa's server
+ *    (`node --import tsx server.ts`, NODE_ENV=production, LOG_LEVEL=warn, no REDIS_URL: the
+ *    in-memory rate limiter) on a free loopback port; through the HTTP API it registers a user,
+ *    creates an organization, a team, a project, raises the project's READ limit to 1,000,000/h (so
+ *    the run measures the path, not 429s) and creates five API keys, the first with projects:read
+ *    and api-keys:read;
+ * 2. starts a bare Express 4 app in another process whose one route answers the same JSON body;
+ * 3. loads `GET /api/v1/api-keys` (key lookup, rate limit, the list query) and the bare route with
+ *    autocannon from this process, at each concurrency: a warm-up, then a measured run;
+ * 4. prints requests/s, latency percentiles (from each response's own timing, sub-millisecond),
+ *    the servers' CPU use and peak RSS, the ratios Carcosa/bare and the issue's target.
+ *
+ * Everything it starts is stopped and its temporary directory removed on exit, failure or Ctrl-C.
+ * `--build` rebuilds the app first (otherwise only when build/index.js is missing). `--cpu-prof DIR`
+ * starts Carcosa with V8's sampling profiler and prints where its CPU time went during the measured
+ * runs at the highest concurrency (the profiler slows it down: take figures from a run without it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import express from 'express'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const LIST_PATH = '/api/v1/api-keys'
+const TARGET_RATIO = 0.5
+const TARGET_P99_MS = 25
+const TARGET_CONNECTIONS = 64
+const KEYS_IN_LIST = 5
+
+// ---------------------------------------------------------------------------------------------
+// The bare server (child process): Express 4 defaults, one route, the body Carcosa answered.
+
+async function runBareServer() {
+  const port = Number(process.env.BENCH_BARE_PORT)
+  const body: unknown = JSON.parse(process.env.BENCH_BARE_BODY ?? '{"items":[],"nextCursor":null}')
+  const app = express()
+  app.get(LIST_PATH, (_req, res) => {
+    res.json(body)
+  })
+  const server = app.listen(port, '127.0.0.1', () => console.log('listening'))
+  const stop = () => server.close(() => process.exit(0))
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  // Gone with the benchmark even if it is killed: its end of our stdin closes.
+  process.stdin.on('end', stop).resume()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark.
+
+interface Options {
+  durationSeconds: number
+  warmupSeconds: number
+  connections: number[]
+  build: boolean
+  cpuProfDir: string | null
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { durationSeconds: 10, warmupSeconds: 3, connections: [1, TARGET_CONNECTIONS], build: false, cpuProfDir: null }
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]
+    const value = () => {
+      const next = argv[++i]
+      if (next === undefined) throw new Error(`${flag} needs a value`)
+      return next
+    }
+    if (flag === '--duration') options.durationSeconds = positive(value(), flag)
+    else if (flag === '--warmup') options.warmupSeconds = Number(value())
+    else if (flag === '--connections') options.connections = value().split(',').map((n) => positive(n, flag))
+    else if (flag === '--build') options.build = true
+    else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(value())
+    else throw new Error(`unknown option ${flag}; see the comment at the top of bench/api-list.bench.ts`)
+  }
+  if (!(options.warmupSeconds >= 0)) throw new Error('--warmup must be 0 or more seconds')
+  return options
+}
+
+function positive(text: string, flag: string | undefined) {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number >= 1, got ${text}`)
+  return n
+}
+
+type TargetName = 'carcosa' | 'carcosa-401' | 'bare'
+
+interface Target {
+  name: TargetName
+  label: string
+  url: string
+  process: ChildProcess
+  headers: Record<string, string>
+  /** The status every answer must have. */
+  expect: number
+}
+
+interface Measurement {
+  target: TargetName
+  label: string
+  connections: number
+  seconds: number
+  ok: number
+  other: number
+  errors: number
+  requestsPerSecond: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  /** The server process's CPU time over wall time (1.0 = one core busy). */
+  serverCpu: number
+  /** PostgreSQL's processes' CPU time over wall time. */
+  databaseCpu: number
+  /** This process's (the load generator's) CPU time over wall time. */
+  loadCpu: number
+  peakRssMb: number
+  /** Monotonic µs, as in V8 CPU profiles. */
+  window: [number, number]
+}
+
+const cleanups: Array<() => Promise<void>> = []
+let cleaning: Promise<void> | null = null
+let currentLoad: autocannon.Instance | null = null
+
+function cleanup() {
+  cleaning ??= (async () => {
+    currentLoad?.stop()
+    for (const step of cleanups.reverse()) await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`))
+  })()
+  return cleaning
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      console.error(`\n${signal}: stopping the servers and cleaning up`)
+      void cleanup().then(() => process.exit(130))
+    })
+  }
+  try {
+    await run(options)
+  } catch (error) {
+    console.error(`bench:api failed: ${error instanceof Error ? error.message : String(error)}`)
+    process.exitCode = 1
+  } finally {
+    await cleanup()
+  }
+}
+
+async function run(options: Options) {
+  ensureBuild(options.build)
+
+  const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-bench-'))
+  // Run as root, the embedded PostgreSQL runs as `postgres`, which must be able to enter this directory
+  // (otherwise Carcosa's helper keeps the cluster elsewhere, out of our clean-up's reach).
+  await fs.chmod(tempDir, 0o755)
+  cleanups.push(() => fs.rm(tempDir, { recursive: true, force: true }))
+
+  // Loaded here, not at the top: the bare server child has no use for it.
+  const { startEmbeddedPostgres, findFreePort } = await import('../app/utils/embedded-postgres.server')
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(tempDir, 'postgres'),
+    password: randomBytes(16).toString('hex'),
+    database: 'carcosa',
+  })
+  cleanups.push(() => database.stop())
+
+  const carcosaPort = await findFreePort()
+  const carcosa = await startChild(
+    'carcosa',
+    [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), '--import', 'tsx', 'server.ts'],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(carcosaPort),
+      DATA_DIR: path.join(tempDir, 'data'),
+      DATABASE_URL: database.url,
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'warn',
+      REDIS_URL: '',
+    },
+    `http://127.0.0.1:${carcosaPort}/api/v1/health`,
+  )
+  const carcosaUrl = `http://127.0.0.1:${carcosaPort}${LIST_PATH}`
+  const { key, body } = await prepareData(`http://127.0.0.1:${carcosaPort}`)
+
+  const barePort = await findFreePort()
+  const bare = await startChild(
+    'bare',
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--bare-server'],
+    { BENCH_BARE_PORT: String(barePort), BENCH_BARE_BODY: body, NODE_ENV: 'production' },
+    `http://127.0.0.1:${barePort}${LIST_PATH}`,
+  )
+
+  const authorization = { authorization: `Bearer ${key}` }
+  const targets: Target[] = [
+    { name: 'carcosa', label: 'Carcosa', url: carcosaUrl, process: carcosa, headers: authorization, expect: 200 },
+    // The same route without credentials: refused with a 401 problem before any database work, so
+    // this is the cost of the host and Remix stack alone.
+    { name: 'carcosa-401', label: 'Carcosa, no key: 401', url: carcosaUrl, process: carcosa, headers: {}, expect: 401 },
+    { name: 'bare', label: 'bare Express', url: `http://127.0.0.1:${barePort}${LIST_PATH}`, process: bare, headers: authorization, expect: 200 },
+  ]
+  const postmasterPid = Number((await fs.readFile(path.join(database.directory, 'postmaster.pid'), 'utf8')).split('\n')[0])
+
+  console.log(describeMachine())
+  console.log(
+    `GET ${LIST_PATH} (${KEYS_IN_LIST} keys, ${Buffer.byteLength(body)} bytes of JSON) with an API key, the same without a key (401), ` +
+      'and the same body from a bare Express route; ' +
+      `${options.warmupSeconds} s warm-up + ${options.durationSeconds} s per run, autocannon in this process\n`,
+  )
+
+  const results: Measurement[] = []
+  for (const connections of options.connections) {
+    for (const target of targets) {
+      if (options.warmupSeconds > 0) await load(target, connections, options.warmupSeconds, postmasterPid)
+      const result = await load(target, connections, options.durationSeconds, postmasterPid)
+      results.push(result)
+      console.log(
+        `  ${target.label.padEnd(20)} c=${String(connections).padEnd(3)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+          `p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms` +
+          (result.other + result.errors > 0 ? `  (${result.other} non-2xx, ${result.errors} errors)` : ''),
+      )
+    }
+  }
+
+  const hwm = { carcosa: procStatusKb(carcosa.pid, 'VmHWM') / 1024, bare: procStatusKb(bare.pid, 'VmHWM') / 1024 }
+  console.log(`\n${resultTable(results)}\n`)
+  console.log(`Peak RSS over the whole run (VmHWM): Carcosa ${hwm.carcosa.toFixed(0)} MB, bare Express ${hwm.bare.toFixed(0)} MB\n`)
+  console.log(verdict(results))
+
+  if (options.cpuProfDir) {
+    const widest = Math.max(...options.connections)
+    const windows = results.filter((r) => r.target === 'carcosa' && r.connections === widest).map((r) => r.window)
+    await stopChild(carcosa) // the profile is written when the process exits
+    console.log(`\n${await summarizeProfile(options.cpuProfDir, carcosa.pid, windows, widest)}`)
+    console.log('(figures above were taken with the profiler on: use a run without --cpu-prof for them)')
+  }
+}
+
+function ensureBuild(force: boolean) {
+  const buildFile = path.join(ROOT, 'build/index.js')
+  const missing = !existsSync(buildFile)
+  if (force || missing) {
+    console.log(missing ? 'build/index.js is missing: running `npx remix build`' : 'running `npx remix build`')
+    const built = spawnSync('npx', ['remix', 'build'], { cwd: ROOT, stdio: 'inherit' })
+    if (built.status !== 0) throw new Error('`npx remix build` failed')
+    return
+  }
+  const newer = spawnSync('find', [path.join(ROOT, 'app'), '-newer', buildFile, '-type', 'f', '-not', '-name', '*.test.ts'], { encoding: 'utf8' })
+  if (newer.stdout.trim()) console.log('note: files under app/ are newer than build/index.js; pass --build to measure the current code')
+}
+
+/** Starts a node child in the repository, resolves once `readyUrl` answers 200; stopped on clean-up. */
+async function startChild(name: string, args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
+  for (const [variable, value] of Object.entries(env)) if (value === '') delete childEnv[variable]
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] })
+  cleanups.push(() => stopChild(child))
+  const output: string[] = []
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+    output.splice(0, Math.max(0, output.length - 40))
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  let exited = false
+  child.once('exit', () => (exited = true))
+
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    if (exited) throw new Error(`${name} exited during start-up (code ${child.exitCode}):\n${output.join('\n')}`)
+    const ok = await fetch(readyUrl, { signal: AbortSignal.timeout(2_000) }).then(
+      (response) => response.status === 200,
+      () => false,
+    )
+    if (ok) break
+    if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyUrl} within 90 s:\n${output.join('\n')}`)
+    await sleep(200)
+  }
+  // After start-up only warnings and errors are expected: show them as they come.
+  child.stdout?.off('data', keep)
+  child.stderr?.off('data', keep)
+  const echo = (chunk: Buffer) => process.stderr.write(chunk.toString('utf8').replace(/^(?=.)/gm, `[${name}] `))
+  child.stdout?.on('data', echo)
+  child.stderr?.on('data', echo)
+  return child
+}
+
+async function stopChild(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Creates the user, organization, team, project, rate-limit override and keys; returns the key and the list's body. */
+async function prepareData(origin: string) {
+  const call = async (method: string, url: string, token: string | null, body?: unknown, expected = [200, 201]) => {
+    const response = await fetch(`${origin}${url}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+    const text = await response.text()
+    if (!expected.includes(response.status)) throw new Error(`${method} ${url} answered ${response.status}: ${text}`)
+    return { json: JSON.parse(text) as Record<string, unknown>, text, headers: response.headers }
+  }
+  const suffix = randomBytes(4).toString('hex')
+  const registered = await call('POST', '/api/v1/auth/register', null, {
+    name: 'Bench User',
+    email: `bench-${suffix}@example.com`,
+    password: randomBytes(12).toString('base64url'),
+  })
+  const token = String(registered.json.accessToken)
+  const organization = await call('POST', '/api/v1/organizations', token, { name: `Bench ${suffix}` })
+  const team = await call('POST', '/api/v1/teams', token, { organizationId: organization.json.id, name: 'Bench team' })
+  const project = await call('POST', '/api/v1/projects', token, { teamId: team.json.id, name: 'Bench project' })
+  const projectId = String(project.json.id)
+  // The owner holds `admin` in the project, which this endpoint needs.
+  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { READ: 1_000_000 })
+  const created = await call('POST', '/api/v1/api-keys', token, {
+    projectId,
+    name: 'bench reader',
+    permissions: ['projects:read', 'api-keys:read'],
+  })
+  for (let i = 2; i <= KEYS_IN_LIST; i++) {
+    await call('POST', '/api/v1/api-keys', token, { projectId, name: `bench key ${i}`, permissions: ['projects:read'] })
+  }
+  const key = String(created.json.key)
+  const list = await call('GET', LIST_PATH, key, undefined, [200])
+  const items = list.json.items as unknown[]
+  if (items.length !== KEYS_IN_LIST) throw new Error(`expected ${KEYS_IN_LIST} keys in the list, got ${items.length}`)
+  const limit = list.headers.get('x-ratelimit-limit')
+  if (limit !== '1000000') throw new Error(`the READ override did not apply (X-RateLimit-Limit: ${limit})`)
+  return { key, body: list.text }
+}
+
+/** One autocannon run against a target, with the target's CPU and memory sampled meanwhile. */
+async function load(target: Target, connections: number, seconds: number, postmasterPid: number): Promise<Measurement> {
+  const pid = target.process.pid
+  if (!pid || target.process.exitCode !== null) throw new Error(`${target.name} is not running`)
+  const latencies: number[] = []
+  let ok = 0
+  let other = 0
+  let peakRssKb = 0
+  const sample = () => (peakRssKb = Math.max(peakRssKb, procStatusKb(pid, 'VmRSS')))
+  const sampler = setInterval(sample, 100)
+  const serverBefore = cpuTicks([pid])
+  const databaseBefore = cpuTicks(processTree(postmasterPid))
+  const ownBefore = process.cpuUsage()
+  const started = process.hrtime.bigint()
+
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url: target.url, connections, duration: seconds, headers: target.headers }, (error, finished) =>
+      error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(finished),
+    )
+    currentLoad = instance
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, milliseconds: number) => {
+      if (statusCode === target.expect) {
+        ok++
+        latencies.push(milliseconds)
+      } else other++
+    })
+  })
+  currentLoad = null
+
+  const ended = process.hrtime.bigint()
+  const wall = Number(ended - started) / 1e9
+  const serverTicks = ticksSince(serverBefore, cpuTicks([pid]))
+  const databaseTicks = ticksSince(databaseBefore, cpuTicks(processTree(postmasterPid)))
+  const own = process.cpuUsage(ownBefore)
+  clearInterval(sampler)
+  sample()
+  const ticks = clockTicksPerSecond()
+  latencies.sort((a, b) => a - b)
+  return {
+    target: target.name,
+    label: target.label,
+    connections,
+    seconds: wall,
+    ok,
+    other,
+    errors: result.errors + result.timeouts,
+    requestsPerSecond: ok / wall,
+    p50: percentile(latencies, 0.5),
+    p90: percentile(latencies, 0.9),
+    p99: percentile(latencies, 0.99),
+    max: latencies[latencies.length - 1] ?? Number.NaN,
+    serverCpu: serverTicks / ticks / wall,
+    databaseCpu: databaseTicks / ticks / wall,
+    loadCpu: (own.user + own.system) / 1e6 / wall,
+    peakRssMb: peakRssKb / 1024,
+    window: [Number(started / 1000n), Number(ended / 1000n)],
+  }
+}
+
+const percentile = (sorted: number[], q: number) =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number)
+
+function procStatusKb(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match ? Number(match[1]) : 0
+  } catch {
+    return 0
+  }
+}
+
+/** utime + stime of each process, in clock ticks. */
+function cpuTicks(pids: number[]): Map<number, number> {
+  const ticks = new Map<number, number>()
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks
+}
+
+/** CPU ticks used between two samples by the processes alive at the second (new ones from zero). */
+function ticksSince(before: Map<number, number>, after: Map<number, number>) {
+  let total = 0
+  for (const [pid, ticks] of after) total += Math.max(0, ticks - (before.get(pid) ?? 0))
+  return total
+}
+
+/** The PostgreSQL postmaster and its children (backends, background workers). */
+function processTree(root: number): number[] {
+  const pids = [root]
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === root) pids.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids
+}
+
+let ticksPerSecond: number | undefined
+function clockTicksPerSecond() {
+  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+  return ticksPerSecond
+}
+
+function describeMachine() {
+  const cpus = os.cpus()
+  const autocannonVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version: string }).version
+  return (
+    `${new Date().toISOString().slice(0, 10)} · ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'} · ` +
+    `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version} · ${os.type()} ${os.release()} · autocannon ${autocannonVersion} · ` +
+    `load average ${os.loadavg()[0]?.toFixed(2)} at the start` +
+    ((os.loadavg()[0] ?? 0) > cpus.length / 2 ? ' (a busy machine: the figures will be low and noisy)' : '')
+  )
+}
+
+function resultTable(results: Measurement[]) {
+  const rows = [
+    '| target | clients | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | failed | server CPU | CPU ms/request | PostgreSQL CPU | autocannon CPU | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const r of results) {
+    rows.push(
+      `| ${r.label} | ${r.connections} | ${r.ok} | ${r.requestsPerSecond.toFixed(0)} | ` +
+        `${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.other + r.errors} | ` +
+        `${percent(r.serverCpu)} | ${cpuPerRequest(r)} | ${percent(r.databaseCpu)} | ${percent(r.loadCpu)} | ${r.peakRssMb.toFixed(0)} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(0)} %`
+/** Milliseconds of the server's CPU per answered request. */
+const cpuPerRequest = (r: Measurement) => ((r.serverCpu / r.requestsPerSecond) * 1e3).toFixed(2)
+
+function verdict(results: Measurement[]) {
+  const lines: string[] = ['Carcosa / bare Express:']
+  const connections = [...new Set(results.map((r) => r.connections))]
+  for (const c of connections) {
+    const carcosa = results.find((r) => r.target === 'carcosa' && r.connections === c)
+    const bare = results.find((r) => r.target === 'bare' && r.connections === c)
+    if (!carcosa || !bare) continue
+    const floor = results.find((r) => r.target === 'carcosa-401' && r.connections === c)
+    lines.push(
+      `  ${c} client${c === 1 ? '' : 's'}: throughput ${(carcosa.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}× ` +
+        `(${carcosa.requestsPerSecond.toFixed(0)} vs ${bare.requestsPerSecond.toFixed(0)} req/s), ` +
+        `p50 ${(carcosa.p50 / bare.p50).toFixed(1)}×, p99 ${(carcosa.p99 / bare.p99).toFixed(1)}×; ` +
+        `server CPU per request ${cpuPerRequest(carcosa)} ms vs ${cpuPerRequest(bare)} ms` +
+        (floor ? ` (${cpuPerRequest(floor)} ms for the 401 without database work)` : ''),
+    )
+  }
+  const carcosa = results.find((r) => r.target === 'carcosa' && r.connections === TARGET_CONNECTIONS)
+  const bare = results.find((r) => r.target === 'bare' && r.connections === TARGET_CONNECTIONS)
+  if (carcosa && bare) {
+    const ratio = carcosa.requestsPerSecond / bare.requestsPerSecond
+    const failures = carcosa.other + carcosa.errors
+    lines.push(
+      `Target at ${TARGET_CONNECTIONS} clients: throughput >= ${TARGET_RATIO}× bare: ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}×); ` +
+        `p99 < ${TARGET_P99_MS} ms: ${carcosa.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (${carcosa.p99.toFixed(1)} ms)` +
+        (failures > 0 ? `; but ${failures} requests failed, so the figures do not stand` : ''),
+    )
+  } else {
+    lines.push(`(the target is stated at ${TARGET_CONNECTIONS} clients, which this run did not measure)`)
+  }
+  return lines.join('\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU profile summary: self and inclusive time by package, and the hottest functions, counting only
+// the samples taken during the given windows.
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+
+interface Profile {
+  nodes: ProfileNode[]
+  startTime: number
+  samples: number[]
+  timeDeltas: number[]
+}
+
+async function summarizeProfile(dir: string, pid: number | undefined, windows: Array<[number, number]>, connections: number) {
+  // CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile: thread 0 is the main thread (1 is tsx's loader).
+  const files = (await fs.readdir(dir)).filter((file) => file.endsWith('.cpuprofile') && file.includes(`.${pid}.0.`))
+  const file = files.sort().at(-1)
+  if (!file) return `no CPU profile of process ${pid} in ${dir}`
+  const profile = JSON.parse(await fs.readFile(path.join(dir, file), 'utf8')) as Profile
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+
+  const self = new Map<string, number>()
+  const charged = new Map<string, number>()
+  const inclusive = new Map<string, number>()
+  const functions = new Map<string, number>()
+  let total = 0
+  let time = profile.startTime
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0
+    time += delta
+    if (!windows.some(([from, to]) => time >= from && time <= to)) continue
+    const next = profile.timeDeltas[i + 1] ?? delta
+    const leaf = byId.get(profile.samples[i] as number)
+    if (!leaf) continue
+    total += next
+    add(self, bucketOf(leaf), next)
+    add(charged, chargedBucket(leaf, byId, parent), next)
+    add(functions, `${leaf.callFrame.functionName || '(anonymous)'} ${shortUrl(leaf.callFrame.url, leaf.callFrame.lineNumber)}`, next)
+    const seen = new Set<string>()
+    for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id)) {
+      const node = byId.get(id)
+      if (node && node.callFrame.functionName !== '(root)') seen.add(bucketOf(node))
+    }
+    for (const bucket of seen) add(inclusive, bucket, next)
+  }
+  if (total === 0) return `the profile ${file} has no samples inside the measured runs`
+  const top = (map: Map<string, number>, n: number) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => `    ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`)
+      .join('\n')
+  return [
+    `CPU profile of Carcosa (${path.join(dir, file)}), ${(total / 1e6).toFixed(1)} s sampled during the measured runs at ${connections} clients`,
+    '  self time by package:',
+    top(self, 12),
+    '  self time, Node internals charged to the package that called them:',
+    top(charged, 12),
+    '  inclusive time by package (on the synchronous stack):',
+    top(inclusive, 12),
+    '  hottest functions (self):',
+    top(functions, 15),
+  ].join('\n')
+}
+
+function add(map: Map<string, number>, key: string, value: number) {
+  map.set(key, (map.get(key) ?? 0) + value)
+}
+
+const NODE_BUCKETS = new Set(['node (internals)', '(native)', '(program)'])
+
+/** The leaf's package, or for Node's own code the nearest calling package on the stack. */
+function chargedBucket(leaf: ProfileNode, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
+  const own = bucketOf(leaf)
+  if (!NODE_BUCKETS.has(own)) return own
+  for (let id = parent.get(leaf.id); id !== undefined; id = parent.get(id)) {
+    const node = byId.get(id)
+    if (!node || node.callFrame.functionName === '(root)') break
+    const bucket = bucketOf(node)
+    if (!NODE_BUCKETS.has(bucket)) return `${bucket} (via Node)`
+  }
+  return `${own} (no caller: I/O callbacks, timers)`
+}
+
+function bucketOf(node: ProfileNode): string {
+  const { url, functionName } = node.callFrame
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)'
+  // The only WebAssembly in the server is Prisma's query compiler (engineType "client").
+  if (url.startsWith('wasm://') || url.includes('/query_compiler')) return '@prisma/client (query compiler)'
+  const modules = url.lastIndexOf('/node_modules/')
+  if (modules >= 0) {
+    const parts = url.slice(modules + '/node_modules/'.length).split('/')
+    return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? url)
+  }
+  if (url.startsWith('node:')) return 'node (internals)'
+  const relative = url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '')
+  if (relative.startsWith('build/')) return 'app (build/index.js)'
+  if (relative.startsWith('app/generated/')) return 'app/generated (Prisma client)'
+  return relative
+}
+
+function shortUrl(url: string, line: number) {
+  if (!url) return ''
+  const modules = url.lastIndexOf('/node_modules/')
+  const short = modules >= 0 ? url.slice(modules + '/node_modules/'.length) : url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '')
+  return `${short}:${line + 1}`
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+// Last, once every module-level binding above is initialised.
+if (process.argv.includes('--bare-server')) await runBareServer()
+else await main()
