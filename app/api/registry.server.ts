@@ -19,7 +19,7 @@ const openApiOperation = defineOperation({
   auth: 'none',
   tier: 'READ',
   status: 200,
-  errors: [],
+  errors: [429],
   handler: async ({ request }) => {
     document ??= buildOpenApiDocument(OPERATIONS, new URL(request.url).origin)
     return document

@@ -3,6 +3,6 @@ import { z } from 'zod'
 /** `{id}` in a path: any id shape we issue (cuid), bounded. */
 export const idParams = z.object({ id: z.string().min(1).max(64).describe('The resource id') })
 
-/** Errors every operation on one resource can answer besides the common ones. */
-export const RESOURCE_ERRORS = [403, 404]
+/** Errors every operation on one resource (`{id}` in its path) can answer besides the common ones. */
+export const RESOURCE_ERRORS = [400, 403, 404]
 export const WRITE_ERRORS = [400, 403, 404, 409, 413, 415]

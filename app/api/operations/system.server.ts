@@ -11,7 +11,7 @@ export const systemOperations = [
     auth: 'none',
     tier: 'READ',
     status: 200,
-    errors: [503],
+    errors: [429, 503],
     handler: async () => {
       const { healthy, database, uptimeSeconds } = await checkHealth()
       return Response.json(
