@@ -1,7 +1,7 @@
 /**
  * An authenticated list call through Carcosa's whole stack against a bare Express JSON route.
  *
- *   npm run bench:api [-- --duration 10 --warmup 3 --connections 1,64 --build --cpu-prof DIR]
+ *   npm run bench:api [-- --duration 10 --slice 2 --warmup 3 --connections 1,64 --build --cpu-prof DIR]
  *
  * In one run it:
  * 1. starts a throwaway embedded PostgreSQL in a temporary directory and Carcosa's server
@@ -11,10 +11,16 @@
  *    the run measures the path, not 429s) and creates five API keys, the first with projects:read
  *    and api-keys:read;
  * 2. starts a bare Express 4 app in another process whose one route answers the same JSON body;
- * 3. loads `GET /api/v1/api-keys` (key lookup, rate limit, the list query) and the bare route with
- *    autocannon from this process, at each concurrency: a warm-up, then a measured run;
+ * 3. loads, with autocannon from this process, at each concurrency (`--connections`):
+ *    - `GET /api/v1/api-keys` with the key (key lookup, rate limit, the list query),
+ *    - the same without a key (a 401 problem before any database work: the host and Remix alone),
+ *    - the bare route,
+ *    each warmed up for `--warmup` s, then measured for `--duration` s in `--slice`-second turns
+ *    (Carcosa, 401, bare, Carcosa, ...), so that other work on the machine weighs on all alike;
  * 4. prints requests/s, latency percentiles (from each response's own timing, sub-millisecond),
- *    the servers' CPU use and peak RSS, the ratios Carcosa/bare and the issue's target.
+ *    the servers' CPU use (and per request), PostgreSQL's and the load generator's CPU, peak RSS,
+ *    the ratios Carcosa/bare and the issue's target (at 64 clients: at least half the bare
+ *    route's throughput, p99 under 25 ms).
  *
  * Everything it starts is stopped and its temporary directory removed on exit, failure or Ctrl-C.
  * `--build` rebuilds the app first (otherwise only when build/index.js is missing). `--cpu-prof DIR`
@@ -62,6 +68,7 @@ async function runBareServer() {
 
 interface Options {
   durationSeconds: number
+  sliceSeconds: number
   warmupSeconds: number
   connections: number[]
   build: boolean
@@ -69,7 +76,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { durationSeconds: 10, warmupSeconds: 3, connections: [1, TARGET_CONNECTIONS], build: false, cpuProfDir: null }
+  const options: Options = { durationSeconds: 10, sliceSeconds: 2, warmupSeconds: 3, connections: [1, TARGET_CONNECTIONS], build: false, cpuProfDir: null }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = () => {
@@ -78,6 +85,7 @@ function parseOptions(argv: string[]): Options {
       return next
     }
     if (flag === '--duration') options.durationSeconds = positive(value(), flag)
+    else if (flag === '--slice') options.sliceSeconds = positive(value(), flag)
     else if (flag === '--warmup') options.warmupSeconds = Number(value())
     else if (flag === '--connections') options.connections = value().split(',').map((n) => positive(n, flag))
     else if (flag === '--build') options.build = true
@@ -126,8 +134,7 @@ interface Measurement {
   /** This process's (the load generator's) CPU time over wall time. */
   loadCpu: number
   peakRssMb: number
-  /** Monotonic µs, as in V8 CPU profiles. */
-  window: [number, number]
+  windows: Array<[number, number]>
 }
 
 const cleanups: Array<() => Promise<void>> = []
@@ -144,20 +151,28 @@ function cleanup() {
 
 async function main() {
   const options = parseOptions(process.argv.slice(2))
+  let interrupted = false
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
+      // Ctrl-C reaches tsx's CLI too, which passes it on: one clean-up is enough.
+      if (interrupted) return
+      interrupted = true
       console.error(`\n${signal}: stopping the servers and cleaning up`)
-      void cleanup().then(() => process.exit(130))
+      process.exitCode = 130
+      void cleanup().then(() => process.exit())
     })
   }
   try {
     await run(options)
   } catch (error) {
+    if (interrupted) return
     console.error(`bench:api failed: ${error instanceof Error ? error.message : String(error)}`)
     process.exitCode = 1
   } finally {
     await cleanup()
   }
+  // Whatever a stopped load generator may still hold open must not keep the benchmark alive.
+  process.exit()
 }
 
 async function run(options: Options) {
@@ -224,9 +239,18 @@ async function run(options: Options) {
 
   const results: Measurement[] = []
   for (const connections of options.connections) {
+    if (options.warmupSeconds > 0) {
+      for (const target of targets) await loadSlice(target, connections, options.warmupSeconds, postmasterPid)
+    }
+    // The targets take turns slice by slice, so that other work on the machine weighs on all alike.
+    const slices = new Map<Target, Slice[]>(targets.map((target) => [target, []]))
+    const rounds = Math.ceil(options.durationSeconds / options.sliceSeconds)
+    for (let round = 0; round < rounds; round++) {
+      const seconds = Math.min(options.sliceSeconds, options.durationSeconds - round * options.sliceSeconds)
+      for (const target of targets) slices.get(target)?.push(await loadSlice(target, connections, seconds, postmasterPid))
+    }
     for (const target of targets) {
-      if (options.warmupSeconds > 0) await load(target, connections, options.warmupSeconds, postmasterPid)
-      const result = await load(target, connections, options.durationSeconds, postmasterPid)
+      const result = summarize(target, connections, slices.get(target) ?? [])
       results.push(result)
       console.log(
         `  ${target.label.padEnd(20)} c=${String(connections).padEnd(3)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
@@ -240,10 +264,11 @@ async function run(options: Options) {
   console.log(`\n${resultTable(results)}\n`)
   console.log(`Peak RSS over the whole run (VmHWM): Carcosa ${hwm.carcosa.toFixed(0)} MB, bare Express ${hwm.bare.toFixed(0)} MB\n`)
   console.log(verdict(results))
+  if (results.some((r) => r.other + r.errors > 0)) process.exitCode = 1
 
   if (options.cpuProfDir) {
     const widest = Math.max(...options.connections)
-    const windows = results.filter((r) => r.target === 'carcosa' && r.connections === widest).map((r) => r.window)
+    const windows = results.filter((r) => r.target === 'carcosa' && r.connections === widest).flatMap((r) => r.windows)
     await stopChild(carcosa) // the profile is written when the process exits
     console.log(`\n${await summarizeProfile(options.cpuProfDir, carcosa.pid, windows, widest)}`)
     console.log('(figures above were taken with the profiler on: use a run without --cpu-prof for them)')
@@ -290,6 +315,8 @@ async function startChild(name: string, args: string[], env: Record<string, stri
     if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyUrl} within 90 s:\n${output.join('\n')}`)
     await sleep(200)
   }
+  // A server that dies ends the load at once (the run then fails).
+  child.once('exit', () => currentLoad?.stop())
   // After start-up only warnings and errors are expected: show them as they come.
   child.stdout?.off('data', keep)
   child.stderr?.off('data', keep)
@@ -351,9 +378,24 @@ async function prepareData(origin: string) {
 }
 
 /** One autocannon run against a target, with the target's CPU and memory sampled meanwhile. */
-async function load(target: Target, connections: number, seconds: number, postmasterPid: number): Promise<Measurement> {
-  const pid = target.process.pid
-  if (!pid || target.process.exitCode !== null) throw new Error(`${target.name} is not running`)
+/** What one autocannon run against one target saw, with the target's CPU and memory sampled meanwhile. */
+interface Slice {
+  ok: number
+  other: number
+  errors: number
+  latencies: number[]
+  seconds: number
+  serverTicks: number
+  databaseTicks: number
+  loadCpuSeconds: number
+  peakRssKb: number
+  /** Monotonic µs, the clock of V8's CPU profiles. */
+  window: [number, number]
+}
+
+async function loadSlice(target: Target, connections: number, seconds: number, postmasterPid: number): Promise<Slice> {
+  const pid = target.process.pid as number
+  assertRunning(target)
   const latencies: number[] = []
   let ok = 0
   let other = 0
@@ -370,42 +412,68 @@ async function load(target: Target, connections: number, seconds: number, postma
       error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(finished),
     )
     currentLoad = instance
+    // (The typings leave out the first argument, the client.) Timings are hrtime-based, in ms.
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, milliseconds: number) => {
       if (statusCode === target.expect) {
         ok++
         latencies.push(milliseconds)
       } else other++
     })
+  }).finally(() => {
+    currentLoad = null
+    clearInterval(sampler)
   })
-  currentLoad = null
+  assertRunning(target)
 
   const ended = process.hrtime.bigint()
-  const wall = Number(ended - started) / 1e9
   const serverTicks = ticksSince(serverBefore, cpuTicks([pid]))
   const databaseTicks = ticksSince(databaseBefore, cpuTicks(processTree(postmasterPid)))
   const own = process.cpuUsage(ownBefore)
-  clearInterval(sampler)
   sample()
+  return {
+    ok,
+    other,
+    errors: result.errors + result.timeouts,
+    latencies,
+    seconds: Number(ended - started) / 1e9,
+    serverTicks,
+    databaseTicks,
+    loadCpuSeconds: (own.user + own.system) / 1e6,
+    peakRssKb,
+    window: [Number(started / 1000n), Number(ended / 1000n)],
+  }
+}
+
+function assertRunning({ name, process: child }: Target) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new Error(`the ${name === 'bare' ? 'bare Express' : 'Carcosa'} server stopped (${child.signalCode ?? `exit code ${child.exitCode}`})`)
+  }
+}
+
+function summarize(target: Target, connections: number, slices: Slice[]): Measurement {
+  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0)
+  const seconds = sum((slice) => slice.seconds)
+  const latencies = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b)
+  const ok = sum((slice) => slice.ok)
   const ticks = clockTicksPerSecond()
-  latencies.sort((a, b) => a - b)
   return {
     target: target.name,
     label: target.label,
     connections,
-    seconds: wall,
+    seconds,
     ok,
-    other,
-    errors: result.errors + result.timeouts,
-    requestsPerSecond: ok / wall,
+    other: sum((slice) => slice.other),
+    errors: sum((slice) => slice.errors),
+    requestsPerSecond: ok / seconds,
     p50: percentile(latencies, 0.5),
     p90: percentile(latencies, 0.9),
     p99: percentile(latencies, 0.99),
     max: latencies[latencies.length - 1] ?? Number.NaN,
-    serverCpu: serverTicks / ticks / wall,
-    databaseCpu: databaseTicks / ticks / wall,
-    loadCpu: (own.user + own.system) / 1e6 / wall,
-    peakRssMb: peakRssKb / 1024,
-    window: [Number(started / 1000n), Number(ended / 1000n)],
+    serverCpu: sum((slice) => slice.serverTicks) / ticks / seconds,
+    databaseCpu: sum((slice) => slice.databaseTicks) / ticks / seconds,
+    loadCpu: sum((slice) => slice.loadCpuSeconds) / seconds,
+    peakRssMb: Math.max(...slices.map((slice) => slice.peakRssKb)) / 1024,
+    windows: slices.map((slice) => slice.window),
   }
 }
 
