@@ -1,4 +1,4 @@
-import { getFormProps, getInputProps, getSelectProps, useForm, type FieldMetadata, type FormMetadata } from '@conform-to/react'
+import { getCollectionProps, getFormProps, getInputProps, getSelectProps, getTextareaProps, useForm, type FieldMetadata, type FormMetadata } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
 import type { ReactNode } from 'react'
@@ -39,34 +39,17 @@ export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {
   )
 }
 
-export function TextField({
-  label,
-  field,
-  type = 'text',
-  hint,
-  autoComplete,
-}: {
-  label: string
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any form's field
-  field: FieldMetadata<string | undefined, any, string[]>
-  type?: 'text' | 'email' | 'password'
-  hint?: string
-  autoComplete?: string
-}) {
-  const { key, ...props } = getInputProps(field, { type })
-  const hintId = hint ? `${field.id}-hint` : undefined
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any form's field
+type AnyField = FieldMetadata<string | number | undefined, any, string[]>
+
+/** A field's label above its control, an optional hint, and the field's messages below. */
+function FieldShell({ label, field, hintId, hint, children }: { label: string; field: AnyField; hintId?: string; hint?: string; children: ReactNode }) {
   return (
     <div>
       <label htmlFor={field.id} className="block text-sm font-medium text-slate-700">
         {label}
       </label>
-      <input
-        key={key}
-        {...props}
-        autoComplete={autoComplete}
-        aria-describedby={[props['aria-describedby'], hintId].filter(Boolean).join(' ') || undefined}
-        className={inputClass}
-      />
+      {children}
       {hint ? (
         <p id={hintId} className="mt-1 text-xs text-slate-500">
           {hint}
@@ -77,22 +60,54 @@ export function TextField({
   )
 }
 
-export function SelectField({
+/** The control's `aria-describedby`: Conform's error id (when invalid) and the hint. */
+const describedBy = (conformIds: string | undefined, hintId: string | undefined) => [conformIds, hintId].filter(Boolean).join(' ') || undefined
+
+export function TextField({
   label,
   field,
-  options,
+  type = 'text',
+  hint,
+  autoComplete,
+  placeholder,
 }: {
   label: string
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any form's field
-  field: FieldMetadata<string | undefined, any, string[]>
-  options: { value: string; label: string }[]
+  field: AnyField
+  type?: 'text' | 'email' | 'password' | 'date' | 'number'
+  hint?: string
+  autoComplete?: string
+  placeholder?: string
 }) {
+  const { key, ...props } = getInputProps(field, { type })
+  const hintId = hint ? `${field.id}-hint` : undefined
+  return (
+    <FieldShell label={label} field={field} hint={hint} hintId={hintId}>
+      <input
+        key={key}
+        {...props}
+        autoComplete={autoComplete}
+        placeholder={placeholder}
+        aria-describedby={describedBy(props['aria-describedby'], hintId)}
+        className={inputClass}
+      />
+    </FieldShell>
+  )
+}
+
+export function TextAreaField({ label, field, hint, rows = 3 }: { label: string; field: AnyField; hint?: string; rows?: number }) {
+  const { key, ...props } = getTextareaProps(field)
+  const hintId = hint ? `${field.id}-hint` : undefined
+  return (
+    <FieldShell label={label} field={field} hint={hint} hintId={hintId}>
+      <textarea key={key} {...props} rows={rows} aria-describedby={describedBy(props['aria-describedby'], hintId)} className={inputClass} />
+    </FieldShell>
+  )
+}
+
+export function SelectField({ label, field, options }: { label: string; field: AnyField; options: { value: string; label: string }[] }) {
   const { key, ...props } = getSelectProps(field)
   return (
-    <div>
-      <label htmlFor={field.id} className="block text-sm font-medium text-slate-700">
-        {label}
-      </label>
+    <FieldShell label={label} field={field}>
       <select key={key} {...props} className={inputClass}>
         {options.map((option) => (
           <option key={option.value} value={option.value}>
@@ -100,8 +115,44 @@ export function SelectField({
           </option>
         ))}
       </select>
+    </FieldShell>
+  )
+}
+
+/**
+ * A repeated field as checkboxes (each posts the field's name with its value), in a fieldset whose
+ * legend names the group. Disabled options are shown but never posted.
+ */
+export function CheckboxGroupField({
+  legend,
+  field,
+  options,
+}: {
+  legend: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any form's repeated field
+  field: FieldMetadata<string[] | undefined, any, string[]>
+  options: { value: string; label: string; description?: string; disabled?: boolean }[]
+}) {
+  const boxes = getCollectionProps(field, { type: 'checkbox', options: options.map((option) => option.value) })
+  return (
+    <fieldset aria-describedby={field.errors?.length ? field.errorId : undefined}>
+      <legend className="text-sm font-medium text-slate-700">{legend}</legend>
+      <ul className="mt-2 grid gap-2 sm:grid-cols-2">
+        {boxes.map(({ key, ...props }, index) => {
+          const option = options[index]
+          return (
+            <li key={key} className="flex items-start gap-2">
+              <input {...props} disabled={option?.disabled} className="mt-1 h-4 w-4 rounded border-slate-300 text-indigo-600" />
+              <label htmlFor={props.id} className={`text-sm ${option?.disabled ? 'text-slate-400' : 'text-slate-800'}`}>
+                <code className="font-semibold">{option?.label}</code>
+                {option?.description ? <span className="block text-xs text-slate-500">{option.description}</span> : null}
+              </label>
+            </li>
+          )
+        })}
+      </ul>
       <ErrorList id={field.errorId} errors={field.errors} />
-    </div>
+    </fieldset>
   )
 }
 
