@@ -1,7 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Outlet, useLoaderData } from '@remix-run/react'
-import { PageHeader, Tabs } from '~/components/layout'
-import { RoleBadge } from '~/components/role-badge'
+import { WorkspaceHeader } from '~/components/workspace-header'
 import { requireUser } from '~/utils/session.server'
 import { organizationPath } from '~/utils/paths'
 import { organizationFromParams } from '~/utils/workspace-params.server'
@@ -18,22 +17,18 @@ export default function OrganizationLayout() {
   const base = organizationPath(organization)
   return (
     <>
-      <PageHeader
+      <WorkspaceHeader
         title={organization.name}
+        role={role}
         crumbs={[{ label: 'Organizations', to: '/orgs' }]}
-        description={
-          <span className="inline-flex items-center gap-2">
-            Your role: <RoleBadge role={role} />
-          </span>
-        }
-      />
-      <Tabs
-        label="Organization"
-        items={[
-          { to: base, label: 'Teams', end: true },
-          { to: `${base}/members`, label: 'Members' },
-          { to: `${base}/settings`, label: 'Settings' },
-        ]}
+        tabs={{
+          label: 'Organization',
+          items: [
+            { to: base, label: 'Teams', end: true },
+            { to: `${base}/members`, label: 'Members' },
+            { to: `${base}/settings`, label: 'Settings' },
+          ],
+        }}
       />
       <Outlet />
     </>

@@ -1,7 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Outlet, useLoaderData } from '@remix-run/react'
-import { PageHeader, Tabs } from '~/components/layout'
-import { RoleBadge } from '~/components/role-badge'
+import { WorkspaceHeader } from '~/components/workspace-header'
 import { requireUser } from '~/utils/session.server'
 import { organizationPath, teamPath } from '~/utils/paths'
 import { teamFromParams } from '~/utils/workspace-params.server'
@@ -19,25 +18,22 @@ export default function TeamLayout() {
   const base = teamPath(organization, team)
   return (
     <>
-      <PageHeader
+      <WorkspaceHeader
         title={team.name}
+        kind="Team"
+        role={role}
         crumbs={[
           { label: 'Organizations', to: '/orgs' },
           { label: organization.name, to: organizationPath(organization) },
         ]}
-        description={
-          <span className="inline-flex items-center gap-2">
-            Team · your role: <RoleBadge role={role} />
-          </span>
-        }
-      />
-      <Tabs
-        label="Team"
-        items={[
-          { to: base, label: 'Projects', end: true },
-          { to: `${base}/members`, label: 'Members' },
-          { to: `${base}/settings`, label: 'Settings' },
-        ]}
+        tabs={{
+          label: 'Team',
+          items: [
+            { to: base, label: 'Projects', end: true },
+            { to: `${base}/members`, label: 'Members' },
+            { to: `${base}/settings`, label: 'Settings' },
+          ],
+        }}
       />
       <Outlet />
     </>
