@@ -1,29 +1,24 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { DeleteCard } from '~/components/delete-card'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
-import { Card, PageHeader } from '~/components/layout'
-import { RoleBadge } from '~/components/role-badge'
+import { Card } from '~/components/layout'
 import { hasPermission } from '~/services/api-keys/permissions'
 import { deleteProject, updateProject } from '~/services/workspaces/projects.server'
 import { confirmDeletionSchema, updateProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
-import { organizationPath, projectPath, teamPath } from '~/utils/paths'
+import { projectPath, teamPath } from '~/utils/paths'
 import { projectFromParams } from '~/utils/workspace-params.server'
-
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.name ?? 'Project'} · Carcosa` }]
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
-  const { organization, team, project, role, permissions } = await projectFromParams(actor, params)
+  const { organization, team, project, permissions } = await projectFromParams(actor, params)
   return {
-    organization: { name: organization.name, slug: organization.slug },
-    team: { name: team.name, slug: team.slug },
+    storagePrefix: `${organization.slug}/${team.slug}/${project.slug}/`,
     project,
-    role: role ?? 'VIEWER',
     canEdit: hasPermission(permissions, 'projects:write'),
     canDelete: hasPermission(permissions, 'projects:delete'),
   }
@@ -49,63 +44,46 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   throw redirect(projectPath(organization, team, project))
 }
 
-export default function ProjectPage() {
-  const { organization, team, project, role, canEdit, canDelete } = useLoaderData<typeof loader>()
+export default function ProjectOverview() {
+  const { storagePrefix, project, canEdit, canDelete } = useLoaderData<typeof loader>()
   const [form, fields] = useIntentForm('update', updateProjectSchema, { name: project.name, slug: project.slug })
   return (
-    <>
-      <PageHeader
-        title={project.name}
-        crumbs={[
-          { label: 'Organizations', to: '/orgs' },
-          { label: organization.name, to: organizationPath(organization) },
-          { label: team.name, to: teamPath(organization, team) },
-        ]}
-        description={
-          <span className="inline-flex items-center gap-2">
-            Project · your role: <RoleBadge role={role} />
-          </span>
-        }
+    <div className="space-y-6">
+      <Card title="Overview">
+        <dl className="grid grid-cols-1 gap-3 text-sm sm:grid-cols-3">
+          <div>
+            <dt className="text-slate-500">Project ID</dt>
+            <dd>
+              <code>{project.id}</code>
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Storage path prefix</dt>
+            <dd>
+              <code>{storagePrefix}</code>
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Created</dt>
+            <dd>{new Date(project.createdAt).toUTCString()}</dd>
+          </div>
+        </dl>
+      </Card>
+      <Card title="Name and URL">
+        <IntentForm form={form} intent="update">
+          {canEdit ? null : <p className="text-sm text-slate-600">Viewers cannot change this project.</p>}
+          <TextField label="Project name" field={fields.name} />
+          <TextField label="Project slug" field={fields.slug} hint="Changing the slug changes the project's URLs." />
+          <SubmitButton>Save changes</SubmitButton>
+        </IntentForm>
+      </Card>
+      <DeleteCard
+        what="project"
+        slug={project.slug}
+        allowed={canDelete}
+        notice="Deleting the project removes it from Carcosa. This cannot be undone."
+        deniedNotice="Only team admins and owners can delete this project."
       />
-      <div className="space-y-6">
-        <Card title="Overview">
-          <dl className="grid grid-cols-1 gap-3 text-sm sm:grid-cols-3">
-            <div>
-              <dt className="text-slate-500">Project ID</dt>
-              <dd>
-                <code>{project.id}</code>
-              </dd>
-            </div>
-            <div>
-              <dt className="text-slate-500">Storage path prefix</dt>
-              <dd>
-                <code>
-                  {organization.slug}/{team.slug}/{project.slug}/
-                </code>
-              </dd>
-            </div>
-            <div>
-              <dt className="text-slate-500">Created</dt>
-              <dd>{new Date(project.createdAt).toUTCString()}</dd>
-            </div>
-          </dl>
-        </Card>
-        <Card title="Project settings">
-          <IntentForm form={form} intent="update">
-            {canEdit ? null : <p className="text-sm text-slate-600">Viewers cannot change this project.</p>}
-            <TextField label="Project name" field={fields.name} />
-            <TextField label="Project slug" field={fields.slug} hint="Changing the slug changes the project's URLs." />
-            <SubmitButton>Save changes</SubmitButton>
-          </IntentForm>
-        </Card>
-        <DeleteCard
-          what="project"
-          slug={project.slug}
-          allowed={canDelete}
-          notice="Deleting the project removes it from Carcosa. This cannot be undone."
-          deniedNotice="Only team admins and owners can delete this project."
-        />
-      </div>
-    </>
+    </div>
   )
 }

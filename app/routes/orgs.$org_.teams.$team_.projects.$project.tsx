@@ -1,0 +1,46 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Outlet, useLoaderData } from '@remix-run/react'
+import { WorkspaceHeader } from '~/components/workspace-header'
+import { requireUser } from '~/utils/session.server'
+import { organizationPath, projectPath, teamPath } from '~/utils/paths'
+import { projectFromParams } from '~/utils/workspace-params.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.name ?? 'Project'} · Carcosa` }]
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { actor } = await requireUser(request, context)
+  const { organization, team, project, role } = await projectFromParams(actor, params)
+  return {
+    organization: { name: organization.name, slug: organization.slug },
+    team: { name: team.name, slug: team.slug },
+    project: { name: project.name, slug: project.slug },
+    role: role ?? 'VIEWER',
+  }
+}
+
+export default function ProjectLayout() {
+  const { organization, team, project, role } = useLoaderData<typeof loader>()
+  const base = projectPath(organization, team, project)
+  return (
+    <>
+      <WorkspaceHeader
+        title={project.name}
+        kind="Project"
+        role={role}
+        crumbs={[
+          { label: 'Organizations', to: '/orgs' },
+          { label: organization.name, to: organizationPath(organization) },
+          { label: team.name, to: teamPath(organization, team) },
+        ]}
+        tabs={{
+          label: 'Project',
+          items: [
+            { to: base, label: 'Overview', end: true },
+            { to: `${base}/api-keys`, label: 'API keys' },
+          ],
+        }}
+      />
+      <Outlet />
+    </>
+  )
+}
