@@ -37,6 +37,7 @@ export default function ProjectLayout() {
           items: [
             { to: base, label: 'Overview', end: true },
             { to: `${base}/api-keys`, label: 'API keys' },
+            { to: `${base}/settings`, label: 'Settings' },
           ],
         }}
       />

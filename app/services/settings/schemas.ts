@@ -43,6 +43,30 @@ export const projectSettingsSchema = z.object({
 
 export type ProjectSettings = z.output<typeof projectSettingsSchema>
 
+/**
+ * The dashboard's form of the project settings: allowed origins are typed one per line, and an
+ * invalid line is reported on the field itself (a textarea has no per-item fields).
+ */
+export const projectSettingsFormSchema = z.object({
+  description: projectSettingsSchema.shape.description,
+  allowedOrigins: z
+    .string()
+    .optional()
+    .transform((text, ctx) =>
+      (text ?? '')
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .flatMap((line) => {
+          const origin = originSchema.safeParse(line)
+          if (origin.success) return [origin.data]
+          for (const issue of origin.error.issues) ctx.addIssue({ code: 'custom', message: issue.message })
+          return []
+        }),
+    )
+    .pipe(projectSettingsSchema.shape.allowedOrigins.unwrap()),
+})
+
 export const THEMES = ['system', 'light', 'dark'] as const
 
 function isTimeZone(name: string) {
@@ -99,3 +123,6 @@ export const rateLimitOverridesSchema = z.strictObject(
 )
 
 export type RateLimitOverrides = z.output<typeof rateLimitOverridesSchema>
+
+/** The same tiers as a form, which also posts its `intent` (the strict API schema would refuse it). */
+export const rateLimitOverridesFormSchema = z.object(rateLimitOverridesSchema.shape)
