@@ -60,6 +60,7 @@ export function Layout({ children }: { children: ReactNode }) {
             {user ? (
               <nav aria-label="Account" className="flex items-center gap-4 text-sm">
                 <Link to="/orgs">Organizations</Link>
+                <Link to="/docs/api">API docs</Link>
                 <Link to="/account">Account</Link>
                 <span className="hidden text-slate-500 sm:inline">{user.email}</span>
                 <Form method="post" action="/logout">
@@ -70,6 +71,7 @@ export function Layout({ children }: { children: ReactNode }) {
               </nav>
             ) : (
               <nav aria-label="Account" className="flex items-center gap-4 text-sm">
+                <Link to="/docs/api">API docs</Link>
                 <Link to="/login">Sign in</Link>
                 <Link to="/register">Create account</Link>
               </nav>

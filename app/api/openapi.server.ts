@@ -6,7 +6,7 @@ import { problemTitle } from './problem.server'
 
 const COMMON_ERRORS = [401, 429, 500]
 
-function jsonSchema(schema: z.ZodType) {
+export function jsonSchema(schema: z.ZodType) {
   // Input shapes: what a client sends (before transforms), not what the server derives.
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' })
 }
@@ -23,7 +23,8 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
   }))
 }
 
-function errorStatuses(operation: Operation) {
+/** The error statuses an operation documents: its own plus, unless anonymous, 401, 429 and 500. */
+export function errorStatuses(operation: Operation) {
   return [...new Set([...(operation.auth === 'none' ? [] : COMMON_ERRORS), ...operation.errors])].sort()
 }
 
