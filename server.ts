@@ -143,6 +143,7 @@ async function serve(runtime: Runtime) {
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)
+    await globalThis.__carcosaRateLimiter?.close().catch(() => {})
     await globalThis.__carcosaPrisma?.$disconnect().catch(() => {})
     await runtime.stop()
     logger.info('stopped')

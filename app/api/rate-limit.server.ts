@@ -1,28 +1,13 @@
-import { LRUCache } from 'lru-cache'
 import type { Actor } from '~/services/actor'
-import { rateLimitOverridesFor } from '~/services/settings/rate-limit-overrides.server'
+import { rateLimitOverridesFor } from '~/services/settings/settings.server'
 import { DEFAULT_TIER_LIMITS, getRateLimiter, type RateLimitTier } from '~/utils/rate-limiter.server'
 import type { RequestMeta } from '~/utils/request.server'
 import type { Operation } from './operation.server'
 import { problemResponse } from './problem.server'
 
-// Overrides change rarely; a short cache keeps a database read off every request. A change takes
-// effect within this delay on every instance.
-const overrides = new LRUCache<string, Partial<Record<RateLimitTier, number>>>({ max: 10_000, ttl: 10_000 })
-
 async function limitFor(tier: RateLimitTier, actor: Actor | null): Promise<number> {
   if (actor?.type !== 'api-key') return DEFAULT_TIER_LIMITS[tier]
-  let projectOverrides = overrides.get(actor.projectId)
-  if (!projectOverrides) {
-    projectOverrides = await rateLimitOverridesFor(actor.projectId)
-    overrides.set(actor.projectId, projectOverrides)
-  }
-  return projectOverrides[tier] ?? DEFAULT_TIER_LIMITS[tier]
-}
-
-/** Forgets cached overrides of a project (after its owner changed them on this instance). */
-export function forgetRateLimitOverrides(projectId: string) {
-  overrides.delete(projectId)
+  return (await rateLimitOverridesFor(actor.projectId))[tier] ?? DEFAULT_TIER_LIMITS[tier]
 }
 
 /**

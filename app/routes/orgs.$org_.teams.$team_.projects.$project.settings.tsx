@@ -3,20 +3,17 @@ import { redirect } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { IntentForm, SubmitButton, TextAreaField, TextField, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
-import { forgetRateLimitOverrides } from '~/api/rate-limit.server'
 import { hasPermission } from '~/services/api-keys/permissions'
 import {
   MAX_ALLOWED_ORIGINS,
-  RATE_LIMIT_TIERS,
   projectSettingsFormSchema,
   rateLimitOverridesFormSchema,
   type ProjectSettings,
   type RateLimitOverrides,
-  type RateLimitTier,
 } from '~/services/settings/schemas'
 import { getProjectSettings, getRateLimitOverrides, updateProjectSettings, updateRateLimitOverrides } from '~/services/settings/settings.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
+import { DEFAULT_TIER_LIMITS, RATE_LIMIT_TIERS, type RateLimitTier } from '~/utils/rate-limit-tiers'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
 import { projectPath } from '~/utils/paths'
@@ -52,7 +49,6 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (intent === 'rate-limits') {
     return handleForm(formData, intent, rateLimitOverridesFormSchema, async (input) => {
       await updateRateLimitOverrides(actor, project.id, input)
-      forgetRateLimitOverrides(project.id)
       return redirectWithFlash(here, { kind: 'success', message: 'Rate limits saved.' })
     })
   }

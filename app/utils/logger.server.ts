@@ -15,6 +15,7 @@ export const logger = pino({
       '*.token',
       '*.secret',
       'DATABASE_URL',
+      'REDIS_URL',
     ],
     censor: '[redacted]',
   },

@@ -3,21 +3,9 @@ import { LRUCache } from 'lru-cache'
 import { getConfig } from './config.server'
 import { logger } from './logger.server'
 
-export type RateLimitTier = 'READ' | 'STANDARD' | 'WRITE' | 'EXPENSIVE' | 'DELETE' | 'ADMIN'
+import { RATE_LIMIT_WINDOW_MS } from './rate-limit-tiers'
 
-export const RATE_LIMIT_TIERS: readonly RateLimitTier[] = ['READ', 'STANDARD', 'WRITE', 'EXPENSIVE', 'DELETE', 'ADMIN']
-
-/** Requests per RATE_LIMIT_WINDOW_MS (one hour) for each tier. */
-export const DEFAULT_TIER_LIMITS: Record<RateLimitTier, number> = {
-  READ: 10_000,
-  STANDARD: 1_000,
-  WRITE: 500,
-  EXPENSIVE: 100,
-  DELETE: 50,
-  ADMIN: 20,
-}
-
-export const RATE_LIMIT_WINDOW_MS = 3_600_000
+export { DEFAULT_TIER_LIMITS, RATE_LIMIT_TIERS, RATE_LIMIT_WINDOW_MS, type RateLimitTier } from './rate-limit-tiers'
 
 export interface RateLimitDecision {
   allowed: boolean
@@ -268,14 +256,17 @@ export function createRedisRateLimiter(options: {
   }
 }
 
-let processLimiter: RateLimiter | undefined
+declare global {
+  // One per process, reachable by the host's shutdown (which loads modules apart from the build).
+  var __carcosaRateLimiter: RateLimiter | undefined
+}
 
 /** The process's limiter: Redis when REDIS_URL is set (with the memory limiter as fallback), else memory. Created once, lazily. */
 export function getRateLimiter(): RateLimiter {
-  if (!processLimiter) {
+  if (!globalThis.__carcosaRateLimiter) {
     const url = getConfig().REDIS_URL
     const memory = createMemoryRateLimiter()
-    processLimiter = url ? createRedisRateLimiter({ url, fallback: memory }) : memory
+    globalThis.__carcosaRateLimiter = url ? createRedisRateLimiter({ url, fallback: memory }) : memory
   }
-  return processLimiter
+  return globalThis.__carcosaRateLimiter
 }

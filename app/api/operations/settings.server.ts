@@ -9,7 +9,6 @@ import {
 import { projectSettingsSchema, rateLimitOverridesSchema, userSettingsSchema } from '~/services/settings/schemas'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { defineOperation } from '../operation.server'
-import { forgetRateLimitOverrides } from '../rate-limit.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
 const withDefaults = (overrides: Partial<Record<keyof typeof DEFAULT_TIER_LIMITS, number>>) => ({
@@ -101,10 +100,6 @@ export const settingsOperations = [
     body: rateLimitOverridesSchema,
     status: 200,
     errors: WRITE_ERRORS,
-    handler: async ({ actor, params, body }) => {
-      const overrides = await updateRateLimitOverrides(actor, params.id, body)
-      forgetRateLimitOverrides(params.id)
-      return withDefaults(overrides)
-    },
+    handler: async ({ actor, params, body }) => withDefaults(await updateRateLimitOverrides(actor, params.id, body)),
   }),
 ]

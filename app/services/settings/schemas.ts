@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { RATE_LIMIT_TIERS, type RateLimitTier } from '~/utils/rate-limit-tiers'
 
 export const MAX_ALLOWED_ORIGINS = 20
 
@@ -91,9 +92,6 @@ export const userSettingsSchema = z.object({
 
 export type UserSettings = z.output<typeof userSettingsSchema>
 
-/** The rate-limit tiers a project may override, as in the API conventions. */
-export const RATE_LIMIT_TIERS = ['READ', 'STANDARD', 'WRITE', 'EXPENSIVE', 'DELETE', 'ADMIN'] as const
-export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number]
 export const MAX_RATE_LIMIT_OVERRIDE = 1_000_000
 
 const requestsPerHour = (tier: RateLimitTier) =>

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { z } from 'zod'
 import { prisma } from '~/utils/db.server'
 import { notFound } from '~/utils/errors.server'
@@ -97,13 +98,31 @@ export async function getRateLimitOverrides(actor: Actor, projectId: string): Pr
   return readStored(rateLimitOverridesSchema, row.rateLimitOverrides, 'rate-limit overrides')
 }
 
+// Overrides change rarely and the limiter needs them on every API-key call: a short cache keeps the
+// read off the hot path. A change applies at once on the instance that made it, within this delay
+// on the others.
+const overridesCache = new LRUCache<string, RateLimitOverrides>({ max: 10_000, ttl: 10_000 })
+
+/**
+ * The limits a project's owners set, for the rate limiter: no actor, because the caller already
+ * authenticated as one of the project's keys.
+ */
+export async function rateLimitOverridesFor(projectId: string): Promise<RateLimitOverrides> {
+  const cached = overridesCache.get(projectId)
+  if (cached) return cached
+  const row = await prisma.project.findUnique({ where: { id: projectId }, select: { rateLimitOverrides: true } })
+  const overrides = readStored(rateLimitOverridesSchema, row?.rateLimitOverrides ?? {}, 'rate-limit overrides')
+  overridesCache.set(projectId, overrides)
+  return overrides
+}
+
 /** Replaces the project's overrides as a whole; an empty object restores every default. Needs `admin`. */
 export async function updateRateLimitOverrides(
   actor: Actor,
   projectId: string,
   input: RateLimitOverrides,
 ): Promise<RateLimitOverrides> {
-  return prisma.$transaction(async (tx) => {
+  const updated = await prisma.$transaction(async (tx) => {
     const access = await projectAccess(tx, actor, projectId)
     requirePermission(access, 'admin', 'change the rate limits of this project')
     const row = await tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { rateLimitOverrides: true } })
@@ -120,4 +139,6 @@ export async function updateRateLimitOverrides(
     })
     return after as RateLimitOverrides
   })
+  overridesCache.delete(projectId)
+  return updated
 }
