@@ -138,6 +138,8 @@ interface Measurement {
 }
 
 const cleanups: Array<() => Promise<void>> = []
+/** Both servers' processes, watched between slices. */
+const serverPids: number[] = []
 let cleaning: Promise<void> | null = null
 let currentLoad: autocannon.Instance | null = null
 
@@ -228,6 +230,7 @@ async function run(options: Options) {
     { name: 'carcosa-401', label: 'Carcosa, no key: 401', url: carcosaUrl, process: carcosa, headers: {}, expect: 401 },
     { name: 'bare', label: 'bare Express', url: `http://127.0.0.1:${barePort}${LIST_PATH}`, process: bare, headers: authorization, expect: 200 },
   ]
+  serverPids.push(carcosa.pid as number, bare.pid as number)
   const postmasterPid = Number((await fs.readFile(path.join(database.directory, 'postmaster.pid'), 'utf8')).split('\n')[0])
 
   console.log(describeMachine())
@@ -396,6 +399,9 @@ interface Slice {
 async function loadSlice(target: Target, connections: number, seconds: number, postmasterPid: number): Promise<Slice> {
   const pid = target.process.pid as number
   assertRunning(target)
+  // autocannon stops at the deadline with requests still in flight: let every server finish those
+  // before this slice starts, or they would weigh on its first requests.
+  await settle(serverPids, postmasterPid)
   const latencies: number[] = []
   let ok = 0
   let other = 0
@@ -441,6 +447,18 @@ async function loadSlice(target: Target, connections: number, seconds: number, p
     loadCpuSeconds: (own.user + own.system) / 1e6,
     peakRssKb,
     window: [Number(started / 1000n), Number(ended / 1000n)],
+  }
+}
+
+/** Waits (up to 5 s) until the servers and PostgreSQL together use at most 20 % of a core over 100 ms. */
+async function settle(serverPids: number[], postmasterPid: number) {
+  const used = () => ticksSince(new Map(), cpuTicks([...serverPids, ...processTree(postmasterPid)])) / clockTicksPerSecond()
+  let before = used()
+  for (let waited = 0; waited < 5_000; waited += 100) {
+    await sleep(100)
+    const now = used()
+    if (now - before <= 0.02) return
+    before = now
   }
 }
 
