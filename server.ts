@@ -84,7 +84,9 @@ async function serve(runtime: Runtime) {
 
   // Fingerprinted build assets never change; everything else in public/ may.
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y', index: false }))
-  app.use(express.static('public', { maxAge: '1h', index: false }))
+  const publicFiles = express.static('public', { maxAge: '1h', index: false })
+  // API calls never name a file in public/: spare them the file-system lookup.
+  app.use((req, res, next) => (req.path.startsWith('/api/') ? next() : publicFiles(req, res, next)))
 
   // Dashboard requests that change state must come from our own pages (the API uses bearer tokens).
   app.use((req, res, next) => {

@@ -31,7 +31,18 @@ export async function handleApiRequest({ request, context, params }: Args, path:
   }
   const meta = requestMeta(request, context)
   try {
-    const actor = await authorize(operation, request, meta)
+    let actor: Actor | null
+    try {
+      actor = await authorize(operation, request, meta)
+    } catch (error) {
+      // A missing or bad credential counts against the caller's address: guessing tokens is throttled too.
+      if (!(error instanceof AppError && error.code === 'UNAUTHENTICATED')) throw error
+      const limited = await applyRateLimit(operation, null, meta)
+      if (limited.refusal) return limited.refusal
+      const response = errorResponse(error, context.requestId)
+      limited.headers.forEach((value, name) => response.headers.set(name, value))
+      return response
+    }
     const limited = await applyRateLimit(operation, actor, meta)
     if (limited.refusal) return limited.refusal
     const input = await parseInput(operation, request, params)

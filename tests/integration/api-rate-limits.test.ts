@@ -149,6 +149,19 @@ describe('a tier limit over HTTP', () => {
     assertAdmitted(await api('GET', '/api/v1/health', { ip }), DEFAULT_TIER_LIMITS.READ, DEFAULT_TIER_LIMITS.READ - 1)
   })
 
+  test('refused credentials count against the address: after 20 bad tokens on an ADMIN operation the 21st is 429; a valid caller is unaffected', async () => {
+    const ip = uniqueIp()
+    const createKey = (token: string) => api('POST', '/api/v1/api-keys', { token, body: {}, ip })
+    for (let attempt = 1; attempt <= DEFAULT_TIER_LIMITS.ADMIN; attempt++) {
+      const response = await createKey(`ck_guess-${attempt}`)
+      assert.equal(response.status, 401)
+      assert.equal(header(response, 'X-RateLimit-Remaining'), DEFAULT_TIER_LIMITS.ADMIN - attempt)
+    }
+    assertRefused(await createKey('ck_guess-21'), DEFAULT_TIER_LIMITS.ADMIN, 'ADMIN')
+    // The address's budget is spent for unauthenticated attempts only; a valid caller is its own subject.
+    assert.equal((await createKey(ownerToken)).status, 400)
+  })
+
   test('a user is counted as one subject across tokens and addresses; an API key across addresses', async () => {
     const [first, second] = [ownerToken, (await issueTokens(owner.user.id, testMeta())).accessToken]
     const before = header(await api('GET', '/api/v1/auth/me', { token: first, ip: uniqueIp() }), 'X-RateLimit-Remaining')
