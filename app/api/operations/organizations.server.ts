@@ -67,10 +67,7 @@ export const organizationOperations = [
     body: updateBody,
     status: 200,
     errors: WRITE_ERRORS,
-    handler: async ({ actor, params, body }) => {
-      const current = await getOrganization(actor, params.id)
-      return updateOrganization(actor, params.id, { name: body.name ?? current.name, slug: body.slug ?? current.slug })
-    },
+    handler: ({ actor, params, body }) => updateOrganization(actor, params.id, body),
   }),
   defineOperation({
     id: 'deleteOrganization',

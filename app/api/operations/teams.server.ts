@@ -72,10 +72,7 @@ export const teamOperations = [
     body: updateBody,
     status: 200,
     errors: WRITE_ERRORS,
-    handler: async ({ actor, params, body }) => {
-      const current = await getTeam(actor, params.id)
-      return updateTeam(actor, params.id, { name: body.name ?? current.name, slug: body.slug ?? current.slug })
-    },
+    handler: ({ actor, params, body }) => updateTeam(actor, params.id, body),
   }),
   defineOperation({
     id: 'deleteTeam',

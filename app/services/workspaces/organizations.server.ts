@@ -68,7 +68,7 @@ export async function createOrganization(actor: UserActor, input: z.output<typeo
 export async function updateOrganization(
   actor: UserActor,
   organizationId: string,
-  input: z.output<typeof updateOrganizationSchema>,
+  input: Partial<z.output<typeof updateOrganizationSchema>>,
 ) {
   try {
     return await prisma.$transaction(async (tx) => {

@@ -62,7 +62,7 @@ export async function createTeam(actor: UserActor, organizationId: string, input
   }
 }
 
-export async function updateTeam(actor: UserActor, teamId: string, input: z.output<typeof updateTeamSchema>) {
+export async function updateTeam(actor: UserActor, teamId: string, input: Partial<z.output<typeof updateTeamSchema>>) {
   try {
     return await prisma.$transaction(async (tx) => {
       const { team: before, role } = await teamAccess(tx, actor, teamId)
