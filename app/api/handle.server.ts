@@ -30,6 +30,8 @@ export async function handleApiRequest({ request, context, params }: Args, path:
     return problemResponse({ status: 405, detail: `${request.method} is not supported here; use ${allow}.` }, { Allow: allow })
   }
   const meta = requestMeta(request, context)
+  // Once the call is counted, every answer (errors included) tells the caller where it stands.
+  let rateLimitHeaders: Headers | undefined
   try {
     let actor: Actor | null
     try {
@@ -39,12 +41,12 @@ export async function handleApiRequest({ request, context, params }: Args, path:
       if (!(error instanceof AppError && error.code === 'UNAUTHENTICATED')) throw error
       const limited = await applyRateLimit(operation, null, meta)
       if (limited.refusal) return limited.refusal
-      const response = errorResponse(error, context.requestId)
-      limited.headers.forEach((value, name) => response.headers.set(name, value))
-      return response
+      rateLimitHeaders = limited.headers
+      throw error
     }
     const limited = await applyRateLimit(operation, actor, meta)
     if (limited.refusal) return limited.refusal
+    rateLimitHeaders = limited.headers
     const input = await parseInput(operation, request, params)
     const result = await operation.handler({ actor: actor as never, ...input, request, meta } as never)
     if (result instanceof Response) {
@@ -57,7 +59,9 @@ export async function handleApiRequest({ request, context, params }: Args, path:
     if (operation.status === 204) return new Response(null, { status: 204, headers })
     return Response.json(result, { status: operation.status, headers })
   } catch (error) {
-    return errorResponse(error, context.requestId)
+    const response = errorResponse(error, context.requestId)
+    rateLimitHeaders?.forEach((value, name) => response.headers.set(name, value))
+    return response
   }
 }
 

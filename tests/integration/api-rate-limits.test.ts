@@ -162,6 +162,18 @@ describe('a tier limit over HTTP', () => {
     assert.equal((await createKey(ownerToken)).status, 400)
   })
 
+  test('refusals after the call is counted (404, 400) carry the rate-limit headers too', async () => {
+    const project = await freshProject()
+    const key = await keyIn(project.id, ['projects:read', 'projects:write'])
+    const missing = await api('GET', '/api/v1/projects/no-such-project', { token: key, ip: uniqueIp() })
+    assertProblem(missing, 404)
+    assert.equal(header(missing, 'X-RateLimit-Limit'), DEFAULT_TIER_LIMITS.READ)
+    assert.equal(header(missing, 'X-RateLimit-Remaining'), DEFAULT_TIER_LIMITS.READ - 1)
+    const invalid = await api('PUT', `/api/v1/projects/${project.id}`, { token: key, body: { slug: 'Not A Slug' }, ip: uniqueIp() })
+    assertProblem(invalid, 400)
+    assert.equal(header(invalid, 'X-RateLimit-Remaining'), DEFAULT_TIER_LIMITS.WRITE - 1)
+  })
+
   test('a user is counted as one subject across tokens and addresses; an API key across addresses', async () => {
     const [first, second] = [ownerToken, (await issueTokens(owner.user.id, testMeta())).accessToken]
     const before = header(await api('GET', '/api/v1/auth/me', { token: first, ip: uniqueIp() }), 'X-RateLimit-Remaining')
