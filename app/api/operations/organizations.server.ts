@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { pageQuerySchema } from '~/services/pagination'
 import {
   createOrganization,
@@ -7,13 +6,9 @@ import {
   listOrganizations,
   updateOrganization,
 } from '~/services/workspaces/organizations.server'
-import { createOrganizationSchema, slugSchema } from '~/services/workspaces/schemas'
+import { createOrganizationSchema } from '~/services/workspaces/schemas'
 import { defineOperation } from '../operation.server'
-import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
-
-const updateBody = z
-  .object({ name: createOrganizationSchema.shape.name.optional(), slug: slugSchema.optional() })
-  .refine((value) => value.name !== undefined || value.slug !== undefined, { message: 'Send name, slug or both' })
+import { RESOURCE_ERRORS, WRITE_ERRORS, idParams, renameBody } from './common.server'
 
 export const organizationOperations = [
   defineOperation({
@@ -64,7 +59,7 @@ export const organizationOperations = [
     auth: 'user',
     tier: 'WRITE',
     params: idParams,
-    body: updateBody,
+    body: renameBody(createOrganizationSchema.shape.name),
     status: 200,
     errors: WRITE_ERRORS,
     handler: ({ actor, params, body }) => updateOrganization(actor, params.id, body),

@@ -7,15 +7,11 @@ import {
   listProjects,
   updateProject,
 } from '~/services/workspaces/projects.server'
-import { createProjectSchema, slugSchema } from '~/services/workspaces/schemas'
+import { createProjectSchema } from '~/services/workspaces/schemas'
 import { defineOperation } from '../operation.server'
-import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
+import { RESOURCE_ERRORS, WRITE_ERRORS, idParams, renameBody } from './common.server'
 
 const id = z.string().min(1).max(64)
-const updateBody = z
-  .object({ name: createProjectSchema.shape.name.optional(), slug: slugSchema.optional() })
-  .refine((value) => value.name !== undefined || value.slug !== undefined, { message: 'Send name, slug or both' })
-
 export const projectOperations = [
   defineOperation({
     id: 'listProjects',
@@ -67,7 +63,7 @@ export const projectOperations = [
     permission: 'projects:write',
     tier: 'WRITE',
     params: idParams,
-    body: updateBody,
+    body: renameBody(createProjectSchema.shape.name),
     status: 200,
     errors: WRITE_ERRORS,
     // No read first: a key holding projects:write alone may update (reading needs projects:read).

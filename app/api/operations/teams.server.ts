@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { pageQuerySchema } from '~/services/pagination'
-import { addTeamMemberSchema, createTeamSchema, slugSchema } from '~/services/workspaces/schemas'
+import { addTeamMemberSchema, createTeamSchema } from '~/services/workspaces/schemas'
 import {
   addTeamMember,
   createTeam,
@@ -13,13 +13,9 @@ import {
 } from '~/services/workspaces/teams.server'
 import { notFound } from '~/utils/errors.server'
 import { defineOperation } from '../operation.server'
-import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
+import { RESOURCE_ERRORS, WRITE_ERRORS, idParams, renameBody } from './common.server'
 
 const id = z.string().min(1).max(64)
-const updateBody = z
-  .object({ name: createTeamSchema.shape.name.optional(), slug: slugSchema.optional() })
-  .refine((value) => value.name !== undefined || value.slug !== undefined, { message: 'Send name, slug or both' })
-
 export const teamOperations = [
   defineOperation({
     id: 'listTeams',
@@ -69,7 +65,7 @@ export const teamOperations = [
     auth: 'user',
     tier: 'WRITE',
     params: idParams,
-    body: updateBody,
+    body: renameBody(createTeamSchema.shape.name),
     status: 200,
     errors: WRITE_ERRORS,
     handler: ({ actor, params, body }) => updateTeam(actor, params.id, body),
