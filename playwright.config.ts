@@ -49,6 +49,7 @@ export default defineConfig({
       PORT: String(port),
       HOST: '127.0.0.1',
       SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
+      CREDENTIALS_ENCRYPTION_KEY: 'base64:ZTJlLWNyZWRlbnRpYWxzLWtleS0zMi1ieXRlcy1sb24=',
       LOG_LEVEL: 'warn',
       DATA_DIR: '.test-results/e2e-data',
     },

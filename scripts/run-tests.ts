@@ -13,6 +13,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../app/utils/embedded-postgres.server'
 import { applyMigrations } from '../app/utils/migrate.server'
+import { startS3rver } from '../tests/support/start-s3rver'
 
 const RESULTS_DIR = path.resolve('.test-results')
 const TEMPLATE_DATABASE = 'carcosa_template'
@@ -45,6 +46,7 @@ async function main() {
 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-test-pg-'))
   const database = await startEmbeddedPostgres({ dataDir, password: 'carcosa-test', database: TEMPLATE_DATABASE })
+  const s3rver = await startS3rver()
   let exitCode = 1
   try {
     await applyMigrations(database.url)
@@ -56,6 +58,7 @@ async function main() {
       ...process.env,
       TEST_DATABASE_ADMIN_URL: adminUrl.toString(),
       TEST_DATABASE_TEMPLATE: TEMPLATE_DATABASE,
+      TEST_S3_ENDPOINT: s3rver.endpoint,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     }
 
@@ -86,6 +89,7 @@ async function main() {
     console.log(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
     exitCode = nodeExit === 0 && e2eExit === 0 && counts.failed === 0 ? 0 : 1
   } finally {
+    await s3rver.stop()
     await database.stop()
     await fs.rm(dataDir, { recursive: true, force: true })
   }

@@ -72,6 +72,12 @@ export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Run
   return { config: { ...config, DATABASE_URL: databaseUrl }, databaseUrl, appliedMigrations, stop: stopDatabase }
 }
 
+function generateSecret(name: string): string {
+  // The credentials key is a libsodium key, written the way operators write theirs.
+  if (name === 'CREDENTIALS_ENCRYPTION_KEY') return `base64:${randomBytes(32).toString('base64')}`
+  return randomBytes(32).toString('base64url')
+}
+
 /**
  * Secrets Carcosa keeps for itself in DATA_DIR/secrets.json (mode 0600): generated development
  * secrets and the embedded database's password. Creates whichever of `names` the file lacks.
@@ -81,7 +87,7 @@ async function loadStoredSecrets(dataDir: string, names: string[]): Promise<Reco
   const stored = JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{}')) as Record<string, string>
   const lacking = names.filter((name) => !stored[name])
   if (lacking.length > 0) {
-    for (const name of lacking) stored[name] = randomBytes(32).toString('base64url')
+    for (const name of lacking) stored[name] = generateSecret(name)
     await fs.mkdir(dataDir, { recursive: true })
     await fs.writeFile(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 })
   }

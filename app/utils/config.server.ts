@@ -2,9 +2,17 @@ import path from 'node:path'
 import { z } from 'zod'
 
 /** Secrets that development may generate but production must be given. */
-export const SECRET_VARIABLES = ['SESSION_SECRET'] as const
+export const SECRET_VARIABLES = ['SESSION_SECRET', 'CREDENTIALS_ENCRYPTION_KEY'] as const
 
 const port = z.coerce.number().int().min(1).max(65535)
+
+/** `base64:` followed by exactly 32 bytes in standard base64: a libsodium secretbox key. */
+export const encryptionKeySchema = z
+  .string()
+  .regex(/^base64:[A-Za-z0-9+/]{43}=$/, 'must be "base64:" followed by 32 random bytes in base64 (openssl rand -base64 32)')
+
+const flag = z.stringbool({ error: 'must be true or false' })
+const bytes = z.coerce.number().int().min(1)
 
 const configSchema = z
   .object({
@@ -21,6 +29,23 @@ const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
     SESSION_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    CREDENTIALS_ENCRYPTION_KEY: encryptionKeySchema,
+    /** Retired keys, comma-separated, still accepted for decryption until `npm run credentials:reencrypt` has run. */
+    CREDENTIALS_ENCRYPTION_OLD_KEYS: z
+      .string()
+      .default('')
+      .transform((text) => text.split(',').map((key) => key.trim()).filter(Boolean))
+      .pipe(z.array(encryptionKeySchema)),
+    /** Bucket endpoints on loopback or private networks (MinIO next door); defaults to on outside production. */
+    STORAGE_ALLOW_PRIVATE_ENDPOINTS: flag.optional(),
+    /** The `local` provider (a directory under DATA_DIR) for single-machine installs. */
+    STORAGE_LOCAL_ENABLED: flag.default(true),
+    /** Largest file accepted by any upload path, before a project's own (smaller) limit. */
+    UPLOAD_MAX_BYTES: bytes.default(5 * 1024 ** 3),
+    /** Largest body streamed through Carcosa itself (dashboard form, `POST /api/v1/files/upload`). */
+    STREAMED_UPLOAD_MAX_BYTES: bytes.default(2 * 1024 ** 3),
+    /** How long a started upload may stay pending before it is swept. */
+    UPLOAD_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
   })
   .transform((env) => {
     const host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1')
@@ -28,6 +53,7 @@ const configSchema = z
       ...env,
       HOST: host,
       DATA_DIR: path.resolve(env.DATA_DIR),
+      STORAGE_ALLOW_PRIVATE_ENDPOINTS: env.STORAGE_ALLOW_PRIVATE_ENDPOINTS ?? env.NODE_ENV !== 'production',
       isProduction: env.NODE_ENV === 'production',
     }
   })

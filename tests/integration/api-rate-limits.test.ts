@@ -284,6 +284,7 @@ async function startServer(redis: string, directory: string, port: number) {
       DATABASE_URL: testDatabaseUrl,
       REDIS_URL: redis,
       SESSION_SECRET: 'rate-limit-test-session-secret-0123456789abcdef',
+      CREDENTIALS_ENCRYPTION_KEY: process.env.CREDENTIALS_ENCRYPTION_KEY,
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,7 +22,8 @@ const RUNNING = /Carcosa is running at (\S+?)["\s]/
 // Configuration the child must not inherit from the shell that runs the tests.
 const CONFIG_VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'APP_URL', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'LOG_LEVEL',
-  'TRUST_PROXY', 'SESSION_MAX_AGE_DAYS', 'REMIX_DEV_ORIGIN',
+  'TRUST_PROXY', 'SESSION_MAX_AGE_DAYS', 'REMIX_DEV_ORIGIN', 'CREDENTIALS_ENCRYPTION_KEY', 'CREDENTIALS_ENCRYPTION_OLD_KEYS',
+  'STORAGE_ALLOW_PRIVATE_ENDPOINTS', 'STORAGE_LOCAL_ENABLED',
 ]
 
 interface Server {
@@ -182,7 +183,7 @@ describe('server start', () => {
     const first = startServer({ DATA_DIR: dataDir, PORT: String(port) }, 'tsx')
     const url = await waitUntilReady(first)
     assert.equal(url, `http://127.0.0.1:${port}`, 'prints the URL it listens on')
-    assert.match(first.output(), /generated development secrets \(SESSION_SECRET\)/, 'warns about generated secrets')
+    assert.match(first.output(), /generated development secrets \(SESSION_SECRET, CREDENTIALS_ENCRYPTION_KEY\)/, 'warns about generated secrets')
     assert.match(first.output(), /initialising embedded PostgreSQL/)
     assert.match(first.output(), /applied migration \d+_foundation/)
 
@@ -261,6 +262,7 @@ describe('server start', () => {
           PORT: String(await freePort()),
           DATABASE_URL: databaseUrl.toString(),
           SESSION_SECRET: randomBytes(32).toString('base64url'),
+          CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
         })
         const url = await waitUntilReady(server)
         assert.doesNotMatch(server.output(), /embedded PostgreSQL/, 'no embedded database is started')

@@ -28,6 +28,7 @@ const url = new URL(adminUrl)
 url.pathname = `/${name}`
 process.env.DATABASE_URL = url.toString()
 process.env.SESSION_SECRET ??= 'test-session-secret-that-is-long-enough-0123456789'
+process.env.CREDENTIALS_ENCRYPTION_KEY ??= 'base64:Y2FyY29zYS10ZXN0LWNyZWRlbnRpYWxzLWtleS0zMmI='
 process.env.NODE_ENV ??= 'test'
 
 export const testDatabaseUrl = url.toString()

@@ -1,0 +1,216 @@
+import { Readable } from 'node:stream'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { guardedAgents, type EndpointPolicy } from './endpoint-guard.server'
+import { StorageError, type StorageAdapter } from './storage-adapter'
+
+export interface S3Connection {
+  bucketName: string
+  region: string
+  /** Omitted for AWS itself. */
+  endpoint?: string | null
+  forcePathStyle: boolean
+  accessKeyId: string
+  secretAccessKey: string
+}
+
+/** Streamed uploads of unknown length go up in parts of this size, a few at a time: bounded memory. */
+const STREAM_PART_BYTES = 8 * 1024 * 1024
+const STREAM_QUEUE = 4
+
+export function createS3Client(connection: S3Connection, policy: EndpointPolicy): S3Client {
+  const { httpAgent, httpsAgent } = guardedAgents(policy)
+  return new S3Client({
+    region: connection.region,
+    endpoint: connection.endpoint ?? undefined,
+    forcePathStyle: connection.forcePathStyle,
+    credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey },
+    // The SDK's default aws-chunked framing is stored verbatim by some S3-compatibles (STACK.md).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+    requestHandler: { httpAgent, httpsAgent, connectionTimeout: 5_000, requestTimeout: 60_000 },
+  })
+}
+
+export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy): StorageAdapter {
+  const client = createS3Client(connection, policy)
+  const Bucket = connection.bucketName
+  const expiry = (seconds: number) => new Date(Date.now() + seconds * 1000)
+
+  const call = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation()
+    } catch (error) {
+      throw toStorageError(error, Bucket)
+    }
+  }
+
+  return {
+    async presignPut(key, { contentType, contentLength, expiresInSeconds }) {
+      const command = new PutObjectCommand({ Bucket, Key: key, ContentType: contentType, ContentLength: contentLength })
+      const url = await getSignedUrl(client, command, {
+        expiresIn: expiresInSeconds,
+        signableHeaders: new Set(['content-type', 'content-length']),
+      })
+      return { method: 'PUT', url, headers: { 'Content-Type': contentType }, expiresAt: expiry(expiresInSeconds) }
+    },
+
+    async presignGet(key, { expiresInSeconds, contentDisposition, contentType }) {
+      const command = new GetObjectCommand({
+        Bucket,
+        Key: key,
+        ResponseContentDisposition: contentDisposition,
+        ResponseContentType: contentType,
+      })
+      const url = await getSignedUrl(client, command, { expiresIn: expiresInSeconds })
+      return { method: 'GET', url, headers: {}, expiresAt: expiry(expiresInSeconds) }
+    },
+
+    async createMultipart(key, { contentType }) {
+      const answer = await call(() => client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType })))
+      if (!answer.UploadId) throw new StorageError('other', 'The bucket did not return a multipart upload id')
+      return answer.UploadId
+    },
+
+    async presignPart(key, multipartUploadId, partNumber, { expiresInSeconds }) {
+      const command = new UploadPartCommand({ Bucket, Key: key, UploadId: multipartUploadId, PartNumber: partNumber })
+      const url = await getSignedUrl(client, command, { expiresIn: expiresInSeconds })
+      return { method: 'PUT', url, headers: {}, expiresAt: expiry(expiresInSeconds) }
+    },
+
+    async completeMultipart(key, multipartUploadId, parts) {
+      await call(() =>
+        client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            UploadId: multipartUploadId,
+            MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+          }),
+        ),
+      )
+    },
+
+    async abortMultipart(key, multipartUploadId) {
+      await call(() => client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: multipartUploadId })))
+    },
+
+    async put(key, body, { contentType, contentLength }) {
+      let size = 0
+      body.on('data', (chunk: Buffer) => {
+        size += chunk.length
+      })
+      if (contentLength !== undefined && contentLength <= STREAM_PART_BYTES) {
+        await call(() =>
+          client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength })),
+        )
+      } else {
+        const upload = new Upload({
+          client,
+          params: { Bucket, Key: key, Body: body, ContentType: contentType },
+          partSize: STREAM_PART_BYTES,
+          queueSize: STREAM_QUEUE,
+          leavePartsOnError: false,
+        })
+        await call(() => upload.done())
+      }
+      return { size }
+    },
+
+    async head(key) {
+      try {
+        const answer = await client.send(new HeadObjectCommand({ Bucket, Key: key }))
+        return { size: answer.ContentLength ?? 0, contentType: answer.ContentType, etag: answer.ETag }
+      } catch (error) {
+        const failure = toStorageError(error, Bucket)
+        if (failure.failure === 'not-found') return null
+        throw failure
+      }
+    },
+
+    async get(key, options) {
+      const range = options?.range ? `bytes=${options.range.start}-${options.range.end}` : undefined
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: range }))
+        if (!answer.Body) return null
+        return {
+          body: answer.Body as Readable,
+          info: { size: answer.ContentLength ?? 0, contentType: answer.ContentType, etag: answer.ETag },
+        }
+      } catch (error) {
+        const failure = toStorageError(error, Bucket)
+        if (failure.failure === 'not-found') return null
+        throw failure
+      }
+    },
+
+    async delete(key) {
+      await call(() => client.send(new DeleteObjectCommand({ Bucket, Key: key })))
+    },
+
+    async deleteMany(keys) {
+      // DeleteObjects takes at most 1000 keys a call.
+      for (let start = 0; start < keys.length; start += 1000) {
+        const Objects = keys.slice(start, start + 1000).map((Key) => ({ Key }))
+        await call(() => client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } })))
+      }
+    },
+
+    async headBucket() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket }))
+      } catch (error) {
+        const failure = toStorageError(error, Bucket)
+        // HeadBucket has no body, so a missing bucket arrives as a bare 404.
+        if (failure.failure === 'not-found') throw new StorageError('no-such-bucket', `The bucket "${Bucket}" does not exist at this endpoint.`)
+        throw failure
+      }
+    },
+  }
+}
+
+/** Turns an SDK or network error into a reason a user can act on, without echoing the response body. */
+export function toStorageError(error: unknown, bucketName: string): StorageError {
+  if (error instanceof StorageError) return error
+  const err = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; cause?: unknown }
+  const code = err.code ?? (err.cause as { code?: string } | undefined)?.code
+  const status = err.$metadata?.httpStatusCode
+  if (code === 'ECARCOSA_ENDPOINT_REFUSED') return new StorageError('endpoint-refused', err.message ?? 'The endpoint is not allowed')
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code ?? '') || err.name === 'TimeoutError') {
+    return new StorageError('unreachable', `The storage endpoint could not be reached (${code ?? err.name}).`)
+  }
+  switch (err.name) {
+    case 'NoSuchBucket':
+      return new StorageError('no-such-bucket', `The bucket "${bucketName}" does not exist at this endpoint.`)
+    case 'NoSuchKey':
+    case 'NotFound':
+      return new StorageError('not-found', 'The object does not exist.')
+    case 'InvalidAccessKeyId':
+      return new StorageError('credentials', 'The access key id is not recognised by this endpoint.')
+    case 'SignatureDoesNotMatch':
+      return new StorageError('credentials', 'The secret access key does not match the access key id.')
+    case 'AccessDenied':
+    case 'Forbidden':
+      return new StorageError('permission', 'These credentials are not allowed to do this on the bucket.')
+  }
+  if (status === 404) return new StorageError('not-found', 'Not found.')
+  if (status === 403) return new StorageError('permission', 'These credentials are not allowed to do this on the bucket.')
+  if (status === 301 || err.name === 'PermanentRedirect') {
+    return new StorageError('other', 'The bucket lives in another region than the one configured.')
+  }
+  return new StorageError('other', `The storage endpoint answered with an error (${err.name ?? 'unknown'}${status ? `, HTTP ${status}` : ''}).`)
+}

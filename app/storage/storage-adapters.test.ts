@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
+import { after, describe, test } from 'node:test'
+import { createS3Bucket } from '../../tests/support/s3'
+import { createLocalAdapter, verifyLocalUrl, type LocalAdapter } from './local-adapter.server'
+import { createS3Adapter } from './s3-adapter.server'
+import type { StorageAdapter } from './storage-adapter'
+
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex')
+const SECRET = 'local-storage-test-secret-0123456789abcdef'
+
+async function s3Adapter(): Promise<StorageAdapter> {
+  const bucket = await createS3Bucket('adapter')
+  return createS3Adapter(bucket, { allowPrivate: true })
+}
+
+const roots: string[] = []
+after(async () => {
+  for (const root of roots) await fs.rm(root, { recursive: true, force: true })
+})
+
+async function localAdapter(): Promise<LocalAdapter> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-local-'))
+  roots.push(root)
+  return createLocalAdapter({ bucketId: 'bkt1', bucketName: 'files', root, baseUrl: 'http://127.0.0.1:9', signingSecret: SECRET })
+}
+
+for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]] as const) {
+  describe(`${name} adapter`, () => {
+    test('streams an object in and out byte for byte, with ranges, head and delete', async () => {
+      const adapter = await make()
+      const data = randomBytes(20 * 1024 * 1024 + 123) // over one part: exercises the multipart stream path
+      const { size } = await adapter.put('a/b/c.bin', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), { contentType: 'application/octet-stream' })
+      assert.equal(size, data.length)
+      const info = await adapter.head('a/b/c.bin')
+      assert.equal(info?.size, data.length)
+      assert.equal(info?.contentType, 'application/octet-stream')
+      const whole = await adapter.get('a/b/c.bin')
+      assert.ok(whole)
+      assert.equal(sha(await buffer(whole.body)), sha(data))
+      const range = await adapter.get('a/b/c.bin', { range: { start: 0, end: 15 } })
+      assert.ok(range)
+      assert.deepEqual(await buffer(range.body), data.subarray(0, 16))
+      await adapter.delete('a/b/c.bin')
+      assert.equal(await adapter.head('a/b/c.bin'), null)
+      assert.equal(await adapter.get('a/b/c.bin'), null)
+    })
+
+    test('multipart: parts written then completed in order make the object', async () => {
+      const adapter = await make()
+      const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)]
+      const id = await adapter.createMultipart('m/obj.bin', { contentType: 'application/octet-stream' })
+      const done = []
+      for (const [index, part] of parts.entries()) {
+        const request = await adapter.presignPart('m/obj.bin', id, index + 1, { expiresInSeconds: 60 })
+        assert.equal(request.method, 'PUT')
+        let etag: string
+        if ('writePart' in adapter) {
+          etag = (await (adapter as LocalAdapter).writePart('m/obj.bin', id, index + 1, Readable.from([part]))).etag
+        } else {
+          const answer = await fetch(request.url, { method: 'PUT', body: part })
+          assert.equal(answer.status, 200)
+          etag = answer.headers.get('etag') as string
+        }
+        done.push({ partNumber: index + 1, etag })
+      }
+      await adapter.completeMultipart('m/obj.bin', id, done)
+      const object = await adapter.get('m/obj.bin')
+      assert.ok(object)
+      assert.equal(sha(await buffer(object.body)), sha(Buffer.concat(parts)))
+    })
+  })
+}
+
+test('s3: a presigned PUT accepts the bytes and a presigned GET returns them with the chosen disposition', async () => {
+  const adapter = await s3Adapter()
+  const data = randomBytes(4096)
+  const put = await adapter.presignPut('p/x.bin', { contentType: 'image/png', contentLength: data.length, expiresInSeconds: 60 })
+  assert.match(put.url, /X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost/)
+  const answer = await fetch(put.url, { method: 'PUT', headers: put.headers, body: data })
+  assert.equal(answer.status, 200)
+  const get = await adapter.presignGet('p/x.bin', { expiresInSeconds: 60, contentDisposition: 'attachment; filename="x.bin"', contentType: 'application/octet-stream' })
+  const download = await fetch(get.url)
+  assert.equal(download.status, 200)
+  assert.equal(download.headers.get('content-disposition'), 'attachment; filename="x.bin"')
+  assert.equal(sha(Buffer.from(await download.arrayBuffer())), sha(data))
+})
+
+test('s3: a missing bucket and an unreachable endpoint are told apart', async () => {
+  const bucket = await createS3Bucket('adapter')
+  await assert.rejects(createS3Adapter({ ...bucket, bucketName: 'no-such-bucket-here' }, { allowPrivate: true }).headBucket(), { failure: 'no-such-bucket' })
+  await assert.rejects(createS3Adapter({ ...bucket, endpoint: 'http://127.0.0.1:9' }, { allowPrivate: true }).headBucket(), { failure: 'unreachable' })
+  await assert.rejects(createS3Adapter(bucket, { allowPrivate: false }).headBucket(), { failure: 'endpoint-refused' })
+})
+
+test('local: signed URLs verify only as issued, and not after expiry', async () => {
+  const adapter = await localAdapter()
+  const put = await adapter.presignPut('k/file.png', { contentType: 'image/png', contentLength: 10, expiresInSeconds: 60 })
+  const url = new URL(put.url)
+  const grant = verifyLocalUrl(url, 'bkt1', 'k/file.png', SECRET)
+  assert.deepEqual({ op: grant?.op, length: grant?.length, type: grant?.contentType }, { op: 'put', length: 10, type: 'image/png' })
+  assert.equal(verifyLocalUrl(url, 'bkt1', 'k/other.png', SECRET), null, 'another key')
+  assert.equal(verifyLocalUrl(url, 'bkt2', 'k/file.png', SECRET), null, 'another bucket')
+  const tampered = new URL(url)
+  tampered.searchParams.set('length', '11')
+  assert.equal(verifyLocalUrl(tampered, 'bkt1', 'k/file.png', SECRET), null, 'a changed length')
+  assert.equal(verifyLocalUrl(url, 'bkt1', 'k/file.png', 'another-secret'), null, 'another secret')
+  assert.equal(verifyLocalUrl(url, 'bkt1', 'k/file.png', SECRET, Date.now() + 61_000), null, 'expired')
+  await assert.rejects(adapter.put('../escape', Readable.from([Buffer.from('x')]), { contentType: 'text/plain' }))
+})
