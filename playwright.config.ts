@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test'
 
 const port = Number(process.env.E2E_PORT ?? 3417)
 const baseURL = `http://127.0.0.1:${port}`
+// Separate directories let two runs in one checkout (E2E_PORT, TEST_RESULTS_DIR) keep apart.
+const resultsDir = process.env.TEST_RESULTS_DIR ?? '.test-results'
 
 // `npm test` provides E2E_DATABASE_URL (a fresh database on its embedded PostgreSQL).
 const databaseUrl = process.env.E2E_DATABASE_URL
@@ -31,8 +33,9 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: [['list'], ['json', { outputFile: '.test-results/playwright.json' }]],
+  reporter: [['list'], ['json', { outputFile: `${resultsDir}/playwright.json` }]],
   use: { baseURL, trace: 'retain-on-failure' },
+  outputDir: `${resultsDir}/playwright-output`,
   // Forms must work without JavaScript: that project runs first.
   projects: [
     { name: 'no-js', use: { ...chromium, javaScriptEnabled: false }, testIgnore: /client-validation\.spec\.ts/ },
@@ -51,7 +54,7 @@ export default defineConfig({
       SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
       CREDENTIALS_ENCRYPTION_KEY: 'base64:ZTJlLWNyZWRlbnRpYWxzLWtleS0zMi1ieXRlcy1sb24=',
       LOG_LEVEL: 'warn',
-      DATA_DIR: '.test-results/e2e-data',
+      DATA_DIR: `${resultsDir}/e2e-data`,
     },
   },
 })

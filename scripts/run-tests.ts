@@ -5,6 +5,7 @@
  *
  * While working: `npm test -- tests/integration/foo.test.ts` runs just those node:test files, and
  * `npm test -- --e2e-only` just the Playwright suites (extra Playwright arguments may follow).
+ * Two runs at once in one checkout need their own TEST_RESULTS_DIR (and E2E_PORT for browser tests).
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
@@ -15,7 +16,7 @@ import { startEmbeddedPostgres } from '../app/utils/embedded-postgres.server'
 import { applyMigrations } from '../app/utils/migrate.server'
 import { startS3rver } from '../tests/support/start-s3rver'
 
-const RESULTS_DIR = path.resolve('.test-results')
+const RESULTS_DIR = path.resolve(process.env.TEST_RESULTS_DIR ?? '.test-results')
 const TEMPLATE_DATABASE = 'carcosa_template'
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
