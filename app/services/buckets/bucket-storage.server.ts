@@ -68,3 +68,14 @@ export async function storageFor(bucket: BucketConnectionRow, baseUrl = publicBa
   adapters.set(cacheKey, adapter)
   return adapter
 }
+
+export const bucketConnectionSelect = {
+  id: true,
+  provider: true,
+  bucketName: true,
+  region: true,
+  endpoint: true,
+  forcePathStyle: true,
+  credentials: true,
+  updatedAt: true,
+} as const
