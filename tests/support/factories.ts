@@ -121,6 +121,10 @@ export async function assertAppError(promise: Promise<unknown>, code: ErrorCode)
     FORBIDDEN: 403,
     NOT_FOUND: 404,
     CONFLICT: 409,
+    GONE: 410,
+    PAYLOAD_TOO_LARGE: 413,
+    UNSUPPORTED_MEDIA_TYPE: 415,
+    UNPROCESSABLE: 422,
     RATE_LIMITED: 429,
   }
   assert.equal(outcome.status, statuses[code])
