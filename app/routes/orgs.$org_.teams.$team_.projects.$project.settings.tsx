@@ -7,7 +7,9 @@ import { hasPermission } from '~/services/api-keys/permissions'
 import {
   MAX_ALLOWED_ORIGINS,
   projectSettingsFormSchema,
+  projectSettingsFromForm,
   rateLimitOverridesFormSchema,
+  uploadRulesFormValues,
   type ProjectSettings,
   type RateLimitOverrides,
 } from '~/services/settings/schemas'
@@ -42,7 +44,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const here = `${projectPath(organization, team, project)}/settings`
   if (intent === 'settings') {
     return handleForm(formData, intent, projectSettingsFormSchema, async (input) => {
-      await updateProjectSettings(actor, project.id, input)
+      await updateProjectSettings(actor, project.id, projectSettingsFromForm(input))
       return redirectWithFlash(here, { kind: 'success', message: 'Settings saved.' })
     })
   }
@@ -70,6 +72,7 @@ function SettingsForm({ settings, canEdit }: { settings: ProjectSettings; canEdi
   const [form, fields] = useIntentForm('settings', projectSettingsFormSchema, {
     description: settings.description,
     allowedOrigins: settings.allowedOrigins.join('\n'),
+    ...uploadRulesFormValues(settings.uploads),
   })
   return (
     <Card title="Project settings">
@@ -81,6 +84,18 @@ function SettingsForm({ settings, canEdit }: { settings: ProjectSettings; canEdi
           field={fields.allowedOrigins}
           rows={4}
           hint={`Browser origins that may upload directly into this project, one per line, e.g. https://app.example.com (at most ${MAX_ALLOWED_ORIGINS}).`}
+        />
+        <TextAreaField
+          label="Allowed upload content types"
+          field={fields.allowedContentTypes}
+          rows={3}
+          hint="One per line, exact (image/png) or a family (image/*). Empty accepts any type."
+        />
+        <TextField
+          label="Maximum file size (MB)"
+          type="number"
+          field={fields.maxFileSizeMb}
+          hint="Empty: only the server's own limit applies. Checked when an upload starts and when it completes."
         />
         <SubmitButton>Save settings</SubmitButton>
       </IntentForm>

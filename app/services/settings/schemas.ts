@@ -28,6 +28,51 @@ export const originSchema = z
     return url.origin
   })
 
+export const MAX_ALLOWED_CONTENT_TYPES = 50
+
+/** A media type a project accepts: exact (`image/png`) or a whole family (`image/*`). */
+export const contentTypePatternSchema = z
+  .string({ error: 'A content type must be text' })
+  .trim()
+  .toLowerCase()
+  .max(100, 'A content type must be at most 100 characters')
+  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a content type; write e.g. image/png or image/*`,
+  })
+
+/** What a project accepts at upload: enforced when an upload starts and again when it completes. */
+export const uploadRulesSchema = z.object({
+  /** Empty means any type. */
+  allowedContentTypes: z
+    .array(contentTypePatternSchema, { error: 'Allowed content types must be a list of content types' })
+    .max(MAX_ALLOWED_CONTENT_TYPES, `At most ${MAX_ALLOWED_CONTENT_TYPES} allowed content types`)
+    .transform((types) => [...new Set(types)])
+    .default([]),
+  /** Bytes; null means only the server's own limit applies. */
+  maxFileSize: z
+    .number({ error: 'The maximum file size must be a number of bytes' })
+    .int('The maximum file size must be a whole number of bytes')
+    .min(1, 'The maximum file size must be at least 1 byte')
+    .nullable()
+    .default(null),
+})
+
+export type UploadRules = z.output<typeof uploadRulesSchema>
+
+export const TRANSFORM_ACCESS_MODES = ['signed', 'public'] as const
+
+/** Image transforms: who may request them, and what a URL may ask (ADR 010). */
+export const transformSettingsSchema = z.object({
+  /** `signed`: signed URLs (or API credentials) only; `public`: also unsigned URLs of public files. */
+  access: z.enum(TRANSFORM_ACCESS_MODES, { error: 'Access must be signed or public' }).default('signed'),
+  /** URLs may name a preset and nothing else. */
+  presetsOnly: z.boolean({ error: 'presetsOnly must be true or false' }).default(false),
+  /** Animated sources keep every frame (otherwise the first frame only). */
+  allowAnimated: z.boolean({ error: 'allowAnimated must be true or false' }).default(false),
+})
+
+export type TransformSettings = z.output<typeof transformSettingsSchema>
+
 export const projectSettingsSchema = z.object({
   description: z
     .string({ error: 'Description must be text' })
@@ -40,6 +85,10 @@ export const projectSettingsSchema = z.object({
     .max(MAX_ALLOWED_ORIGINS, `At most ${MAX_ALLOWED_ORIGINS} allowed origins`)
     .transform((origins) => [...new Set(origins)])
     .default([]),
+  /** Upload rules; absent until first saved (then every upload path applies them). */
+  uploads: uploadRulesSchema.optional(),
+  /** Image transform access; absent means the defaults (signed URLs only). Kept when a save leaves it out. */
+  transforms: transformSettingsSchema.optional(),
 })
 
 export type ProjectSettings = z.output<typeof projectSettingsSchema>
@@ -66,7 +115,33 @@ export const projectSettingsFormSchema = z.object({
         }),
     )
     .pipe(projectSettingsSchema.shape.allowedOrigins.unwrap()),
+  allowedContentTypes: z
+    .string()
+    .optional()
+    .transform((text) => (text ?? '').split(/[\r\n,]+/).map((line) => line.trim()).filter(Boolean))
+    .pipe(uploadRulesSchema.shape.allowedContentTypes.unwrap()),
+  maxFileSizeMb: z
+    .number({ error: 'The maximum file size must be a number of megabytes' })
+    .positive('The maximum file size must be more than 0 MB')
+    .max(1024 * 1024, 'The maximum file size must be at most 1048576 MB')
+    .optional(),
 })
+
+const MEGABYTE = 1024 * 1024
+
+/** The settings a saved form stands for: the upload fields go back under `uploads`, sizes in bytes. */
+export function projectSettingsFromForm(input: z.output<typeof projectSettingsFormSchema>): ProjectSettings {
+  const { allowedContentTypes, maxFileSizeMb, ...rest } = input
+  return { ...rest, uploads: { allowedContentTypes, maxFileSize: maxFileSizeMb === undefined ? null : Math.max(1, Math.round(maxFileSizeMb * MEGABYTE)) } }
+}
+
+/** The form's starting values for stored upload rules (sizes in megabytes). */
+export function uploadRulesFormValues(rules: UploadRules | undefined) {
+  return {
+    allowedContentTypes: (rules?.allowedContentTypes ?? []).join('\n'),
+    maxFileSizeMb: rules?.maxFileSize ? String(Number((rules.maxFileSize / MEGABYTE).toFixed(3))) : '',
+  }
+}
 
 export const THEMES = ['system', 'light', 'dark'] as const
 
