@@ -2,11 +2,16 @@ import { buildOpenApiDocument } from './openapi.server'
 import { defineOperation, type Operation } from './operation.server'
 import { apiKeyOperations } from './operations/api-keys.server'
 import { authOperations } from './operations/auth.server'
+import { bucketOperations } from './operations/buckets.server'
+import { carcosaFileOperations } from './operations/carcosa-files.server'
+import { fileOperations } from './operations/files.server'
 import { organizationOperations } from './operations/organizations.server'
 import { projectOperations } from './operations/projects.server'
 import { settingsOperations } from './operations/settings.server'
 import { systemOperations } from './operations/system.server'
 import { teamOperations } from './operations/teams.server'
+import { tenantOperations } from './operations/tenants.server'
+import { transformOperations } from './operations/transforms.server'
 
 let document: ReturnType<typeof buildOpenApiDocument> | undefined
 
@@ -36,6 +41,11 @@ export const OPERATIONS: Operation[] = [
   ...projectOperations,
   ...settingsOperations,
   ...apiKeyOperations,
+  ...bucketOperations,
+  ...tenantOperations,
+  ...fileOperations,
+  ...carcosaFileOperations,
+  ...transformOperations,
 ]
 
 const byPath = new Map<string, Operation[]>()

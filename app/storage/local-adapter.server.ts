@@ -248,8 +248,20 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
       for (const key of keys) await adapter.delete(key)
     },
 
+    async deletePrefix(prefix) {
+      if (!prefix.endsWith('/')) throw new StorageError('other', 'A prefix to delete must end in /')
+      // Keys map to paths, so a prefix ending in / is a directory.
+      const dir = fileOf(prefix.slice(0, -1))
+      await fs.rm(dir, { recursive: true, force: true })
+    },
+
     async headBucket() {
       await fs.mkdir(directory, { recursive: true })
+    },
+
+    // Browsers reach local buckets through Carcosa's own routes, never cross-origin to the bucket.
+    async corsRules() {
+      return 'not-applicable' as const
     },
   }
   return adapter

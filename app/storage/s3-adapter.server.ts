@@ -5,9 +5,11 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketCorsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -170,6 +172,18 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
       }
     },
 
+    async deletePrefix(prefix) {
+      if (!prefix.endsWith('/')) throw new StorageError('other', 'A prefix to delete must end in /')
+      // Listed a page (up to 1000 keys) at a time and deleted before the next: bounded memory.
+      let ContinuationToken: string | undefined
+      do {
+        const page = await call(() => client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken })))
+        const Objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []))
+        if (Objects.length > 0) await call(() => client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } })))
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (ContinuationToken)
+    },
+
     async headBucket() {
       try {
         await client.send(new HeadBucketCommand({ Bucket }))
@@ -178,6 +192,16 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
         // HeadBucket has no body, so a missing bucket arrives as a bare 404.
         if (failure.failure === 'not-found') throw new StorageError('no-such-bucket', `The bucket "${Bucket}" does not exist at this endpoint.`)
         throw failure
+      }
+    },
+
+    async corsRules() {
+      try {
+        const answer = await client.send(new GetBucketCorsCommand({ Bucket }))
+        return (answer.CORSRules ?? []).map((rule) => ({ allowedOrigins: rule.AllowedOrigins ?? [], allowedMethods: rule.AllowedMethods ?? [] }))
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchCORSConfiguration') return null
+        throw toStorageError(error, Bucket)
       }
     },
   }

@@ -48,8 +48,20 @@ export interface StorageAdapter {
   get(key: string, options?: { range?: { start: number; end: number } }): Promise<{ body: Readable; info: ObjectInfo } | null>
   delete(key: string): Promise<void>
   deleteMany(keys: string[]): Promise<void>
+  /** Deletes every object whose key starts with `prefix` (which ends in `/`), e.g. derived variants. */
+  deletePrefix(prefix: string): Promise<void>
   /** Throws StorageError unless the bucket exists and these credentials can reach it. */
   headBucket(): Promise<void>
+  /**
+   * The bucket's CORS rules (browsers upload to presigned URLs only when they allow it), null when it
+   * has none, 'not-applicable' for storage browsers reach through Carcosa itself.
+   */
+  corsRules(): Promise<CorsRule[] | null | 'not-applicable'>
+}
+
+export interface CorsRule {
+  allowedOrigins: string[]
+  allowedMethods: string[]
 }
 
 export type StorageFailure =

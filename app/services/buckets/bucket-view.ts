@@ -1,0 +1,67 @@
+import type { BucketAccessLevel } from './bucket-access.server'
+
+/** The Bucket columns an answer is made from: never `credentials`. */
+export const bucketFields = {
+  id: true,
+  teamId: true,
+  name: true,
+  provider: true,
+  bucketName: true,
+  region: true,
+  endpoint: true,
+  forcePathStyle: true,
+  accessKeyHint: true,
+  lastTestedAt: true,
+  lastTestOk: true,
+  lastTestReason: true,
+  createdAt: true,
+  updatedAt: true,
+} as const
+
+interface BucketRow {
+  id: string
+  teamId: string
+  name: string
+  provider: string
+  bucketName: string
+  region: string
+  endpoint: string | null
+  forcePathStyle: boolean
+  accessKeyHint: string | null
+  lastTestedAt: Date | null
+  lastTestOk: boolean | null
+  lastTestReason: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** The one JSON shape of a bucket: credentials never, the access key id only masked. */
+export interface BucketView {
+  id: string
+  teamId: string
+  name: string
+  provider: string
+  bucketName: string
+  region: string
+  endpoint: string | null
+  forcePathStyle: boolean
+  /** "••••WXYZ": the last four characters of the access key id. */
+  accessKeyId: string | null
+  hasCredentials: boolean
+  lastTest: { at: Date; ok: boolean; reason: string | null } | null
+  /** The level of the team the answer is about (its own bucket: OWNER). */
+  access: BucketAccessLevel
+  createdAt: Date
+  updatedAt: Date
+}
+
+export function toBucketView(row: BucketRow, access: BucketAccessLevel): BucketView {
+  const { accessKeyHint, lastTestedAt, lastTestOk, lastTestReason, ...rest } = row
+  return {
+    ...rest,
+    accessKeyId: accessKeyHint ? `••••${accessKeyHint}` : null,
+    hasCredentials: accessKeyHint !== null,
+    lastTest: lastTestedAt ? { at: lastTestedAt, ok: lastTestOk ?? false, reason: lastTestReason } : null,
+    access,
+  }
+}
