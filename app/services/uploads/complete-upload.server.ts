@@ -1,0 +1,139 @@
+import { storageFor } from '~/services/buckets/bucket-storage.server'
+import { fileSelect, toFileView, type FileView } from '~/services/files/file-view'
+import { StorageError } from '~/storage/storage-adapter'
+import { getConfig } from '~/utils/config.server'
+import { prisma } from '~/utils/db.server'
+import { AppError } from '~/utils/errors.server'
+import type { Actor } from '../actor'
+import { recordAudit } from '../audit/record-audit.server'
+import { ruleError } from './init-upload.server'
+import type { CompleteUploadInput } from './schemas'
+import { failUpload } from './upload-cleanup.server'
+import { effectiveMaxBytes, ruleViolation } from './upload-rules'
+import { requirePending } from './upload-state'
+import { storedUploadRules, uploadWithAccess, type UploadRow } from './upload-target.server'
+import { partCountOf, storedParts } from './upload-view'
+import { verifyObject } from './verify-object.server'
+
+/** Storage failures that say nothing about the upload itself: the upload stays pending for a retry. */
+const TRANSIENT: StorageError['failure'][] = ['unreachable', 'credentials', 'permission', 'endpoint-refused']
+
+async function fileOf(fileId: string): Promise<FileView> {
+  return toFileView(await prisma.file.findUniqueOrThrow({ where: { id: fileId }, select: fileSelect }))
+}
+
+/**
+ * The one completion step of every upload path (presigned PUT, multipart, streamed): assembles a
+ * multipart upload's parts, then verifies the object (it exists, has the declared size, its first
+ * bytes match the declared type) and the project's rules, and only then creates the file and marks
+ * the upload completed, in one transaction with its audit entry. A failed check deletes the object,
+ * fails the upload with the reason and answers 422 (413/415 for the project's rules). Completing
+ * again returns the same file.
+ */
+export async function completeUpload(actor: Actor, input: CompleteUploadInput): Promise<{ file: FileView }> {
+  const { upload, access } = await uploadWithAccess(prisma, actor, input.uploadId, 'upload files to this project')
+  if (upload.status === 'COMPLETED' && upload.fileId) return { file: await fileOf(upload.fileId) }
+  requirePending(upload, 'complete it')
+  const organizationId = access.team.organizationId
+  const fail = async (reason: string, error: AppError = new AppError('UNPROCESSABLE', reason)) => {
+    await failUpload(actor, organizationId, upload, reason)
+    throw error
+  }
+
+  const config = getConfig()
+  const project = await prisma.project.findUniqueOrThrow({ where: { id: upload.projectId }, select: { settings: true } })
+  const rules = storedUploadRules(project.settings)
+  const maxSize = effectiveMaxBytes(rules, {
+    uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+    streamedMaxBytes: upload.method === 'STREAM' ? config.STREAMED_UPLOAD_MAX_BYTES : undefined,
+  })
+  const size = Number(upload.size)
+  const violation = ruleViolation(rules, maxSize, { contentType: upload.contentType, size })
+  if (violation) await fail(violation.message, ruleError(violation))
+
+  const adapter = await storageFor(upload.bucket)
+  if (upload.method === 'MULTIPART') {
+    const settled = await assembleParts(upload, input, adapter, fail)
+    if (settled) return { file: settled }
+  }
+
+  const verification = await verifyObject(adapter, upload.objectKey, { size, contentType: upload.contentType })
+  if (!verification.ok) {
+    if (upload.method === 'PUT' && !(await adapter.head(upload.objectKey))) {
+      // Completing before the PUT has landed is a client's ordering slip, not a bad file.
+      throw new AppError('CONFLICT', 'Nothing has been uploaded for this upload yet: PUT the bytes to its URL, then complete it.')
+    }
+    await fail(verification.reason)
+  }
+
+  const file = await prisma.$transaction(async (tx) => {
+    // Two completions of one upload queue here; the second finds the first one's file.
+    await tx.$queryRaw`SELECT id FROM "Upload" WHERE id = ${upload.id} FOR UPDATE`
+    const current = await tx.upload.findUniqueOrThrow({ where: { id: upload.id }, select: { status: true, fileId: true, expiresAt: true, failureReason: true } })
+    if (current.status === 'COMPLETED' && current.fileId) return fileOf(current.fileId)
+    // Verified while still pending: a deadline passing during the checks does not undo them.
+    if (current.status !== 'PENDING') requirePending(current, 'complete it')
+    const row = await tx.file.create({
+      data: {
+        projectId: upload.projectId,
+        tenantId: upload.tenantId,
+        bucketId: upload.bucketId,
+        objectKey: upload.objectKey,
+        path: upload.path,
+        name: upload.fileName,
+        contentType: upload.contentType,
+        size: upload.size,
+        etag: verification.ok ? verification.etag : null,
+      },
+      select: fileSelect,
+    })
+    await tx.upload.update({
+      where: { id: upload.id },
+      data: { status: 'COMPLETED', fileId: row.id, completedAt: new Date(), multipartUploadId: null },
+    })
+    await recordAudit(tx, actor, actor, {
+      organizationId,
+      action: 'file.create',
+      targetType: 'file',
+      targetId: row.id,
+      after: { projectId: row.projectId, tenantId: row.tenantId, path: row.path, name: row.name, contentType: row.contentType, size: Number(row.size), uploadId: upload.id, method: upload.method },
+    })
+    return toFileView(row)
+  })
+  return { file }
+}
+
+/**
+ * Completes the bucket's multipart upload from the parts given (or those recorded). Returns the
+ * file when a concurrent completion got there first.
+ */
+async function assembleParts(
+  upload: UploadRow,
+  input: CompleteUploadInput,
+  adapter: Awaited<ReturnType<typeof storageFor>>,
+  fail: (reason: string, error?: AppError) => Promise<never>,
+): Promise<FileView | null> {
+  const partCount = partCountOf(Number(upload.size), upload.partSize)!
+  const parts = input.parts ?? storedParts(upload.parts).map(({ partNumber, etag }) => ({ partNumber, etag }))
+  const numbers = [...new Set(parts.map((part) => part.partNumber))].sort((a, b) => a - b)
+  const missing = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !numbers.includes(n))
+  if (missing.length > 0 || numbers.length !== parts.length || numbers.some((n) => n > partCount)) {
+    const message =
+      missing.length > 0
+        ? `Parts ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''} of ${partCount} are missing; upload them (and record them or send them in parts), then complete.`
+        : `Send each of the ${partCount} parts once, numbered 1 to ${partCount}.`
+    throw new AppError('VALIDATION', message, { fieldErrors: { parts: [message] } })
+  }
+  if (!upload.multipartUploadId) throw new AppError('CONFLICT', 'This multipart upload has no parts in the bucket any more.')
+  try {
+    await adapter.completeMultipart(upload.objectKey, upload.multipartUploadId, parts)
+  } catch (error) {
+    const current = await prisma.upload.findUniqueOrThrow({ where: { id: upload.id }, select: { status: true, fileId: true } })
+    if (current.status === 'COMPLETED' && current.fileId) return fileOf(current.fileId)
+    if (error instanceof StorageError && !TRANSIENT.includes(error.failure)) {
+      await fail(`The bucket could not assemble the parts: ${error.message}`)
+    }
+    throw error
+  }
+  return null
+}

@@ -1,0 +1,163 @@
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeWebStream } from 'node:stream/web'
+import Busboy from 'busboy'
+import { storageFor } from '~/services/buckets/bucket-storage.server'
+import type { FileView } from '~/services/files/file-view'
+import { requireTenantInProject } from '~/services/tenants/tenants.server'
+import { getConfig } from '~/utils/config.server'
+import { prisma } from '~/utils/db.server'
+import { AppError } from '~/utils/errors.server'
+import type { Actor } from '../actor'
+import { actorId } from '../actor'
+import { recordAudit } from '../audit/record-audit.server'
+import { completeUpload } from './complete-upload.server'
+import { ruleError } from './init-upload.server'
+import { objectLocation } from './object-keys'
+import { contentTypeSchema, streamUploadFieldsSchema } from './schemas'
+import { discardUploadObjects, failUpload } from './upload-cleanup.server'
+import { contentTypeAllowed, effectiveMaxBytes, ruleViolation } from './upload-rules'
+import { projectOfCall, uploadTarget, type UploadTarget } from './upload-target.server'
+
+/** Room for the form's boundaries, part headers and small fields around the file itself. */
+const FORM_OVERHEAD_BYTES = 64 * 1024
+
+/**
+ * Receives a multipart/form-data upload through Carcosa (the dashboard's form without JavaScript,
+ * `POST /api/v1/files/upload`, CLIs): an optional `tenantId` field, which must come BEFORE the file,
+ * then one part named `file`. The file streams from the request into the bucket with constant
+ * memory (backpressure reaches the client's socket), is cut off past the project's limit (413, the
+ * partial object deleted), and then goes through the same completion step as every upload.
+ */
+export async function receiveStreamedUpload(actor: Actor, input: { projectId?: string; request: Request }): Promise<{ file: FileView }> {
+  const { request } = input
+  const config = getConfig()
+  const projectId = projectOfCall(actor, input.projectId)
+  const target = await uploadTarget(prisma, actor, projectId)
+  const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES, streamedMaxBytes: config.STREAMED_UPLOAD_MAX_BYTES })
+
+  const contentType = request.headers.get('content-type') ?? ''
+  if (!/^multipart\/form-data\s*;/i.test(contentType)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the upload as multipart/form-data: an optional tenantId field, then the file in a part named file.')
+  }
+  const declaredLength = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (declaredLength > maxSize + FORM_OVERHEAD_BYTES) throw tooLarge(maxSize)
+  if (!request.body) throw new AppError('VALIDATION', 'The body is empty: send the file in a part named file.')
+
+  const uploadId = await streamFirstFile(actor, target, request.body, contentType, maxSize)
+  return completeUpload(actor, { uploadId })
+}
+
+const tooLarge = (maxSize: number) => new AppError('PAYLOAD_TOO_LARGE', `The file is larger than this project accepts (at most ${maxSize} bytes per file).`)
+
+/** Parses the form and stores its `file` part; resolves to the upload's id once the bytes are in the bucket. */
+async function streamFirstFile(actor: Actor, target: UploadTarget, body: ReadableStream<Uint8Array>, contentType: string, maxSize: number): Promise<string> {
+  // One byte over the limit tells "too big" from "exactly the limit" (busboy flags a file that reaches it).
+  const busboy = Busboy({
+    headers: { 'content-type': contentType },
+    defParamCharset: 'utf8',
+    limits: { fileSize: maxSize + 1, files: 1, fields: 8, fieldSize: 1024, parts: 10, headerPairs: 20 },
+  })
+  const fields: Record<string, string> = {}
+  let stored: Promise<string> | undefined
+  busboy.on('field', (name, value) => {
+    fields[name] = value
+  })
+  busboy.on('file', (name, stream, info) => {
+    if (name !== 'file' || stored) {
+      stream.resume()
+      return
+    }
+    stored = storeStream(actor, target, fields, stream, info, maxSize).catch((error: unknown) => {
+      // Whatever was not read is drained so the form parses to its end and the client gets an answer.
+      stream.resume()
+      throw error
+    })
+    stored.catch(() => {})
+  })
+  const parsed = new Promise<void>((resolve, reject) => {
+    busboy.once('close', resolve)
+    busboy.once('error', reject)
+  })
+  const source = Readable.fromWeb(body as NodeWebStream<Uint8Array>)
+  source.once('error', (error) => busboy.destroy(error))
+  source.pipe(busboy)
+  try {
+    await parsed
+  } catch (error) {
+    await stored?.catch(() => {})
+    source.destroy()
+    throw new AppError('VALIDATION', `The body is not a complete multipart/form-data form (${error instanceof Error ? error.message : 'unreadable'}).`)
+  }
+  if (!stored) throw new AppError('VALIDATION', 'The form has no file: send it in a part named file (after the tenantId field, if any).', { fieldErrors: { file: ['Required'] } })
+  return stored
+}
+
+async function storeStream(
+  actor: Actor,
+  target: UploadTarget,
+  fields: Record<string, string>,
+  stream: Readable & { truncated?: boolean },
+  info: Busboy.FileInfo,
+  maxSize: number,
+): Promise<string> {
+  const parsedFields = streamUploadFieldsSchema.pick({ tenantId: true }).safeParse({ tenantId: fields.tenantId || undefined })
+  if (!parsedFields.success) throw new AppError('VALIDATION', 'tenantId is not a valid id', { fieldErrors: { tenantId: ['Invalid id'] } })
+  const projectId = target.access.project.id
+  const tenant = parsedFields.data.tenantId ? await requireTenantInProject(prisma, projectId, parsedFields.data.tenantId) : null
+  const declared = contentTypeSchema.safeParse(info.mimeType)
+  const contentType = declared.success ? declared.data : 'application/octet-stream'
+  if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)
+  const location = objectLocation(
+    { organizationSlug: target.organizationSlug, teamSlug: target.access.team.slug, projectSlug: target.access.project.slug, tenantSlug: tenant?.slug },
+    info.filename || 'file',
+  )
+  const upload = await prisma.$transaction(async (tx) => {
+    const row = await tx.upload.create({
+      data: {
+        projectId,
+        tenantId: tenant?.id ?? null,
+        bucketId: target.bucket.id,
+        objectKey: location.objectKey,
+        path: location.path,
+        fileName: location.name,
+        contentType,
+        // Unknown until the stream ends; set before completion checks it.
+        size: 0n,
+        method: 'STREAM',
+        actorType: actor.type,
+        actorId: actorId(actor),
+        expiresAt: new Date(Date.now() + getConfig().UPLOAD_EXPIRY_MINUTES * 60_000),
+      },
+      select: { id: true },
+    })
+    await recordAudit(tx, actor, actor, {
+      organizationId: target.access.team.organizationId,
+      action: 'upload.create',
+      targetType: 'upload',
+      targetId: row.id,
+      after: { projectId, tenantId: tenant?.id ?? null, path: location.path, contentType, method: 'STREAM' },
+    })
+    return row
+  })
+  const objects = { id: upload.id, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
+  const organizationId = target.access.team.organizationId
+  let size: number
+  try {
+    const adapter = await storageFor(target.bucket)
+    size = (await adapter.put(location.objectKey, stream, { contentType })).size
+  } catch (error) {
+    await failUpload(actor, organizationId, objects, 'The upload was interrupted before the whole file arrived.')
+    throw error
+  }
+  if (stream.truncated || size > maxSize) {
+    await failUpload(actor, organizationId, objects, `The file is larger than this project accepts (at most ${maxSize} bytes per file).`)
+    throw tooLarge(maxSize)
+  }
+  try {
+    await prisma.upload.update({ where: { id: upload.id }, data: { size: BigInt(size) } })
+  } catch (error) {
+    await discardUploadObjects(objects)
+    throw error
+  }
+  return upload.id
+}
