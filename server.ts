@@ -80,6 +80,11 @@ async function serve(runtime: Runtime) {
       xFrameOptions: { action: 'deny' },
     }),
   )
+  // Transform URLs are meant for <img> tags on the projects' own sites: helmet's same-origin CORP would block them.
+  app.use((req, res, next) => {
+    if (req.path.startsWith('/api/v1/transform/')) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin')
+    next()
+  })
   app.use(compression())
 
   // Fingerprinted build assets never change; everything else in public/ may.

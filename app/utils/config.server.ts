@@ -46,6 +46,18 @@ const configSchema = z
     STREAMED_UPLOAD_MAX_BYTES: bytes.default(2 * 1024 ** 3),
     /** How long a started upload may stay pending before it is swept. */
     UPLOAD_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+    /** Image transforms: sources with more pixels than this are refused before decoding (decompression bombs). */
+    TRANSFORM_MAX_INPUT_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(50_000_000),
+    /** Image transforms: largest source file, in bytes. */
+    TRANSFORM_MAX_SOURCE_BYTES: bytes.default(50 * 1024 ** 2),
+    /** Image transforms rendered at once per instance; unset means one per CPU core. */
+    TRANSFORM_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+    /** Image transforms waiting for a turn; beyond this a request gets 503 with Retry-After. */
+    TRANSFORM_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(64),
+    /** Bytes of rendered variants kept in memory per instance (0 turns the memory cache off). */
+    TRANSFORM_CACHE_MAX_BYTES: z.coerce.number().int().min(0).default(128 * 1024 ** 2),
+    /** Whether rendered variants are also stored in the project's bucket, for restarts and other instances. */
+    TRANSFORM_STORE_VARIANTS: flag.default(true),
   })
   .transform((env) => {
     const host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1')

@@ -52,6 +52,8 @@ export async function updateProjectSettings(actor: Actor, projectId: string, inp
     requirePermission(access, 'projects:write', 'change the settings of this project')
     const row = await tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { settings: true } })
     const before = readStored(projectSettingsSchema, row.settings, 'project settings')
+    // Transform access has its own page: a save that leaves it out (the settings form) keeps it.
+    if (input.transforms === undefined && before.transforms !== undefined) input = { ...input, transforms: before.transforms }
     const after = toJson(input)
     await tx.project.update({ where: { id: projectId }, data: { settings: after } })
     await recordAudit(tx, actor, actor, {

@@ -1,0 +1,124 @@
+import { z } from 'zod'
+import { pageQuerySchema } from '~/services/pagination'
+import { publicBaseUrl } from '~/services/buckets/bucket-storage.server'
+import type { Actor } from '~/services/actor'
+import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from '~/services/transforms/presets.server'
+import { createPresetSchema, signUrlSchema, updatePresetSchema } from '~/services/transforms/schemas'
+import { signTransformUrl } from '~/services/transforms/sign-url.server'
+import { rotateSigningSecret } from '~/services/transforms/signing.server'
+import { AppError } from '~/utils/errors.server'
+import { defineOperation } from '../operation.server'
+import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
+
+/** The project a call names, or an API key's own; a user token must name one. */
+function projectOf(actor: Actor, projectId: string | undefined): string {
+  const project = projectId ?? (actor.type === 'api-key' ? actor.projectId : undefined)
+  if (!project) throw new AppError('VALIDATION', 'projectId is required with a user token', { fieldErrors: { projectId: ['Required'] } })
+  return project
+}
+
+export const transformOperations = [
+  defineOperation({
+    id: 'listTransformPresets',
+    method: 'GET',
+    path: '/api/v1/transforms',
+    summary: "List a project's transform presets (named parameter sets for `?preset=`)",
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:read',
+    tier: 'READ',
+    query: pageQuerySchema.extend({
+      projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted"),
+    }),
+    status: 200,
+    errors: [400, 403, 404],
+    handler: ({ actor, query: { projectId, ...page } }) => listPresets(actor, projectOf(actor, projectId), page),
+  }),
+  defineOperation({
+    id: 'createTransformPreset',
+    method: 'POST',
+    path: '/api/v1/transforms',
+    summary: 'Create a transform preset',
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:write',
+    tier: 'WRITE',
+    body: createPresetSchema,
+    status: 201,
+    errors: WRITE_ERRORS,
+    handler: ({ actor, body: { projectId, ...input } }) => createPreset(actor, projectOf(actor, projectId), input),
+  }),
+  defineOperation({
+    id: 'signTransformUrl',
+    method: 'POST',
+    path: '/api/v1/transforms/sign',
+    summary: 'Mint a signed, expiring transform URL for a file path',
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:execute',
+    tier: 'STANDARD',
+    body: signUrlSchema,
+    status: 200,
+    errors: [400, 403, 404, 413, 415],
+    handler: ({ actor, body: { projectId, ...input }, request }) => signTransformUrl(actor, projectOf(actor, projectId), input, publicBaseUrl(request)),
+  }),
+  defineOperation({
+    id: 'getTransformPreset',
+    method: 'GET',
+    path: '/api/v1/transforms/{id}',
+    summary: 'Get a transform preset',
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:read',
+    tier: 'READ',
+    params: idParams,
+    status: 200,
+    errors: RESOURCE_ERRORS,
+    handler: ({ actor, params }) => getPreset(actor, params.id),
+  }),
+  defineOperation({
+    id: 'updateTransformPreset',
+    method: 'PUT',
+    path: '/api/v1/transforms/{id}',
+    summary: 'Rename a transform preset or replace its parameters',
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:write',
+    tier: 'WRITE',
+    params: idParams,
+    body: updatePresetSchema,
+    status: 200,
+    errors: WRITE_ERRORS,
+    handler: ({ actor, params, body }) => updatePreset(actor, params.id, body),
+  }),
+  defineOperation({
+    id: 'deleteTransformPreset',
+    method: 'DELETE',
+    path: '/api/v1/transforms/{id}',
+    summary: 'Delete a transform preset',
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:delete',
+    tier: 'DELETE',
+    params: idParams,
+    status: 204,
+    errors: RESOURCE_ERRORS,
+    handler: async ({ actor, params }) => {
+      await deletePreset(actor, params.id)
+    },
+  }),
+  defineOperation({
+    id: 'rotateTransformSecret',
+    method: 'POST',
+    path: '/api/v1/projects/{id}/transform-secrets/rotate',
+    summary: "Rotate a project's transform signing secret: the previous one stays valid, older ones stop (admin)",
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'admin',
+    tier: 'ADMIN',
+    params: idParams,
+    status: 200,
+    errors: RESOURCE_ERRORS,
+    handler: ({ actor, params }) => rotateSigningSecret(actor, params.id),
+  }),
+]

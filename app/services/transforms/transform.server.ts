@@ -1,0 +1,269 @@
+import os from 'node:os'
+import { getConfig } from '~/utils/config.server'
+import { prisma } from '~/utils/db.server'
+import { AppError } from '~/utils/errors.server'
+import { getRateLimiter, DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
+import { StorageError } from '~/storage/storage-adapter'
+import type { Actor } from '../actor'
+import { bucketConnectionSelect, publicBaseUrl, storageFor } from '../buckets/bucket-storage.server'
+import { rateLimitOverridesFor } from '../settings/settings.server'
+import { projectAccess, requirePermission } from '../workspaces/access.server'
+import {
+  cacheStats,
+  rememberVariant,
+  storeVariant,
+  variantEtag,
+  variantFromBucket,
+  variantFromMemory,
+  variantHash,
+  variantKey,
+  type Variant,
+} from './cache.server'
+import { createTransformLimiter, TransformsBusy, type TransformLimiter } from './limiter.server'
+import { CONTENT_TYPES, chooseFormat } from './negotiate'
+import { applyPreset, assertCombination, hasOwnParams, parseTransformQuery, TransformParamsError, type TransformParams } from './params'
+import { renderVariant, SourceRefused } from './pipeline.server'
+import { presetParams } from './presets.server'
+import { filePathSchema } from './schemas'
+import { readTransformSettings } from './settings.server'
+import { activeSecrets, canonicalString, signatureMatches } from './signing.server'
+
+/** A refusal of the transform endpoint, answered as problem+json by the route. */
+export class TransformRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors?: Record<string, string[]>,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+    this.name = 'TransformRefusal'
+  }
+}
+
+/** Source types sharp decodes here; anything else is 415 (SVG included: no rendering of active content). */
+export const TRANSFORMABLE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff']
+
+const YEAR_SECONDS = 365 * 24 * 3600
+const PUBLIC_MAX_AGE = 3600
+
+let limiter: TransformLimiter | undefined
+function transformLimiter() {
+  const config = getConfig()
+  limiter ??= createTransformLimiter({
+    concurrency: config.TRANSFORM_CONCURRENCY ?? os.availableParallelism(),
+    queueLimit: config.TRANSFORM_QUEUE_LIMIT,
+  })
+  return limiter
+}
+
+/** Identical requests arriving together share one render. */
+const inFlight = new Map<string, Promise<Variant>>()
+
+export type Credential = { kind: 'none' } | { kind: 'invalid' } | { kind: 'actor'; actor: Actor }
+
+type Grant = { via: 'signature'; expires: number } | { via: 'credentials'; actor: Actor } | { via: 'public' }
+
+export interface TransformRequest {
+  request: Request
+  projectId: string
+  path: string
+  credential: Credential
+}
+
+/**
+ * GET /api/v1/transform/:projectId/<path>: resolves the project, authorizes (a valid signature, an
+ * API key with transforms:execute or a user allowed the same, or an unsigned URL of a public file
+ * when the project allows it), then answers from the memory cache, the bucket's stored variants,
+ * or a fresh render within the concurrency bound.
+ */
+export async function transformImage({ request, projectId, path, credential }: TransformRequest): Promise<Response> {
+  const url = new URL(request.url)
+  let parsed: ReturnType<typeof parseTransformQuery>
+  try {
+    parsed = parseTransformQuery(url.searchParams)
+  } catch (error) {
+    if (error instanceof TransformParamsError) throw new TransformRefusal(400, error.message, error.errors)
+    throw error
+  }
+  if (!filePathSchema.safeParse(path).success || projectId.length > 64) throw new TransformRefusal(404, 'File was not found')
+
+  const project = await prisma.project.findUnique({ where: { id: projectId }, select: { id: true, settings: true } })
+  if (!project) throw new TransformRefusal(404, 'Project was not found')
+  const settings = readTransformSettings(project.settings)
+
+  const grant = await authorize(project.id, path, parsed, credential, settings.access)
+
+  if (settings.presetsOnly && (hasOwnParams(parsed.params) || !parsed.params.preset)) {
+    throw new TransformRefusal(400, 'This project accepts presets only: name one with ?preset= and nothing else.', {
+      preset: ['is required, alone: this project accepts presets only'],
+    })
+  }
+  let params: TransformParams = parsed.params
+  if (params.preset) {
+    const preset = await presetParams(project.id, params.preset)
+    if (!preset) throw new TransformRefusal(400, `There is no preset named ${params.preset} in this project.`, { preset: [`no preset named ${params.preset}`] })
+    params = applyPreset(preset, params)
+    try {
+      assertCombination(params)
+    } catch (error) {
+      if (error instanceof TransformParamsError) throw new TransformRefusal(400, error.message, error.errors)
+      throw error
+    }
+  }
+
+  const file = await prisma.file.findUnique({
+    where: { projectId_path: { projectId: project.id, path } },
+    select: { id: true, objectKey: true, contentType: true, size: true, etag: true, updatedAt: true, isPublic: true, bucket: { select: bucketConnectionSelect } },
+  })
+  if (grant.via === 'public' && !file?.isPublic) throw unsignedRefusal()
+  if (!file) throw new TransformRefusal(404, 'File was not found')
+  if (!TRANSFORMABLE_TYPES.includes(file.contentType)) {
+    throw new TransformRefusal(415, `The file is ${file.contentType}; transforms take JPEG, PNG, WebP, AVIF, GIF or TIFF images.`)
+  }
+  const config = getConfig()
+  if (file.size > BigInt(config.TRANSFORM_MAX_SOURCE_BYTES)) {
+    throw new TransformRefusal(422, `The source image is larger than ${config.TRANSFORM_MAX_SOURCE_BYTES} bytes, the limit for transforms.`)
+  }
+
+  const { format, negotiated } = chooseFormat(params.format, request.headers.get('accept'), file.contentType)
+  const renderParams: TransformParams = { ...params, format: undefined }
+  const hash = variantHash(file, renderParams, format, { animated: settings.allowAnimated })
+  const headers = new Headers({
+    'Content-Type': CONTENT_TYPES[format],
+    ETag: variantEtag(hash),
+    'Cache-Control': cacheControl(grant),
+    'X-Content-Type-Options': 'nosniff',
+  })
+  if (negotiated) headers.set('Vary', 'Accept')
+
+  if (matchesEtag(request.headers.get('if-none-match'), variantEtag(hash))) return new Response(null, { status: 304, headers })
+
+  const fromMemory = variantFromMemory(hash)
+  if (fromMemory) return imageResponse(fromMemory, headers)
+
+  try {
+    const storage = await storageFor(file.bucket, publicBaseUrl(request))
+    const key = variantKey(file.id, hash, format)
+    // Stored variants are at most what a render could make; a generous cap bounds a corrupt object.
+    const stored = await variantFromBucket(storage, key, format, 4 * config.TRANSFORM_MAX_SOURCE_BYTES)
+    if (stored) {
+      rememberVariant(hash, stored)
+      return imageResponse(stored, headers)
+    }
+
+    const limited = await countExpensive(project.id, grant)
+    limited.headers.forEach((value, name) => headers.set(name, value))
+
+    let render = inFlight.get(hash)
+    if (!render) {
+      render = transformLimiter()
+        .run(async () => {
+          const source = await storage.get(file.objectKey)
+          if (!source) throw new TransformRefusal(404, "The file's bytes are missing from its bucket")
+          const body = await renderVariant(source.body, renderParams, format, {
+            maxInputPixels: config.TRANSFORM_MAX_INPUT_PIXELS,
+            maxSourceBytes: config.TRANSFORM_MAX_SOURCE_BYTES,
+            allowAnimated: settings.allowAnimated,
+          })
+          cacheStats.renders++
+          const variant = { body, contentType: CONTENT_TYPES[format] }
+          rememberVariant(hash, variant)
+          await storeVariant(storage, key, variant)
+          return variant
+        })
+        .finally(() => inFlight.delete(hash))
+      inFlight.set(hash, render)
+    }
+    const variant = await render
+    return imageResponse(variant, headers)
+  } catch (error) {
+    if (error instanceof TransformsBusy) {
+      throw new TransformRefusal(503, error.message, undefined, { 'Retry-After': String(error.retryAfterSeconds) })
+    }
+    if (error instanceof SourceRefused) throw new TransformRefusal(error.status, error.message)
+    if (error instanceof StorageError) throw new TransformRefusal(502, `The project's bucket could not be read: ${error.message}`)
+    throw error
+  }
+}
+
+const imageResponse = (variant: Variant, headers: Headers) => new Response(variant.body as Uint8Array<ArrayBuffer>, { status: 200, headers })
+
+const unsignedRefusal = () =>
+  new TransformRefusal(401, 'This transform needs a signed URL or an API key with transforms:execute (unsigned URLs reach only public files of projects that allow them).', undefined, {
+    'WWW-Authenticate': 'Bearer',
+  })
+
+async function authorize(
+  projectId: string,
+  path: string,
+  parsed: ReturnType<typeof parseTransformQuery>,
+  credential: Credential,
+  access: 'signed' | 'public',
+): Promise<Grant> {
+  if (parsed.signature !== undefined && parsed.expires !== undefined) {
+    const now = Math.floor(Date.now() / 1000)
+    if (parsed.expires <= now) throw new TransformRefusal(403, `This signed URL expired at ${new Date(parsed.expires * 1000).toISOString()}.`)
+    const secrets = (await activeSecrets(projectId)).map((s) => s.secret)
+    // Rebuilt from what was parsed: the canonical text is what the URL means, not what it spells.
+    const text = canonicalString(projectId, path, parsed.params, parsed.expires)
+    if (!signatureMatches(secrets, text, parsed.signature)) throw new TransformRefusal(403, 'The signature does not match this URL.')
+    return { via: 'signature', expires: parsed.expires }
+  }
+  if (credential.kind === 'invalid') {
+    throw new TransformRefusal(401, 'The bearer token is invalid, expired or revoked.', undefined, { 'WWW-Authenticate': 'Bearer' })
+  }
+  if (credential.kind === 'actor') {
+    try {
+      const projectGrant = await projectAccess(prisma, credential.actor, projectId)
+      requirePermission(projectGrant, 'transforms:execute', 'request image transforms in this project')
+    } catch (error) {
+      if (error instanceof AppError) throw new TransformRefusal(error.status, error.message)
+      throw error
+    }
+    return { via: 'credentials', actor: credential.actor }
+  }
+  if (access === 'public') return { via: 'public' }
+  throw unsignedRefusal()
+}
+
+function cacheControl(grant: Grant): string {
+  if (grant.via === 'signature') {
+    // Long and immutable for CDNs, but never outliving the signature.
+    const remaining = Math.max(0, Math.min(YEAR_SECONDS, grant.expires - Math.floor(Date.now() / 1000)))
+    return `public, max-age=${remaining}, immutable`
+  }
+  if (grant.via === 'public') return `public, max-age=${PUBLIC_MAX_AGE}`
+  return `private, max-age=${PUBLIC_MAX_AGE}`
+}
+
+/** If-None-Match with weak comparison (RFC 9110): `*`, or any listed tag equal once W/ is ignored. */
+function matchesEtag(header: string | null, etag: string): boolean {
+  if (!header) return false
+  if (header.trim() === '*') return true
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)
+}
+
+/**
+ * Counts uncached work against the EXPENSIVE tier: per API key or user, and for signed and public
+ * URLs per project (the project's own EXPENSIVE override applies to those and to its keys).
+ */
+async function countExpensive(projectId: string, grant: Grant) {
+  const actor = grant.via === 'credentials' ? grant.actor : null
+  const subject = actor?.type === 'api-key' ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `transform-project:${projectId}`
+  const limit = actor?.type === 'user' ? DEFAULT_TIER_LIMITS.EXPENSIVE : ((await rateLimitOverridesFor(projectId)).EXPENSIVE ?? DEFAULT_TIER_LIMITS.EXPENSIVE)
+  const decision = await getRateLimiter().consume(`EXPENSIVE:${subject}`, limit)
+  const headers = new Headers({
+    'X-RateLimit-Limit': String(decision.limit),
+    'X-RateLimit-Remaining': String(decision.remaining),
+    'X-RateLimit-Reset': String(Math.ceil(decision.resetAt / 1000)),
+  })
+  if (!decision.allowed) {
+    const retryAfter = String(Math.max(1, decision.retryAfterSeconds))
+    throw new TransformRefusal(429, `The EXPENSIVE rate limit of ${decision.limit} uncached transforms per hour is spent; retry in ${retryAfter} s.`, undefined, {
+      ...Object.fromEntries(headers),
+      'Retry-After': retryAfter,
+    })
+  }
+  return { headers }
+}
