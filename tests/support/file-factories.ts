@@ -1,0 +1,79 @@
+/**
+ * Files for tests of what happens after an upload (listing, downloads, deletion, stats): bytes are
+ * put in a real s3rver bucket through the storage adapter and the File row is inserted as a
+ * completed upload would leave it. Uploads themselves are tested through the uploads service.
+ */
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { bucketConnectionSelect, storageFor } from '~/services/buckets/bucket-storage.server'
+import { fileSelect, toFileView, type FileView } from '~/services/files/file-view'
+import { prisma } from '~/utils/db.server'
+import { sealSecret } from '~/utils/credentials.server'
+import { createS3Bucket } from './s3'
+
+/** Registers a fresh s3rver bucket for the project's team and makes it the project's bucket. */
+export async function giveProjectS3Bucket(projectId: string) {
+  const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { teamId: true } })
+  const s3 = await createS3Bucket('files')
+  const bucket = await prisma.bucket.create({
+    data: {
+      teamId: project.teamId,
+      name: `s3 ${s3.bucketName}`,
+      provider: s3.provider,
+      bucketName: s3.bucketName,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      forcePathStyle: s3.forcePathStyle,
+      credentials: await sealSecret(JSON.stringify({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })),
+      accessKeyHint: s3.accessKeyId.slice(-4),
+    },
+    select: bucketConnectionSelect,
+  })
+  await prisma.project.update({ where: { id: projectId }, data: { bucketId: bucket.id } })
+  return { bucket, bucketName: s3.bucketName }
+}
+
+export interface TestFile extends FileView {
+  objectKey: string
+  bucketId: string
+}
+
+/**
+ * Stores `body` in the project's s3rver bucket (given first when it has none) and
+ * records the file. Names and paths are unique unless given.
+ */
+export async function putTestFile(
+  projectId: string,
+  options: { name?: string; contentType?: string; body?: Buffer | string; tenantId?: string | null; path?: string } = {},
+): Promise<TestFile> {
+  const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { bucket: { select: bucketConnectionSelect } } })
+  // A project may start with a local bucket; these tests keep their bytes in s3rver.
+  const bucket = project.bucket?.provider === 's3-compatible' ? project.bucket : (await giveProjectS3Bucket(projectId)).bucket
+  const unique = randomBytes(6).toString('hex')
+  const name = options.name ?? `file-${unique}.txt`
+  const contentType = options.contentType ?? 'text/plain'
+  const body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body ?? `contents of ${name}`)
+  const objectKey = `tests/${projectId}/${unique}-${name.replace(/[^\w.-]/g, '_')}`
+  const storage = await storageFor(bucket)
+  await storage.put(objectKey, Readable.from([body]), { contentType, contentLength: body.length })
+  const row = await prisma.file.create({
+    data: {
+      projectId,
+      tenantId: options.tenantId ?? null,
+      bucketId: bucket.id,
+      objectKey,
+      path: options.path ?? `${unique}-${name}`,
+      name,
+      contentType,
+      size: BigInt(body.length),
+    },
+    select: fileSelect,
+  })
+  return { ...toFileView(row), objectKey, bucketId: bucket.id }
+}
+
+/** Whether the object behind a file is still in its bucket. */
+export async function objectExists(file: { objectKey: string; bucketId: string }) {
+  const bucket = await prisma.bucket.findUniqueOrThrow({ where: { id: file.bucketId }, select: bucketConnectionSelect })
+  return (await (await storageFor(bucket)).head(file.objectKey)) !== null
+}
