@@ -52,11 +52,13 @@ describe('projects', () => {
     assert.ok(project)
     assert.equal(project.slug, 'marketing-site')
     assert.equal(project.teamId, team.id)
-    assert.equal(rows.length, 1)
-    assert.equal(rows[0]?.action, 'project.create')
-    assert.equal(rows[0]?.organizationId, organization.id)
-    assert.equal(rows[0]?.actorId, teamMember.user.id)
-    assert.deepEqual(rows[0]?.after, { name: 'Marketing Site', slug: 'marketing-site', teamId: team.id })
+    // The team's first project also creates the team's default local bucket (local provider enabled).
+    assert.deepEqual(rows.map((row) => row.action), ['bucket.create', 'project.create'])
+    const entry = rows[1]
+    assert.equal(entry?.organizationId, organization.id)
+    assert.equal(entry?.actorId, teamMember.user.id)
+    assert.ok(project.bucketId)
+    assert.deepEqual(entry?.after, { name: 'Marketing Site', slug: 'marketing-site', teamId: team.id, bucketId: project.bucketId })
   })
 
   test('who may create: team VIEWER, organization MEMBER outside the team and organization VIEWER may not', async () => {

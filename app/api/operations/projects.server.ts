@@ -7,11 +7,16 @@ import {
   listProjects,
   updateProject,
 } from '~/services/workspaces/projects.server'
-import { createProjectSchema } from '~/services/workspaces/schemas'
+import { createProjectSchema, projectBucketIdSchema, slugSchema } from '~/services/workspaces/schemas'
 import { defineOperation } from '../operation.server'
-import { RESOURCE_ERRORS, WRITE_ERRORS, idParams, renameBody } from './common.server'
+import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
 const id = z.string().min(1).max(64)
+const updateProjectBody = z
+  .object({ name: createProjectSchema.shape.name.optional(), slug: slugSchema.optional(), bucketId: projectBucketIdSchema.optional() })
+  .refine((value) => value.name !== undefined || value.slug !== undefined || value.bucketId !== undefined, {
+    message: 'Send name, slug, bucketId or several of them',
+  })
 export const projectOperations = [
   defineOperation({
     id: 'listProjects',
@@ -34,7 +39,10 @@ export const projectOperations = [
     tag: 'Projects',
     auth: 'user',
     tier: 'WRITE',
-    body: createProjectSchema.extend({ teamId: id }),
+    body: createProjectSchema.extend({
+      teamId: id,
+      bucketId: projectBucketIdSchema.optional().describe("A bucket the team may write to; the team's local storage when omitted and enabled"),
+    }),
     status: 201,
     errors: WRITE_ERRORS,
     handler: ({ actor, body: { teamId, ...input } }) => createProject(actor, teamId, input),
@@ -57,13 +65,13 @@ export const projectOperations = [
     id: 'updateProject',
     method: 'PUT',
     path: '/api/v1/projects/{id}',
-    summary: 'Rename a project or change its slug',
+    summary: 'Rename a project, change its slug, or give it another bucket (one its team may write to)',
     tag: 'Projects',
     auth: 'any',
     permission: 'projects:write',
     tier: 'WRITE',
     params: idParams,
-    body: renameBody(createProjectSchema.shape.name),
+    body: updateProjectBody,
     status: 200,
     errors: WRITE_ERRORS,
     // No read first: a key holding projects:write alone may update (reading needs projects:read).

@@ -58,7 +58,7 @@ export async function teamAccess(db: Db, actor: UserActor, teamId: string): Prom
 }
 
 export interface ProjectAccess {
-  project: { id: string; teamId: string; name: string; slug: string; createdAt: Date; updatedAt: Date }
+  project: { id: string; teamId: string; name: string; slug: string; bucketId: string | null; createdAt: Date; updatedAt: Date }
   team: { id: string; organizationId: string; name: string; slug: string }
   /** The user's effective team role; null for an API key. */
   role: Role | null
@@ -73,7 +73,7 @@ export interface ProjectAccess {
 export async function projectAccess(db: Db, actor: Actor, projectId: string): Promise<ProjectAccess> {
   const project = await db.project.findUnique({
     where: { id: projectId },
-    select: { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true },
+    select: { id: true, teamId: true, name: true, slug: true, bucketId: true, createdAt: true, updatedAt: true },
   })
   if (!project) throw notFound('Project')
   if (actor.type === 'api-key') {

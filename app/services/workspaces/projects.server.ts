@@ -4,12 +4,14 @@ import { prisma } from '~/utils/db.server'
 import { fieldConflict, notFound } from '~/utils/errors.server'
 import type { Actor, UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { assertTeamMayWrite } from '../buckets/bucket-access.server'
+import { ensureTeamLocalBucket } from '../buckets/buckets.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { projectAccess, requirePermission, requireRole, teamAccess } from './access.server'
 import type { createProjectSchema, updateProjectSchema } from './schemas'
 import { availableSlug } from './slugs.server'
 
-const fields = { id: true, teamId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
+const fields = { id: true, teamId: true, name: true, slug: true, bucketId: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another project in this team')
 
 export async function listProjects(actor: UserActor, teamId: string, page: PageQuery) {
@@ -23,7 +25,12 @@ export async function getProjectBySlug(actor: UserActor, teamId: string, slug: s
   return projectAccess(prisma, actor, project.id)
 }
 
-export async function createProject(actor: UserActor, teamId: string, input: z.output<typeof createProjectSchema>) {
+/**
+ * Creates a project. Its bucket is the one given (its team must be allowed to write to it), else the
+ * team's default local bucket when the local provider is enabled (created on first need), else none
+ * until one is chosen.
+ */
+export async function createProject(actor: UserActor, teamId: string, input: z.output<typeof createProjectSchema> & { bucketId?: string }) {
   const { team, role } = await teamAccess(prisma, actor, teamId)
   requireRole(role, 'MEMBER', 'create projects in this team')
   const slug =
@@ -31,13 +38,15 @@ export async function createProject(actor: UserActor, teamId: string, input: z.o
     (await availableSlug(input.name, 'project', async (s) => (await prisma.project.count({ where: { teamId, slug: s } })) > 0))
   try {
     return await prisma.$transaction(async (tx) => {
-      const project = await tx.project.create({ data: { teamId, name: input.name, slug }, select: fields })
+      if (input.bucketId) await assertTeamMayWrite(tx, teamId, input.bucketId)
+      const bucketId = input.bucketId ?? (await ensureTeamLocalBucket(tx, actor, team))
+      const project = await tx.project.create({ data: { teamId, name: input.name, slug, bucketId }, select: fields })
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
         action: 'project.create',
         targetType: 'project',
         targetId: project.id,
-        after: { name: project.name, slug: project.slug, teamId },
+        after: { name: project.name, slug: project.slug, teamId, bucketId },
       })
       return project
     })
@@ -47,25 +56,34 @@ export async function createProject(actor: UserActor, teamId: string, input: z.o
   }
 }
 
-/** Renames a project or changes its slug; a field left out keeps its value. */
-export async function updateProject(actor: Actor, projectId: string, input: Partial<z.output<typeof updateProjectSchema>>) {
+/**
+ * Renames a project, changes its slug or gives it another bucket (one its team may write to); a
+ * field left out keeps its value.
+ */
+export async function updateProject(
+  actor: Actor,
+  projectId: string,
+  input: Partial<z.output<typeof updateProjectSchema>> & { bucketId?: string },
+) {
   try {
     return await prisma.$transaction(async (tx) => {
       const access = await projectAccess(tx, actor, projectId)
       requirePermission(access, 'projects:write', 'change this project')
       const { project: before, team } = access
+      if (input.bucketId !== undefined) await assertTeamMayWrite(tx, team.id, input.bucketId)
       const project = await tx.project.update({
         where: { id: projectId },
-        data: { name: input.name, slug: input.slug },
+        data: { name: input.name, slug: input.slug, bucketId: input.bucketId },
         select: fields,
       })
+      const bucketChanged = before.bucketId !== project.bucketId
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
         action: 'project.update',
         targetType: 'project',
         targetId: projectId,
-        before: { name: before.name, slug: before.slug },
-        after: { name: project.name, slug: project.slug },
+        before: { name: before.name, slug: before.slug, ...(bucketChanged ? { bucketId: before.bucketId } : {}) },
+        after: { name: project.name, slug: project.slug, ...(bucketChanged ? { bucketId: project.bucketId } : {}) },
       })
       return project
     })
