@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import type { Actor } from '~/services/actor'
 import { hasPermission } from '~/services/api-keys/permissions'
+import { StorageError } from '~/storage/storage-adapter'
 import { AppError } from '~/utils/errors.server'
 import { logger } from '~/utils/logger.server'
 import { requestMeta } from '~/utils/request.server'
@@ -154,6 +155,11 @@ function errorResponse(error: unknown, requestId: string): Response {
     if (error.status === 401) Object.assign(headers, { 'WWW-Authenticate': 'Bearer' })
     if (error.details.retryAfterSeconds) Object.assign(headers, { 'Retry-After': String(error.details.retryAfterSeconds) })
     return problemResponse({ status: error.status, detail: error.message, errors: error.details.fieldErrors }, headers)
+  }
+  if (error instanceof StorageError) {
+    // The bucket's failure, in words safe to show (never its response body or credentials).
+    logger.warn({ failure: error.failure, requestId }, 'storage call failed')
+    return problemResponse({ status: 502, detail: `The bucket could not be reached or refused: ${error.message}` })
   }
   logger.error({ err: error as Error, requestId }, 'API request failed')
   return problemResponse({ status: 500, detail: `Something went wrong on our side (request ${requestId}).` })

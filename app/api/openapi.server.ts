@@ -23,6 +23,14 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
   }))
 }
 
+/** Form fields as OpenAPI describes them; the `file` part is binary. */
+function multipartProperties(schema: z.ZodObject) {
+  const properties = (jsonSchema(schema) as { properties?: Record<string, object> }).properties ?? {}
+  return Object.fromEntries(
+    Object.entries(properties).map(([name, property]) => [name, name === 'file' ? { ...property, type: 'string', format: 'binary' } : property]),
+  )
+}
+
 /** The error statuses an operation documents: its own plus, unless anonymous, 401, 429 and 500. */
 export function errorStatuses(operation: Operation) {
   return [...new Set([...(operation.auth === 'none' ? [] : COMMON_ERRORS), ...operation.errors])].sort()
@@ -50,6 +58,9 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
       security: operation.auth === 'none' ? [] : [{ bearer: [] }],
       parameters: [...parameters(operation.params, 'path'), ...parameters(operation.query, 'query')],
       ...(operation.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(operation.body) } } } } : {}),
+      ...(operation.multipart
+        ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { ...jsonSchema(operation.multipart), properties: multipartProperties(operation.multipart) } } } } }
+        : {}),
       responses,
       'x-carcosa-auth': operation.auth,
       'x-carcosa-permission': operation.permission ?? null,

@@ -44,6 +44,11 @@ export interface OperationDefinition<
   params?: P
   query?: Q
   body?: B
+  /**
+   * Fields of a multipart/form-data body, for the documentation only: such a body (file bytes) is
+   * never parsed here; the handler streams it from `request` itself. Exclusive with `body`.
+   */
+  multipart?: z.ZodObject
   /** Status of a successful answer; 204 sends no body. */
   status: 200 | 201 | 204
   /** Statuses this operation can answer besides success and the common ones (401, 429, 500). */

@@ -92,7 +92,7 @@ function describeOperation(operation: Operation): OperationDoc {
     auth: operation.auth,
     permission: operation.auth === 'any' ? (operation.permission ?? null) : null,
     tier: operation.tier,
-    fields: [...fieldsOf(operation.params, 'path'), ...fieldsOf(operation.query, 'query'), ...fieldsOf(operation.body, 'body')],
+    fields: [...fieldsOf(operation.params, 'path'), ...fieldsOf(operation.query, 'query'), ...fieldsOf(operation.body, 'body'), ...fieldsOf(operation.multipart, 'body')],
     status: operation.status,
     errors: errorStatuses(operation).map((status) => ({ status, title: problemTitle(status) })),
   }

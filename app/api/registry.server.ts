@@ -4,6 +4,7 @@ import { apiKeyOperations } from './operations/api-keys.server'
 import { authOperations } from './operations/auth.server'
 import { bucketOperations } from './operations/buckets.server'
 import { carcosaFileOperations } from './operations/carcosa-files.server'
+import { carcosaUploadOperations } from './operations/carcosa-uploads.server'
 import { fileOperations } from './operations/files.server'
 import { organizationOperations } from './operations/organizations.server'
 import { projectOperations } from './operations/projects.server'
@@ -12,6 +13,7 @@ import { systemOperations } from './operations/system.server'
 import { teamOperations } from './operations/teams.server'
 import { tenantOperations } from './operations/tenants.server'
 import { transformOperations } from './operations/transforms.server'
+import { uploadOperations } from './operations/uploads.server'
 
 let document: ReturnType<typeof buildOpenApiDocument> | undefined
 
@@ -44,6 +46,8 @@ export const OPERATIONS: Operation[] = [
   ...bucketOperations,
   ...tenantOperations,
   ...fileOperations,
+  ...uploadOperations,
+  ...carcosaUploadOperations,
   ...carcosaFileOperations,
   ...transformOperations,
 ]

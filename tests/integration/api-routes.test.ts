@@ -44,11 +44,19 @@ function pathFromFileName(file: string) {
 
 const placeholders = (template: string) => Object.fromEntries([...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'placeholder']))
 
+/**
+ * Routes that answer bytes rather than JSON and so sit beside the operation table: the image
+ * transform endpoint (ADR 010), tested in tests/integration/transforms*.test.ts.
+ */
+const BESIDE_THE_TABLE = ['api.v1.transform.$projectId.$.ts']
+
 let routeFiles: { file: string; path: string; source: string }[]
 const registeredPaths = [...new Set(OPERATIONS.map((operation) => operation.path))]
 
 before(async () => {
-  const files = (await fs.readdir(ROUTES_DIR)).filter((file) => file.startsWith('api.v1.') && /\.tsx?$/.test(file)).sort()
+  const files = (await fs.readdir(ROUTES_DIR))
+    .filter((file) => file.startsWith('api.v1.') && /\.tsx?$/.test(file) && !BESIDE_THE_TABLE.includes(file))
+    .sort()
   routeFiles = await Promise.all(
     files.map(async (file) => ({ file, path: pathFromFileName(file), source: await fs.readFile(path.join(ROUTES_DIR, file), 'utf8') })),
   )
@@ -87,6 +95,13 @@ describe('route files and the operation table', () => {
       assert.match(response.headers.get('Content-Type') ?? '', /^application\/(?:problem\+)?json\b/, `GET ${route.path}: ${response.status}`)
       assert.notEqual(response.status, 404, `GET ${route.path} reaches its route`)
     }
+  })
+
+  test('the routes beside the table exist and answer problem+json, not the HTML 404 page', async () => {
+    for (const file of BESIDE_THE_TABLE) await fs.access(path.join(ROUTES_DIR, file))
+    const response = await api('GET', '/api/v1/transform/placeholder/some/file.jpg?w=100')
+    assert.match(response.headers.get('Content-Type') ?? '', /^application\/problem\+json\b/)
+    assert.equal(response.status, 404)
   })
 
   test('operations an API key may call name the permission it needs', () => {
@@ -195,6 +210,12 @@ describe('the OpenAPI document at /api/v1/openapi.json', () => {
         const schema = documented.requestBody?.content['application/json']?.schema as { type?: string; properties?: Json }
         assert.equal(schema.type, 'object')
         assert.deepEqual(Object.keys(schema.properties ?? {}).sort(), shapeKeys(operation.body))
+      } else if (operation.multipart) {
+        assert.equal(documented.requestBody?.required, true)
+        const schema = documented.requestBody?.content['multipart/form-data']?.schema as { type?: string; properties?: Record<string, Json> }
+        assert.equal(schema.type, 'object')
+        assert.deepEqual(Object.keys(schema.properties ?? {}).sort(), shapeKeys(operation.multipart))
+        assert.equal(schema.properties?.file?.format, 'binary', 'the file part is documented as binary')
       } else {
         assert.equal(documented.requestBody, undefined)
       }
