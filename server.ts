@@ -9,6 +9,7 @@ import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import { startHousekeeping } from '~/services/housekeeping.server'
+import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
 import { isSameOriginRequest } from '~/utils/csrf.server'
@@ -85,7 +86,8 @@ async function serve(runtime: Runtime) {
     if (req.path.startsWith('/api/v1/transform/')) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin')
     next()
   })
-  app.use(compression())
+  // Stored objects go out byte for byte (ranges and Content-Length intact).
+  app.use(compression({ filter: (req, res) => !req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) && compression.filter(req, res) }))
 
   // Fingerprinted build assets never change; everything else in public/ may.
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y', index: false }))
@@ -93,9 +95,10 @@ async function serve(runtime: Runtime) {
   // API calls never name a file in public/: spare them the file-system lookup.
   app.use((req, res, next) => (req.path.startsWith('/api/') ? next() : publicFiles(req, res, next)))
 
-  // Dashboard requests that change state must come from our own pages (the API uses bearer tokens).
+  // Dashboard requests that change state must come from our own pages (the API uses bearer tokens;
+  // local-storage URLs carry their own signature, and any origin may PUT to them, as to a bucket).
   app.use((req, res, next) => {
-    if (req.path.startsWith('/api/') || isSameOriginRequest(req.method, req.get('host'), req.get('origin'), req.get('referer'))) {
+    if (req.path.startsWith('/api/') || req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) || isSameOriginRequest(req.method, req.get('host'), req.get('origin'), req.get('referer'))) {
       return next()
     }
     res.status(403).type('text/plain').send('Cross-site request refused: this form must be sent from Carcosa itself.')
