@@ -163,14 +163,15 @@ export async function updateBucket(actor: UserActor, bucketId: string, input: Up
   requireEdit(access, 'change this bucket')
   const current = await prisma.bucket.findUniqueOrThrow({ where: { id: bucketId }, select: bucketFields })
   const provider = current.provider as Provider
-  const problems: { field: string; message: string }[] = connectionProblems(provider, input, { creating: false })
+  // Checked on the merged values: an update sending only new keys keeps the stored endpoint.
+  const problems: { field: string; message: string }[] = connectionProblems(
+    provider,
+    { ...input, region: input.region ?? current.region, endpoint: input.endpoint ?? current.endpoint ?? undefined },
+    { creating: false },
+  ).filter(({ field }) => provider !== 'local' || (input as Record<string, unknown>)[field] !== undefined)
   if (provider === 'local') {
     if (input.region !== undefined) problems.push({ field: 'region', message: 'The local provider takes no region' })
     if (input.forcePathStyle !== undefined) problems.push({ field: 'forcePathStyle', message: 'The local provider takes no addressing style' })
-  } else {
-    if (provider === 'r2' && input.endpoint !== undefined && !/^https:/i.test(input.endpoint)) {
-      problems.push({ field: 'endpoint', message: 'The R2 endpoint must use https' })
-    }
   }
   if (problems.length > 0) throw invalid(problems)
   const endpoint = input.endpoint === undefined ? undefined : await checkedEndpoint(input.endpoint)

@@ -1,3 +1,4 @@
+// [test]: a file ending in .test.ts would be taken for a test and ignored as a route (remix.config.js).
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { handleApiRequest } from '~/api/handle.server'
 
