@@ -34,7 +34,10 @@ function appHandler(): Promise<Handler> {
 export interface ApiCallOptions {
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string | null
-  /** A string is sent as is; anything else as JSON. Content-Type is application/json unless given. */
+  /**
+   * A string is sent as is; bytes, a Blob, FormData (multipart, boundary set) or a stream as they
+   * are; anything else as JSON. Content-Type is application/json for strings and JSON unless given.
+   */
   body?: unknown
   headers?: Record<string, string>
   /** The client address the host would pass on (`req.ip`); rate limits of anonymous calls key on it. */
@@ -48,6 +51,8 @@ export interface ApiResponse {
   // Tests read whatever shape they expect, as a client would.
   json: any
   text: string
+  /** The body as bytes (images). */
+  bytes: Buffer
 }
 
 /** `/api/v1/projects/{id}` + `{ id: 'p1' }` -> `/api/v1/projects/p1`, with an optional query string. */
@@ -66,22 +71,27 @@ export async function api(method: string, url: string, options: ApiCallOptions =
   const headers = new Headers(options.headers)
   if (options.token) headers.set('Authorization', `Bearer ${options.token}`)
   headers.set('User-Agent', headers.get('User-Agent') ?? 'carcosa-api-tests')
-  let body: string | undefined
-  if (options.body !== undefined) {
-    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+  let body: BodyInit | undefined
+  const raw = options.body
+  if (raw instanceof Uint8Array || raw instanceof Blob || raw instanceof FormData || raw instanceof ReadableStream) {
+    body = raw as BodyInit
+  } else if (raw !== undefined) {
+    body = typeof raw === 'string' ? raw : JSON.stringify(raw)
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json')
   }
-  const request = new Request(new URL(url, ORIGIN), { method, headers, body })
+  // A stream body must be declared half-duplex (fetch's rule for request streams).
+  const request = new Request(new URL(url, ORIGIN), { method, headers, body, ...(raw instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit)
   const handle = await appHandler()
   const response = await handle(request, {
     requestId: randomUUID(),
     cspNonce: randomBytes(16).toString('base64'),
     clientIp: options.ip === undefined ? DEFAULT_CLIENT_IP : options.ip,
   })
-  const text = await response.text()
+  const bytes = Buffer.from(await response.arrayBuffer())
+  const text = bytes.toString('utf8')
   const type = response.headers.get('Content-Type') ?? ''
   const json = text && /^application\/(?:problem\+)?json\b/i.test(type) ? JSON.parse(text) : undefined
-  return { status: response.status, headers: response.headers, json, text }
+  return { status: response.status, headers: response.headers, json, text, bytes }
 }
 
 /**
