@@ -11,10 +11,15 @@ import { OPERATIONS } from '~/api/registry.server'
 import type { Operation } from '~/api/operation.server'
 import { issueTokens } from '~/services/accounts/api-tokens.server'
 import { PERMISSIONS, type Permission } from '~/services/api-keys/permissions'
+import { createBucket, shareBucket } from '~/services/buckets/buckets.server'
+import { createBucketSchema } from '~/services/buckets/schemas'
 import { addTeamMember } from '~/services/workspaces/teams.server'
+import { createPreset } from '~/services/transforms/presets.server'
+import { createTenant } from '~/services/tenants/tenants.server'
 import { prisma } from '~/utils/db.server'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { api, assertProblem, fillPath, type ApiResponse } from '../support/api-client'
+import { createS3Bucket } from '../support/s3'
 import {
   addMember,
   createOrganizationFor,
@@ -27,6 +32,7 @@ import {
   uniqueIp,
   type TestUser,
 } from '../support/factories'
+import { putTestFile } from '../support/file-factories'
 
 // ---------------------------------------------------------------------------------------------
 // The world every fixture builds on: made once, since each user costs a password hash.
@@ -80,6 +86,12 @@ async function keyIn(projectId: string, permissions: Permission[]) {
 const freshOrganization = () => createOrganizationFor(world.owner.actor)
 const freshTeam = () => createTeamIn(world.owner.actor, world.organization.id)
 const freshProject = () => createProjectIn(world.owner.actor, world.team.id)
+let bucketSequence = 0
+/** A bucket of the owner's team on a fresh s3rver bucket. */
+const freshBucket = async () =>
+  createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: `Matrix S3 ${++bucketSequence}`, ...(await createS3Bucket('matrix')) }))
+/** A tenant of project A with a unique slug. */
+const matrixTenant = () => createTenant(world.owner.actor, { projectId: world.project.id, slug: `t-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant' })
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: one per operation id.
@@ -107,7 +119,75 @@ interface Fixture {
   check?: (response: ApiResponse, call: Call) => void | Promise<void>
 }
 
+let presetSequence = 0
+/** A transform preset in project A with a name no other call uses. */
+const freshPreset = () => createPreset(world.owner.actor, world.project.id, { name: `preset-${++presetSequence}`, params: { w: 100 } })
+
 const FIXTURES: Record<string, Fixture> = {
+  listTransformPresets: {
+    setup: async () => {
+      await freshPreset()
+      return { query: { projectId: world.project.id }, projectId: world.project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.ok(r.json.items.length > 0)
+      for (const preset of r.json.items) assert.equal(preset.projectId, world.project.id)
+    },
+  },
+  createTransformPreset: {
+    setup: async () => ({
+      body: { projectId: world.project.id, name: `created-${++presetSequence}`, params: { w: 300, h: 200, fit: 'cover', format: 'webp' } },
+      projectId: world.project.id,
+    }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json.params, { w: 300, h: 200, fit: 'cover', format: 'webp' }),
+  },
+  signTransformUrl: {
+    setup: async () => ({
+      body: { projectId: world.project.id, path: 'photos/cat.jpg', params: { w: 200 }, expiresIn: 600 },
+      projectId: world.project.id,
+    }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.match(r.json.url, new RegExp(`/api/v1/transform/${world.project.id}/photos/cat\\.jpg\\?exp=\\d+&w=200&sig=[A-Za-z0-9_-]{43}$`))
+      assert.ok(new Date(r.json.expiresAt).getTime() > Date.now())
+    },
+  },
+  getTransformPreset: {
+    setup: async () => ({ params: { id: (await freshPreset()).id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.id, r.json.params], [call.params!.id, { w: 100 }]),
+  },
+  updateTransformPreset: {
+    setup: async () => ({ params: { id: (await freshPreset()).id }, projectId: world.project.id, body: { params: { w: 640, quality: 70 } } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json.params, { w: 640, quality: 70 }),
+  },
+  deleteTransformPreset: {
+    setup: async () => ({ params: { id: (await freshPreset()).id }, projectId: world.project.id }),
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.transformPreset.count({ where: { id: call.params!.id } }), 0),
+  },
+  rotateTransformSecret: {
+    setup: async () => {
+      const { id } = await freshProject()
+      return { params: { id }, projectId: id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: async (r, call) => {
+      assert.equal(r.json.active.length, 1)
+      assert.equal(await prisma.transformSigningSecret.count({ where: { projectId: call.params!.id, revokedAt: null } }), 1)
+      assert.equal(JSON.stringify(r.json).includes('secret"'), false, 'no secret in the answer')
+    },
+  },
   health: {
     setup: async () => ({}),
     status: 200,
@@ -367,6 +447,91 @@ const FIXTURES: Record<string, Fixture> = {
     hiddenFromOutsiders: true,
     check: (r) => assert.deepEqual([r.json.name, r.json.permissions], ['Renamed key', ['files:read', 'files:write']]),
   },
+  listBuckets: {
+    setup: async () => {
+      await freshBucket()
+      return { query: { teamId: world.team.id } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.ok(r.json.items.length > 0)
+      for (const bucket of r.json.items) assert.equal(bucket.credentials, undefined)
+    },
+  },
+  createBucket: {
+    setup: async () => {
+      const n = ++bucketSequence
+      return { body: { teamId: world.team.id, name: `Matrix bucket ${n}`, provider: 'local', bucketName: `matrix-${process.pid}-${n}` } }
+    },
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.provider, r.json.teamId, r.json.access], ['local', world.team.id, 'OWNER']),
+  },
+  getBucket: {
+    setup: async () => ({ params: { id: (await freshBucket()).id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.id, r.json.accessKeyId, r.json.hasCredentials], [call.params!.id, '••••RVER', true]),
+  },
+  updateBucket: {
+    setup: async () => ({ params: { id: (await freshBucket()).id }, body: { name: 'Renamed bucket' } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.name, 'Renamed bucket'),
+  },
+  deleteBucket: {
+    setup: async () => ({ params: { id: (await freshBucket()).id } }),
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.bucket.count({ where: { id: call.params!.id } }), 0),
+  },
+  testBucket: {
+    setup: async () => ({ params: { id: (await freshBucket()).id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    // A fresh s3rver bucket has no CORS rules: reachable, but browsers could not upload to it.
+    check: (r) => assert.deepEqual([r.json.ok, r.json.failure], [false, 'cors']),
+  },
+  listBucketShares: {
+    setup: async () => {
+      const bucket = await freshBucket()
+      const team = await freshTeam()
+      await shareBucket(world.owner.actor, bucket.id, { teamId: team.id, access: 'READ_ONLY' })
+      return { params: { id: bucket.id } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.items[0]?.access, 'READ_ONLY'),
+  },
+  shareBucket: {
+    setup: async () => ({ params: { id: (await freshBucket()).id }, body: { teamId: (await freshTeam()).id, access: 'READ_WRITE' } }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.teamId, r.json.access], [(call.body as { teamId: string }).teamId, 'READ_WRITE']),
+  },
+  updateBucketShare: {
+    setup: async () => {
+      const bucket = await freshBucket()
+      const team = await freshTeam()
+      await shareBucket(world.owner.actor, bucket.id, { teamId: team.id, access: 'READ_ONLY' })
+      return { params: { id: bucket.id, teamId: team.id }, body: { access: 'ADMIN' } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.access, 'ADMIN'),
+  },
+  revokeBucketShare: {
+    setup: async () => {
+      const bucket = await freshBucket()
+      const team = await freshTeam()
+      await shareBucket(world.owner.actor, bucket.id, { teamId: team.id, access: 'READ_WRITE' })
+      return { params: { id: bucket.id, teamId: team.id } }
+    },
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.bucketShare.count({ where: { bucketId: call.params!.id } }), 0),
+  },
   revokeApiKey: {
     setup: async () => {
       const { apiKey } = await createTestApiKey(world.owner.actor, world.project.id, ['files:read'])
@@ -375,6 +540,102 @@ const FIXTURES: Record<string, Fixture> = {
     status: 204,
     hiddenFromOutsiders: true,
     check: async (_r, call) => assert.ok((await prisma.apiKey.findUniqueOrThrow({ where: { id: call.params!.id } })).revokedAt),
+  },
+  listTenants: {
+    setup: async () => {
+      await matrixTenant()
+      return { query: { projectId: world.project.id }, projectId: world.project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.ok(r.json.items.length > 0)
+      for (const tenant of r.json.items) assert.equal(tenant.projectId, world.project.id)
+    },
+  },
+  createTenant: {
+    setup: async () => ({
+      body: { projectId: world.project.id, slug: `tenant-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant', metadata: { plan: 'pro' } },
+      projectId: world.project.id,
+    }),
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r, call) => {
+      assert.deepEqual([r.json.slug, r.json.projectId, r.json.metadata], [(call.body as { slug: string }).slug, world.project.id, { plan: 'pro' }])
+    },
+  },
+  getTenant: {
+    setup: async () => ({ params: { id: (await matrixTenant()).id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.equal(r.json.id, call.params!.id),
+  },
+  updateTenant: {
+    setup: async () => ({ params: { id: (await matrixTenant()).id }, projectId: world.project.id, body: { name: 'Renamed tenant', metadata: { seats: 3 } } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.name, r.json.metadata], ['Renamed tenant', { seats: 3 }]),
+  },
+  deleteTenant: {
+    setup: async () => ({ params: { id: (await matrixTenant()).id }, projectId: world.project.id }),
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.tenant.count({ where: { id: call.params!.id } }), 0),
+  },
+  listFiles: {
+    setup: async () => {
+      await putTestFile(world.project.id)
+      return { query: { projectId: world.project.id, contentType: 'text/*' }, projectId: world.project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.ok(r.json.items.length > 0)
+      for (const file of r.json.items) assert.deepEqual([file.projectId, file.contentType], [world.project.id, 'text/plain'])
+    },
+  },
+  getFile: {
+    setup: async () => ({ params: { id: (await putTestFile(world.project.id)).id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.equal(r.json.id, call.params!.id),
+  },
+  downloadFile: {
+    // The JSON answer; the 302 is covered in files.test.ts.
+    setup: async () => ({ params: { id: (await putTestFile(world.project.id)).id }, query: { redirect: 'false' }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.ok(typeof r.json.url === 'string' && !Number.isNaN(Date.parse(r.json.expiresAt))),
+  },
+  deleteFile: {
+    setup: async () => ({ params: { id: (await putTestFile(world.project.id)).id }, projectId: world.project.id }),
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.file.count({ where: { id: call.params!.id } }), 0),
+  },
+  bulkDeleteFiles: {
+    setup: async () => ({ body: { ids: [(await putTestFile(world.project.id)).id, 'no-such-file'] }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => {
+      const [id] = (call.body as { ids: string[] }).ids
+      assert.deepEqual(r.json, { deleted: [id], notFound: ['no-such-file'] })
+    },
+  },
+  carcosaStats: {
+    setup: async () => {
+      await putTestFile(world.project.id)
+      return { query: { projectId: world.project.id }, projectId: world.project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.ok(r.json.projectId === world.project.id && r.json.fileCount > 0 && r.json.bytes > 0),
+  },
+  carcosaFile: {
+    setup: async () => ({ params: { id: (await putTestFile(world.project.id)).id }, query: { redirect: 'false' }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.match(r.json.url, /^http/),
   },
 }
 

@@ -85,7 +85,7 @@ export const fileOperations = [
     id: 'bulkDeleteFiles',
     method: 'POST',
     path: '/api/v1/files/bulk-delete',
-    summary: 'Delete up to 100 files; ids the caller cannot see are reported in `notFound`',
+    summary: 'Delete up to 100 files; ids the caller cannot see are reported in `notFound` (404 when none is found)',
     tag: 'Files',
     auth: 'any',
     permission: 'files:delete',

@@ -11,6 +11,8 @@ import { projectAccess, requirePermission, type ProjectAccess } from '../workspa
 import { downloadHeaders } from './download-headers.server'
 import { fileSelect, toFileView, type FileView } from './file-view'
 import type { FileFilters } from './schemas'
+import { logger } from '~/utils/logger.server'
+import { deleteVariants } from '../transforms/cache.server'
 
 /** Signed download URLs live this long: enough to start a download, short enough not to be shared. */
 export const DOWNLOAD_URL_TTL_SECONDS = 5 * 60
@@ -113,6 +115,10 @@ async function deleteObjects(files: StoredFile[]) {
     } catch (error) {
       if (!(error instanceof StorageError && error.failure === 'not-found')) throw error
     }
+    // Derived transform variants go with their source; leftovers only cost space, so a failure is logged.
+    for (const file of group) {
+      await deleteVariants(file.bucket, file.id).catch((error: unknown) => logger.warn({ err: error as Error, fileId: file.id }, 'could not delete transform variants'))
+    }
   }
 }
 
@@ -159,8 +165,9 @@ export interface BulkDeletion {
 
 /**
  * Deletes up to 100 files, possibly of several projects. Ids the actor cannot see (another
- * project's, unknown ones) are reported in `notFound`, exactly like ids that do not exist; a file
- * the actor can see but not delete refuses the whole request (403) before anything is deleted.
+ * project's, unknown ones) are reported in `notFound`, exactly like ids that do not exist, and when
+ * none is visible the answer is 404; a file the actor can see but not delete refuses the whole
+ * request (403) before anything is deleted.
  */
 export async function deleteFiles(actor: Actor, ids: string[]): Promise<BulkDeletion> {
   const unique = [...new Set(ids)]
@@ -175,6 +182,8 @@ export async function deleteFiles(actor: Actor, ids: string[]): Promise<BulkDele
     accessByProject.set(projectId, access)
   }
   const visible = rows.filter((row) => accessByProject.get(row.projectId))
+  // Nothing the caller may see: the same answer whether the ids exist elsewhere or nowhere.
+  if (visible.length === 0) throw new AppError('NOT_FOUND', 'None of these files was found')
   await deleteObjects(visible)
   const deleted = await prisma.$transaction(async (tx) => {
     const gone = new Set<string>()
