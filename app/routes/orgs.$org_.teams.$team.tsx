@@ -30,6 +30,7 @@ export default function TeamLayout() {
           label: 'Team',
           items: [
             { to: base, label: 'Projects', end: true },
+            { to: `${base}/buckets`, label: 'Buckets' },
             { to: `${base}/members`, label: 'Members' },
             { to: `${base}/settings`, label: 'Settings' },
           ],

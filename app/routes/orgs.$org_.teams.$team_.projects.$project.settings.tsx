@@ -3,6 +3,9 @@ import { redirect } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { IntentForm, SubmitButton, TextAreaField, TextField, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
+import { ProjectBucketForm } from '~/components/project-bucket-form'
+import { listWritableBuckets } from '~/services/buckets/buckets.server'
+import { projectBucketFormSchema } from '~/services/buckets/schemas'
 import { hasPermission } from '~/services/api-keys/permissions'
 import {
   MAX_ALLOWED_ORIGINS,
@@ -17,6 +20,7 @@ import { getProjectSettings, getRateLimitOverrides, updateProjectSettings, updat
 import { redirectWithFlash } from '~/utils/flash.server'
 import { DEFAULT_TIER_LIMITS, RATE_LIMIT_TIERS, type RateLimitTier } from '~/utils/rate-limit-tiers'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
+import { updateProject } from '~/services/workspaces/projects.server'
 import { requireUser } from '~/utils/session.server'
 import { projectPath } from '~/utils/paths'
 import { projectFromParams } from '~/utils/workspace-params.server'
@@ -24,10 +28,12 @@ import { projectFromParams } from '~/utils/workspace-params.server'
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { project, permissions } = await projectFromParams(actor, params)
-  const [settings, overrides] = await orRouteError(
-    Promise.all([getProjectSettings(actor, project.id), getRateLimitOverrides(actor, project.id)]),
+  const [settings, overrides, buckets] = await orRouteError(
+    Promise.all([getProjectSettings(actor, project.id), getRateLimitOverrides(actor, project.id), listWritableBuckets(actor, project.teamId)]),
   )
   return {
+    bucketId: project.bucketId,
+    buckets: buckets.map(({ id, name, bucketName, access }) => ({ id, name, bucketName, access })),
     settings,
     overrides,
     defaults: DEFAULT_TIER_LIMITS,
@@ -48,6 +54,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       return redirectWithFlash(here, { kind: 'success', message: 'Settings saved.' })
     })
   }
+  if (intent === 'bucket') {
+    return handleForm(formData, intent, projectBucketFormSchema, async ({ bucketId }) => {
+      await updateProject(actor, project.id, { bucketId })
+      return redirectWithFlash(here, { kind: 'success', message: 'Storage bucket saved.' })
+    })
+  }
   if (intent === 'rate-limits') {
     return handleForm(formData, intent, rateLimitOverridesFormSchema, async (input) => {
       await updateRateLimitOverrides(actor, project.id, input)
@@ -58,11 +70,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 export default function ProjectSettings() {
-  const { settings, overrides, defaults, canEdit, canChangeLimits } = useLoaderData<typeof loader>()
+  const { bucketId, buckets, settings, overrides, defaults, canEdit, canChangeLimits } = useLoaderData<typeof loader>()
   // Keyed by what is stored: after a save the form starts over from the saved values, as a reload would.
   return (
     <div className="space-y-6">
       <SettingsForm key={JSON.stringify(settings)} settings={settings} canEdit={canEdit} />
+      <ProjectBucketForm key={bucketId ?? ''} bucketId={bucketId} buckets={buckets} canEdit={canEdit} />
       <RateLimitsForm key={JSON.stringify(overrides)} overrides={overrides} defaults={defaults} canChange={canChangeLimits} />
     </div>
   )

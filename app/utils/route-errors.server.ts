@@ -25,6 +25,9 @@ export async function orRouteError<T>(lookup: Promise<T>): Promise<T> {
   }
 }
 
+/** Fields never sent back to the browser in a form's reply (bucket secret keys included). */
+const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'confirmPassword', 'secretAccessKey']
+
 export interface FormReply {
   intent: string
   result: SubmissionResult<string[]>
@@ -43,7 +46,7 @@ export async function handleForm<Schema extends z.ZodType>(
 ) {
   const submission = parseWithZod(formData, { schema })
   if (submission.status !== 'success') {
-    return data<FormReply>({ intent, result: submission.reply({ hideFields: ['password', 'currentPassword', 'newPassword', 'confirmPassword'] }) }, { status: 400 })
+    return data<FormReply>({ intent, result: submission.reply({ hideFields: SECRET_FIELDS }) }, { status: 400 })
   }
   try {
     return await onValid(submission.value)
@@ -57,7 +60,7 @@ export async function handleForm<Schema extends z.ZodType>(
         result: submission.reply({
           formErrors: fieldErrors ? undefined : [error.message],
           fieldErrors,
-          hideFields: ['password', 'currentPassword', 'newPassword', 'confirmPassword'],
+          hideFields: SECRET_FIELDS,
         }),
       },
       { status: error.status, headers },

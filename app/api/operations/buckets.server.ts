@@ -31,7 +31,7 @@ export const bucketOperations = [
     tier: 'READ',
     query: pageQuerySchema.extend({ teamId: id.describe('The team whose buckets to list') }),
     status: 200,
-    errors: [400, 404],
+    errors: RESOURCE_ERRORS,
     handler: ({ actor, query: { teamId, ...page } }) => listBuckets(actor, teamId, page),
   }),
   defineOperation({
@@ -57,7 +57,7 @@ export const bucketOperations = [
     tier: 'READ',
     params: idParams,
     status: 200,
-    errors: [400, 404],
+    errors: RESOURCE_ERRORS,
     handler: async ({ actor, params }) => {
       const { canManage: _canManage, canEdit: _canEdit, ...bucket } = await getBucket(actor, params.id)
       return bucket
@@ -115,7 +115,7 @@ export const bucketOperations = [
     tier: 'READ',
     params: idParams,
     status: 200,
-    errors: [400, 404],
+    errors: RESOURCE_ERRORS,
     handler: ({ actor, params }) => listBucketShares(actor, params.id),
   }),
   defineOperation({

@@ -194,3 +194,8 @@ export const updateShareSchema = z.object({ access: shareAccessSchema })
 
 export type CreateBucketInput = z.output<typeof createBucketSchema>
 export type UpdateBucketInput = Partial<z.output<typeof updateBucketFormSchema>>
+
+/** The project settings form that picks the project's bucket. */
+export const projectBucketFormSchema = z.object({
+  bucketId: z.string({ error: 'Choose a bucket' }).min(1, 'Choose a bucket').max(64, 'Choose a bucket'),
+})
