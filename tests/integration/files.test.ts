@@ -14,7 +14,8 @@ import { createTenant } from '~/services/tenants/tenants.server'
 import { prisma } from '~/utils/db.server'
 import { api, assertProblem } from '../support/api-client'
 import { addMember, addToTeam, assertAppError, createProjectIn, createTestApiKey, createWorkspace, testMeta, withAuditDelta } from '../support/factories'
-import { giveProjectS3Bucket, objectExists, putTestFile } from '../support/file-factories'
+import { objectExists, putTestFile } from '../support/file-factories'
+import { attachLocalBucket, attachS3Bucket } from '../support/storage-factories'
 import { rawS3Client } from '../support/s3'
 
 /** Parses the API's list query as the route does, split into filters and page. */
@@ -25,11 +26,11 @@ function query(input: Record<string, unknown> = {}) {
 
 async function setup() {
   const { owner, organization, team, project } = await createWorkspace()
-  await giveProjectS3Bucket(project.id)
+  await attachS3Bucket(project.id)
   const viewer = await addMember(organization.id, owner.actor, 'MEMBER')
   await addToTeam(owner.actor, team.id, viewer, 'VIEWER')
   const other = await createWorkspace()
-  await giveProjectS3Bucket(other.project.id)
+  await attachS3Bucket(other.project.id)
   const tenant = (slug: string, projectId = project.id, actor = owner.actor) =>
     createTenant(actor, { ...createTenantSchema.parse({ slug, name: slug }), projectId })
   return { owner, organization, team, project, viewer, other, tenant }
@@ -163,6 +164,34 @@ describe('downloads', () => {
       assert.equal(response.headers.get('Content-Type'), expectedType, spec.name)
       assert.equal(response.headers.get('X-Evil'), null)
     }
+  })
+
+  test('local provider: the signed URL points at Carcosa, which serves HTML as a sandboxed, unsniffed attachment', async () => {
+    const { owner, project } = await setup()
+    await attachLocalBucket(project.id)
+    const body = '<script>alert(document.cookie)</script>'
+    const html = await putTestFile(project.id, { name: 'page.html', contentType: 'text/html', body })
+    const png = await putTestFile(project.id, { name: 'pic.png', contentType: 'image/png', body: await PNG() })
+    const token = await tokenOf(owner)
+
+    const redirect = await api('GET', `/api/v1/files/${html.id}/download`, { token })
+    assert.equal(redirect.status, 302, redirect.text)
+    const location = new URL(redirect.headers.get('Location')!)
+    assert.equal(location.origin, 'http://carcosa.test', 'local URLs point at the origin the caller used')
+    assert.ok(location.pathname.startsWith('/storage/local/'), location.pathname)
+    const served = await api('GET', location.pathname + location.search)
+    assert.equal(served.status, 200, served.text)
+    assert.equal(served.text, body)
+    assert.equal(parseDisposition(served.headers.get('Content-Disposition')!).type, 'attachment')
+    assert.equal(served.headers.get('X-Content-Type-Options'), 'nosniff')
+    assert.match(served.headers.get('Content-Security-Policy') ?? '', /sandbox/)
+
+    const image = await api('GET', `/api/v1/files/${png.id}/download?redirect=false`, { token })
+    const inline = new URL(image.json.url)
+    const servedImage = await api('GET', inline.pathname + inline.search)
+    assert.equal(servedImage.status, 200)
+    assert.equal(servedImage.headers.get('Content-Type'), 'image/png')
+    assert.equal(parseDisposition(servedImage.headers.get('Content-Disposition')!).type, 'inline')
   })
 
   test('viewers download; a key without files:read is refused; other projects see nothing', async () => {

@@ -1,37 +1,14 @@
 /**
  * Files for tests of what happens after an upload (listing, downloads, deletion, stats): bytes are
- * put in a real s3rver bucket through the storage adapter and the File row is inserted as a
- * completed upload would leave it. Uploads themselves are tested through the uploads service.
+ * put in the project's real bucket (s3rver or local) through the storage adapter and the File row
+ * is inserted as a completed upload would leave it. Uploads themselves are tested through the uploads service.
  */
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { bucketConnectionSelect, storageFor } from '~/services/buckets/bucket-storage.server'
 import { fileSelect, toFileView, type FileView } from '~/services/files/file-view'
 import { prisma } from '~/utils/db.server'
-import { sealSecret } from '~/utils/credentials.server'
-import { createS3Bucket } from './s3'
-
-/** Registers a fresh s3rver bucket for the project's team and makes it the project's bucket. */
-export async function giveProjectS3Bucket(projectId: string) {
-  const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { teamId: true } })
-  const s3 = await createS3Bucket('files')
-  const bucket = await prisma.bucket.create({
-    data: {
-      teamId: project.teamId,
-      name: `s3 ${s3.bucketName}`,
-      provider: s3.provider,
-      bucketName: s3.bucketName,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      forcePathStyle: s3.forcePathStyle,
-      credentials: await sealSecret(JSON.stringify({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })),
-      accessKeyHint: s3.accessKeyId.slice(-4),
-    },
-    select: bucketConnectionSelect,
-  })
-  await prisma.project.update({ where: { id: projectId }, data: { bucketId: bucket.id } })
-  return { bucket, bucketName: s3.bucketName }
-}
+import { attachS3Bucket } from './storage-factories'
 
 export interface TestFile extends FileView {
   objectKey: string
@@ -39,7 +16,7 @@ export interface TestFile extends FileView {
 }
 
 /**
- * Stores `body` in the project's s3rver bucket (given first when it has none) and
+ * Stores `body` in the project's bucket (an s3rver bucket is attached first when it has none) and
  * records the file. Names and paths are unique unless given.
  */
 export async function putTestFile(
@@ -47,8 +24,8 @@ export async function putTestFile(
   options: { name?: string; contentType?: string; body?: Buffer | string; tenantId?: string | null; path?: string } = {},
 ): Promise<TestFile> {
   const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { bucket: { select: bucketConnectionSelect } } })
-  // A project may start with a local bucket; these tests keep their bytes in s3rver.
-  const bucket = project.bucket?.provider === 's3-compatible' ? project.bucket : (await giveProjectS3Bucket(projectId)).bucket
+  const bucket =
+    project.bucket ?? (await prisma.bucket.findUniqueOrThrow({ where: { id: (await attachS3Bucket(projectId)).bucket.id }, select: bucketConnectionSelect }))
   const unique = randomBytes(6).toString('hex')
   const name = options.name ?? `file-${unique}.txt`
   const contentType = options.contentType ?? 'text/plain'
