@@ -1,0 +1,101 @@
+import { expect, test, type Page } from '@playwright/test'
+import { createS3Bucket } from '../support/s3'
+
+// Each Playwright project (no-js, js) runs against the same database: names must not collide.
+const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+
+/** Registers someone and goes through onboarding; returns the team's and the organization's URLs. */
+async function ownerWithTeam(page: Page) {
+  const id = unique('buckets')
+  await page.goto('/register')
+  await page.getByLabel('Name').fill('Bea Buckets')
+  await page.getByLabel('Email').fill(`${id}@example.com`)
+  await page.getByLabel('Password').fill('correct horse battery')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByLabel('Organization name').fill(`Buckets ${id}`)
+  await page.getByRole('button', { name: 'Create organization' }).click()
+  await page.getByLabel('Team name').fill('Media')
+  await page.getByRole('button', { name: 'Create team' }).click()
+  await page.getByLabel('Project name').fill('Uploads')
+  await page.getByRole('button', { name: 'Create project' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'Uploads' })).toBeVisible()
+  const projectUrl = new URL(page.url()).pathname
+  const teamUrl = projectUrl.split('/projects/')[0]!
+  return { teamUrl, organizationUrl: teamUrl.split('/teams/')[0]!, projectUrl }
+}
+
+async function registerBucket(page: Page, fields: Record<string, string>, provider: string) {
+  await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Buckets' }).click()
+  await page.getByLabel('Provider').selectOption(provider)
+  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value)
+  await page.getByRole('button', { name: 'Register bucket' }).click()
+}
+
+test('buckets: the default local storage, a local and an S3-compatible bucket registered, tested, shared and deleted', async ({ page }) => {
+  const { teamUrl, organizationUrl, projectUrl } = await ownerWithTeam(page)
+
+  await test.step("the first project got the team's local storage", async () => {
+    await page.goto(`${projectUrl}/settings`)
+    await expect(page.getByLabel('Bucket')).toHaveValue(/.+/)
+    await expect(page.getByLabel('Bucket').locator('option:checked')).toHaveText(/^Local storage/)
+  })
+
+  await test.step('an invalid registration names the field; a local bucket is registered and connects', async () => {
+    await page.goto(teamUrl)
+    await registerBucket(page, { 'Display name': 'Bad', 'Bucket name in storage': 'ok-name' }, 's3')
+    await expect(page.getByText('Region is required for Amazon S3, e.g. us-east-1')).toBeVisible()
+    const directory = unique('disk')
+    await registerBucket(page, { 'Display name': 'Scratch disk', 'Bucket name in storage': directory }, 'local')
+    await expect(page.getByText('Bucket Scratch disk registered.')).toBeVisible()
+    await page.getByRole('button', { name: 'Test connection' }).click()
+    await expect(page.getByText('Connection OK.')).toBeVisible()
+    await expect(page.getByTestId('last-test')).toHaveText(/^OK/)
+  })
+
+  const s3 = await createS3Bucket('e2e')
+  await test.step('an S3-compatible bucket on s3rver: the key is shown masked, the test reports missing CORS', async () => {
+    await registerBucket(
+      page,
+      {
+        'Display name': 'MinIO media',
+        'Bucket name in storage': s3.bucketName,
+        Endpoint: s3.endpoint,
+        'Access key id': 'S3RVER',
+        'Secret access key': 'S3RVER',
+      },
+      's3-compatible',
+    )
+    await expect(page.getByText('Bucket MinIO media registered.')).toBeVisible()
+    await expect(page.getByText('••••RVER')).toBeVisible()
+    await page.getByRole('button', { name: 'Test connection' }).click()
+    await expect(page.getByText('Connection failed: No CORS configuration: browsers cannot upload directly')).toBeVisible()
+  })
+
+  const bucketUrl = new URL(page.url()).pathname
+  await test.step('shared with another team, then revoked', async () => {
+    await page.goto(organizationUrl)
+    await page.getByLabel('Team name').fill('Second')
+    await page.getByRole('button', { name: 'Create team' }).click()
+    await page.goto(bucketUrl)
+    await page.getByLabel('Team to share with').selectOption({ label: 'Second' })
+    await page.getByLabel('Access', { exact: true }).selectOption('READ_ONLY')
+    await page.getByRole('button', { name: 'Share bucket' }).click()
+    await expect(page.getByText('Shared with Second (READ_ONLY).')).toBeVisible()
+    await page.getByLabel('Access of Second').selectOption('ADMIN')
+    await page.getByRole('button', { name: 'Change access of Second' }).click()
+    await expect(page.getByText('Second now has ADMIN access.')).toBeVisible()
+    await page.getByRole('button', { name: 'Revoke share of Second' }).click()
+    await expect(page.getByText('Share revoked.')).toBeVisible()
+    await expect(page.getByText('Not shared with other teams.')).toBeVisible()
+  })
+
+  await test.step('deleted after typing its name', async () => {
+    await page.getByLabel(`Type ${s3.bucketName} to confirm`).fill('wrong')
+    await page.getByRole('button', { name: 'Delete bucket' }).click()
+    await expect(page.getByText(`Type ${s3.bucketName} to confirm`).last()).toBeVisible()
+    await page.getByLabel(`Type ${s3.bucketName} to confirm`).fill(s3.bucketName)
+    await page.getByRole('button', { name: 'Delete bucket' }).click()
+    await expect(page.getByText('Bucket MinIO media deleted.')).toBeVisible()
+    await expect(page.getByRole('link', { name: 'MinIO media' })).toHaveCount(0)
+  })
+})
