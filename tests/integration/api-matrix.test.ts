@@ -16,6 +16,8 @@ import { createBucketSchema } from '~/services/buckets/schemas'
 import { addTeamMember } from '~/services/workspaces/teams.server'
 import { createPreset } from '~/services/transforms/presets.server'
 import { createTenant } from '~/services/tenants/tenants.server'
+import { initUpload } from '~/services/uploads/init-upload.server'
+import { initUploadSchema } from '~/services/uploads/schemas'
 import { prisma } from '~/utils/db.server'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { api, assertProblem, fillPath, type ApiResponse } from '../support/api-client'
@@ -33,6 +35,7 @@ import {
   type TestUser,
 } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
+import { attachS3Bucket } from '../support/storage-factories'
 
 // ---------------------------------------------------------------------------------------------
 // The world every fixture builds on: made once, since each user costs a password hash.
@@ -637,6 +640,114 @@ const FIXTURES: Record<string, Fixture> = {
     hiddenFromOutsiders: true,
     check: (r) => assert.match(r.json.url, /^http/),
   },
+  ...uploadFixtures(),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads: a project of their own on an s3rver bucket (made once), a fresh upload per call.
+
+let uploadsProject: Promise<{ id: string }> | undefined
+const uploadProject = () =>
+  (uploadsProject ??= freshProject().then(async (project) => {
+    await attachS3Bucket(project.id)
+    return project
+  }))
+
+/** A pending upload in the uploads project; with `bytes`, already PUT to its signed URL. */
+async function pendingUpload(options: { multipart?: boolean; bytes?: Buffer } = {}) {
+  const project = await uploadProject()
+  const size = options.multipart ? 10 * 1024 * 1024 : (options.bytes?.length ?? 16)
+  const started = await initUpload(
+    world.owner.actor,
+    initUploadSchema.parse({ projectId: project.id, fileName: 'matrix.bin', contentType: 'application/octet-stream', size, multipart: options.multipart }),
+  )
+  if (options.bytes && started.method === 'PUT') {
+    const put = await fetch(started.url, { method: 'PUT', headers: started.headers, body: options.bytes as BodyInit })
+    assert.equal(put.status, 200)
+  }
+  return { projectId: project.id, uploadId: started.uploadId }
+}
+
+function uploadFixtures(): Record<string, Fixture> {
+  const initCall = async () => {
+    const project = await uploadProject()
+    return { body: { projectId: project.id, fileName: 'matrix.png', contentType: 'image/png', size: 1234 }, projectId: project.id }
+  }
+  const checkInit = (r: ApiResponse) => assert.deepEqual([r.json.method, typeof r.json.url, r.json.name], ['PUT', 'string', 'matrix.png'])
+  const completeCall = async () => {
+    const { projectId, uploadId } = await pendingUpload({ bytes: Buffer.from('matrix upload bytes') })
+    return { body: { uploadId }, projectId }
+  }
+  const checkComplete = async (r: ApiResponse, call: Call) => {
+    assert.equal(r.json.file.size, 'matrix upload bytes'.length)
+    const upload = await prisma.upload.findUniqueOrThrow({ where: { id: (call.body as { uploadId: string }).uploadId } })
+    assert.deepEqual([upload.status, upload.fileId], ['COMPLETED', r.json.file.id])
+  }
+  return {
+    initUpload: { setup: initCall, status: 201, hiddenFromOutsiders: true, check: checkInit },
+    carcosaInitUpload: { setup: initCall, status: 201, hiddenFromOutsiders: true, check: checkInit },
+    completeUpload: { setup: completeCall, status: 200, hiddenFromOutsiders: true, check: checkComplete },
+    carcosaCompleteUpload: { setup: completeCall, status: 200, hiddenFromOutsiders: true, check: checkComplete },
+    signUploadParts: {
+      setup: async () => {
+        const { projectId, uploadId } = await pendingUpload({ multipart: true })
+        return { params: { id: uploadId }, body: { partNumbers: [2, 1] }, projectId }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: (r) => assert.deepEqual(r.json.parts.map((p: { partNumber: number }) => p.partNumber), [1, 2]),
+    },
+    recordUploadPart: {
+      setup: async () => {
+        const { projectId, uploadId } = await pendingUpload({ multipart: true })
+        return { params: { id: uploadId, partNumber: '1' }, body: { etag: '"matrix-etag"', size: 8 * 1024 * 1024 }, projectId }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: (r) => assert.deepEqual(r.json.parts, [{ partNumber: 1, etag: '"matrix-etag"', size: 8 * 1024 * 1024 }]),
+    },
+    getUploadStatus: {
+      setup: async () => {
+        const { projectId, uploadId } = await pendingUpload()
+        return { params: { id: uploadId }, projectId }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: (r, call) => assert.deepEqual([r.json.uploadId, r.json.status], [call.params!.id, 'PENDING']),
+    },
+    abortUpload: {
+      setup: async () => {
+        const { projectId, uploadId } = await pendingUpload()
+        return { params: { id: uploadId }, projectId }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: async (r, call) => {
+        assert.equal(r.json.status, 'ABORTED')
+        assert.equal((await prisma.upload.findUniqueOrThrow({ where: { id: call.params!.id } })).status, 'ABORTED')
+      },
+    },
+    streamFileUpload: {
+      setup: async () => {
+        const project = await uploadProject()
+        const form = new FormData()
+        form.append('file', new Blob([Buffer.from('streamed through the matrix')], { type: 'text/plain' }), 'matrix.txt')
+        return { query: { projectId: project.id }, body: form, projectId: project.id }
+      },
+      status: 201,
+      hiddenFromOutsiders: true,
+      check: (r) => assert.deepEqual([r.json.file.name, r.json.file.size, r.json.file.contentType], ['matrix.txt', 27, 'text/plain']),
+    },
+    carcosaHealth: {
+      setup: async () => {
+        const project = await uploadProject()
+        return { query: { projectId: project.id }, projectId: project.id }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: (r) => assert.deepEqual([r.json.ok, r.json.bucket.configured, r.json.bucket.provider], [true, true, 's3-compatible']),
+    },
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
