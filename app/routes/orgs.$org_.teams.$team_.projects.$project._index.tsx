@@ -5,11 +5,13 @@ import { DeleteCard } from '~/components/delete-card'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
 import { hasPermission } from '~/services/api-keys/permissions'
+import { storageTotals } from '~/services/files/files.server'
 import { deleteProject, updateProject } from '~/services/workspaces/projects.server'
 import { confirmDeletionSchema, updateProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/utils/session.server'
+import { formatBytes } from '~/utils/sizes'
 import { projectPath, teamPath } from '~/utils/paths'
 import { projectFromParams } from '~/utils/workspace-params.server'
 
@@ -19,6 +21,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return {
     storagePrefix: `${organization.slug}/${team.slug}/${project.slug}/`,
     project,
+    storage: hasPermission(permissions, 'files:read') ? await storageTotals(actor, project.id) : null,
     canEdit: hasPermission(permissions, 'projects:write'),
     canDelete: hasPermission(permissions, 'projects:delete'),
   }
@@ -45,7 +48,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 export default function ProjectOverview() {
-  const { storagePrefix, project, canEdit, canDelete } = useLoaderData<typeof loader>()
+  const { storagePrefix, project, storage, canEdit, canDelete } = useLoaderData<typeof loader>()
   const [form, fields] = useIntentForm('update', updateProjectSchema, { name: project.name, slug: project.slug })
   return (
     <div className="space-y-6">
@@ -67,6 +70,14 @@ export default function ProjectOverview() {
             <dt className="text-slate-500">Created</dt>
             <dd>{new Date(project.createdAt).toUTCString()}</dd>
           </div>
+          {storage ? (
+            <div>
+              <dt className="text-slate-500">Storage used</dt>
+              <dd>
+                {formatBytes(storage.bytes)} in {storage.fileCount} {storage.fileCount === 1 ? 'file' : 'files'}
+              </dd>
+            </div>
+          ) : null}
         </dl>
       </Card>
       <Card title="Name and URL">

@@ -36,6 +36,8 @@ export default function ProjectLayout() {
           label: 'Project',
           items: [
             { to: base, label: 'Overview', end: true },
+            { to: `${base}/files`, label: 'Files' },
+            { to: `${base}/tenants`, label: 'Tenants' },
             { to: `${base}/api-keys`, label: 'API keys' },
             { to: `${base}/settings`, label: 'Settings' },
           ],
