@@ -129,19 +129,21 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
   })
 
   /** Writes the stream to a temporary file and renames it into place, so readers never see half an object. */
-  async function writeObject(target: string, body: Readable, limit?: number): Promise<number> {
+  async function writeObject(target: string, body: Readable, limit?: number, exact = false): Promise<number> {
     await fs.mkdir(path.dirname(target), { recursive: true })
     const temporary = `${target}.${randomUUID()}.partial`
     let size = 0
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length
-        if (limit !== undefined && size > limit) callback(new StorageError('other', `The body is larger than ${limit} bytes`))
-        else callback(null, chunk)
+        if (limit !== undefined && size > limit) {
+          callback(new StorageError('other', exact ? `The body is longer than the declared ${limit} bytes.` : `The body is larger than ${limit} bytes`))
+        } else callback(null, chunk)
       },
     })
     try {
       await pipeline(body, counter, createWriteStream(temporary, { flags: 'wx' }))
+      if (exact && size !== limit) throw new StorageError('other', `The body ended after ${size} of the declared ${limit} bytes.`)
       await fs.rename(temporary, target)
     } catch (error) {
       await fs.rm(temporary, { force: true })
@@ -218,9 +220,9 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
       await fs.rm(partsDir(multipartUploadId), { recursive: true, force: true })
     },
 
-    async put(key, body, { contentType }) {
+    async put(key, body, { contentType, contentLength }) {
       const file = fileOf(key)
-      const size = await writeObject(file, body)
+      const size = await writeObject(file, body, contentLength, contentLength !== undefined)
       await fs.writeFile(`${file}${META_SUFFIX}`, JSON.stringify({ contentType }))
       return { size }
     },

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream'
+import { Transform, type Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -32,6 +32,30 @@ export interface S3Connection {
 /** Streamed uploads of unknown length go up in parts of this size, a few at a time: bounded memory. */
 const STREAM_PART_BYTES = 8 * 1024 * 1024
 const STREAM_QUEUE = 4
+/** S3's ceiling for one PutObject. */
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3
+
+/**
+ * Passes the body through, counting it; with a declared length, more or fewer bytes fail the stream
+ * (so a PUT with a Content-Length never hangs on a short body or sends a long one).
+ */
+function countBytes(body: Readable, declared: number | undefined) {
+  let size = 0
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length
+      if (declared !== undefined && size > declared) callback(new StorageError('other', `The body is longer than the declared ${declared} bytes.`))
+      else callback(null, chunk)
+    },
+    flush(callback) {
+      if (declared !== undefined && size !== declared) callback(new StorageError('other', `The body ended after ${size} of the declared ${declared} bytes.`))
+      else callback()
+    },
+  })
+  body.once('error', (error) => stream.destroy(error))
+  body.pipe(stream)
+  return { stream, size: () => size }
+}
 
 export function createS3Client(connection: S3Connection, policy: EndpointPolicy): S3Client {
   const { httpAgent, httpsAgent } = guardedAgents(policy)
@@ -112,25 +136,36 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
     },
 
     async put(key, body, { contentType, contentLength }) {
-      let size = 0
-      body.on('data', (chunk: Buffer) => {
-        size += chunk.length
-      })
-      if (contentLength !== undefined && contentLength <= STREAM_PART_BYTES) {
-        await call(() =>
-          client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength })),
-        )
+      const counted = countBytes(body, contentLength)
+      if (contentLength !== undefined && contentLength <= MAX_SINGLE_PUT_BYTES) {
+        // A known length goes up as one streamed PUT: no part buffers, and as fast as the link allows.
+        // A body that fails (wrong length, client gone) must abort the request, not leave it waiting.
+        const abort = new AbortController()
+        let streamError: unknown
+        counted.stream.once('error', (error) => {
+          streamError = error
+          abort.abort()
+        })
+        try {
+          await client.send(new PutObjectCommand({ Bucket, Key: key, Body: counted.stream, ContentType: contentType, ContentLength: contentLength }), {
+            abortSignal: abort.signal,
+          })
+        } catch (error) {
+          // S3 refuses a short body itself; some S3-compatibles keep what arrived, so make sure nothing stays.
+          await client.send(new DeleteObjectCommand({ Bucket, Key: key })).catch(() => {})
+          throw toStorageError(streamError ?? error, Bucket)
+        }
       } else {
         const upload = new Upload({
           client,
-          params: { Bucket, Key: key, Body: body, ContentType: contentType },
+          params: { Bucket, Key: key, Body: counted.stream, ContentType: contentType },
           partSize: STREAM_PART_BYTES,
           queueSize: STREAM_QUEUE,
           leavePartsOnError: false,
         })
         await call(() => upload.done())
       }
-      return { size }
+      return { size: counted.size() }
     },
 
     async head(key) {

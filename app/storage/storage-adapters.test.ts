@@ -51,6 +51,17 @@ for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]]
       assert.equal(await adapter.get('a/b/c.bin'), null)
     })
 
+    test('a put with a declared length refuses a body that is shorter or longer, and keeps no object', async () => {
+      const adapter = await make()
+      const data = randomBytes(10_000)
+      const { size } = await adapter.put('len/exact.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length })
+      assert.equal(size, data.length)
+      await assert.rejects(adapter.put('len/short.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length + 1 }), /ended after 10000 of the declared 10001/)
+      await assert.rejects(adapter.put('len/long.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length - 1 }), /longer than the declared 9999/)
+      assert.equal(await adapter.head('len/short.bin'), null)
+      assert.equal(await adapter.head('len/long.bin'), null)
+    })
+
     test('multipart: parts written then completed in order make the object', async () => {
       const adapter = await make()
       const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)]
