@@ -41,18 +41,28 @@ export const variantEtag = (hash: string) => `"${hash.slice(0, 40)}"`
 
 export const variantKey = (fileId: string, hash: string, format: OutputFormat) => `${VARIANT_PREFIX}${fileId}/${hash}.${format}`
 
-let memory: LRUCache<string, Variant> | undefined | null
+interface CacheState {
+  memory: LRUCache<string, Variant> | null | undefined
+  stats: { memoryHits: number; bucketHits: number; renders: number }
+}
+
+declare global {
+  // One state per process, even when the app's build and tests load this module separately.
+  var __carcosaTransformCache: CacheState | undefined
+}
+
+const state: CacheState = (globalThis.__carcosaTransformCache ??= { memory: undefined, stats: { memoryHits: 0, bucketHits: 0, renders: 0 } })
 
 function memoryCache(): LRUCache<string, Variant> | null {
-  if (memory === undefined) {
+  if (state.memory === undefined) {
     const maxSize = getConfig().TRANSFORM_CACHE_MAX_BYTES
-    memory = maxSize > 0 ? new LRUCache<string, Variant>({ maxSize, sizeCalculation: (variant) => variant.body.length + 256, maxEntrySize: maxSize }) : null
+    state.memory = maxSize > 0 ? new LRUCache<string, Variant>({ maxSize, sizeCalculation: (variant) => variant.body.length + 256, maxEntrySize: maxSize }) : null
   }
-  return memory
+  return state.memory
 }
 
 /** What the cache did, for tests and the benchmark. */
-export const cacheStats = { memoryHits: 0, bucketHits: 0, renders: 0 }
+export const cacheStats = state.stats
 
 /** Test seam: empties this instance's memory cache (the bucket keeps its variants). */
 export function clearMemoryCache() {

@@ -47,7 +47,11 @@ export function transformUrl(baseUrl: string, projectId: string, path: string, q
 // Opened secrets per project, so verifying a URL costs no database read or decryption. Rotation
 // clears this instance's entry; other instances see a rotation within the TTL.
 const SECRETS_TTL_MS = 30_000
-const opened = new LRUCache<string, { id: string; secret: Buffer }[]>({ max: 10_000, ttl: SECRETS_TTL_MS })
+declare global {
+  // Shared by every copy of this module in the process (the app's build and tests load it separately).
+  var __carcosaTransformSecrets: LRUCache<string, { id: string; secret: Buffer }[]> | undefined
+}
+const opened = (globalThis.__carcosaTransformSecrets ??= new LRUCache<string, { id: string; secret: Buffer }[]>({ max: 10_000, ttl: SECRETS_TTL_MS }))
 
 async function activeRows(db: Pick<Transaction, 'transformSigningSecret'>, projectId: string) {
   return db.transformSigningSecret.findMany({
