@@ -137,13 +137,17 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length
         if (limit !== undefined && size > limit) {
-          callback(new StorageError('other', exact ? `The body is longer than the declared ${limit} bytes.` : `The body is larger than ${limit} bytes`))
+          callback(new StorageError(exact ? 'length-mismatch' : 'other', exact ? `The body is longer than the declared ${limit} bytes.` : `The body is larger than ${limit} bytes`))
         } else callback(null, chunk)
       },
     })
     try {
-      await pipeline(body, counter, createWriteStream(temporary, { flags: 'wx' }))
-      if (exact && size !== limit) throw new StorageError('other', `The body ended after ${size} of the declared ${limit} bytes.`)
+      // Piped, not pipelined from `body`: a refused body is left paused for its owner to drain
+      // (destroying a form parser's file stream would stall the rest of the form).
+      body.once('error', (error) => counter.destroy(error))
+      body.pipe(counter)
+      await pipeline(counter, createWriteStream(temporary, { flags: 'wx' }))
+      if (exact && size !== limit) throw new StorageError('length-mismatch', `The body ended after ${size} of the declared ${limit} bytes.`)
       await fs.rename(temporary, target)
     } catch (error) {
       await fs.rm(temporary, { force: true })

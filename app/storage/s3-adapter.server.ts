@@ -44,11 +44,11 @@ function countBytes(body: Readable, declared: number | undefined) {
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length
-      if (declared !== undefined && size > declared) callback(new StorageError('other', `The body is longer than the declared ${declared} bytes.`))
+      if (declared !== undefined && size > declared) callback(new StorageError('length-mismatch', `The body is longer than the declared ${declared} bytes.`))
       else callback(null, chunk)
     },
     flush(callback) {
-      if (declared !== undefined && size !== declared) callback(new StorageError('other', `The body ended after ${size} of the declared ${declared} bytes.`))
+      if (declared !== undefined && size !== declared) callback(new StorageError('length-mismatch', `The body ended after ${size} of the declared ${declared} bytes.`))
       else callback()
     },
   })

@@ -71,6 +71,8 @@ export type StorageFailure =
   | 'endpoint-refused'
   | 'permission'
   | 'not-found'
+  /** The body was longer or shorter than the length declared for it. */
+  | 'length-mismatch'
   | 'other'
 
 /** A bucket operation failed; `message` is safe to show (never a response body or a secret). */

@@ -321,6 +321,23 @@ describe("a project's bucket", () => {
     assert.equal((await api('DELETE', `/api/v1/teams/${team.id}`, { token: teamToken })).status, 204)
     assert.equal(await prisma.bucket.count({ where: { id: project.bucketId! } }), 0)
   })
+
+  test("a team whose bucket holds another team's project is not deleted until that project moves", async () => {
+    const { owner, organization, team: borrowerTeam } = await createWorkspace()
+    const lender = await createTeamIn(owner.actor, organization.id)
+    const bucket = await createBucket(owner.actor, await s3Input(lender.id))
+    await shareBucket(owner.actor, bucket.id, { teamId: borrowerTeam.id, access: 'READ_WRITE' })
+    const borrower = await createProjectIn(owner.actor, borrowerTeam.id)
+    await updateProject(owner.actor, borrower.id, { bucketId: bucket.id })
+    const ownerToken = await token(owner)
+    const refused = await api('DELETE', `/api/v1/teams/${lender.id}`, { token: ownerToken })
+    assertProblem(refused, 409)
+    assert.match(refused.json.detail, new RegExp(`Project "${borrower.name}"`))
+    assert.equal(await prisma.team.count({ where: { id: lender.id } }), 1, 'nothing was deleted')
+    await updateProject(owner.actor, borrower.id, { bucketId: (await createBucket(owner.actor, await s3Input(borrowerTeam.id))).id })
+    assert.equal((await api('DELETE', `/api/v1/teams/${lender.id}`, { token: ownerToken })).status, 204)
+    assert.equal(await prisma.bucket.count({ where: { id: bucket.id } }), 0)
+  })
 })
 
 describe('test connection', () => {

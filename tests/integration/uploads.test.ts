@@ -155,6 +155,30 @@ for (const provider of PROVIDERS) {
       assert.equal(sha((await storedBytes(upload.id))!), sha(data))
     })
 
+    test('streamed with a declared size: stored whole in one PUT; a body of another length fails and leaves nothing', async () => {
+      const { key, project } = await setup(provider)
+      const data = randomBytes(9 * MIB + 5) // over one part: without the size it would go up in parts
+      const form = new FormData()
+      form.append('size', String(data.length))
+      form.append('file', new Blob([data]), 'sized.bin')
+      const response = await api('POST', '/api/v1/files/upload', { token: key, body: form })
+      assert.equal(response.status, 201, response.text)
+      const upload = await prisma.upload.findFirstOrThrow({ where: { fileId: response.json.file.id } })
+      assert.equal(sha((await storedBytes(upload.id))!), sha(data))
+
+      for (const declared of [data.length + 1, data.length - 1]) {
+        const wrong = new FormData()
+        wrong.append('size', String(declared))
+        wrong.append('file', new Blob([data]), 'wrong.bin')
+        const refused = await api('POST', '/api/v1/files/upload', { token: key, body: wrong })
+        assertProblem(refused, 400)
+        assert.deepEqual(Object.keys(refused.json.errors), ['size'])
+        const failed = await prisma.upload.findFirstOrThrow({ where: { projectId: project.id, fileName: 'wrong.bin', status: 'FAILED', fileId: null }, orderBy: { createdAt: 'desc' } })
+        assert.equal(await storedBytes(failed.id), null, 'nothing is left in the bucket')
+      }
+      assert.equal(await prisma.file.count({ where: { projectId: project.id } }), 1)
+    })
+
     test('a spoofed content type (declared image/png, bytes are HTML) fails with 422 and the object is deleted', async () => {
       const { key } = await setup(provider)
       const html = Buffer.from('<!DOCTYPE html><html><script>alert(document.cookie)</script></html>')

@@ -82,5 +82,11 @@ export const streamUploadQuerySchema = z.object({
 /** The text fields of a streamed upload's form, which must come before the `file` part. */
 export const streamUploadFieldsSchema = z.object({
   tenantId: id.optional().describe('A tenant of the same project (send this field before the file part)'),
+  size: z.coerce
+    .number({ error: 'size must be a number of bytes' })
+    .int('size must be a whole number of bytes')
+    .min(0, 'size cannot be negative')
+    .optional()
+    .describe("The file's exact size in bytes (before the file part): lets Carcosa stream it to the bucket in one PUT; a body of another length fails"),
   file: z.string().describe('The file itself: one part named `file`, its filename and Content-Type as the client declares them'),
 })

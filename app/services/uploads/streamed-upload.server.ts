@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import Busboy from 'busboy'
 import { storageFor } from '~/services/buckets/bucket-storage.server'
+import { StorageError } from '~/storage/storage-adapter'
 import type { FileView } from '~/services/files/file-view'
 import { requireTenantInProject } from '~/services/tenants/tenants.server'
 import { getConfig } from '~/utils/config.server'
@@ -23,8 +24,9 @@ const FORM_OVERHEAD_BYTES = 64 * 1024
 
 /**
  * Receives a multipart/form-data upload through Carcosa (the dashboard's form without JavaScript,
- * `POST /api/v1/files/upload`, CLIs): an optional `tenantId` field, which must come BEFORE the file,
- * then one part named `file`. The file streams from the request into the bucket with constant
+ * `POST /api/v1/files/upload`, CLIs): optional `tenantId` and `size` fields, which must come BEFORE
+ * the file, then one part named `file`. With `size` the bytes go to the bucket as one streamed PUT of
+ * that length (no part buffers); without it, in bounded parts. The file streams from the request into the bucket with constant
  * memory (backpressure reaches the client's socket), is cut off past the project's limit (413, the
  * partial object deleted), and then goes through the same completion step as every upload.
  */
@@ -100,8 +102,16 @@ async function storeStream(
   info: Busboy.FileInfo,
   maxSize: number,
 ): Promise<string> {
-  const parsedFields = streamUploadFieldsSchema.pick({ tenantId: true }).safeParse({ tenantId: fields.tenantId || undefined })
-  if (!parsedFields.success) throw new AppError('VALIDATION', 'tenantId is not a valid id', { fieldErrors: { tenantId: ['Invalid id'] } })
+  const parsedFields = streamUploadFieldsSchema
+    .pick({ tenantId: true, size: true })
+    .safeParse({ tenantId: fields.tenantId || undefined, size: fields.size || undefined })
+  if (!parsedFields.success) {
+    const fieldErrors: Record<string, string[]> = {}
+    for (const issue of parsedFields.error.issues) (fieldErrors[String(issue.path[0])] ??= []).push(issue.message)
+    throw new AppError('VALIDATION', `The form's fields did not validate: ${Object.keys(fieldErrors).join(', ')}`, { fieldErrors })
+  }
+  const declaredSize = parsedFields.data.size
+  if (declaredSize !== undefined && declaredSize > maxSize) throw tooLarge(maxSize)
   const projectId = target.access.project.id
   const tenant = parsedFields.data.tenantId ? await requireTenantInProject(prisma, projectId, parsedFields.data.tenantId) : null
   const declared = contentTypeSchema.safeParse(info.mimeType)
@@ -144,8 +154,12 @@ async function storeStream(
   let size: number
   try {
     const adapter = await storageFor(target.bucket)
-    size = (await adapter.put(location.objectKey, stream, { contentType })).size
+    size = (await adapter.put(location.objectKey, stream, { contentType, contentLength: declaredSize })).size
   } catch (error) {
+    if (error instanceof StorageError && error.failure === 'length-mismatch') {
+      await failUpload(actor, organizationId, objects, `The file's length differs from the declared size (${declaredSize} bytes).`)
+      throw new AppError('VALIDATION', `The file's length differs from the declared size: ${error.message}`, { fieldErrors: { size: ['Does not match the file'] } })
+    }
     await failUpload(actor, organizationId, objects, 'The upload was interrupted before the whole file arrived.')
     throw error
   }

@@ -90,6 +90,17 @@ export async function deleteTeam(actor: UserActor, teamId: string) {
     const { team, orgRole, role } = await teamAccess(tx, actor, teamId)
     // Organization admins are team admins elsewhere, but may delete a team as its owners can.
     if (!atLeast(orgRole, 'ADMIN')) requireRole(role, 'OWNER', 'delete this team')
+    // The team's buckets go with it: refuse while another team's project still keeps files in one.
+    const borrower = await tx.project.findFirst({
+      where: { teamId: { not: teamId }, OR: [{ bucket: { teamId } }, { files: { some: { bucket: { teamId } } } }] },
+      select: { name: true, team: { select: { name: true } } },
+    })
+    if (borrower) {
+      throw new AppError(
+        'CONFLICT',
+        `Project "${borrower.name}" of team "${borrower.team.name}" keeps files in a bucket of this team; move it to another bucket or delete its files first.`,
+      )
+    }
     await tx.team.delete({ where: { id: teamId } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
