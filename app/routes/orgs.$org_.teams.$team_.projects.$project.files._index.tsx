@@ -111,7 +111,8 @@ export default function FileBrowser() {
           ) : null}
         </div>
 
-        <Form method="get" className="mb-4 grid gap-3 sm:grid-cols-4 sm:items-end" aria-label="Filter files">
+        {/* Keyed by the filters: after a navigation the controls show the URL's filters, not stale choices. */}
+        <Form key={JSON.stringify(filters)} method="get" className="mb-4 grid gap-3 sm:grid-cols-4 sm:items-end" aria-label="Filter files">
           <div>
             <label htmlFor="filter-tenant" className="block text-sm font-medium text-slate-700">
               Tenant

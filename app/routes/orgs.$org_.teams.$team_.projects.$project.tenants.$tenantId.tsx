@@ -59,10 +59,6 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 
 export default function TenantPage() {
   const { tenant, totals, tenantsPath, filesPath, canManage } = useLoaderData<typeof loader>()
-  const [form, fields] = useIntentForm('update', updateTenantFormSchema, {
-    name: tenant.name,
-    metadata: JSON.stringify(tenant.metadata, null, 2),
-  })
   return (
     <div className="space-y-6">
       <p className="text-sm">
@@ -99,14 +95,8 @@ export default function TenantPage() {
           <Link to={filesPath}>Files of {tenant.name}</Link>
         </p>
       </Card>
-      <Card title="Name and metadata">
-        <IntentForm form={form} intent="update">
-          {canManage ? null : <p className="text-sm text-slate-600">Your role cannot change tenants in this project.</p>}
-          <TextField label="Tenant name" field={fields.name} />
-          <TextAreaField label="Metadata (JSON)" field={fields.metadata} rows={6} hint="A JSON object; it replaces the current metadata. Empty means {}." />
-          <SubmitButton>Save tenant</SubmitButton>
-        </IntentForm>
-      </Card>
+      {/* A saved change starts the form over from the stored values, as after a reload. */}
+      <UpdateTenantForm key={new Date(tenant.updatedAt).getTime()} name={tenant.name} metadata={tenant.metadata} canManage={canManage} />
       <DeleteCard
         what="tenant"
         slug={tenant.slug}
@@ -115,5 +105,19 @@ export default function TenantPage() {
         deniedNotice="Your role cannot delete tenants in this project."
       />
     </div>
+  )
+}
+
+function UpdateTenantForm({ name, metadata, canManage }: { name: string; metadata: unknown; canManage: boolean }) {
+  const [form, fields] = useIntentForm('update', updateTenantFormSchema, { name, metadata: JSON.stringify(metadata, null, 2) })
+  return (
+    <Card title="Name and metadata">
+      <IntentForm form={form} intent="update">
+        {canManage ? null : <p className="text-sm text-slate-600">Your role cannot change tenants in this project.</p>}
+        <TextField label="Tenant name" field={fields.name} />
+        <TextAreaField label="Metadata (JSON)" field={fields.metadata} rows={6} hint="A JSON object; it replaces the current metadata. Empty means {}." />
+        <SubmitButton>Save tenant</SubmitButton>
+      </IntentForm>
+    </Card>
   )
 }

@@ -23,7 +23,8 @@ const metadataTooLarge = `Metadata must be at most ${MAX_TENANT_METADATA_BYTES /
 /** A JSON object (not an array or a scalar), at most 16 KiB once serialised. */
 export const tenantMetadataSchema = z
   .record(z.string(), z.json(), { error: 'Metadata must be a JSON object, e.g. {"plan": "pro"}' })
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_TENANT_METADATA_BYTES, { message: metadataTooLarge })
+  // TextEncoder, not Buffer: the dashboard runs this schema in the browser too.
+  .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= MAX_TENANT_METADATA_BYTES, { message: metadataTooLarge })
 
 export const createTenantSchema = z.object({
   projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted"),
