@@ -218,7 +218,11 @@ async function directPut(s3: S3Client, bucket: string, mib: number) {
 
 async function carcosaUpload(origin: string, key: string, mib: number, pid: number, s3: S3Client, bucket: string) {
   const boundary = `----carcosa-bench-${randomBytes(8).toString('hex')}`
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`)
+  // The size field first lets Carcosa stream the file to the bucket as one PUT, like the direct put.
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="size"\r\n\r\n${mib * MIB}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  )
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
   const hash = createHash('sha256')
   const baseline = procStatusKb(pid, 'VmRSS')
