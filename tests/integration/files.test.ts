@@ -91,6 +91,10 @@ describe('listing files', () => {
     assert.deepEqual([back.items.map((f) => f.id), back.hasPrevious, back.nextCursor], [ids.slice(0, 2), false, ids[1]])
     const backFromLast = await listFiles(owner.actor, project.id, {}, { limit: 2, before: ids[4]! })
     assert.deepEqual([backFromLast.items.map((f) => f.id), backFromLast.hasPrevious], [ids.slice(2, 4), true])
+    // A cursor whose file was deleted meanwhile still leads on.
+    await deleteFile(owner.actor, ids[1]!)
+    const afterDeleted = await listFiles(owner.actor, project.id, {}, { limit: 2, cursor: ids[1]! })
+    assert.deepEqual(afterDeleted.items.map((f) => f.id), ids.slice(2, 4))
   })
 
   test("a tenant of another project is not found, and so are that project's files", async () => {

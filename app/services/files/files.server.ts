@@ -61,17 +61,17 @@ export async function listFiles(actor: Actor, projectId: string, filters: FileFi
 
   const { limit } = page
   if (page.before && !page.cursor) {
-    const rows = await prisma.file.findMany({ where, select: fileSelect, orderBy: { id: 'desc' }, take: limit + 1, cursor: { id: page.before }, skip: 1 })
+    const rows = await prisma.file.findMany({ where: { ...where, id: { lt: page.before } }, select: fileSelect, orderBy: { id: 'desc' }, take: limit + 1 })
     const items = rows.slice(0, limit).reverse().map(toFileView)
     // The file the page was counted back from follows it.
     return { items, nextCursor: items.at(-1)?.id ?? null, hasPrevious: rows.length > limit }
   }
+  // `id > cursor` rather than Prisma's cursor: a page still follows when the cursor's file was deleted meanwhile.
   const rows = await prisma.file.findMany({
-    where,
+    where: page.cursor ? { ...where, id: { gt: page.cursor } } : where,
     select: fileSelect,
     orderBy: { id: 'asc' },
     take: limit + 1,
-    ...(page.cursor ? { cursor: { id: page.cursor }, skip: 1 } : {}),
   })
   const items = rows.slice(0, limit).map(toFileView)
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null, hasPrevious: Boolean(page.cursor) }
