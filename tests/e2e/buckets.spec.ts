@@ -36,8 +36,8 @@ test('buckets: the default local storage, a local and an S3-compatible bucket re
 
   await test.step("the first project got the team's local storage", async () => {
     await page.goto(`${projectUrl}/settings`)
-    await expect(page.getByLabel('Bucket')).toHaveValue(/.+/)
-    await expect(page.getByLabel('Bucket').locator('option:checked')).toHaveText(/^Local storage/)
+    await expect(page.getByLabel('Bucket', { exact: true })).toHaveValue(/.+/)
+    await expect(page.getByLabel('Bucket', { exact: true }).locator('option:checked')).toHaveText(/^Local storage/)
   })
 
   await test.step('an invalid registration names the field; a local bucket is registered and connects', async () => {
