@@ -39,6 +39,7 @@ export default function ProjectLayout() {
             { to: `${base}/files`, label: 'Files' },
             { to: `${base}/tenants`, label: 'Tenants' },
             { to: `${base}/api-keys`, label: 'API keys' },
+            { to: `${base}/transforms`, label: 'Transforms' },
             { to: `${base}/settings`, label: 'Settings' },
           ],
         }}

@@ -67,3 +67,41 @@ export const signUrlSchema = z.object({
 export type CreatePresetInput = z.output<typeof createPresetSchema>
 export type UpdatePresetInput = z.output<typeof updatePresetSchema>
 export type SignUrlInput = z.output<typeof signUrlSchema>
+
+/** Parameters typed as a query string in the dashboard (`w=300&h=300&fit=cover`). */
+const paramsTextSchema = z
+  .string({ error: 'Parameters are required, e.g. w=300&h=300&fit=cover' })
+  .trim()
+  .max(1000, 'Parameters must be at most 1000 characters')
+  .transform((text, ctx): TransformParams => {
+    const search = new URLSearchParams(text.replace(/^\?/, ''))
+    try {
+      return paramsFromObject(Object.fromEntries(search), { allowPreset: false })
+    } catch (error) {
+      if (!(error instanceof TransformParamsError)) throw error
+      ctx.addIssue({ code: 'custom', message: Object.entries(error.errors).map(([name, messages]) => `${name} ${messages.join('; ')}`).join('. ') })
+      return z.NEVER
+    }
+  })
+
+export const presetFormSchema = z.object({ name: presetNameSchema, params: paramsTextSchema })
+
+export const presetIdFormSchema = z.object({ presetId: z.string().min(1).max(64) })
+
+export const transformSettingsFormSchema = z.object({
+  access: z.enum(['signed', 'public'], { error: 'Choose signed or public' }),
+  presetsOnly: z.boolean().default(false),
+  allowAnimated: z.boolean().default(false),
+})
+
+/** The URL builder's GET form: every field optional, numbers as typed. */
+export const urlBuilderSchema = z.object({
+  path: filePathSchema,
+  preset: z.string().optional(),
+  w: z.string().optional(),
+  h: z.string().optional(),
+  fit: z.string().optional(),
+  format: z.string().optional(),
+  quality: z.string().optional(),
+  expiresIn: z.coerce.number().pipe(expiresInSchema).default(3600),
+})
