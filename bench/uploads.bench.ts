@@ -3,7 +3,7 @@
  * same bytes, and the latency of starting a presigned upload against a bare Express route that signs
  * the same PUT with the AWS SDK.
  *
- *   npm run bench:uploads [-- --size-mib 1024 --rounds 2 --init-seconds 10 --connections 64 --build]
+ *   npm run bench:uploads [-- --size-mib 1024 --rounds 2 --init-seconds 10 --connections 64 --build --cpu-prof DIR]
  *
  * In one run it starts a throwaway embedded PostgreSQL, s3rver (the S3 stand-in, on a temporary
  * directory) and Carcosa (`node --import tsx server.ts`, NODE_ENV=production, private endpoints
@@ -45,10 +45,12 @@ interface Options {
   initSeconds: number
   connections: number
   build: boolean
+  /** Where Carcosa writes a V8 CPU profile on exit (`--cpu-prof DIR`). */
+  cpuProfDir: string | null
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { sizeMib: 1024, rounds: 2, initSeconds: 10, connections: 64, build: false }
+  const options: Options = { sizeMib: 1024, rounds: 2, initSeconds: 10, connections: 64, build: false, cpuProfDir: null }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = () => {
@@ -61,6 +63,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--init-seconds') options.initSeconds = value()
     else if (flag === '--connections') options.connections = value()
     else if (flag === '--build') options.build = true
+    else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(argv[++i] ?? '.')
     else throw new Error(`unknown option ${flag}; see the comment at the top of bench/uploads.bench.ts`)
   }
   return options
@@ -136,7 +139,8 @@ async function run(options: Options) {
 
   const port = await findFreePort()
   const origin = `http://127.0.0.1:${port}`
-  const carcosa = await startChild('carcosa', ['--import', 'tsx', 'server.ts'], {
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []
+  const carcosa = await startChild('carcosa', [...profile, '--import', 'tsx', 'server.ts'], {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
