@@ -9,6 +9,7 @@ import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import { startHousekeeping } from '~/services/housekeeping.server'
+import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
@@ -103,6 +104,20 @@ async function serve(runtime: Runtime) {
     }
     res.status(403).type('text/plain').send('Cross-site request refused: this form must be sent from Carcosa itself.')
   })
+
+  // Cached signed transforms are answered here, ahead of Remix and the database (ADR 010); the
+  // function comes from the build so it sees the same caches the transform route fills.
+  const transformFastPath = (build.entry.module as { transformFastPath?: typeof TransformFastPath }).transformFastPath
+  if (transformFastPath) {
+    app.use('/api/v1/transform/', (req, res, next) => {
+      const answer = transformFastPath({ method: req.method, url: req.originalUrl, accept: req.get('accept'), ifNoneMatch: req.get('if-none-match') })
+      if (!answer) return next()
+      res.status(answer.status)
+      // Appended as Remix's adapter does (lower-case names in Headers order): the same bytes either way.
+      for (const [name, value] of answer.headers) res.append(name, value)
+      res.end(req.method === 'HEAD' ? undefined : answer.body)
+    })
+  }
 
   // (The WebSocket upgrade for live progress attaches to `server` below.)
   app.all(

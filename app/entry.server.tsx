@@ -4,10 +4,18 @@ import { createReadableStreamFromReadable } from '@remix-run/node'
 import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
+import { answerFromMemory } from '~/services/transforms/fast-path.server'
 import { logger } from '~/utils/logger.server'
 import { NonceProvider } from '~/utils/nonce'
 
 const ABORT_DELAY = 5_000
+
+/**
+ * The host (server.ts) calls this as `build.entry.module.transformFastPath` for transform URLs
+ * before Remix: exported from the build so it shares the build's module instances (the variant
+ * cache, the opened secrets, the known sources) with the route that fills them.
+ */
+export const transformFastPath = answerFromMemory
 
 /** Unexpected errors go to the log (never to the client); unknown URLs and aborted requests do not. */
 export const handleError: HandleErrorFunction = (error, { request }) => {

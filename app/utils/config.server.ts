@@ -58,6 +58,8 @@ const configSchema = z
     TRANSFORM_CACHE_MAX_BYTES: z.coerce.number().int().min(0).default(128 * 1024 ** 2),
     /** Whether rendered variants are also stored in the project's bucket, for restarts and other instances. */
     TRANSFORM_STORE_VARIANTS: flag.default(true),
+    /** Seconds the host's fast path for cached signed transforms trusts a file's identity without the database (0 turns it off). */
+    TRANSFORM_FAST_PATH_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   })
   .transform((env) => {
     const host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1')

@@ -6,6 +6,7 @@ import { logger } from '~/utils/logger.server'
 import type { StorageAdapter } from '~/storage/storage-adapter'
 import { storageFor, type BucketConnectionRow } from '../buckets/bucket-storage.server'
 import { CONTENT_TYPES, type OutputFormat } from './negotiate'
+import { forgetFile } from './known-sources.server'
 import { canonicalQuery, type TransformParams } from './params'
 
 /**
@@ -36,8 +37,7 @@ export function variantHash(source: SourceIdentity, params: TransformParams, for
   return createHash('sha256').update(identity).digest('hex')
 }
 
-/** A strong ETag: the same bytes for the same name, since rendering is deterministic for one sharp version. */
-export const variantEtag = (hash: string) => `"${hash.slice(0, 40)}"`
+export { variantEtag } from './variant-headers'
 
 export const variantKey = (fileId: string, hash: string, format: OutputFormat) => `${VARIANT_PREFIX}${fileId}/${hash}.${format}`
 
@@ -125,6 +125,8 @@ export async function storeVariant(storage: StorageAdapter, key: string, variant
  */
 export async function deleteVariants(bucket: BucketConnectionRow, fileId: string): Promise<void> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(fileId)) throw new Error('Invalid file id')
+  // This instance's fast path stops answering for the file before anything else can fail.
+  forgetFile(fileId)
   const storage = await storageFor(bucket)
   await storage.deletePrefix(`${VARIANT_PREFIX}${fileId}/`)
 }

@@ -3,6 +3,7 @@ import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { transformSettingsSchema, type TransformSettings } from '../settings/schemas'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
+import { forgetProject } from './known-sources.server'
 
 const DEFAULTS = transformSettingsSchema.parse({})
 
@@ -22,7 +23,7 @@ export async function getTransformSettings(actor: Actor, projectId: string): Pro
 
 /** Replaces the project's transform settings, leaving its other settings as they are. Needs `projects:write`. */
 export async function updateTransformSettings(actor: Actor, projectId: string, input: TransformSettings): Promise<TransformSettings> {
-  return prisma.$transaction(async (tx) => {
+  const saved = await prisma.$transaction(async (tx) => {
     const access = await projectAccess(tx, actor, projectId)
     requirePermission(access, 'projects:write', 'change the transform settings of this project')
     // Locks the row: a concurrent save of the other settings cannot overwrite this one, nor this one it.
@@ -40,4 +41,7 @@ export async function updateTransformSettings(actor: Actor, projectId: string, i
     })
     return input
   })
+  // This instance's fast path re-learns the project's settings from the full path.
+  forgetProject(projectId)
+  return saved
 }

@@ -72,6 +72,9 @@ export async function activeSecrets(projectId: string): Promise<{ id: string; se
   return secrets
 }
 
+/** The opened secrets when this instance holds them, without reading the database (the host's fast path). */
+export const cachedSecrets = (projectId: string): { id: string; secret: Buffer }[] | undefined => opened.get(projectId)
+
 /** Test seam and rotation: forget the opened secrets of a project (all when omitted). */
 export function forgetSecrets(projectId?: string) {
   if (projectId) opened.delete(projectId)

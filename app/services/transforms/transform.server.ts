@@ -12,7 +12,6 @@ import {
   cacheStats,
   rememberVariant,
   storeVariant,
-  variantEtag,
   variantFromBucket,
   variantFromMemory,
   variantHash,
@@ -20,6 +19,7 @@ import {
   type Variant,
 } from './cache.server'
 import { createTransformLimiter, TransformsBusy, type TransformLimiter } from './limiter.server'
+import { rememberSource } from './known-sources.server'
 import { CONTENT_TYPES, chooseFormat } from './negotiate'
 import { applyPreset, assertCombination, hasOwnParams, parseTransformQuery, TransformParamsError, type TransformParams } from './params'
 import { renderVariant, SourceRefused } from './pipeline.server'
@@ -27,6 +27,7 @@ import { presetParams } from './presets.server'
 import { filePathSchema } from './schemas'
 import { readTransformSettings } from './settings.server'
 import { activeSecrets, canonicalString, signatureMatches } from './signing.server'
+import { cacheControlFor, matchesEtag, variantEtag, variantHeaders, withBody, type CacheOutcome } from './variant-headers'
 
 /** A refusal of the transform endpoint, answered as problem+json by the route. */
 export class TransformRefusal extends Error {
@@ -43,9 +44,6 @@ export class TransformRefusal extends Error {
 
 /** Source types sharp decodes here; anything else is 415 (SVG included: no rendering of active content). */
 export const TRANSFORMABLE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff']
-
-const YEAR_SECONDS = 365 * 24 * 3600
-const PUBLIC_MAX_AGE = 3600
 
 let limiter: TransformLimiter | undefined
 function transformLimiter() {
@@ -129,18 +127,17 @@ export async function transformImage({ request, projectId, path, credential }: T
   const { format, negotiated } = chooseFormat(params.format, request.headers.get('accept'), file.contentType)
   const renderParams: TransformParams = { ...params, format: undefined }
   const hash = variantHash(file, renderParams, format, { animated: settings.allowAnimated })
-  const headers = new Headers({
-    'Content-Type': CONTENT_TYPES[format],
-    ETag: variantEtag(hash),
-    'Cache-Control': cacheControl(grant),
-    'X-Content-Type-Options': 'nosniff',
-  })
-  if (negotiated) headers.set('Vary', 'Accept')
+  // The host's fast path answers the next hits of this signed URL without the database (fast-path.server.ts).
+  if (grant.via === 'signature') {
+    const { id, updatedAt, etag, size, contentType } = file
+    rememberSource(path, { id, updatedAt, etag, size, contentType, projectId: project.id, allowAnimated: settings.allowAnimated, presetsOnly: settings.presetsOnly })
+  }
+  const headers = variantHeaders(format, negotiated, hash, cacheControlFor(grant))
 
   if (matchesEtag(request.headers.get('if-none-match'), variantEtag(hash))) return new Response(null, { status: 304, headers })
 
   const fromMemory = variantFromMemory(hash)
-  if (fromMemory) return imageResponse(fromMemory, headers)
+  if (fromMemory) return imageResponse(fromMemory, headers, 'memory')
 
   try {
     const storage = await storageFor(file.bucket, publicBaseUrl(request))
@@ -149,7 +146,7 @@ export async function transformImage({ request, projectId, path, credential }: T
     const stored = await variantFromBucket(storage, key, format, 4 * config.TRANSFORM_MAX_SOURCE_BYTES)
     if (stored) {
       rememberVariant(hash, stored)
-      return imageResponse(stored, headers)
+      return imageResponse(stored, headers, 'bucket')
     }
 
     const limited = await countExpensive(project.id, grant)
@@ -176,7 +173,7 @@ export async function transformImage({ request, projectId, path, credential }: T
       inFlight.set(hash, render)
     }
     const variant = await render
-    return imageResponse(variant, headers)
+    return imageResponse(variant, headers, 'render')
   } catch (error) {
     if (error instanceof TransformsBusy) {
       throw new TransformRefusal(503, error.message, undefined, { 'Retry-After': String(error.retryAfterSeconds) })
@@ -187,7 +184,8 @@ export async function transformImage({ request, projectId, path, credential }: T
   }
 }
 
-const imageResponse = (variant: Variant, headers: Headers) => new Response(variant.body as Uint8Array<ArrayBuffer>, { status: 200, headers })
+const imageResponse = (variant: Variant, headers: Headers, outcome: CacheOutcome) =>
+  new Response(variant.body as Uint8Array<ArrayBuffer>, { status: 200, headers: withBody(headers, variant.body.length, outcome) })
 
 const unsignedRefusal = () =>
   new TransformRefusal(401, 'This transform needs a signed URL or an API key with transforms:execute (unsigned URLs reach only public files of projects that allow them).', undefined, {
@@ -225,23 +223,6 @@ async function authorize(
   }
   if (access === 'public') return { via: 'public' }
   throw unsignedRefusal()
-}
-
-function cacheControl(grant: Grant): string {
-  if (grant.via === 'signature') {
-    // Long and immutable for CDNs, but never outliving the signature.
-    const remaining = Math.max(0, Math.min(YEAR_SECONDS, grant.expires - Math.floor(Date.now() / 1000)))
-    return `public, max-age=${remaining}, immutable`
-  }
-  if (grant.via === 'public') return `public, max-age=${PUBLIC_MAX_AGE}`
-  return `private, max-age=${PUBLIC_MAX_AGE}`
-}
-
-/** If-None-Match with weak comparison (RFC 9110): `*`, or any listed tag equal once W/ is ignored. */
-function matchesEtag(header: string | null, etag: string): boolean {
-  if (!header) return false
-  if (header.trim() === '*') return true
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)
 }
 
 /**

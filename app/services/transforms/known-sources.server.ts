@@ -1,0 +1,77 @@
+import { LRUCache } from 'lru-cache'
+import { getConfig } from '~/utils/config.server'
+import type { SourceIdentity } from './cache.server'
+
+/**
+ * What the host's fast path needs to know about a transform source without the database: the
+ * file's identity (what variant names are made of), its type, and the project's settings that
+ * change a variant or refuse the request. The full path records it whenever it answers; an entry
+ * lives a few seconds (TRANSFORM_FAST_PATH_TTL_SECONDS), so a file deleted on another instance is
+ * served from this one's memory for at most that long. Deleting a file here (deleteVariants) or
+ * changing the project's transform settings forgets it at once.
+ */
+
+export interface KnownSource extends SourceIdentity {
+  projectId: string
+  contentType: string
+  allowAnimated: boolean
+  presetsOnly: boolean
+}
+
+interface KnownSourcesState {
+  sources: LRUCache<string, KnownSource>
+  /** Files forgotten within the TTL: a request racing their deletion must not record them again. */
+  forgotten: LRUCache<string, true>
+}
+
+declare global {
+  // One per process, like the variant cache.
+  var __carcosaKnownSources: KnownSourcesState | null | undefined
+}
+
+const MAX_ENTRIES = 20_000
+
+function state(): KnownSourcesState | null {
+  if (globalThis.__carcosaKnownSources === undefined) {
+    const ttl = getConfig().TRANSFORM_FAST_PATH_TTL_SECONDS * 1000
+    globalThis.__carcosaKnownSources =
+      ttl > 0 ? { sources: new LRUCache({ max: MAX_ENTRIES, ttl }), forgotten: new LRUCache({ max: MAX_ENTRIES, ttl }) } : null
+  }
+  return globalThis.__carcosaKnownSources
+}
+
+const keyOf = (projectId: string, path: string) => `${projectId}\n${path}`
+
+/** Whether the fast path is on in this instance (TRANSFORM_FAST_PATH_TTL_SECONDS > 0). */
+export const fastPathEnabled = () => state() !== null
+
+export function rememberSource(path: string, source: KnownSource) {
+  const current = state()
+  if (!current || current.forgotten.has(source.id)) return
+  current.sources.set(keyOf(source.projectId, path), source)
+}
+
+export function knownSource(projectId: string, path: string): KnownSource | undefined {
+  return state()?.sources.get(keyOf(projectId, path))
+}
+
+/** A file was deleted (or its bytes replaced): this instance stops answering for it without the database. */
+export function forgetFile(fileId: string) {
+  const current = state()
+  if (!current) return
+  current.forgotten.set(fileId, true)
+  forgetWhere(current, (source) => source.id === fileId)
+}
+
+/** The project's transform settings changed (or the project went away). */
+export function forgetProject(projectId: string) {
+  const current = state()
+  if (!current) return
+  forgetWhere(current, (source) => source.projectId === projectId)
+}
+
+function forgetWhere(current: KnownSourcesState, matches: (source: KnownSource) => boolean) {
+  // Keys first: deleting while iterating the LRU's list would skip entries.
+  const keys = [...current.sources.entries()].filter(([, source]) => matches(source)).map(([key]) => key)
+  for (const key of keys) current.sources.delete(key)
+}
