@@ -42,6 +42,7 @@ const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3
 function countBytes(body: Readable, declared: number | undefined) {
   let size = 0
   const stream = new Transform({
+    highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length
       if (declared !== undefined && size > declared) callback(new StorageError('length-mismatch', `The body is longer than the declared ${declared} bytes.`))
