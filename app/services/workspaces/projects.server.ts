@@ -4,6 +4,7 @@ import { prisma } from '~/utils/db.server'
 import { fieldConflict, notFound } from '~/utils/errors.server'
 import type { Actor, UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { forgetProject } from '../transforms/known-sources.server'
 import { assertTeamMayWrite } from '../buckets/bucket-access.server'
 import { ensureTeamLocalBucket } from '../buckets/buckets.server'
 import { isUniqueViolation } from '../db-errors.server'
@@ -107,6 +108,8 @@ export async function deleteProject(actor: Actor, projectId: string) {
       before: { name: project.name, slug: project.slug, teamId: project.teamId },
     })
   })
+  // Its files are gone: the transform fast path must stop answering for them on this instance.
+  forgetProject(projectId)
 }
 
 /** One project, for a user of its team or an API key of its own. */
