@@ -4,13 +4,11 @@ import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { actorId } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
-import { objectLocation } from './object-keys'
 import { MAX_PARTS, type InitUploadInput } from './schemas'
 import { effectiveMaxBytes, ruleViolation } from './upload-rules'
 import { discardUploadObjects } from './upload-cleanup.server'
 import { projectOfCall, uploadTarget } from './upload-target.server'
+import { reserveUpload } from './reserve-upload.server'
 
 const MIB = 1024 * 1024
 /** Above this, uploads are multipart (resumable) whatever the client asks; S3's single PUT stops at 5 GiB. */
@@ -56,43 +54,17 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
   if (multipart && input.size === 0) {
     throw new AppError('VALIDATION', 'A multipart upload needs at least one byte', { fieldErrors: { size: ['Must be at least 1 for a multipart upload'] } })
   }
-  const location = objectLocation(
-    { organizationSlug: target.organizationSlug, teamSlug: target.access.team.slug, projectSlug: target.access.project.slug, tenantSlug: tenant?.slug },
-    input.fileName,
-  )
-  const expiresAt = new Date(Date.now() + config.UPLOAD_EXPIRY_MINUTES * 60_000)
   const partSize = multipart ? partSizeFor(input.size) : null
   const adapter = await storageFor(target.bucket, options.baseUrl ?? publicBaseUrl())
-
-  // The row reserves the key before any byte moves, so the sweeper finds whatever follows.
-  const upload = await prisma.$transaction(async (tx) => {
-    const row = await tx.upload.create({
-      data: {
-        projectId,
-        tenantId: tenant?.id ?? null,
-        bucketId: target.bucket.id,
-        objectKey: location.objectKey,
-        path: location.path,
-        fileName: location.name,
-        contentType: input.contentType,
-        size: BigInt(input.size),
-        method: multipart ? 'MULTIPART' : 'PUT',
-        partSize,
-        actorType: actor.type,
-        actorId: actorId(actor),
-        expiresAt,
-      },
-      select: { id: true },
-    })
-    await recordAudit(tx, actor, actor, {
-      organizationId: target.access.team.organizationId,
-      action: 'upload.create',
-      targetType: 'upload',
-      targetId: row.id,
-      after: { projectId, tenantId: tenant?.id ?? null, path: location.path, contentType: input.contentType, size: input.size, method: multipart ? 'MULTIPART' : 'PUT' },
-    })
-    return row
+  const upload = await reserveUpload(actor, target, {
+    tenant,
+    fileName: input.fileName,
+    contentType: input.contentType,
+    size: input.size,
+    method: multipart ? 'MULTIPART' : 'PUT',
+    partSize,
   })
+  const { location, expiresAt } = upload
   const start: UploadStart = { uploadId: upload.id, path: location.path, name: location.name, expiresAt, maxSize }
   const expiresInSeconds = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000))
 

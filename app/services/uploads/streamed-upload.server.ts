@@ -9,15 +9,13 @@ import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { actorId } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
 import { completeUpload } from './complete-upload.server'
 import { ruleError } from './init-upload.server'
-import { objectLocation } from './object-keys'
 import { contentTypeSchema, streamUploadFieldsSchema } from './schemas'
 import { discardUploadObjects, failUpload } from './upload-cleanup.server'
 import { contentTypeAllowed, effectiveMaxBytes, ruleViolation } from './upload-rules'
 import { projectOfCall, uploadTarget, type UploadTarget } from './upload-target.server'
+import { reserveUpload } from './reserve-upload.server'
 
 const STREAM_BUFFER_BYTES = 1024 * 1024
 
@@ -122,38 +120,8 @@ async function storeStream(
   const declared = contentTypeSchema.safeParse(info.mimeType)
   const contentType = declared.success ? declared.data : 'application/octet-stream'
   if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)
-  const location = objectLocation(
-    { organizationSlug: target.organizationSlug, teamSlug: target.access.team.slug, projectSlug: target.access.project.slug, tenantSlug: tenant?.slug },
-    info.filename || 'file',
-  )
-  const upload = await prisma.$transaction(async (tx) => {
-    const row = await tx.upload.create({
-      data: {
-        projectId,
-        tenantId: tenant?.id ?? null,
-        bucketId: target.bucket.id,
-        objectKey: location.objectKey,
-        path: location.path,
-        fileName: location.name,
-        contentType,
-        // Unknown until the stream ends; set before completion checks it.
-        size: 0n,
-        method: 'STREAM',
-        actorType: actor.type,
-        actorId: actorId(actor),
-        expiresAt: new Date(Date.now() + getConfig().UPLOAD_EXPIRY_MINUTES * 60_000),
-      },
-      select: { id: true },
-    })
-    await recordAudit(tx, actor, actor, {
-      organizationId: target.access.team.organizationId,
-      action: 'upload.create',
-      targetType: 'upload',
-      targetId: row.id,
-      after: { projectId, tenantId: tenant?.id ?? null, path: location.path, contentType, method: 'STREAM' },
-    })
-    return row
-  })
+  const upload = await reserveUpload(actor, target, { tenant, fileName: info.filename || 'file', contentType, size: 0, method: 'STREAM' })
+  const { location } = upload
   const objects = { id: upload.id, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
   const organizationId = target.access.team.organizationId
   let size: number
