@@ -1,8 +1,8 @@
-import { z } from 'zod'
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from '~/services/api-keys/api-keys.server'
 import { createApiKeySchema, updateApiKeySchema } from '~/services/api-keys/schemas'
 import { pageQuerySchema } from '~/services/pagination'
-import { AppError } from '~/utils/errors.server'
+import { projectOfCall } from '~/services/project-scope.server'
+import { optionalProjectId } from '~/services/project-scope'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
@@ -17,17 +17,11 @@ export const apiKeyOperations = [
     permission: 'api-keys:read',
     tier: 'READ',
     query: pageQuerySchema.extend({
-      projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted"),
+      projectId: optionalProjectId,
     }),
     status: 200,
     errors: [400, 403, 404],
-    handler: ({ actor, query: { projectId, ...page } }) => {
-      const project = projectId ?? (actor.type === 'api-key' ? actor.projectId : undefined)
-      if (!project) {
-        throw new AppError('VALIDATION', 'projectId is required with a user token', { fieldErrors: { projectId: ['Required'] } })
-      }
-      return listApiKeys(actor, project, page)
-    },
+    handler: ({ actor, query: { projectId, ...page } }) => listApiKeys(actor, projectOfCall(actor, projectId), page),
   }),
   defineOperation({
     id: 'createApiKey',

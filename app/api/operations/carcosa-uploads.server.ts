@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { checkUploadHealth } from '~/services/uploads/upload-health.server'
+import { optionalProjectId } from '~/services/project-scope'
 import { defineOperation } from '../operation.server'
 import { completeUploadOperation, initUploadOperation } from './uploads.server'
 
@@ -14,7 +15,7 @@ export const carcosaUploadOperations = [
     auth: 'any',
     permission: 'files:write',
     tier: 'READ',
-    query: z.object({ projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted") }),
+    query: z.object({ projectId: optionalProjectId }),
     status: 200,
     errors: [400, 403, 404],
     handler: ({ actor, query }) => checkUploadHealth(actor, query.projectId),

@@ -3,19 +3,36 @@ import type { Actor } from '~/services/actor'
 import { publicBaseUrl } from '~/services/buckets/bucket-storage.server'
 import { createFileDownload, deleteFile, deleteFiles, getFile, listFiles } from '~/services/files/files.server'
 import { bulkDeleteFilesSchema, downloadQuerySchema, listFilesQuerySchema } from '~/services/files/schemas'
+import { projectOfCall } from '~/services/project-scope.server'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
-import { projectOf } from './project-scope.server'
 
 /**
  * The answer to a download: 302 to a short-lived signed URL, or `{ url, expiresAt }` as JSON. Local
  * buckets' URLs point at the origin the caller reached us on (unless APP_URL says otherwise).
  */
-export async function downloadAnswer(actor: Actor, fileId: string, request: Request, redirect: 'true' | 'false') {
+async function downloadAnswer(actor: Actor, fileId: string, request: Request, redirect: 'true' | 'false') {
   const download = await createFileDownload(actor, fileId, { baseUrl: publicBaseUrl(request) })
   if (redirect === 'false') return { url: download.url, expiresAt: download.expiresAt }
   return new Response(null, { status: 302, headers: { Location: download.url, 'Cache-Control': 'no-store' } })
 }
+
+export const downloadFileOperation = defineOperation({
+  id: 'downloadFile',
+  method: 'GET',
+  path: '/api/v1/files/{id}/download',
+  summary: 'Download a file: 302 to a short-lived signed URL (attachment unless a safe image, audio or video), or JSON with `redirect=false`',
+  tag: 'Files',
+  auth: 'any',
+  permission: 'files:read',
+  tier: 'READ',
+  params: idParams,
+  query: downloadQuerySchema,
+  status: 200,
+  errors: RESOURCE_ERRORS,
+  response: z.object({ url: z.string(), expiresAt: z.string() }),
+  handler: ({ actor, params, query, request }) => downloadAnswer(actor, params.id, request, query.redirect),
+})
 
 export const fileOperations = [
   defineOperation({
@@ -31,7 +48,7 @@ export const fileOperations = [
     status: 200,
     errors: [400, 403, 404],
     handler: async ({ actor, query: { projectId, tenantId, contentType, namePrefix, ...page } }) => {
-      const { items, nextCursor } = await listFiles(actor, projectOf(actor, projectId), { tenantId, contentType, namePrefix }, page)
+      const { items, nextCursor } = await listFiles(actor, projectOfCall(actor, projectId), { tenantId, contentType, namePrefix }, page)
       return { items, nextCursor }
     },
   }),
@@ -49,22 +66,7 @@ export const fileOperations = [
     errors: RESOURCE_ERRORS,
     handler: ({ actor, params }) => getFile(actor, params.id),
   }),
-  defineOperation({
-    id: 'downloadFile',
-    method: 'GET',
-    path: '/api/v1/files/{id}/download',
-    summary: 'Download a file: 302 to a short-lived signed URL (attachment unless a safe image, audio or video), or JSON with `redirect=false`',
-    tag: 'Files',
-    auth: 'any',
-    permission: 'files:read',
-    tier: 'READ',
-    params: idParams,
-    query: downloadQuerySchema,
-    status: 200,
-    errors: RESOURCE_ERRORS,
-    response: z.object({ url: z.string(), expiresAt: z.string() }),
-    handler: ({ actor, params, query, request }) => downloadAnswer(actor, params.id, request, query.redirect),
-  }),
+  downloadFileOperation,
   defineOperation({
     id: 'deleteFile',
     method: 'DELETE',

@@ -1,10 +1,10 @@
-import { z } from 'zod'
 import { pageQuerySchema } from '~/services/pagination'
 import { createTenantSchema, updateTenantSchema } from '~/services/tenants/schemas'
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from '~/services/tenants/tenants.server'
+import { projectOfCall } from '~/services/project-scope.server'
+import { optionalProjectId } from '~/services/project-scope'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
-import { projectOf } from './project-scope.server'
 
 export const tenantOperations = [
   defineOperation({
@@ -17,11 +17,11 @@ export const tenantOperations = [
     permission: 'projects:read',
     tier: 'READ',
     query: pageQuerySchema.extend({
-      projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted"),
+      projectId: optionalProjectId,
     }),
     status: 200,
     errors: [400, 403, 404],
-    handler: ({ actor, query: { projectId, ...page } }) => listTenants(actor, projectOf(actor, projectId), page),
+    handler: ({ actor, query: { projectId, ...page } }) => listTenants(actor, projectOfCall(actor, projectId), page),
   }),
   defineOperation({
     id: 'createTenant',
@@ -35,7 +35,7 @@ export const tenantOperations = [
     body: createTenantSchema,
     status: 201,
     errors: WRITE_ERRORS,
-    handler: ({ actor, body }) => createTenant(actor, { ...body, projectId: projectOf(actor, body.projectId) }),
+    handler: ({ actor, body }) => createTenant(actor, { ...body, projectId: projectOfCall(actor, body.projectId) }),
   }),
   defineOperation({
     id: 'getTenant',

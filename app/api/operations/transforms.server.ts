@@ -1,21 +1,14 @@
-import { z } from 'zod'
 import { pageQuerySchema } from '~/services/pagination'
 import { publicBaseUrl } from '~/services/buckets/bucket-storage.server'
-import type { Actor } from '~/services/actor'
 import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from '~/services/transforms/presets.server'
 import { createPresetSchema, signUrlSchema, updatePresetSchema } from '~/services/transforms/schemas'
 import { signTransformUrl } from '~/services/transforms/sign-url.server'
 import { rotateSigningSecret } from '~/services/transforms/signing.server'
-import { AppError } from '~/utils/errors.server'
+import { projectOfCall } from '~/services/project-scope.server'
+import { optionalProjectId } from '~/services/project-scope'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
-/** The project a call names, or an API key's own; a user token must name one. */
-function projectOf(actor: Actor, projectId: string | undefined): string {
-  const project = projectId ?? (actor.type === 'api-key' ? actor.projectId : undefined)
-  if (!project) throw new AppError('VALIDATION', 'projectId is required with a user token', { fieldErrors: { projectId: ['Required'] } })
-  return project
-}
 
 export const transformOperations = [
   defineOperation({
@@ -28,11 +21,11 @@ export const transformOperations = [
     permission: 'transforms:read',
     tier: 'READ',
     query: pageQuerySchema.extend({
-      projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted"),
+      projectId: optionalProjectId,
     }),
     status: 200,
     errors: [400, 403, 404],
-    handler: ({ actor, query: { projectId, ...page } }) => listPresets(actor, projectOf(actor, projectId), page),
+    handler: ({ actor, query: { projectId, ...page } }) => listPresets(actor, projectOfCall(actor, projectId), page),
   }),
   defineOperation({
     id: 'createTransformPreset',
@@ -46,7 +39,7 @@ export const transformOperations = [
     body: createPresetSchema,
     status: 201,
     errors: WRITE_ERRORS,
-    handler: ({ actor, body: { projectId, ...input } }) => createPreset(actor, projectOf(actor, projectId), input),
+    handler: ({ actor, body: { projectId, ...input } }) => createPreset(actor, projectOfCall(actor, projectId), input),
   }),
   defineOperation({
     id: 'signTransformUrl',
@@ -60,7 +53,7 @@ export const transformOperations = [
     body: signUrlSchema,
     status: 200,
     errors: [400, 403, 404, 413, 415],
-    handler: ({ actor, body: { projectId, ...input }, request }) => signTransformUrl(actor, projectOf(actor, projectId), input, publicBaseUrl(request)),
+    handler: ({ actor, body: { projectId, ...input }, request }) => signTransformUrl(actor, projectOfCall(actor, projectId), input, publicBaseUrl(request)),
   }),
   defineOperation({
     id: 'getTransformPreset',

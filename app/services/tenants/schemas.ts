@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { optionalProjectId } from '../project-scope'
 
 /** A tenant's JSON metadata is bounded: it travels with every tenant answer. */
 export const MAX_TENANT_METADATA_BYTES = 16 * 1024
@@ -27,7 +28,7 @@ export const tenantMetadataSchema = z
   .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= MAX_TENANT_METADATA_BYTES, { message: metadataTooLarge })
 
 export const createTenantSchema = z.object({
-  projectId: z.string().min(1).max(64).optional().describe("The project; an API key's own project when omitted"),
+  projectId: optionalProjectId,
   slug: tenantSlugSchema,
   name: tenantNameSchema,
   metadata: tenantMetadataSchema.optional(),

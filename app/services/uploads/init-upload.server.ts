@@ -7,7 +7,8 @@ import type { Actor } from '../actor'
 import { MAX_PARTS, type InitUploadInput } from './schemas'
 import { effectiveMaxBytes, ruleViolation } from './upload-rules'
 import { discardUploadObjects } from './upload-cleanup.server'
-import { projectOfCall, uploadTarget } from './upload-target.server'
+import { projectOfCall } from '../project-scope.server'
+import { uploadTarget } from './upload-target.server'
 import { reserveUpload } from './reserve-upload.server'
 
 const MIB = 1024 * 1024

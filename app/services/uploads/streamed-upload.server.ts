@@ -14,7 +14,8 @@ import { ruleError } from './init-upload.server'
 import { contentTypeSchema, streamUploadFieldsSchema } from './schemas'
 import { discardUploadObjects, failUpload } from './upload-cleanup.server'
 import { contentTypeAllowed, effectiveMaxBytes, ruleViolation } from './upload-rules'
-import { projectOfCall, uploadTarget, type UploadTarget } from './upload-target.server'
+import { projectOfCall } from '../project-scope.server'
+import { uploadTarget, type UploadTarget } from './upload-target.server'
 import { reserveUpload } from './reserve-upload.server'
 
 const STREAM_BUFFER_BYTES = 1024 * 1024

@@ -1,7 +1,7 @@
 import { prisma } from '~/utils/db.server'
 import type { Actor } from '../actor'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
-import { projectOfCall } from './upload-target.server'
+import { projectOfCall } from '../project-scope.server'
 
 export interface UploadHealth {
   ok: boolean

@@ -40,12 +40,6 @@ export async function uploadTarget(db: Db, actor: Actor, projectId: string): Pro
   return { access, organizationSlug: project.team.organization.slug, bucket: project.bucket, rules: storedUploadRules(project.settings) }
 }
 
-/** The project of a call: the one named, or an API key's own; user tokens must name it. */
-export function projectOfCall(actor: Actor, projectId: string | undefined): string {
-  const project = projectId ?? (actor.type === 'api-key' ? actor.projectId : undefined)
-  if (!project) throw new AppError('VALIDATION', 'projectId is required with a user token', { fieldErrors: { projectId: ['Required'] } })
-  return project
-}
 
 export const uploadSelect = {
   id: true,
