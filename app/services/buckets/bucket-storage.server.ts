@@ -46,27 +46,30 @@ export async function storageFor(bucket: BucketConnectionRow, baseUrl = publicBa
   const cacheKey = `${bucket.id}:${bucket.updatedAt.getTime()}:${bucket.provider === 'local' ? baseUrl : ''}`
   const cached = adapters.get(cacheKey)
   if (cached) return cached
+  const adapter = await createBucketAdapter(bucket, baseUrl)
+  adapters.set(cacheKey, adapter)
+  return adapter
+}
+
+/** A new adapter for a bucket row (never cached), with the configuration as it is now. */
+export async function createBucketAdapter(bucket: Omit<BucketConnectionRow, 'updatedAt'>, baseUrl = publicBaseUrl()): Promise<StorageAdapter> {
   const config = getConfig()
-  let adapter: StorageAdapter
   if (bucket.provider === 'local') {
     if (!config.STORAGE_LOCAL_ENABLED) throw new StorageError('other', 'The local provider is disabled on this Carcosa (STORAGE_LOCAL_ENABLED=false).')
-    adapter = createLocalAdapter({
+    return createLocalAdapter({
       bucketId: bucket.id,
       bucketName: bucket.bucketName,
       root: localStorageRoot(),
       baseUrl,
       signingSecret: config.SESSION_SECRET,
     })
-  } else {
-    if (!bucket.credentials) throw new StorageError('credentials', 'This bucket has no credentials.')
-    const credentials = JSON.parse(await openSecret(bucket.credentials)) as BucketCredentials
-    adapter = createS3Adapter(
-      { ...credentials, bucketName: bucket.bucketName, region: bucket.region, endpoint: bucket.endpoint, forcePathStyle: bucket.forcePathStyle },
-      { allowPrivate: config.STORAGE_ALLOW_PRIVATE_ENDPOINTS },
-    )
   }
-  adapters.set(cacheKey, adapter)
-  return adapter
+  if (!bucket.credentials) throw new StorageError('credentials', 'This bucket has no credentials.')
+  const credentials = JSON.parse(await openSecret(bucket.credentials)) as BucketCredentials
+  return createS3Adapter(
+    { ...credentials, bucketName: bucket.bucketName, region: bucket.region, endpoint: bucket.endpoint, forcePathStyle: bucket.forcePathStyle },
+    { allowPrivate: config.STORAGE_ALLOW_PRIVATE_ENDPOINTS },
+  )
 }
 
 export const bucketConnectionSelect = {

@@ -36,23 +36,13 @@ interface BucketRow {
 }
 
 /** The one JSON shape of a bucket: credentials never, the access key id only masked. */
-export interface BucketView {
-  id: string
-  teamId: string
-  name: string
-  provider: string
-  bucketName: string
-  region: string
-  endpoint: string | null
-  forcePathStyle: boolean
+export interface BucketView extends Omit<BucketRow, 'accessKeyHint' | 'lastTestedAt' | 'lastTestOk' | 'lastTestReason'> {
   /** "••••WXYZ": the last four characters of the access key id. */
   accessKeyId: string | null
   hasCredentials: boolean
   lastTest: { at: Date; ok: boolean; reason: string | null } | null
   /** The level of the team the answer is about (its own bucket: OWNER). */
   access: BucketAccessLevel
-  createdAt: Date
-  updatedAt: Date
 }
 
 export function toBucketView(row: BucketRow, access: BucketAccessLevel): BucketView {

@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { EndpointRefused, assertEndpointAllowed } from '~/storage/endpoint-guard.server'
-import { createLocalAdapter } from '~/storage/local-adapter.server'
-import { createS3Adapter } from '~/storage/s3-adapter.server'
 import { StorageError, type CorsRule, type StorageAdapter, type StorageFailure } from '~/storage/storage-adapter'
-import { getConfig } from '~/utils/config.server'
-import { openSecret } from '~/utils/credentials.server'
 import { prisma } from '~/utils/db.server'
 import { logger } from '~/utils/logger.server'
 import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { bucketAccess, requireEdit } from './bucket-access.server'
-import { localStorageRoot, publicBaseUrl, type BucketCredentials } from './bucket-storage.server'
+import { createBucketAdapter, type BucketConnectionRow } from './bucket-storage.server'
 import { endpointPolicy } from './buckets.server'
 
 export type ConnectionFailure = StorageFailure | 'cors'
@@ -34,44 +30,19 @@ const CORS_NO_PUT = 'The CORS rules allow no PUT: browsers cannot upload directl
 const allowsPut = (rules: CorsRule[]) => rules.some((rule) => rule.allowedMethods.some((method) => method.toUpperCase() === 'PUT'))
 
 /**
- * The adapter for a test: built fresh (never the cache), with the endpoint policy read now, so the
- * test reports what a new connection would meet.
+ * The adapter for a test: built fresh (never the cache), after checking the endpoint's resolved
+ * addresses under the policy read now, so the test reports what a new connection would meet.
  */
-async function adapterFor(row: {
-  id: string
-  provider: string
-  bucketName: string
-  region: string
-  endpoint: string | null
-  forcePathStyle: boolean
-  credentials: string | null
-}): Promise<StorageAdapter> {
-  const config = getConfig()
-  if (row.provider === 'local') {
-    if (!config.STORAGE_LOCAL_ENABLED) throw new StorageError('other', 'The local provider is disabled on this Carcosa (STORAGE_LOCAL_ENABLED=false).')
-    return createLocalAdapter({
-      bucketId: row.id,
-      bucketName: row.bucketName,
-      root: localStorageRoot(),
-      baseUrl: publicBaseUrl(),
-      signingSecret: config.SESSION_SECRET,
-    })
-  }
-  if (!row.credentials) throw new StorageError('credentials', 'This bucket has no credentials.')
-  const policy = endpointPolicy()
-  if (row.endpoint) {
+async function adapterFor(row: Omit<BucketConnectionRow, 'updatedAt'>): Promise<StorageAdapter> {
+  if (row.provider !== 'local' && row.endpoint) {
     try {
-      await assertEndpointAllowed(row.endpoint, policy)
+      await assertEndpointAllowed(row.endpoint, endpointPolicy())
     } catch (error) {
       if (error instanceof EndpointRefused) throw new StorageError('endpoint-refused', error.message)
       throw error
     }
   }
-  const credentials = JSON.parse(await openSecret(row.credentials)) as BucketCredentials
-  return createS3Adapter(
-    { ...credentials, bucketName: row.bucketName, region: row.region, endpoint: row.endpoint, forcePathStyle: row.forcePathStyle },
-    policy,
-  )
+  return createBucketAdapter(row)
 }
 
 /** Heads the bucket, writes and deletes a probe object, and checks CORS for browser uploads. */
