@@ -1,28 +1,9 @@
 import { expect, test, type Page } from '@playwright/test'
 import { createS3Bucket } from '../support/s3'
-
-// Each Playwright project (no-js, js) runs against the same database: names must not collide.
-const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+import { registerAndOnboard, unique } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; returns the team's and the organization's URLs. */
-async function ownerWithTeam(page: Page) {
-  const id = unique('buckets')
-  await page.goto('/register')
-  await page.getByLabel('Name').fill('Bea Buckets')
-  await page.getByLabel('Email').fill(`${id}@example.com`)
-  await page.getByLabel('Password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Organization name').fill(`Buckets ${id}`)
-  await page.getByRole('button', { name: 'Create organization' }).click()
-  await page.getByLabel('Team name').fill('Media')
-  await page.getByRole('button', { name: 'Create team' }).click()
-  await page.getByLabel('Project name').fill('Uploads')
-  await page.getByRole('button', { name: 'Create project' }).click()
-  await expect(page.getByRole('heading', { level: 1, name: 'Uploads' })).toBeVisible()
-  const projectUrl = new URL(page.url()).pathname
-  const teamUrl = projectUrl.split('/projects/')[0]!
-  return { teamUrl, organizationUrl: teamUrl.split('/teams/')[0]!, projectUrl }
-}
+const ownerWithTeam = (page: Page) => registerAndOnboard(page, { label: 'buckets', person: 'Bea Buckets', organization: 'Buckets', project: 'Uploads' })
 
 async function registerBucket(page: Page, fields: Record<string, string>, provider: string) {
   await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Buckets' }).click()

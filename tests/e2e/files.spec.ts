@@ -1,27 +1,11 @@
 import { expect, test, type Page } from '@playwright/test'
 import { parse as parseDisposition } from 'content-disposition'
 import sharp from 'sharp'
-
-// Each Playwright project (no-js, js) runs against the same database: names must not collide.
-const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+import { registerAndOnboard } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; ends on the new project's overview (its bucket is the team's local one). */
-async function ownerWithProject(page: Page) {
-  const id = unique('files')
-  await page.goto('/register')
-  await page.getByLabel('Name').fill('Fay Files')
-  await page.getByLabel('Email').fill(`${id}@example.com`)
-  await page.getByLabel('Password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Organization name').fill(`Files ${id}`)
-  await page.getByRole('button', { name: 'Create organization' }).click()
-  await page.getByLabel('Team name').fill('Media')
-  await page.getByRole('button', { name: 'Create team' }).click()
-  await page.getByLabel('Project name').fill('Assets')
-  await page.getByRole('button', { name: 'Create project' }).click()
-  await expect(page.getByRole('heading', { level: 1, name: 'Assets' })).toBeVisible()
-  return new URL(page.url()).pathname
-}
+const ownerWithProject = async (page: Page) =>
+  (await registerAndOnboard(page, { label: 'files', person: 'Fay Files', organization: 'Files', project: 'Assets' })).projectUrl
 
 const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name, exact: true })
 const flash = (page: Page) => page.getByRole('status')

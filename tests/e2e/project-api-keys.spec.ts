@@ -1,25 +1,11 @@
 import { expect, test, type Page } from '@playwright/test'
-
-// Each Playwright project (no-js, js) runs against the same database: names must not collide.
-const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+import { registerAndOnboard, unique } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; ends on the new project's overview. */
 async function ownerWithProject(page: Page) {
-  const id = unique('keys')
-  await page.goto('/register')
-  await page.getByLabel('Name').fill('Kim Keys')
-  await page.getByLabel('Email').fill(`${id}@example.com`)
-  await page.getByLabel('Password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Organization name').fill(`Keys ${id}`)
-  await page.getByRole('button', { name: 'Create organization' }).click()
-  await page.getByLabel('Team name').fill('Media')
-  await page.getByRole('button', { name: 'Create team' }).click()
-  await page.getByLabel('Project name').fill('Uploads')
-  await page.getByRole('button', { name: 'Create project' }).click()
-  await expect(page.getByRole('heading', { level: 1, name: 'Uploads' })).toBeVisible()
+  const { projectUrl } = await registerAndOnboard(page, { label: 'keys', person: 'Kim Keys', organization: 'Keys', project: 'Uploads' })
   const projectId = await page.locator('dt:text-is("Project ID") + dd').innerText()
-  return { projectId: projectId.trim(), projectUrl: new URL(page.url()).pathname }
+  return { projectId: projectId.trim(), projectUrl }
 }
 
 /** Creates a key on the API keys tab and returns the secret the page shows once. */

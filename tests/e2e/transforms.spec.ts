@@ -1,25 +1,11 @@
 import { expect, test, type Page } from '@playwright/test'
 import sharp from 'sharp'
-
-// Each Playwright project (no-js, js) runs against the same database: names must not collide.
-const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+import { registerAndOnboard } from './support/onboarding'
 
 const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name, exact: true })
 
 async function ownerWithImage(page: Page) {
-  const id = unique('transforms')
-  await page.goto('/register')
-  await page.getByLabel('Name').fill('Tia Transforms')
-  await page.getByLabel('Email').fill(`${id}@example.com`)
-  await page.getByLabel('Password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Organization name').fill(`Transforms ${id}`)
-  await page.getByRole('button', { name: 'Create organization' }).click()
-  await page.getByLabel('Team name').fill('Media')
-  await page.getByRole('button', { name: 'Create team' }).click()
-  await page.getByLabel('Project name').fill('Photos')
-  await page.getByRole('button', { name: 'Create project' }).click()
-  await expect(page.getByRole('heading', { level: 1, name: 'Photos' })).toBeVisible()
+  await registerAndOnboard(page, { label: 'transforms', person: 'Tia Transforms', organization: 'Transforms', project: 'Photos' })
   const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366cc' } }).png().toBuffer()
   await tab(page, 'Files').click()
   await page.getByRole('link', { name: 'Upload', exact: true }).click()

@@ -1,25 +1,9 @@
 import { expect, test, type Page } from '@playwright/test'
-
-// Each Playwright project (no-js, js) runs against the same database: names must not collide.
-const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+import { registerAndOnboard } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; the new project gets the team's local storage. */
-async function ownerWithProject(page: Page) {
-  const id = unique('uploads')
-  await page.goto('/register')
-  await page.getByLabel('Name').fill('Uma Uploads')
-  await page.getByLabel('Email').fill(`${id}@example.com`)
-  await page.getByLabel('Password').fill('correct horse battery')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Organization name').fill(`Uploads ${id}`)
-  await page.getByRole('button', { name: 'Create organization' }).click()
-  await page.getByLabel('Team name').fill('Media')
-  await page.getByRole('button', { name: 'Create team' }).click()
-  await page.getByLabel('Project name').fill('Gallery')
-  await page.getByRole('button', { name: 'Create project' }).click()
-  await expect(page.getByRole('heading', { level: 1, name: 'Gallery' })).toBeVisible()
-  return new URL(page.url()).pathname
-}
+const ownerWithProject = async (page: Page) =>
+  (await registerAndOnboard(page, { label: 'uploads', person: 'Uma Uploads', organization: 'Uploads', project: 'Gallery' })).projectUrl
 
 test('a file is uploaded from the dashboard form, and a file whose bytes contradict its type is refused with the reason', async ({ page }) => {
   const projectUrl = await ownerWithProject(page)
