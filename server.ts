@@ -169,6 +169,7 @@ async function serve(runtime: Runtime) {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)
     await globalThis.__carcosaRateLimiter?.close().catch(() => {})
+    await globalThis.__carcosaRealtimeHub?.close().catch(() => {})
     await globalThis.__carcosaPrisma?.$disconnect().catch(() => {})
     await runtime.stop()
     logger.info('stopped')
