@@ -19,7 +19,7 @@ import './styles/app.css'
 import { FlashBanner } from './components/flash-banner'
 import { takeFlash } from './utils/flash.server'
 import { useNonce } from './utils/nonce'
-import { getOptionalUser } from './utils/session.server'
+import { getOptionalUser } from './services/accounts/session-cookie.server'
 
 export const meta: MetaFunction = () => [{ title: 'Carcosa' }]
 export const links: LinksFunction = () => [

@@ -1,7 +1,7 @@
 /**
- * `npm test`: builds the app, starts one embedded PostgreSQL for the run, prepares a migrated
- * template database (each test file clones its own from it), runs the node:test suites and then the
- * Playwright suites, and ends with one summary line.
+ * `npm test`: runs ESLint (a finding counts as one failed test), builds the app, starts one embedded
+ * PostgreSQL for the run, prepares a migrated template database (each test file clones its own from
+ * it), runs the node:test suites and then the Playwright suites, and ends with one summary line.
  *
  * While working: `npm test -- tests/integration/foo.test.ts` runs just those node:test files, and
  * `npm test -- --e2e-only` just the Playwright suites (extra Playwright arguments may follow).
@@ -39,7 +39,8 @@ async function main() {
   await fs.rm(RESULTS_DIR, { recursive: true, force: true })
   await fs.mkdir(RESULTS_DIR, { recursive: true })
 
-  // SKIP_BUILD=1 saves the type check and the build while iterating on service tests that do not need it.
+  // SKIP_BUILD=1 saves the lint, the type check and the build while iterating on service tests that do not need them.
+  const lintExit = process.env.SKIP_BUILD ? null : await run('npx', ['eslint', '.'])
   if (!process.env.SKIP_BUILD) {
     if ((await run('npx', ['tsc', '--noEmit'])) !== 0) throw new Error('type check failed')
     if ((await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
@@ -48,7 +49,7 @@ async function main() {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-test-pg-'))
   const database = await startEmbeddedPostgres({ dataDir, password: 'carcosa-test', database: TEMPLATE_DATABASE })
   const s3rver = await startS3rver()
-  let exitCode = 1
+  let exitCode: number
   try {
     await applyMigrations(database.url)
     // Connections to the template would block CREATE DATABASE ... TEMPLATE; none stay open.
@@ -87,8 +88,10 @@ async function main() {
     const e2eExit = runE2e ? await runPlaywright(adminUrl, database.url, env, e2eOnly ? args.slice(1) : []) : 0
 
     const counts = await summarize()
+    if (lintExit !== null) counts[lintExit === 0 ? 'passed' : 'failed'] += 1
     console.log(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
     exitCode = nodeExit === 0 && e2eExit === 0 && counts.failed === 0 ? 0 : 1
+    if (lintExit) console.error('ESLint found problems (above); `npm run lint` shows them again.')
   } finally {
     await s3rver.stop()
     await database.stop()

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
-import { z } from 'zod'
+import type { z } from 'zod'
 import type { Actor } from '~/services/actor'
 import { hasPermission } from '~/services/api-keys/permissions'
 import { StorageError } from '~/storage/storage-adapter'

@@ -1,6 +1,6 @@
 import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
 import { listOrganizations } from '~/services/workspaces/organizations.server'
-import { getOptionalUser, requireUser } from '~/utils/session.server'
+import { getOptionalUser, requireUser } from '~/services/accounts/session-cookie.server'
 import { DASHBOARD_PAGE } from '~/services/pagination'
 
 /** Home: sign-in for visitors, onboarding for a new account, else the first organization. */

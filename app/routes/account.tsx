@@ -9,7 +9,7 @@ import { listSessions, revokeSession } from '~/services/accounts/sessions.server
 import { changeEmail, changePassword, updateProfile } from '~/services/accounts/users.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 
 export const meta: MetaFunction = () => [{ title: 'Account · Carcosa' }]
 

@@ -8,7 +8,7 @@ import { acceptInvitation, declineInvitation, getInvitation } from '~/services/w
 import { AppError } from '~/utils/errors.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { asRouteError, orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath } from '~/utils/paths'
 
 // The token in this URL never leaves the site: the app-wide Referrer-Policy is same-origin.

@@ -4,11 +4,11 @@ import { signInSchema } from '~/services/accounts/schemas'
 import { createSession } from '~/services/accounts/sessions.server'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { PageHeader } from '~/components/layout'
-import { authenticateWithPassword } from '~/utils/auth.server'
+import { authenticateWithPassword } from '~/services/accounts/password-auth.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { requestMeta, safeRedirectPath } from '~/utils/request.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { commitSessionCookie, requireAnonymous } from '~/utils/session.server'
+import { commitSessionCookie, requireAnonymous } from '~/services/accounts/session-cookie.server'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Carcosa' }]
 

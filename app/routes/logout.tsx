@@ -1,6 +1,6 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
 import { signOut } from '~/services/accounts/sessions.server'
-import { clearSessionCookie, getOptionalUser, requireUser } from '~/utils/session.server'
+import { clearSessionCookie, getOptionalUser, requireUser } from '~/services/accounts/session-cookie.server'
 
 export async function loader() {
   return redirect('/')

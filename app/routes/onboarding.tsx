@@ -10,7 +10,7 @@ import { createTeam, listTeams } from '~/services/workspaces/teams.server'
 import type { UserActor } from '~/services/actor'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
 import { DASHBOARD_PAGE } from '~/services/pagination'
 

@@ -7,9 +7,9 @@ import { createTeamSchema } from '~/services/workspaces/schemas'
 import { createTeam, listTeams } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { teamPath } from '~/utils/paths'
-import { organizationFromParams } from '~/utils/workspace-params.server'
+import { organizationFromParams } from '~/services/workspaces/workspace-params.server'
 import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {

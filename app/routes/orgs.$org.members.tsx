@@ -14,9 +14,9 @@ import { changeRoleSchema, createInvitationSchema, removeMemberSchema } from '~/
 import { getConfig } from '~/utils/config.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath } from '~/utils/paths'
-import { organizationFromParams } from '~/utils/workspace-params.server'
+import { organizationFromParams } from '~/services/workspaces/workspace-params.server'
 
 const revokeInvitationSchema = z.object({ invitationId: z.string().min(1) })
 

@@ -9,9 +9,9 @@ import { deleteOrganization, updateOrganization } from '~/services/workspaces/or
 import { confirmDeletionSchema, updateOrganizationSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath } from '~/utils/paths'
-import { organizationFromParams } from '~/utils/workspace-params.server'
+import { organizationFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)

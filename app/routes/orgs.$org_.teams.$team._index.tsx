@@ -7,9 +7,9 @@ import { createProject, listProjects } from '~/services/workspaces/projects.serv
 import { createProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
-import { teamFromParams } from '~/utils/workspace-params.server'
+import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {

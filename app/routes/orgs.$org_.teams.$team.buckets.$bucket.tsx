@@ -31,8 +31,8 @@ import { notFound } from '~/utils/errors.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { teamPath } from '~/utils/paths'
 import { asRouteError, handleForm, orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
-import { teamFromParams } from '~/utils/workspace-params.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
+import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 
 const accessOptions = BUCKET_ACCESS_LEVELS.map((level) => ({ value: level, label: SHARE_ACCESS_DESCRIPTIONS[level] }))
 const noFields = z.object({})

@@ -10,8 +10,8 @@ import { atLeast } from '~/services/workspaces/access.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { teamPath } from '~/utils/paths'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
-import { teamFromParams } from '~/utils/workspace-params.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
+import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)

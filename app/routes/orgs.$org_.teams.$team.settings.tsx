@@ -9,9 +9,9 @@ import { confirmDeletionSchema, updateTeamSchema } from '~/services/workspaces/s
 import { deleteTeam, updateTeam } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath, teamPath } from '~/utils/paths'
-import { teamFromParams } from '~/utils/workspace-params.server'
+import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)

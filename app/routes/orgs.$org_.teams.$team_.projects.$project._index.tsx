@@ -10,10 +10,10 @@ import { deleteProject, updateProject } from '~/services/workspaces/projects.ser
 import { confirmDeletionSchema, updateProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
 import { projectPath, teamPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)

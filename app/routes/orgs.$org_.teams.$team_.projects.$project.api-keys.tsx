@@ -11,9 +11,9 @@ import { DASHBOARD_PAGE, pageQuerySchema } from '~/services/pagination'
 import { notFound } from '~/utils/errors.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 function stateOf(key: PublicApiKey, now: number): ApiKeyState {
   if (key.revokedAt) return 'revoked'

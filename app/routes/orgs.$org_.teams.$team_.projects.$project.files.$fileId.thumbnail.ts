@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { fileThumbnail } from '~/services/files/thumbnails.server'
 import { orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 /** Pages link thumbnails with the file's version (`?v=<updatedAt>`), so a browser may keep each a day. */
 const MAX_AGE_SECONDS = 24 * 60 * 60

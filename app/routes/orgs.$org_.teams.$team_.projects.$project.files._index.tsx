@@ -9,10 +9,10 @@ import { fileFiltersSchema } from '~/services/files/schemas'
 import { listTenants } from '~/services/tenants/tenants.server'
 import { formatDateTime } from '~/utils/dates'
 import { orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
 import { projectPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 /** Files per page of the browser. */
 const PAGE_SIZE = 25

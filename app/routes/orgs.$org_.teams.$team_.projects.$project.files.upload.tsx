@@ -9,8 +9,8 @@ import { AppError } from '~/utils/errors.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { projectPath } from '~/utils/paths'
 import { orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 export const meta: MetaFunction = () => [{ title: 'Upload a file · Carcosa' }]
 

@@ -21,9 +21,9 @@ import { redirectWithFlash } from '~/utils/flash.server'
 import { DEFAULT_TIER_LIMITS, RATE_LIMIT_TIERS, type RateLimitTier } from '~/utils/rate-limit-tiers'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
 import { updateProject } from '~/services/workspaces/projects.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)

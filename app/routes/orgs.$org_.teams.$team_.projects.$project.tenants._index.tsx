@@ -10,9 +10,9 @@ import { createTenant, listTenants } from '~/services/tenants/tenants.server'
 import { formatDateTime } from '~/utils/dates'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)

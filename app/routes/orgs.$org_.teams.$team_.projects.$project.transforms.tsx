@@ -17,9 +17,9 @@ import { listSigningSecrets, rotateSigningSecret } from '~/services/transforms/s
 import { AppError, notFound } from '~/utils/errors.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 import type { UserActor } from '~/services/actor'
 
 const BUILDER_FIELDS = ['path', 'preset', 'w', 'h', 'fit', 'format', 'quality', 'expiresIn'] as const

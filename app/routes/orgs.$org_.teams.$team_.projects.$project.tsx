@@ -1,9 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Outlet, useLoaderData } from '@remix-run/react'
 import { WorkspaceHeader } from '~/components/workspace-header'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath, projectPath, teamPath } from '~/utils/paths'
-import { projectFromParams } from '~/utils/workspace-params.server'
+import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.name ?? 'Project'} · Carcosa` }]
 

@@ -7,7 +7,7 @@ import { createOrganization, listOrganizations } from '~/services/workspaces/org
 import { createOrganizationSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { requireUser } from '~/utils/session.server'
+import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath } from '~/utils/paths'
 import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 

@@ -9,7 +9,7 @@ import { PageHeader } from '~/components/layout'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { requestMeta, safeRedirectPath } from '~/utils/request.server'
 import { handleForm } from '~/utils/route-errors.server'
-import { commitSessionCookie, requireAnonymous } from '~/utils/session.server'
+import { commitSessionCookie, requireAnonymous } from '~/services/accounts/session-cookie.server'
 
 const registerFormSchema = registerSchema.extend({ redirectTo: z.string().optional() })
 

@@ -85,7 +85,7 @@ export async function applyMigrations(
         await client.query('COMMIT')
       } catch (error) {
         await client.query('ROLLBACK')
-        throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`)
+        throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error })
       }
       options.log?.(`applied migration ${migration.name}`)
       done.push(migration.name)

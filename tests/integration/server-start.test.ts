@@ -42,7 +42,9 @@ after(async () => {
     // The child leads its own process group: this reaches tsx, node and the postgres they started.
     try {
       process.kill(-child.pid, 'SIGKILL')
-    } catch {}
+    } catch {
+      // The group is already gone.
+    }
   }
   for (const dir of tempDirs) {
     await stopPostmaster(path.join(dir, 'postgres'))

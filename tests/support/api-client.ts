@@ -49,6 +49,7 @@ export interface ApiResponse {
   headers: Headers
   /** The parsed body when it is JSON (application/json or application/problem+json), else undefined. */
   // Tests read whatever shape they expect, as a client would.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any
   text: string
   /** The body as bytes (images). */

@@ -1,10 +1,10 @@
 import { Authenticator } from 'remix-auth'
 import { FormStrategy } from 'remix-auth-form'
-import { signInSchema } from '~/services/accounts/schemas'
-import { signIn } from '~/services/accounts/sign-in.server'
-import type { PublicUser } from '~/services/accounts/users.server'
-import { AppError } from './errors.server'
-import type { RequestMeta } from './request.server'
+import { AppError } from '~/utils/errors.server'
+import type { RequestMeta } from '~/utils/request.server'
+import type { PublicUser } from './users.server'
+import { signIn } from './sign-in.server'
+import { signInSchema } from './schemas'
 
 /**
  * Email-and-password sign-in through remix-auth's form strategy. The authenticator is built per

@@ -1,10 +1,10 @@
 import type { Params } from '@remix-run/react'
-import type { UserActor } from '~/services/actor'
-import { getOrganizationBySlug } from '~/services/workspaces/organizations.server'
-import { getProjectBySlug } from '~/services/workspaces/projects.server'
-import { getTeamBySlug } from '~/services/workspaces/teams.server'
-import { notFound } from './errors.server'
-import { orRouteError } from './route-errors.server'
+import { notFound } from '~/utils/errors.server'
+import { orRouteError } from '~/utils/route-errors.server'
+import type { UserActor } from '../actor'
+import { getOrganizationBySlug } from './organizations.server'
+import { getProjectBySlug } from './projects.server'
+import { getTeamBySlug } from './teams.server'
 
 /**
  * Resolve the `$org`, `$team` and `$project` URL segments for the actor. What they may not see

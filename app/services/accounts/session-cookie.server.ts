@@ -1,9 +1,9 @@
 import { createCookie, redirect } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
-import { getSessionUser, type SignedInUser } from '~/services/accounts/sessions.server'
-import { userActor, type UserActor } from '~/services/actor'
-import { getConfig } from './config.server'
-import { requestMeta } from './request.server'
+import { getConfig } from '~/utils/config.server'
+import { requestMeta } from '~/utils/request.server'
+import { userActor, type UserActor } from '../actor'
+import { getSessionUser, type SignedInUser } from './sessions.server'
 
 let sessionCookie: ReturnType<typeof createCookie> | undefined
 
