@@ -14,7 +14,10 @@ import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
 import { isSameOriginRequest } from '~/utils/csrf.server'
+import { disconnectDatabase } from '~/utils/db.server'
 import { logger } from '~/utils/logger.server'
+import { closeRateLimiter } from '~/utils/rate-limiter.server'
+import { closeRealtimeHub } from '~/utils/realtime-hub.server'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -168,9 +171,9 @@ async function serve(runtime: Runtime) {
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)
-    await globalThis.__carcosaRateLimiter?.close().catch(() => {})
-    await globalThis.__carcosaRealtimeHub?.close().catch(() => {})
-    await globalThis.__carcosaPrisma?.$disconnect().catch(() => {})
+    await closeRateLimiter().catch(() => {})
+    await closeRealtimeHub().catch(() => {})
+    await disconnectDatabase().catch(() => {})
     await runtime.stop()
     logger.info('stopped')
     process.exit(0)

@@ -9,6 +9,7 @@ import http from 'node:http'
 import https from 'node:https'
 import net, { type LookupFunction } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { remember } from '@epic-web/remember'
 import ipaddr from 'ipaddr.js'
 
 export interface EndpointPolicy {
@@ -257,7 +258,7 @@ class GuardedHttpsAgent extends https.Agent {
   }
 }
 
-const agentsByPolicy = new Map<boolean, { httpAgent: http.Agent; httpsAgent: https.Agent }>()
+const agentsByPolicy = remember('carcosa.guarded-agents', () => new Map<boolean, { httpAgent: http.Agent; httpsAgent: https.Agent }>())
 
 /** Shared per policy value, so every S3 client with the same policy shares one socket pool. */
 export function guardedAgents(policy: EndpointPolicy): { httpAgent: http.Agent; httpsAgent: https.Agent } {

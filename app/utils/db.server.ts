@@ -1,17 +1,21 @@
+import { remember } from '@epic-web/remember'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '~/generated/prisma/client'
+import { releaseRemembered } from './singletons.server'
 
-declare global {
-  // Survives dev rebuilds that re-evaluate this module.
-  var __carcosaPrisma: PrismaClient | undefined
-}
+const PRISMA = 'carcosa.prisma'
 
 function client(): PrismaClient {
-  if (globalThis.__carcosaPrisma) return globalThis.__carcosaPrisma
-  const connectionString = process.env.DATABASE_URL
-  if (!connectionString) throw new Error('DATABASE_URL is not set: the server prepares the database before loading the app')
-  globalThis.__carcosaPrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) })
-  return globalThis.__carcosaPrisma
+  return remember(PRISMA, () => {
+    const connectionString = process.env.DATABASE_URL
+    if (!connectionString) throw new Error('DATABASE_URL is not set: the server prepares the database before loading the app')
+    return new PrismaClient({ adapter: new PrismaPg({ connectionString }) })
+  })
+}
+
+/** Closes the process's pool, if it was ever opened (shutdown, the end of a test file). */
+export function disconnectDatabase(): Promise<void> {
+  return releaseRemembered(PRISMA, (client: PrismaClient) => client.$disconnect())
 }
 
 /**

@@ -1,9 +1,11 @@
+import { remember } from '@epic-web/remember'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { getConfig } from './config.server'
 import { logger } from './logger.server'
 
 import { RATE_LIMIT_WINDOW_MS } from './rate-limit-tiers'
+import { releaseRemembered } from './singletons.server'
 
 export { DEFAULT_TIER_LIMITS, RATE_LIMIT_TIERS, RATE_LIMIT_WINDOW_MS, type RateLimitTier } from './rate-limit-tiers'
 
@@ -256,17 +258,18 @@ export function createRedisRateLimiter(options: {
   }
 }
 
-declare global {
-  // One per process, reachable by the host's shutdown (which loads modules apart from the build).
-  var __carcosaRateLimiter: RateLimiter | undefined
-}
+const RATE_LIMITER = 'carcosa.rate-limiter'
 
 /** The process's limiter: Redis when REDIS_URL is set (with the memory limiter as fallback), else memory. Created once, lazily. */
 export function getRateLimiter(): RateLimiter {
-  if (!globalThis.__carcosaRateLimiter) {
+  return remember(RATE_LIMITER, () => {
     const url = getConfig().REDIS_URL
     const memory = createMemoryRateLimiter()
-    globalThis.__carcosaRateLimiter = url ? createRedisRateLimiter({ url, fallback: memory }) : memory
-  }
-  return globalThis.__carcosaRateLimiter
+    return url ? createRedisRateLimiter({ url, fallback: memory }) : memory
+  })
+}
+
+/** Closes the process's limiter (its Redis connection), if one was made. */
+export function closeRateLimiter(): Promise<void> {
+  return releaseRemembered(RATE_LIMITER, (limiter: RateLimiter) => limiter.close())
 }

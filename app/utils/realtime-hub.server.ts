@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { remember } from '@epic-web/remember'
 import { Redis } from 'ioredis'
 import { getConfig } from './config.server'
 import { logger } from './logger.server'
+import { releaseRemembered } from './singletons.server'
 
 /** What is published: a small JSON object with a dotted `type` (`upload.progress`, `file.uploaded`, ...). */
 export interface RealtimeMessage {
@@ -224,18 +226,19 @@ function timeout(ms: number) {
   return new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
 }
 
-declare global {
-  // One per process: the host (which loads modules apart from the build) and the build share it.
-  var __carcosaRealtimeHub: RealtimeHub | undefined
-}
+const REALTIME_HUB = 'carcosa.realtime-hub'
 
 /** The process's hub: Redis-backed when REDIS_URL is set, in-process otherwise. Created once, lazily. */
 export function getRealtimeHub(): RealtimeHub {
-  if (!globalThis.__carcosaRealtimeHub) {
+  return remember(REALTIME_HUB, () => {
     const config = getConfig()
-    globalThis.__carcosaRealtimeHub = createRealtimeHub({ redisUrl: config.REDIS_URL, redisPrefix: config.REALTIME_REDIS_PREFIX })
-  }
-  return globalThis.__carcosaRealtimeHub
+    return createRealtimeHub({ redisUrl: config.REDIS_URL, redisPrefix: config.REALTIME_REDIS_PREFIX })
+  })
+}
+
+/** Closes the process's hub (its Redis connections), if one was made. */
+export function closeRealtimeHub(): Promise<void> {
+  return releaseRemembered(REALTIME_HUB, (hub: RealtimeHub) => hub.close())
 }
 
 /** Publishes on the process's hub; see RealtimeHub.publish. */

@@ -35,5 +35,6 @@ export const testDatabaseUrl = url.toString()
 
 // The pool would otherwise keep the file's process alive until its idle timeout.
 after(async () => {
-  await globalThis.__carcosaPrisma?.$disconnect()
+  const { disconnectDatabase } = await import('../../app/utils/db.server')
+  await disconnectDatabase()
 })

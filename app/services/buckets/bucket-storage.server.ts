@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { remember } from '@epic-web/remember'
 import { LRUCache } from 'lru-cache'
 import { createLocalAdapter } from '~/storage/local-adapter.server'
 import { createS3Adapter } from '~/storage/s3-adapter.server'
@@ -36,7 +37,7 @@ export function publicBaseUrl(request?: Request): string {
 }
 
 // Adapters hold S3 clients (sockets, signing keys): reuse them until the row changes.
-const adapters = new LRUCache<string, StorageAdapter>({ max: 200 })
+const adapters = remember('carcosa.bucket-adapters', () => new LRUCache<string, StorageAdapter>({ max: 200 }))
 
 /**
  * The adapter for a bucket row, credentials opened only here. The cache key includes updatedAt so

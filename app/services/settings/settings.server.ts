@@ -1,3 +1,4 @@
+import { remember } from '@epic-web/remember'
 import { LRUCache } from 'lru-cache'
 import type { z } from 'zod'
 import { prisma } from '~/utils/db.server'
@@ -103,7 +104,8 @@ export async function getRateLimitOverrides(actor: Actor, projectId: string): Pr
 // Overrides change rarely and the limiter needs them on every API-key call: a short cache keeps the
 // read off the hot path. A change applies at once on the instance that made it, within this delay
 // on the others.
-const overridesCache = new LRUCache<string, RateLimitOverrides>({ max: 10_000, ttl: 10_000 })
+// One per process: the host's transform fast path and the app's build read and clear the same one.
+const overridesCache = remember('carcosa.rate-limit-overrides', () => new LRUCache<string, RateLimitOverrides>({ max: 10_000, ttl: 10_000 }))
 
 /**
  * The limits a project's owners set, for the rate limiter: no actor, because the caller already

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { remember } from '@epic-web/remember'
 import { LRUCache } from 'lru-cache'
 import { getConfig } from '~/utils/config.server'
 import { logger } from '~/utils/logger.server'
@@ -46,12 +47,7 @@ interface CacheState {
   stats: { memoryHits: number; bucketHits: number; renders: number }
 }
 
-declare global {
-  // One state per process, even when the app's build and tests load this module separately.
-  var __carcosaTransformCache: CacheState | undefined
-}
-
-const state: CacheState = (globalThis.__carcosaTransformCache ??= { memory: undefined, stats: { memoryHits: 0, bucketHits: 0, renders: 0 } })
+const state: CacheState = remember('carcosa.transform-cache', () => ({ memory: undefined, stats: { memoryHits: 0, bucketHits: 0, renders: 0 } }))
 
 function memoryCache(): LRUCache<string, Variant> | null {
   if (state.memory === undefined) {

@@ -1,3 +1,4 @@
+import { remember } from '@epic-web/remember'
 import { LRUCache } from 'lru-cache'
 import { getConfig } from '~/utils/config.server'
 import type { SourceIdentity } from './cache.server'
@@ -24,20 +25,14 @@ interface KnownSourcesState {
   forgotten: LRUCache<string, true>
 }
 
-declare global {
-  // One per process, like the variant cache.
-  var __carcosaKnownSources: KnownSourcesState | null | undefined
-}
-
 const MAX_ENTRIES = 20_000
 
+// One per process, like the variant cache: null when the fast path is off.
 function state(): KnownSourcesState | null {
-  if (globalThis.__carcosaKnownSources === undefined) {
+  return remember('carcosa.transform-known-sources', (): KnownSourcesState | null => {
     const ttl = getConfig().TRANSFORM_FAST_PATH_TTL_SECONDS * 1000
-    globalThis.__carcosaKnownSources =
-      ttl > 0 ? { sources: new LRUCache({ max: MAX_ENTRIES, ttl }), forgotten: new LRUCache({ max: MAX_ENTRIES, ttl }) } : null
-  }
-  return globalThis.__carcosaKnownSources
+    return ttl > 0 ? { sources: new LRUCache({ max: MAX_ENTRIES, ttl }), forgotten: new LRUCache({ max: MAX_ENTRIES, ttl }) } : null
+  })
 }
 
 const keyOf = (projectId: string, path: string) => `${projectId}\n${path}`

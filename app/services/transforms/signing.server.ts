@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { remember } from '@epic-web/remember'
 import { LRUCache } from 'lru-cache'
 import { prisma, type Transaction } from '~/utils/db.server'
 import { openSecret, sealSecret } from '~/utils/credentials.server'
@@ -47,11 +48,7 @@ export function transformUrl(baseUrl: string, projectId: string, path: string, q
 // Opened secrets per project, so verifying a URL costs no database read or decryption. Rotation
 // clears this instance's entry; other instances see a rotation within the TTL.
 const SECRETS_TTL_MS = 30_000
-declare global {
-  // Shared by every copy of this module in the process (the app's build and tests load it separately).
-  var __carcosaTransformSecrets: LRUCache<string, { id: string; secret: Buffer }[]> | undefined
-}
-const opened = (globalThis.__carcosaTransformSecrets ??= new LRUCache<string, { id: string; secret: Buffer }[]>({ max: 10_000, ttl: SECRETS_TTL_MS }))
+const opened = remember('carcosa.transform-secrets', () => new LRUCache<string, { id: string; secret: Buffer }[]>({ max: 10_000, ttl: SECRETS_TTL_MS }))
 
 async function activeRows(db: Pick<Transaction, 'transformSigningSecret'>, projectId: string) {
   return db.transformSigningSecret.findMany({

@@ -1,4 +1,5 @@
 import os from 'node:os'
+import { remember } from '@epic-web/remember'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
@@ -45,18 +46,19 @@ export class TransformRefusal extends Error {
 /** Source types sharp decodes here; anything else is 415 (SVG included: no rendering of active content). */
 export const TRANSFORMABLE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff']
 
-let limiter: TransformLimiter | undefined
-function transformLimiter() {
-  const config = getConfig()
-  limiter ??= createTransformLimiter({
-    concurrency: config.TRANSFORM_CONCURRENCY ?? os.availableParallelism(),
-    queueLimit: config.TRANSFORM_QUEUE_LIMIT,
+// One bound on concurrent renders for the whole process.
+function transformLimiter(): TransformLimiter {
+  return remember('carcosa.transform-limiter', () => {
+    const config = getConfig()
+    return createTransformLimiter({
+      concurrency: config.TRANSFORM_CONCURRENCY ?? os.availableParallelism(),
+      queueLimit: config.TRANSFORM_QUEUE_LIMIT,
+    })
   })
-  return limiter
 }
 
 /** Identical requests arriving together share one render. */
-const inFlight = new Map<string, Promise<Variant>>()
+const inFlight = remember('carcosa.transform-in-flight', () => new Map<string, Promise<Variant>>())
 
 export type Credential = { kind: 'none' } | { kind: 'invalid' } | { kind: 'actor'; actor: Actor }
 
