@@ -1,15 +1,12 @@
-// Lets the Prisma CLI use its WASM schema engine through the pg adapter, so `prisma migrate diff`
-// works without downloading a native engine (see docs/decisions/002-migrations.md).
+// Configuration for Prisma's CLI (7.x): `prisma generate` reads the schema from here. The
+// datasource URL lives here since Prisma 7 (no longer in the schema); only commands that run
+// Prisma's native schema engine use it. Carcosa's own migration tooling needs neither (see
+// docs/decisions/002-migrations.md and 013-prisma-7.md).
 import path from 'node:path'
 import { defineConfig } from 'prisma/config'
-import { PrismaPg } from '@prisma/adapter-pg'
 
 export default defineConfig({
-  engine: 'js',
-  experimental: { adapter: true },
   schema: path.join('prisma', 'schema.prisma'),
-  async adapter() {
-    // allowExitOnIdle: the CLI never closes this pool; without it each command lingers ~10 s.
-    return new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://localhost/carcosa', allowExitOnIdle: true })
-  },
+  migrations: { path: path.join('prisma', 'migrations') },
+  datasource: { url: process.env.DATABASE_URL },
 })
