@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test'
 import { z } from 'zod'
 import { OPERATIONS } from '~/api/registry.server'
 import type { Operation } from '~/api/operation.server'
-import { api, fillPath } from '../support/api-client'
+import { api, assertProblem, fillPath } from '../support/api-client'
 
 const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'routes')
 
@@ -45,10 +45,11 @@ function pathFromFileName(file: string) {
 const placeholders = (template: string) => Object.fromEntries([...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'placeholder']))
 
 /**
- * Routes that answer bytes rather than JSON and so sit beside the operation table: the image
- * transform endpoint (ADR 010), tested in tests/integration/transforms*.test.ts.
+ * Routes that sit beside the operation table: the image transform endpoint, which answers bytes
+ * rather than JSON (ADR 010, tested in tests/integration/transforms*.test.ts), and the catch-all that
+ * answers unknown paths under /api/v1 (tested below).
  */
-const BESIDE_THE_TABLE = ['api.v1.transform.$projectId.$.ts']
+const BESIDE_THE_TABLE = ['api.v1.transform.$projectId.$.ts', 'api.v1.$.ts']
 
 let routeFiles: { file: string; path: string; source: string }[]
 const registeredPaths = [...new Set(OPERATIONS.map((operation) => operation.path))]
@@ -102,6 +103,22 @@ describe('route files and the operation table', () => {
     const response = await api('GET', '/api/v1/transform/placeholder/some/file.jpg?w=100')
     assert.match(response.headers.get('Content-Type') ?? '', /^application\/problem\+json\b/)
     assert.equal(response.status, 404)
+  })
+
+  test('unknown paths under /api/v1 answer a problem+json 404 for every method, not the HTML page', async () => {
+    const unknown = ['/api/v1', '/api/v1/', '/api/v1/no-such-thing', '/api/v1/files/placeholder/no-such-action', '/api/v1/teams/a/members/b/c?x=1']
+    for (const url of unknown) {
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+        const response = await api(method, url, method === 'GET' || method === 'OPTIONS' ? {} : { body: { name: 'x' } })
+        assertProblem(response, 404)
+        assert.match(response.json.detail, /no API operation at \/api\/v1/, `${method} ${url}`)
+      }
+      const head = await api('HEAD', url)
+      assert.equal(head.status, 404, `HEAD ${url}`)
+      assert.match(head.headers.get('Content-Type') ?? '', /^application\/problem\+json\b/, `HEAD ${url}`)
+    }
+    // Known paths keep their own answers: 405 for a method they lack, not the catch-all's 404.
+    assertProblem(await api('DELETE', '/api/v1/health'), 405)
   })
 
   test('operations an API key may call name the permission it needs', () => {
