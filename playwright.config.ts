@@ -55,6 +55,8 @@ export default defineConfig({
       CREDENTIALS_ENCRYPTION_KEY: 'base64:ZTJlLWNyZWRlbnRpYWxzLWtleS0zMi1ieXRlcy1sb24=',
       LOG_LEVEL: 'warn',
       DATA_DIR: `${resultsDir}/e2e-data`,
+      // Test-only password hashing cost (app/services/accounts/passwords.server.ts).
+      NODE_ENV: 'test',
     },
   },
 })

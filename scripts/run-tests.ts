@@ -3,8 +3,10 @@
  * PostgreSQL for the run, prepares a migrated template database (each test file clones its own from
  * it), runs the node:test suites and then the Playwright suites, and ends with one summary line.
  *
- * While working: `npm test -- tests/integration/foo.test.ts` runs just those node:test files, and
- * `npm test -- --e2e-only` just the Playwright suites (extra Playwright arguments may follow).
+ * While working: `npm test -- tests/integration/foo.test.ts` runs just those node:test files;
+ * `--unit` (npm run test:unit) the node:test files beside the code in app/, without type check or
+ * build; `--integration` (npm run test:integration) those in tests/; `--e2e-only` (npm run test:e2e)
+ * just the Playwright suites (extra Playwright arguments may follow).
  * Two runs at once in one checkout need their own TEST_RESULTS_DIR (and E2E_PORT for browser tests).
  */
 import { spawn } from 'node:child_process'
@@ -39,9 +41,14 @@ async function main() {
   await fs.rm(RESULTS_DIR, { recursive: true, force: true })
   await fs.mkdir(RESULTS_DIR, { recursive: true })
 
-  // SKIP_BUILD=1 saves the lint, the type check and the build while iterating on service tests that do not need them.
-  const lintExit = process.env.SKIP_BUILD ? null : await run('npx', ['eslint', '.'])
-  if (!process.env.SKIP_BUILD) {
+  const args = process.argv.slice(2)
+  const mode = args[0] === '--e2e-only' ? 'e2e' : args[0] === '--unit' ? 'unit' : args[0] === '--integration' ? 'integration' : 'all'
+
+  // SKIP_BUILD=1 saves the lint, the type check and the build while iterating on service tests that do
+  // not need them (SKIP_BUILD=0 runs them); unit tests never load the build.
+  const build = !['1', 'true'].includes(process.env.SKIP_BUILD ?? '') && mode !== 'unit'
+  const lintExit = build ? await run('npx', ['eslint', '.']) : null
+  if (build) {
     if ((await run('npx', ['tsc', '--noEmit'])) !== 0) throw new Error('type check failed')
     if ((await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
   }
@@ -64,11 +71,12 @@ async function main() {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     }
 
-    const args = process.argv.slice(2)
-    const e2eOnly = args[0] === '--e2e-only'
-    const chosen = e2eOnly ? [] : args.filter((arg) => /\.test\.tsx?$/.test(arg))
-    const files = chosen.length > 0 ? chosen : [...(await findTestFiles('app')), ...(await findTestFiles('tests'))]
-    const nodeExit = e2eOnly ? 0 : await run(
+    const chosen = mode === 'e2e' ? [] : args.filter((arg) => /\.test\.tsx?$/.test(arg))
+    const files =
+      chosen.length > 0
+        ? chosen
+        : [...(mode === 'integration' ? [] : await findTestFiles('app')), ...(mode === 'unit' ? [] : await findTestFiles('tests'))]
+    const nodeExit = mode === 'e2e' ? 0 : await run(
       process.execPath,
       [
         '--import',
@@ -84,8 +92,8 @@ async function main() {
       env,
     )
 
-    const runE2e = e2eOnly || chosen.length === 0
-    const e2eExit = runE2e ? await runPlaywright(adminUrl, database.url, env, e2eOnly ? args.slice(1) : []) : 0
+    const runE2e = mode === 'e2e' || (mode === 'all' && chosen.length === 0)
+    const e2eExit = runE2e ? await runPlaywright(adminUrl, database.url, env, mode === 'e2e' ? args.slice(1) : []) : 0
 
     const counts = await summarize()
     if (lintExit !== null) counts[lintExit === 0 ? 'passed' : 'failed'] += 1

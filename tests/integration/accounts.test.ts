@@ -18,6 +18,7 @@ import {
   sessionIdFor,
   signOut,
 } from '~/services/accounts/sessions.server'
+import { scryptParamsFor, verifyPassword } from '~/services/accounts/passwords.server'
 import { pruneSignInAttempts, SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS, signIn } from '~/services/accounts/sign-in.server'
 import { changeEmail, changePassword, getUser, registerUser, updateProfile } from '~/services/accounts/users.server'
 import { prisma } from '~/utils/db.server'
@@ -35,6 +36,9 @@ import {
 
 const signInAs = (email: string, password: string, ipAddress: string) =>
   signIn(signInSchema.parse({ email, password }), testMeta({ ipAddress }))
+
+const PRODUCTION_HASH_PASSWORD = 'correct horse battery staple'
+const PRODUCTION_HASH = 'scrypt$32768$8$3$Y2FyY29zYS1maXh0dXJlIQ==$qqLdkkQfbfckSm30lUkVqNCpMGwbNvAQmk7vgVanr0Q='
 
 describe('registration', () => {
   test('stores the email lower-cased and trimmed, and returns only public fields', async () => {
@@ -74,6 +78,41 @@ describe('registration', () => {
     assert.ok(!rowA.passwordHash.includes(password))
     assert.match(rowA.passwordHash, /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/)
     assert.notEqual(rowA.passwordHash, rowB.passwordHash, 'the same password hashes differently per user (salt)')
+  })
+
+  test('the hash names its scrypt parameters: test-only ones under NODE_ENV=test, OWASP profile elsewhere', async () => {
+    assert.deepEqual(scryptParamsFor('production'), { N: 2 ** 15, r: 8, p: 3 })
+    assert.deepEqual(scryptParamsFor('development'), { N: 2 ** 15, r: 8, p: 3 })
+    const test = scryptParamsFor('test')
+    const { user, password } = await createTestUser()
+    const row = await prisma.user.findUniqueOrThrow({ where: { id: user.id } })
+    assert.ok(row.passwordHash.startsWith(`scrypt$${test.N}$${test.r}$${test.p}$`), row.passwordHash.split('$').slice(0, 4).join('$'))
+    assert.equal(await verifyPassword(password, row.passwordHash), true)
+    assert.equal(await verifyPassword(`${password}!`, row.passwordHash), false)
+  })
+
+  test('a hash made with production parameters still verifies and signs in', async () => {
+    // scrypt N=2^15, r=8, p=3 of PRODUCTION_HASH_PASSWORD, made once outside this suite.
+    assert.equal(await verifyPassword(PRODUCTION_HASH_PASSWORD, PRODUCTION_HASH), true)
+    assert.equal(await verifyPassword('Correct horse battery staple', PRODUCTION_HASH), false)
+    const { user } = await createTestUser()
+    await prisma.user.update({ where: { id: user.id }, data: { passwordHash: PRODUCTION_HASH } })
+    assert.equal((await signInAs(user.email, PRODUCTION_HASH_PASSWORD, uniqueIp())).id, user.id)
+  })
+
+  test('a damaged or foreign hash does not verify, and asks for no absurd cost', async () => {
+    const [, , , , salt, key] = PRODUCTION_HASH.split('$')
+    for (const stored of [
+      '',
+      'argon2id$v=19$m=65536,t=3,p=4$c2FsdA$a2V5',
+      `scrypt$32768$8$3$${salt}$`,
+      `scrypt$abc$8$3$${salt}$${key}`,
+      `scrypt$1000$8$3$${salt}$${key}`,
+      `scrypt$${2 ** 30}$8$3$${salt}$${key}`,
+      `scrypt$32768$8$1000$${salt}$${key}`,
+    ]) {
+      assert.equal(await verifyPassword(PRODUCTION_HASH_PASSWORD, stored), false, stored)
+    }
   })
 
   test('the schema rejects bad input with messages per field', () => {
