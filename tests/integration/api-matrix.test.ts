@@ -36,6 +36,7 @@ import {
 } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
 import { attachS3Bucket } from '../support/storage-factories'
+import { assertNoServerSecrets, serverSecrets } from '../support/leak-scan'
 
 // ---------------------------------------------------------------------------------------------
 // The world every fixture builds on: made once, since each user costs a password hash.
@@ -961,6 +962,8 @@ for (const operation of OPERATIONS) {
         assert.ok('nextCursor' in response.json)
       }
       await fixture.check?.(response, call)
+      // Whatever the answer, nothing stored server-side only (sealed credentials, hashes, object keys) is in it.
+      assertNoServerSecrets(response.text, await serverSecrets(), `${operation.method} ${operation.path} (${who})`, { describesInputs: operation.id === 'openapi' })
     }
 
     test(`${operation.status} on the happy path${auth === 'none' ? ' (anonymous)' : ' with a user token'}`, async () => {

@@ -69,8 +69,19 @@ const KNOWN = new Set<string>(PERMISSIONS)
 /** Stored permissions, keeping only names this version knows (a removed permission grants nothing). */
 const knownPermissions = (stored: string[]) => stored.filter((p): p is Permission => KNOWN.has(p))
 
-function toPublic({ prefix, lastFour, permissions, ...row }: ApiKeyRow): PublicApiKey {
-  return { ...row, permissions: knownPermissions(permissions), displayKey: `${prefix}…${lastFour}` }
+function toPublic(row: ApiKeyRow): PublicApiKey {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    name: row.name,
+    permissions: knownPermissions(row.permissions),
+    displayKey: `${row.prefix}…${row.lastFour}`,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+    lastUsedAt: row.lastUsedAt,
+    createdById: row.createdById,
+  }
 }
 
 /** Refuses permissions the actor does not hold itself, naming them. */

@@ -46,9 +46,18 @@ export interface BucketView extends Omit<BucketRow, 'accessKeyHint' | 'lastTeste
 }
 
 export function toBucketView(row: BucketRow, access: BucketAccessLevel): BucketView {
-  const { accessKeyHint, lastTestedAt, lastTestOk, lastTestReason, ...rest } = row
+  const { accessKeyHint, lastTestedAt, lastTestOk, lastTestReason } = row
   return {
-    ...rest,
+    id: row.id,
+    teamId: row.teamId,
+    name: row.name,
+    provider: row.provider,
+    bucketName: row.bucketName,
+    region: row.region,
+    endpoint: row.endpoint,
+    forcePathStyle: row.forcePathStyle,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
     accessKeyId: accessKeyHint ? `••••${accessKeyHint}` : null,
     hasCredentials: accessKeyHint !== null,
     lastTest: lastTestedAt ? { at: lastTestedAt, ok: lastTestOk ?? false, reason: lastTestReason } : null,

@@ -31,4 +31,17 @@ export interface FileView extends Omit<FileRow, 'size'> {
   size: number
 }
 
-export const toFileView = (row: FileRow): FileView => ({ ...row, size: Number(row.size) })
+/** Field by field: a row read with more columns (its object key, its bucket) never leaks through. */
+export const toFileView = (row: FileRow): FileView => ({
+  id: row.id,
+  projectId: row.projectId,
+  tenantId: row.tenantId,
+  path: row.path,
+  name: row.name,
+  size: Number(row.size),
+  contentType: row.contentType,
+  isPublic: row.isPublic,
+  metadata: row.metadata,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+})

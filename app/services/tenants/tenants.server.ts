@@ -21,7 +21,15 @@ export interface TenantView {
 const tenantSelect = { id: true, projectId: true, slug: true, name: true, metadata: true, createdAt: true, updatedAt: true } as const
 
 type TenantRow = Omit<TenantView, 'metadata'> & { metadata: unknown }
-const toView = (row: TenantRow): TenantView => ({ ...row, metadata: (row.metadata ?? {}) as TenantMetadata })
+const toView = (row: TenantRow): TenantView => ({
+  id: row.id,
+  projectId: row.projectId,
+  slug: row.slug,
+  name: row.name,
+  metadata: (row.metadata ?? {}) as TenantMetadata,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+})
 
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another tenant in this project')
 

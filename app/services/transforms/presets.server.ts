@@ -33,7 +33,14 @@ function storedParams(value: Prisma.JsonValue): TransformParams {
   }
 }
 
-const toPreset = (row: PresetRow): TransformPreset => ({ ...row, params: storedParams(row.params) })
+const toPreset = (row: PresetRow): TransformPreset => ({
+  id: row.id,
+  projectId: row.projectId,
+  name: row.name,
+  params: storedParams(row.params),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+})
 const asJson = (params: TransformParams) => JSON.parse(JSON.stringify(params)) as Prisma.InputJsonObject
 
 const nameTaken = (name: string) => fieldConflict('name', `A preset named ${name} already exists in this project`)
