@@ -13,7 +13,7 @@ import type { answerFromMemory as TransformFastPath } from '~/services/transform
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
-import { isSameOriginRequest } from '~/utils/csrf.server'
+import { isCsrfExempt, isSameOriginRequest } from '~/utils/csrf.server'
 import { disconnectDatabase } from '~/utils/db.server'
 import { logger } from '~/utils/logger.server'
 import { closeRateLimiter } from '~/utils/rate-limiter.server'
@@ -101,10 +101,10 @@ async function serve(runtime: Runtime) {
 
   // Dashboard requests that change state must come from our own pages (the API uses bearer tokens;
   // local-storage URLs carry their own signature, and any origin may PUT to them, as to a bucket).
+  const configuredOrigin = config.APP_URL ? new URL(config.APP_URL).origin : null
   app.use((req, res, next) => {
-    if (req.path.startsWith('/api/') || req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) || isSameOriginRequest(req.method, req.get('host'), req.get('origin'), req.get('referer'))) {
-      return next()
-    }
+    const appOrigins = [`${req.protocol}://${req.get('host')}`, ...(configuredOrigin ? [configuredOrigin] : [])]
+    if (isCsrfExempt(req.originalUrl) || isSameOriginRequest(req.method, appOrigins, req.get('origin'), req.get('referer'))) return next()
     res.status(403).type('text/plain').send('Cross-site request refused: this form must be sent from Carcosa itself.')
   })
 

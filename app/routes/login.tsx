@@ -24,7 +24,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const user = await authenticateWithPassword(request, meta)
     const { token } = await createSession(user.id, meta)
     return redirectWithFlash(
-      safeRedirectPath(input.redirectTo),
+      safeRedirectPath(input.redirectTo, request.url),
       { kind: 'success', message: `Signed in as ${user.email}.` },
       { 'Set-Cookie': await commitSessionCookie(token) },
     )

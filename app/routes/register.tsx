@@ -26,7 +26,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const user = await registerUser(input, meta)
     const { token } = await createSession(user.id, meta)
     return redirectWithFlash(
-      safeRedirectPath(redirectTo, '/onboarding'),
+      safeRedirectPath(redirectTo, request.url, '/onboarding'),
       { kind: 'success', message: `Welcome to Carcosa, ${user.name}.` },
       { 'Set-Cookie': await commitSessionCookie(token) },
     )

@@ -235,6 +235,16 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
       return readInfo(fileOf(key))
     },
 
+    async copy(fromKey, toKey, options = {}) {
+      const source = fileOf(fromKey)
+      const info = await readInfo(source)
+      if (!info) throw new StorageError('not-found', 'No such object')
+      if (options.ifMatch !== undefined && info.etag !== options.ifMatch) throw new StorageError('changed', 'The object changed meanwhile.')
+      const meta = await fs.readFile(`${source}${META_SUFFIX}`, 'utf8').catch(() => '{}')
+      await writeObject(fileOf(toKey), createReadStream(source))
+      await fs.writeFile(`${fileOf(toKey)}${META_SUFFIX}`, meta)
+    },
+
     async get(key, options) {
       const file = fileOf(key)
       const info = await readInfo(file)

@@ -1,6 +1,7 @@
 import { Transform, type Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
+  CopyObjectCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -180,6 +181,14 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
       }
     },
 
+    async copy(fromKey, toKey, options = {}) {
+      await call(() =>
+        client.send(
+          new CopyObjectCommand({ Bucket, Key: toKey, CopySource: copySource(Bucket, fromKey), CopySourceIfMatch: options.ifMatch, MetadataDirective: 'COPY' }),
+        ),
+      )
+    },
+
     async get(key, options) {
       const range = options?.range ? `bytes=${options.range.start}-${options.range.end}` : undefined
       try {
@@ -268,9 +277,19 @@ export function toStorageError(error: unknown, bucketName: string): StorageError
       return new StorageError('permission', 'These credentials are not allowed to do this on the bucket.')
   }
   if (status === 404) return new StorageError('not-found', 'Not found.')
+  if (status === 412) return new StorageError('changed', 'The object changed meanwhile.')
   if (status === 403) return new StorageError('permission', 'These credentials are not allowed to do this on the bucket.')
   if (status === 301 || err.name === 'PermanentRedirect') {
     return new StorageError('other', 'The bucket lives in another region than the one configured.')
   }
   return new StorageError('other', `The storage endpoint answered with an error (${err.name ?? 'unknown'}${status ? `, HTTP ${status}` : ''}).`)
+}
+
+/**
+ * `bucket/key` for x-amz-copy-source, percent-encoded per segment; the sub-delimiters that need no
+ * escaping in a header stay as they are (stores that decode the header with decodeURI read them too).
+ */
+function copySource(bucket: string, key: string) {
+  const segment = (text: string) => encodeURIComponent(text).replace(/%(26|3D|24|2C|3B|40)/g, (escaped) => decodeURIComponent(escaped))
+  return `${bucket}/${key.split('/').map(segment).join('/')}`
 }

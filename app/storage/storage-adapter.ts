@@ -46,6 +46,11 @@ export interface StorageAdapter {
   head(key: string): Promise<ObjectInfo | null>
   /** The object's bytes (inclusive range when given), or null when it does not exist. */
   get(key: string, options?: { range?: { start: number; end: number } }): Promise<{ body: Readable; info: ObjectInfo } | null>
+  /**
+   * Copies an object within the bucket. `ifMatch`: only while the source still has this ETag (a
+   * StorageError 'changed' otherwise, where the store enforces it).
+   */
+  copy(fromKey: string, toKey: string, options?: { ifMatch?: string }): Promise<void>
   delete(key: string): Promise<void>
   deleteMany(keys: string[]): Promise<void>
   /** Deletes every object whose key starts with `prefix` (which ends in `/`), e.g. derived variants. */
@@ -73,6 +78,7 @@ export type StorageFailure =
   | 'not-found'
   /** The body was longer or shorter than the length declared for it. */
   | 'length-mismatch'
+  | 'changed'
   | 'other'
 
 /** A bucket operation failed; `message` is safe to show (never a response body or a secret). */

@@ -67,6 +67,21 @@ for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]]
       // The uploads service deletes the object again when it fails the upload (uploads.test.ts).
     })
 
+    test('copy: the bytes and type arrive under the new key, the source stays; a stale ifMatch is refused where the store enforces it', async () => {
+      const adapter = await make()
+      const data = randomBytes(3000)
+      await adapter.put('copy/from & to.bin', Readable.from([data]), { contentType: 'image/png' })
+      const { etag } = (await adapter.head('copy/from & to.bin'))!
+      await adapter.copy('copy/from & to.bin', 'copy/final.bin', { ifMatch: etag })
+      const copied = await adapter.get('copy/final.bin')
+      assert.equal(sha(await buffer(copied!.body)), sha(data))
+      assert.equal(copied!.info.contentType, 'image/png')
+      assert.ok(await adapter.head('copy/from & to.bin'), 'the source is kept')
+      await assert.rejects(adapter.copy('copy/missing.bin', 'copy/nowhere.bin'), { failure: 'not-found' })
+      // s3rver ignores x-amz-copy-source-if-match; S3, R2 and MinIO answer 412 (ADR 013).
+      if (name === 'local') await assert.rejects(adapter.copy('copy/from & to.bin', 'copy/other.bin', { ifMatch: '"stale"' }), { failure: 'changed' })
+    })
+
     test('multipart: parts written then completed in order make the object', async () => {
       const adapter = await make()
       const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)]

@@ -13,8 +13,19 @@ export function requestMeta(request: Request, context: AppLoadContext): RequestM
   }
 }
 
-/** A same-site path to return to after sign-in; anything else falls back to `/`. */
-export function safeRedirectPath(to: FormDataEntryValue | string | null | undefined, fallback = '/') {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback
-  return to
+/**
+ * A path of this app to return to after sign-in, judged as the browser will read it: parsed against
+ * the app's own origin (the URL parser drops tabs and newlines and reads `\\` as `/`, as browsers do),
+ * it must stay on that origin. Answers the parsed path, never the raw text; anything else `fallback`.
+ */
+export function safeRedirectPath(to: FormDataEntryValue | string | null | undefined, appOrigin: string, fallback = '/') {
+  if (typeof to !== 'string' || to.length === 0 || to.length > 2048) return fallback
+  let url: URL
+  try {
+    url = new URL(to, appOrigin)
+  } catch {
+    return fallback
+  }
+  if (url.origin !== new URL(appOrigin).origin) return fallback
+  return `${url.pathname}${url.search}${url.hash}`
 }

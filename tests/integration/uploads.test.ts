@@ -11,6 +11,7 @@ import { buffer } from 'node:stream/consumers'
 import { describe, test } from 'node:test'
 import sharp from 'sharp'
 import { bucketConnectionSelect, storageFor } from '~/services/buckets/bucket-storage.server'
+import { stagingKeyOf } from '~/services/uploads/object-keys'
 import { prisma } from '~/utils/db.server'
 import { api, assertProblem } from '../support/api-client'
 import { createTestApiKey, createWorkspace } from '../support/factories'
@@ -52,9 +53,11 @@ async function uploadRow(uploadId: string) {
 }
 
 /** The stored object's bytes, read behind Carcosa's back (null when it does not exist). */
+/** The upload's bytes in its bucket: the object, or else a presigned PUT's staged copy (null when neither is there). */
 async function storedBytes(uploadId: string): Promise<Buffer | null> {
   const upload = await uploadRow(uploadId)
-  const object = await (await storageFor(upload.bucket)).get(upload.objectKey)
+  const storage = await storageFor(upload.bucket)
+  const object = (await storage.get(upload.objectKey)) ?? (await storage.get(stagingKeyOf(upload.objectKey)))
   return object ? buffer(object.body) : null
 }
 
@@ -96,6 +99,30 @@ for (const provider of PROVIDERS) {
       assert.equal(await prisma.file.count({ where: { projectId: project.id } }), 1)
       const reported = await status(key, started.json.uploadId)
       assert.deepEqual([reported.json.status, reported.json.file.id], ['COMPLETED', file.id])
+    })
+
+    test('after completion the presigned PUT URL cannot replace the verified bytes', async () => {
+      const { key } = await setup(provider)
+      const data = await pngBytes()
+      const started = await init(key, { fileName: 'safe.png', contentType: 'image/png', size: data.length })
+      assert.equal((await putTo(started.json.url, started.json.headers, data)).status, 200)
+      const done = await complete(key, { uploadId: started.json.uploadId })
+      assert.equal(done.status, 200, done.text)
+
+      // Same length and signed type, different bytes: what an attacker holding the URL would send.
+      const html = Buffer.alloc(data.length, ' ')
+      html.write('<html><script>alert(1)</script></html>')
+      const replaced = await putTo(started.json.url, started.json.headers, html)
+      if (provider === 'local') assert.equal(replaced.status, 409, 'the local provider refuses a used PUT link')
+      const row = await uploadRow(started.json.uploadId)
+      const object = await (await storageFor(row.bucket)).get(row.objectKey)
+      assert.equal(sha(await buffer(object!.body)), sha(data), 'the verified object is unchanged')
+      const link = await api('GET', `/api/v1/files/${done.json.file.id}/download?redirect=false`, { token: key })
+      const url = new URL(link.json.url)
+      const downloaded = url.pathname.startsWith('/storage/local/')
+        ? (await api('GET', url.pathname + url.search)).bytes
+        : Buffer.from(await (await fetch(url)).arrayBuffer())
+      assert.equal(sha(downloaded), sha(data), 'a download serves the verified bytes')
     })
 
     test('multipart: parts signed in batches, recorded, resumed from the status after a "reload", then completed from the recorded parts', async () => {
@@ -236,6 +263,16 @@ describe('completion checks', () => {
     const wrongType = await putTo(started.json.url, { 'Content-Type': 'text/html' }, randomBytes(100))
     assert.equal(wrongType.status, 400)
     assert.equal(await storedBytes(started.json.uploadId), null)
+  })
+
+  test('the local provider takes one PUT per link: a second one before completion is refused and the first bytes stay', async () => {
+    const { key } = await setup('local')
+    const data = randomBytes(100)
+    const started = await init(key, { fileName: 'once.bin', contentType: 'application/octet-stream', size: 100 })
+    assert.equal((await putTo(started.json.url, started.json.headers, data)).status, 200)
+    const again = await putTo(started.json.url, started.json.headers, randomBytes(100))
+    assert.equal(again.status, 409)
+    assert.equal(sha((await storedBytes(started.json.uploadId))!), sha(data))
   })
 
   test('bytes of another known type than declared (JPEG as PNG, ZIP as PNG) are refused, naming what they are', async () => {

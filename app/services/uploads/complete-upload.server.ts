@@ -14,6 +14,7 @@ import { requirePending } from './upload-state'
 import { storedUploadRules, uploadWithAccess, type UploadRow } from './upload-target.server'
 import { partCountOf, storedParts } from './upload-view'
 import { verifyObject } from './verify-object.server'
+import { stagingKeyOf } from './object-keys'
 
 /** Storage failures that say nothing about the upload itself: the upload stays pending for a retry. */
 const TRANSIENT: StorageError['failure'][] = ['unreachable', 'credentials', 'permission', 'endpoint-refused']
@@ -57,13 +58,21 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
     if (settled) return { file: settled }
   }
 
-  const verification = await verifyObject(adapter, upload.objectKey, { size, contentType: upload.contentType })
+  // A presigned PUT's bytes are checked where the URL wrote them, and only copied into place once verified.
+  const receivedKey = upload.method === 'PUT' ? stagingKeyOf(upload.objectKey) : upload.objectKey
+  const verification = await verifyObject(adapter, receivedKey, { size, contentType: upload.contentType })
   if (!verification.ok) {
-    if (upload.method === 'PUT' && !(await adapter.head(upload.objectKey))) {
+    if (upload.method === 'PUT' && !(await adapter.head(receivedKey))) {
+      const settled = await completedFile(upload.id)
+      if (settled) return { file: settled }
       // Completing before the PUT has landed is a client's ordering slip, not a bad file.
       throw new AppError('CONFLICT', 'Nothing has been uploaded for this upload yet: PUT the bytes to its URL, then complete it.')
     }
     await fail(verification.reason)
+  }
+  if (upload.method === 'PUT' && verification.ok) {
+    const settled = await promoteStaged(adapter, upload, receivedKey, verification.etag, fail)
+    if (settled) return { file: settled }
   }
 
   const file = await prisma.$transaction(async (tx) => {
@@ -101,6 +110,39 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
     return toFileView(row)
   })
   return { file }
+}
+
+async function completedFile(uploadId: string): Promise<FileView | null> {
+  const current = await prisma.upload.findUniqueOrThrow({ where: { id: uploadId }, select: { status: true, fileId: true } })
+  return current.status === 'COMPLETED' && current.fileId ? fileOf(current.fileId) : null
+}
+
+/**
+ * Copies verified staged bytes to the upload's object key, only while they are still the bytes that
+ * were verified (the copy's If-Match on the verified ETag; the copy's own size checked after), then
+ * removes the staging copy. From then on the PUT URL can only rewrite staging, which
+ * nothing reads. Returns the file when a concurrent completion got there first.
+ */
+async function promoteStaged(
+  adapter: Awaited<ReturnType<typeof storageFor>>,
+  upload: UploadRow,
+  stagingKey: string,
+  etag: string | null,
+  fail: (reason: string, error?: AppError) => Promise<never>,
+): Promise<FileView | null> {
+  const changed = 'The bytes changed while they were being verified; upload the file again.'
+  try {
+    await adapter.copy(stagingKey, upload.objectKey, etag ? { ifMatch: etag } : {})
+  } catch (error) {
+    const settled = await completedFile(upload.id)
+    if (settled) return settled
+    if (error instanceof StorageError && error.failure === 'changed') await fail(changed)
+    throw error
+  }
+  const copied = await adapter.head(upload.objectKey)
+  if (!copied || copied.size !== Number(upload.size)) await fail(changed)
+  await adapter.delete(stagingKey).catch(() => {})
+  return null
 }
 
 /**

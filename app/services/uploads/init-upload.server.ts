@@ -10,6 +10,7 @@ import { discardUploadObjects } from './upload-cleanup.server'
 import { projectOfCall } from '../project-scope.server'
 import { uploadTarget } from './upload-target.server'
 import { reserveUpload } from './reserve-upload.server'
+import { stagingKeyOf } from './object-keys'
 
 const MIB = 1024 * 1024
 /** Above this, uploads are multipart (resumable) whatever the client asks; S3's single PUT stops at 5 GiB. */
@@ -71,7 +72,7 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
 
   try {
     if (!multipart) {
-      const signed = await adapter.presignPut(location.objectKey, { contentType: input.contentType, contentLength: input.size, expiresInSeconds })
+      const signed = await adapter.presignPut(stagingKeyOf(location.objectKey), { contentType: input.contentType, contentLength: input.size, expiresInSeconds })
       return { ...start, method: 'PUT', url: signed.url, headers: signed.headers }
     }
     const multipartUploadId = await adapter.createMultipart(location.objectKey, { contentType: input.contentType })

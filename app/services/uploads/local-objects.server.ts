@@ -8,6 +8,7 @@ import { StorageError } from '~/storage/storage-adapter'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { logger } from '~/utils/logger.server'
+import { objectKeyOfStaging } from './object-keys'
 
 /**
  * The local provider's HTTP side: what S3 does for its presigned URLs, done by Carcosa for buckets
@@ -129,6 +130,13 @@ function bodyOf(request: Request, limit: number): Readable {
 }
 
 async function receivePut(adapter: LocalAdapter, grant: LocalGrant, request: Request): Promise<Response> {
+  // A PUT URL serves its upload while it is pending, once: never after completion, never over bytes already sent.
+  const objectKey = objectKeyOfStaging(grant.key)
+  const pending = objectKey
+    ? await prisma.upload.count({ where: { bucketId: grant.bucketId, objectKey, method: 'PUT', status: 'PENDING' } })
+    : 0
+  if (pending === 0) return answer(409, 'This upload link is used up: its upload is complete, failed or gone.')
+  if (await adapter.head(grant.key)) return answer(409, 'Bytes were already sent to this link; complete the upload, or start a new one.')
   const length = grant.length ?? 0
   const declared = request.headers.get('content-length')
   // What S3 checks for a signed Content-Length and Content-Type, checked here before any byte is read.

@@ -74,3 +74,15 @@ export function objectLocation(scope: KeyScope, clientFileName: string, unique =
   const objectKey = [scope.organizationSlug, scope.teamSlug, scope.projectSlug, path].join('/')
   return { objectKey, path, name }
 }
+
+const STAGING_PREFIX = '.carcosa/staging/'
+
+/**
+ * Where a presigned PUT writes: a staging key the completion step copies to `objectKey` once verified
+ * (ADR 013). The PUT URL stays valid until it expires, but it can then only rewrite the staging
+ * copy, never the verified object.
+ */
+export const stagingKeyOf = (objectKey: string) => `${STAGING_PREFIX}${objectKey}`
+
+/** The object key a staging key stands for, or null for any other key. */
+export const objectKeyOfStaging = (key: string) => (key.startsWith(STAGING_PREFIX) ? key.slice(STAGING_PREFIX.length) : null)

@@ -4,6 +4,7 @@ import { prisma } from '~/utils/db.server'
 import { logger } from '~/utils/logger.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { stagingKeyOf } from './object-keys'
 
 interface UploadObjects {
   id: string
@@ -33,6 +34,8 @@ export async function discardUploadObjects(upload: UploadObjects): Promise<boole
   }
   if (upload.multipartUploadId) await adapter.abortMultipart(upload.objectKey, upload.multipartUploadId).catch((error: unknown) => warn(error, 'abort the multipart upload'))
   await adapter.delete(upload.objectKey).catch((error: unknown) => warn(error, 'delete the object'))
+  // A presigned PUT's bytes wait under the staging key until completion copies them.
+  await adapter.delete(stagingKeyOf(upload.objectKey)).catch((error: unknown) => warn(error, 'delete the staged object'))
   return clean
 }
 
