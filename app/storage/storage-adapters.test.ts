@@ -78,7 +78,7 @@ for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]]
       assert.equal(copied!.info.contentType, 'image/png')
       assert.ok(await adapter.head('copy/from & to.bin'), 'the source is kept')
       await assert.rejects(adapter.copy('copy/missing.bin', 'copy/nowhere.bin'), { failure: 'not-found' })
-      // s3rver ignores x-amz-copy-source-if-match; S3, R2 and MinIO answer 412 (ADR 013).
+      // s3rver ignores x-amz-copy-source-if-match; S3, R2 and MinIO answer 412 (ADR 014).
       if (name === 'local') await assert.rejects(adapter.copy('copy/from & to.bin', 'copy/other.bin', { ifMatch: '"stale"' }), { failure: 'changed' })
     })
 

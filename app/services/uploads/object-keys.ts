@@ -79,7 +79,7 @@ const STAGING_PREFIX = '.carcosa/staging/'
 
 /**
  * Where a presigned PUT writes: a staging key the completion step copies to `objectKey` once verified
- * (ADR 013). The PUT URL stays valid until it expires, but it can then only rewrite the staging
+ * (ADR 014). The PUT URL stays valid until it expires, but it can then only rewrite the staging
  * copy, never the verified object.
  */
 export const stagingKeyOf = (objectKey: string) => `${STAGING_PREFIX}${objectKey}`
