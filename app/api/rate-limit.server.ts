@@ -1,13 +1,13 @@
 import type { Actor } from '~/services/actor'
-import { rateLimitOverridesFor } from '~/services/settings/settings.server'
 import { DEFAULT_TIER_LIMITS, getRateLimiter, type RateLimitTier } from '~/utils/rate-limiter.server'
 import type { RequestMeta } from '~/utils/request.server'
 import type { Operation } from './operation.server'
 import { problemResponse } from './problem.server'
 
-async function limitFor(tier: RateLimitTier, actor: Actor | null): Promise<number> {
+/** A key's project may set its own limits (resolved with the key); everyone else has the defaults. */
+function limitFor(tier: RateLimitTier, actor: Actor | null): number {
   if (actor?.type !== 'api-key') return DEFAULT_TIER_LIMITS[tier]
-  return (await rateLimitOverridesFor(actor.projectId))[tier] ?? DEFAULT_TIER_LIMITS[tier]
+  return actor.scope.rateLimitOverrides[tier] ?? DEFAULT_TIER_LIMITS[tier]
 }
 
 /**
@@ -17,7 +17,7 @@ async function limitFor(tier: RateLimitTier, actor: Actor | null): Promise<numbe
 export async function applyRateLimit(operation: Operation, actor: Actor | null, meta: RequestMeta) {
   const subject =
     actor?.type === 'api-key' ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `ip:${meta.ipAddress ?? 'unknown'}`
-  const limit = await limitFor(operation.tier, actor)
+  const limit = limitFor(operation.tier, actor)
   const decision = await getRateLimiter().consume(`${operation.tier}:${subject}`, limit)
   const headers = new Headers({
     'X-RateLimit-Limit': String(decision.limit),

@@ -1,10 +1,23 @@
 import type { RequestMeta } from '~/utils/request.server'
 import type { Permission } from './api-keys/permissions'
+import type { RateLimitOverrides } from './settings/schemas'
 
 /** A signed-in person: the dashboard's session or an API user access token. */
 export interface UserActor extends RequestMeta {
   type: 'user'
   userId: string
+}
+
+/**
+ * What an API key reaches, read with the key in one statement: its project, team and organization
+ * and the project's rate-limit overrides. At most a few seconds old (API_CREDENTIAL_CACHE_SECONDS);
+ * changes to any of them are announced on the invalidation bus.
+ */
+export interface ApiKeyScope {
+  project: { id: string; teamId: string; name: string; slug: string; bucketId: string | null; createdAt: Date; updatedAt: Date }
+  team: { id: string; organizationId: string; name: string; slug: string }
+  organizationSlug: string
+  rateLimitOverrides: RateLimitOverrides
 }
 
 /** An API key: reaches its own project only, within its permissions. */
@@ -13,6 +26,7 @@ export interface ApiKeyActor extends RequestMeta {
   apiKeyId: string
   projectId: string
   permissions: Permission[]
+  scope: ApiKeyScope
 }
 
 /** Who performs a service call. */

@@ -62,6 +62,10 @@ const configSchema = z
     TRANSFORM_STORE_VARIANTS: flag.default(true),
     /** Seconds the host's fast path for cached signed transforms trusts a file's identity without the database (0 turns it off). */
     TRANSFORM_FAST_PATH_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    /** Seconds a resolved API key or user access token is answered from memory (0 turns the cache off). */
+    API_CREDENTIAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+    /** Resolved API keys (and, separately, access tokens) kept in memory per instance. */
+    API_CREDENTIAL_CACHE_MAX: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   })
   .transform((env) => {
     const host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1')

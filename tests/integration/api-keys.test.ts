@@ -3,7 +3,6 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, test } from 'node:test'
 import {
-  LAST_USED_INTERVAL_MS,
   type PublicApiKey,
   authenticateApiKey,
   createApiKey,
@@ -13,6 +12,7 @@ import {
   updateApiKey,
   validateApiKey,
 } from '~/services/api-keys/api-keys.server'
+import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
 import { PERMISSIONS, type Permission } from '~/services/api-keys/permissions'
 import { createApiKeySchema, updateApiKeySchema } from '~/services/api-keys/schemas'
 import { pageQuerySchema } from '~/services/pagination'
@@ -318,7 +318,10 @@ describe('authenticating', () => {
     const { owner, project } = await setup()
     const { apiKey, key } = await createApiKey(owner.actor, createInput(project.id, ['files:read', 'usage:read']))
     const meta = testMeta({ ipAddress: '192.0.2.44', userAgent: 'sdk/1.0' })
-    assert.deepEqual(await authenticateApiKey(key, meta), {
+    const actor = await authenticateApiKey(key, meta)
+    assert.ok(actor)
+    const { scope, ...rest } = actor
+    assert.deepEqual(rest, {
       type: 'api-key',
       apiKeyId: apiKey.id,
       projectId: project.id,
@@ -326,11 +329,16 @@ describe('authenticating', () => {
       ipAddress: '192.0.2.44',
       userAgent: 'sdk/1.0',
     })
+    // Resolved with the key in the same statement: what authorization needs, no further reads.
+    assert.equal(scope.project.id, project.id)
+    assert.equal(scope.project.slug, project.slug)
+    assert.equal(scope.team.id, project.teamId)
+    assert.deepEqual(scope.rateLimitOverrides, {})
   })
 
   test('malformed, unknown and expired keys yield null', async () => {
     const { owner, project } = await setup()
-    const { apiKey, key } = await createTestApiKey(owner.actor, project.id, ['files:read'], { expiresAt: new Date(Date.now() + 60_000).toISOString() })
+    const { apiKey, key } = await createApiKey(owner.actor, createInput(project.id, ['files:read'], { expiresAt: new Date(Date.now() + 60_000).toISOString() }))
     for (const bad of ['', 'ck_', 'ck_short', key.slice(3), `${key}x`, `cat_${key.slice(3)}`, `ck_${'A'.repeat(43)}`, `${key.slice(0, -1)}!`]) {
       assert.equal(await authenticateApiKey(bad, testMeta()), null, JSON.stringify(bad))
       assert.deepEqual(await validateApiKey(bad), { valid: false })
@@ -340,27 +348,38 @@ describe('authenticating', () => {
     assert.deepEqual(await validateApiKey(key), { valid: false })
   })
 
-  test('lastUsedAt is written on first use and then at most once a minute', async () => {
+  test('a key that expires while its resolution is held in memory is refused from that moment', async () => {
+    const { owner, project } = await setup()
+    const expiresAt = new Date(Date.now() + 1_500)
+    const { key } = await createApiKey(owner.actor, createInput(project.id, ['files:read'], { expiresAt: expiresAt.toISOString() }))
+    assert.ok(await authenticateApiKey(key, testMeta()))
+    assert.ok(await authenticateApiKey(key, testMeta()), 'answered again (from memory once the bus listens)')
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 10))
+    assert.equal(await authenticateApiKey(key, testMeta()), null)
+    assert.deepEqual(await validateApiKey(key), { valid: false })
+  })
+
+  test('lastUsedAt is written off the request path, in one batch for many uses, and never moves back', async () => {
     const { owner, project } = await setup()
     const { apiKey, key } = await createApiKey(owner.actor, createInput(project.id, ['files:read']))
+    const other = await createApiKey(owner.actor, createInput(project.id, ['files:read'], { name: 'Second' }))
     assert.equal((await keyRow(apiKey.id)).lastUsedAt, null)
 
-    await authenticateApiKey(key, testMeta())
-    const first = (await keyRow(apiKey.id)).lastUsedAt
-    assert.ok(first && Date.now() - first.getTime() < 10_000)
+    const before = Date.now()
     for (let i = 0; i < 5; i++) await authenticateApiKey(key, testMeta())
-    assert.equal((await keyRow(apiKey.id)).lastUsedAt?.getTime(), first.getTime(), 'no write within the minute')
+    await authenticateApiKey(other.key, testMeta())
+    assert.equal((await keyRow(apiKey.id)).lastUsedAt, null, 'authenticating does not write')
+    await flushApiKeyUse()
+    const first = (await keyRow(apiKey.id)).lastUsedAt
+    assert.ok(first && first.getTime() >= before - 1 && first.getTime() <= Date.now(), 'the batch records the latest use')
+    assert.ok((await keyRow(other.apiKey.id)).lastUsedAt, 'every key used in the batch is recorded')
 
-    const recent = new Date(Date.now() - LAST_USED_INTERVAL_MS + 5_000)
-    await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: recent } })
+    // A later use recorded elsewhere is kept: a batch never moves lastUsedAt back.
+    const later = new Date(Date.now() + 60_000)
+    await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: later } })
     await authenticateApiKey(key, testMeta())
-    assert.equal((await keyRow(apiKey.id)).lastUsedAt?.getTime(), recent.getTime())
-
-    const stale = new Date(Date.now() - LAST_USED_INTERVAL_MS - 1_000)
-    await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: stale } })
-    await Promise.all([authenticateApiKey(key, testMeta()), authenticateApiKey(key, testMeta())])
-    const refreshed = (await keyRow(apiKey.id)).lastUsedAt
-    assert.ok(refreshed && refreshed.getTime() > stale.getTime() + LAST_USED_INTERVAL_MS)
+    await flushApiKeyUse()
+    assert.equal((await keyRow(apiKey.id)).lastUsedAt?.getTime(), later.getTime())
   })
 
   test('validateApiKey tells the project, permissions, expiry and name of a valid key, and does not count as use', async () => {

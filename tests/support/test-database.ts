@@ -33,8 +33,10 @@ process.env.NODE_ENV ??= 'test'
 
 export const testDatabaseUrl = url.toString()
 
-// The pool would otherwise keep the file's process alive until its idle timeout.
+// The pool and the invalidation bus would otherwise keep the file's process alive.
 after(async () => {
+  const { closeInvalidationBus } = await import('../../app/utils/invalidation-bus.server')
   const { disconnectDatabase } = await import('../../app/utils/db.server')
+  await closeInvalidationBus()
   await disconnectDatabase()
 })

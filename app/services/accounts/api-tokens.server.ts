@@ -1,8 +1,13 @@
+import { remember } from '@epic-web/remember'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { prisma, type Transaction } from '~/utils/db.server'
+import { getConfig } from '~/utils/config.server'
 import { AppError } from '~/utils/errors.server'
+import { createInvalidatedCache } from '~/utils/invalidated-cache.server'
+import { publishInvalidation } from '~/utils/invalidation-bus.server'
 import type { RequestMeta } from '~/utils/request.server'
+import { sql } from '~/utils/sql.server'
 import { userActor, type UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import type { signInSchema } from './schemas'
@@ -127,22 +132,49 @@ export async function refreshTokens(refreshToken: string, meta: RequestMeta): Pr
         targetId: token.familyId,
         after: { revokedTokens: revoked.count },
       })
+      return { refused: true as const, revokedFamily: token.familyId }
     }
     return { refused: true as const }
   })
+  if ('revokedFamily' in outcome && outcome.revokedFamily) await publishInvalidation('api-token-family', outcome.revokedFamily)
   if ('refused' in outcome) throw refreshRefused()
   return outcome.pair
+}
+
+interface ResolvedAccessToken {
+  userId: string
+  familyId: string
+  expiresAt: Date
+}
+
+// Resolved access tokens by hash, for API_CREDENTIAL_CACHE_SECONDS; revoking a family (logout,
+// reuse of a refresh token) forgets them on every instance through the invalidation bus.
+const accessTokens = () =>
+  remember('carcosa.resolved-access-tokens', () =>
+    createInvalidatedCache<ResolvedAccessToken>({
+      max: getConfig().API_CREDENTIAL_CACHE_MAX,
+      ttlMs: getConfig().API_CREDENTIAL_CACHE_SECONDS * 1000,
+      matches: (token, kind, id) => (kind === 'api-token-family' && token.familyId === id) || (kind === 'user' && token.userId === id),
+    }),
+  )
+
+async function loadAccessToken(tokenHash: string): Promise<ResolvedAccessToken | null> {
+  const [row] = await sql<{ kind: string; userId: string; familyId: string; expiresAt: Date; revokedAt: Date | null }>(
+    'SELECT kind, "userId", "familyId", "expiresAt", "revokedAt" FROM "ApiToken" WHERE "tokenHash" = $1',
+    [tokenHash],
+  )
+  if (!row || row.kind !== 'ACCESS' || row.revokedAt) return null
+  return { userId: row.userId, familyId: row.familyId, expiresAt: row.expiresAt }
 }
 
 /** The user behind a bearer access token, or null when it is malformed, unknown, expired or revoked. */
 export async function authenticateAccessToken(token: string, meta: RequestMeta): Promise<UserActor | null> {
   if (!wellFormed(token, ACCESS_TOKEN_PREFIX)) return null
-  const row = await prisma.apiToken.findUnique({
-    where: { tokenHash: hashApiToken(token) },
-    select: { kind: true, userId: true, expiresAt: true, revokedAt: true },
-  })
-  if (!row || row.kind !== 'ACCESS' || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null
-  return userActor(row.userId, meta)
+  const tokenHash = hashApiToken(token)
+  const cache = accessTokens()
+  const resolved = cache.get(tokenHash) ?? (await cache.resolve(tokenHash, () => loadAccessToken(tokenHash)))
+  if (!resolved || resolved.expiresAt.getTime() <= Date.now()) return null
+  return userActor(resolved.userId, meta)
 }
 
 /**
@@ -151,21 +183,23 @@ export async function authenticateAccessToken(token: string, meta: RequestMeta):
  */
 export async function revokeTokenFamily(actor: UserActor, accessToken: string): Promise<void> {
   if (!wellFormed(accessToken, ACCESS_TOKEN_PREFIX)) return
-  await prisma.$transaction(async (tx) => {
+  const revokedFamily = await prisma.$transaction(async (tx) => {
     const token = await tx.apiToken.findUnique({
       where: { tokenHash: hashApiToken(accessToken) },
       select: { kind: true, userId: true, familyId: true },
     })
-    if (!token || token.kind !== 'ACCESS' || token.userId !== actor.userId) return
+    if (!token || token.kind !== 'ACCESS' || token.userId !== actor.userId) return null
     const revoked = await tx.apiToken.updateMany({ where: { familyId: token.familyId, revokedAt: null }, data: { revokedAt: new Date() } })
-    if (revoked.count === 0) return
+    if (revoked.count === 0) return null
     await recordAudit(tx, actor, actor, {
       action: 'api_token.revoke',
       targetType: 'api_token_family',
       targetId: token.familyId,
       after: { revokedTokens: revoked.count },
     })
+    return token.familyId
   })
+  if (revokedFamily) await publishInvalidation('api-token-family', revokedFamily)
 }
 
 /**

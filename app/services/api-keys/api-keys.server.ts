@@ -1,20 +1,24 @@
+import { remember } from '@epic-web/remember'
 import { createHash, randomBytes } from 'node:crypto'
 import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, forbidden, notFound } from '~/utils/errors.server'
-import { logger } from '~/utils/logger.server'
+import { getConfig } from '~/utils/config.server'
+import { createInvalidatedCache } from '~/utils/invalidated-cache.server'
+import { publishInvalidation } from '~/utils/invalidation-bus.server'
 import type { RequestMeta } from '~/utils/request.server'
-import type { Actor, ApiKeyActor } from '../actor'
+import { sql } from '~/utils/sql.server'
+import type { Actor, ApiKeyActor, ApiKeyScope } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
+import { storedRateLimitOverrides } from '../settings/settings.server'
+import { recordApiKeyUse } from './key-use.server'
 import { PERMISSIONS, missingPermissions, type Permission } from './permissions'
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './schemas'
 
 export const API_KEY_PREFIX = 'ck_'
 /** `ck_` + 32 random bytes in base64url (43 characters). */
 const KEY_PATTERN = /^ck_[A-Za-z0-9_-]{43}$/
-// lastUsedAt is refreshed at most this often, so authenticating a request is not a write.
-export const LAST_USED_INTERVAL_MS = 60 * 1000
 
 /** What anyone allowed to see a key may see: never the hash, only the prefix and last four characters. */
 export interface PublicApiKey {
@@ -162,7 +166,7 @@ export async function getApiKey(actor: Actor, apiKeyId: string): Promise<PublicA
  * and every one it is given: nobody changes a key more powerful than themselves.
  */
 export async function updateApiKey(actor: Actor, apiKeyId: string, input: UpdateApiKeyInput): Promise<PublicApiKey> {
-  return prisma.$transaction(async (tx) => {
+  const changed = await prisma.$transaction(async (tx) => {
     const { key, access } = await keyWithAccess(tx, actor, apiKeyId)
     requirePermission(access, 'api-keys:write', 'change API keys of this project')
     if (key.revokedAt) throw new AppError('CONFLICT', 'This API key is revoked and can no longer be changed')
@@ -184,11 +188,13 @@ export async function updateApiKey(actor: Actor, apiKeyId: string, input: Update
     })
     return toPublic(row)
   })
+  await publishInvalidation('api-key', apiKeyId)
+  return changed
 }
 
 /** Revokes a key at once: the next request with it is refused. Revoking twice is a conflict. */
 export async function revokeApiKey(actor: Actor, apiKeyId: string): Promise<PublicApiKey> {
-  return prisma.$transaction(async (tx) => {
+  const revoked = await prisma.$transaction(async (tx) => {
     const { key, access } = await keyWithAccess(tx, actor, apiKeyId)
     requirePermission(access, 'api-keys:delete', 'revoke API keys of this project')
     const revokedAt = new Date()
@@ -204,43 +210,117 @@ export async function revokeApiKey(actor: Actor, apiKeyId: string): Promise<Publ
     })
     return toPublic({ ...key, revokedAt })
   })
+  await publishInvalidation('api-key', apiKeyId)
+  return revoked
 }
 
-/** The stored key for a secret, or null when it is malformed, unknown, revoked or expired. */
-async function findUsableKey(key: string) {
-  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) return null
-  const row = await prisma.apiKey.findUnique({
-    where: { keyHash: hashApiKey(key) },
-    select: { id: true, projectId: true, name: true, permissions: true, expiresAt: true, revokedAt: true, lastUsedAt: true },
-  })
+interface ResolvedKey {
+  id: string
+  name: string
+  permissions: Permission[]
+  expiresAt: Date | null
+  scope: ApiKeyScope
+}
+
+interface ResolvedKeyRow {
+  id: string
+  projectId: string
+  name: string
+  permissions: string[]
+  expiresAt: Date | null
+  revokedAt: Date | null
+  teamId: string
+  projectName: string
+  projectSlug: string
+  bucketId: string | null
+  projectCreatedAt: Date
+  projectUpdatedAt: Date
+  rateLimitOverrides: unknown
+  organizationId: string
+  teamName: string
+  teamSlug: string
+  organizationSlug: string
+}
+
+// Everything authorization needs, in one statement: the key, its project (with the rate-limit
+// overrides), team and organization.
+const RESOLVE_KEY_SQL = `
+  SELECT k.id, k."projectId", k.name, k.permissions, k."expiresAt", k."revokedAt",
+         p."teamId", p.name AS "projectName", p.slug AS "projectSlug", p."bucketId",
+         p."createdAt" AS "projectCreatedAt", p."updatedAt" AS "projectUpdatedAt", p."rateLimitOverrides",
+         t."organizationId", t.name AS "teamName", t.slug AS "teamSlug", o.slug AS "organizationSlug"
+    FROM "ApiKey" k
+    JOIN "Project" p ON p.id = k."projectId"
+    JOIN "Team" t ON t.id = p."teamId"
+    JOIN "Organization" o ON o.id = t."organizationId"
+   WHERE k."keyHash" = $1`
+
+// Resolved keys by hash, for API_CREDENTIAL_CACHE_SECONDS; revoking or changing a key, its project,
+// team or organization forgets them on every instance (the invalidation bus).
+const resolvedKeys = () =>
+  remember('carcosa.resolved-api-keys', () =>
+    createInvalidatedCache<ResolvedKey>({
+    max: getConfig().API_CREDENTIAL_CACHE_MAX,
+    ttlMs: getConfig().API_CREDENTIAL_CACHE_SECONDS * 1000,
+    matches: (key, kind, id) =>
+      (kind === 'api-key' && key.id === id) ||
+      (kind === 'project' && key.scope.project.id === id) ||
+      (kind === 'team' && key.scope.team.id === id) ||
+      (kind === 'organization' && key.scope.team.organizationId === id),
+    }),
+  )
+
+async function loadKey(keyHash: string): Promise<ResolvedKey | null> {
+  const [row] = await sql<ResolvedKeyRow>(RESOLVE_KEY_SQL, [keyHash])
   if (!row || row.revokedAt) return null
-  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return null
-  return row
+  return {
+    id: row.id,
+    name: row.name,
+    permissions: knownPermissions(row.permissions),
+    expiresAt: row.expiresAt,
+    scope: {
+      project: {
+        id: row.projectId,
+        teamId: row.teamId,
+        name: row.projectName,
+        slug: row.projectSlug,
+        bucketId: row.bucketId,
+        createdAt: row.projectCreatedAt,
+        updatedAt: row.projectUpdatedAt,
+      },
+      team: { id: row.teamId, organizationId: row.organizationId, name: row.teamName, slug: row.teamSlug },
+      organizationSlug: row.organizationSlug,
+      rateLimitOverrides: storedRateLimitOverrides(row.rateLimitOverrides),
+    },
+  }
+}
+
+/** The key for a secret, or null when it is malformed, unknown, revoked or expired. */
+async function findUsableKey(key: string): Promise<ResolvedKey | null> {
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) return null
+  const keyHash = hashApiKey(key)
+  const cache = resolvedKeys()
+  const resolved = cache.get(keyHash) ?? (await cache.resolve(keyHash, () => loadKey(keyHash)))
+  if (!resolved) return null
+  // Checked on every use, cached or not: expiry takes effect to the millisecond.
+  if (resolved.expiresAt && resolved.expiresAt.getTime() <= Date.now()) return null
+  return resolved
 }
 
 /**
- * The actor for a bearer API key, or null. lastUsedAt is written at most once a minute per key (the
- * condition sits in the UPDATE, so instances racing on one key write once); a failed write is
- * logged and does not refuse the request.
+ * The actor for a bearer API key, or null. Usually answered from memory; `lastUsedAt` is written
+ * in batches off the request path (key-use.server.ts).
  */
 export async function authenticateApiKey(key: string, meta: RequestMeta): Promise<ApiKeyActor | null> {
-  const row = await findUsableKey(key)
-  if (!row) return null
-  const now = Date.now()
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
-    const stale = new Date(now - LAST_USED_INTERVAL_MS)
-    await prisma.apiKey
-      .updateMany({
-        where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: stale } }] },
-        data: { lastUsedAt: new Date(now) },
-      })
-      .catch((error: unknown) => logger.warn({ err: error as Error, apiKeyId: row.id }, 'could not record API key use'))
-  }
+  const resolved = await findUsableKey(key)
+  if (!resolved) return null
+  recordApiKeyUse(resolved.id)
   return {
     type: 'api-key',
-    apiKeyId: row.id,
-    projectId: row.projectId,
-    permissions: knownPermissions(row.permissions),
+    apiKeyId: resolved.id,
+    projectId: resolved.scope.project.id,
+    permissions: resolved.permissions,
+    scope: resolved.scope,
     ipAddress: meta.ipAddress,
     userAgent: meta.userAgent,
   }
@@ -253,5 +333,5 @@ export async function authenticateApiKey(key: string, meta: RequestMeta): Promis
 export async function validateApiKey(key: string): Promise<ApiKeyValidation> {
   const row = await findUsableKey(key)
   if (!row) return { valid: false }
-  return { valid: true, projectId: row.projectId, permissions: knownPermissions(row.permissions), expiresAt: row.expiresAt, name: row.name }
+  return { valid: true, projectId: row.scope.project.id, permissions: row.permissions, expiresAt: row.expiresAt, name: row.name }
 }

@@ -1,7 +1,8 @@
 import { remember } from '@epic-web/remember'
-import { LRUCache } from 'lru-cache'
 import type { z } from 'zod'
 import { prisma } from '~/utils/db.server'
+import { createInvalidatedCache } from '~/utils/invalidated-cache.server'
+import { publishInvalidation } from '~/utils/invalidation-bus.server'
 import { notFound } from '~/utils/errors.server'
 import { logger } from '~/utils/logger.server'
 import type { Actor, UserActor } from '../actor'
@@ -101,23 +102,32 @@ export async function getRateLimitOverrides(actor: Actor, projectId: string): Pr
   return readStored(rateLimitOverridesSchema, row.rateLimitOverrides, 'rate-limit overrides')
 }
 
-// Overrides change rarely and the limiter needs them on every API-key call: a short cache keeps the
-// read off the hot path. A change applies at once on the instance that made it, within this delay
-// on the others.
-// One per process: the host's transform fast path and the app's build read and clear the same one.
-const overridesCache = remember('carcosa.rate-limit-overrides', () => new LRUCache<string, RateLimitOverrides>({ max: 10_000, ttl: 10_000 }))
+/** A project's stored overrides as the limiter reads them (fields that no longer validate are dropped). */
+export const storedRateLimitOverrides = (stored: unknown): RateLimitOverrides => readStored(rateLimitOverridesSchema, stored, 'rate-limit overrides')
+
+// Overrides change rarely and anonymous transform calls need them: a short cache keeps the read off
+// the hot path, kept honest by the invalidation bus (a change applies everywhere within a delivery).
+// One per process: the host's transform fast path and the app's build read the same one.
+const overridesCache = remember('carcosa.rate-limit-overrides', () =>
+  createInvalidatedCache<{ projectId: string; overrides: RateLimitOverrides }>({
+    max: 10_000,
+    ttlMs: 10_000,
+    matches: (entry, kind, id) => kind === 'project' && entry.projectId === id,
+  }),
+)
 
 /**
- * The limits a project's owners set, for the rate limiter: no actor, because the caller already
- * authenticated as one of the project's keys.
+ * The limits a project's owners set, for the rate limiter when no API key brought them along
+ * (API-key actors carry their project's overrides in `scope`).
  */
 export async function rateLimitOverridesFor(projectId: string): Promise<RateLimitOverrides> {
   const cached = overridesCache.get(projectId)
-  if (cached) return cached
-  const row = await prisma.project.findUnique({ where: { id: projectId }, select: { rateLimitOverrides: true } })
-  const overrides = readStored(rateLimitOverridesSchema, row?.rateLimitOverrides ?? {}, 'rate-limit overrides')
-  overridesCache.set(projectId, overrides)
-  return overrides
+  if (cached) return cached.overrides
+  const resolved = await overridesCache.resolve(projectId, async () => {
+    const row = await prisma.project.findUnique({ where: { id: projectId }, select: { rateLimitOverrides: true } })
+    return { projectId, overrides: storedRateLimitOverrides(row?.rateLimitOverrides ?? {}) }
+  })
+  return resolved!.overrides
 }
 
 /** Replaces the project's overrides as a whole; an empty object restores every default. Needs `admin`. */
@@ -143,6 +153,6 @@ export async function updateRateLimitOverrides(
     })
     return after as RateLimitOverrides
   })
-  overridesCache.delete(projectId)
+  await publishInvalidation('project', projectId)
   return updated
 }

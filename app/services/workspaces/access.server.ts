@@ -71,19 +71,16 @@ export interface ProjectAccess {
  * its own project only. Anything else is "not found".
  */
 export async function projectAccess(db: Db, actor: Actor, projectId: string): Promise<ProjectAccess> {
+  if (actor.type === 'api-key') {
+    // The key brought its project and team along (resolved with it, kept honest by the invalidation bus).
+    if (actor.projectId !== projectId) throw notFound('Project')
+    return { project: actor.scope.project, team: actor.scope.team, role: null, permissions: actor.permissions }
+  }
   const project = await db.project.findUnique({
     where: { id: projectId },
     select: { id: true, teamId: true, name: true, slug: true, bucketId: true, createdAt: true, updatedAt: true },
   })
   if (!project) throw notFound('Project')
-  if (actor.type === 'api-key') {
-    if (actor.projectId !== project.id) throw notFound('Project')
-    const team = await db.team.findUniqueOrThrow({
-      where: { id: project.teamId },
-      select: { id: true, organizationId: true, name: true, slug: true },
-    })
-    return { project, team, role: null, permissions: actor.permissions }
-  }
   const access = await teamAccess(db, actor, project.teamId).catch(() => {
     throw notFound('Project')
   })

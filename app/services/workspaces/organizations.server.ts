@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../db-errors.server'
 import { organizationRole, requireRole } from './access.server'
 import type { createOrganizationSchema, updateOrganizationSchema } from './schemas'
 import { availableSlug } from './slugs.server'
+import { publishInvalidation } from '~/utils/invalidation-bus.server'
 
 const fields = { id: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another organization')
@@ -71,7 +72,7 @@ export async function updateOrganization(
   input: Partial<z.output<typeof updateOrganizationSchema>>,
 ) {
   try {
-    return await prisma.$transaction(async (tx) => {
+    const updated = await prisma.$transaction(async (tx) => {
       requireRole(await organizationRole(tx, actor, organizationId), 'ADMIN', 'change organization settings')
       const before = await tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })
       const organization = await tx.organization.update({
@@ -89,6 +90,8 @@ export async function updateOrganization(
       })
       return organization
     })
+    await publishInvalidation('organization', organizationId)
+    return updated
   } catch (error) {
     if (isUniqueViolation(error)) throw slugTaken()
     throw error
@@ -109,4 +112,5 @@ export async function deleteOrganization(actor: UserActor, organizationId: strin
       before: { name: before.name, slug: before.slug },
     })
   })
+  await publishInvalidation('organization', organizationId)
 }

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../db-errors.server'
 import { projectAccess, requirePermission, requireRole, teamAccess } from './access.server'
 import type { createProjectSchema, updateProjectSchema } from './schemas'
 import { availableSlug } from './slugs.server'
+import { publishInvalidation } from '~/utils/invalidation-bus.server'
 
 const fields = { id: true, teamId: true, name: true, slug: true, bucketId: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another project in this team')
@@ -67,7 +68,7 @@ export async function updateProject(
   input: Partial<z.output<typeof updateProjectSchema>> & { bucketId?: string },
 ) {
   try {
-    return await prisma.$transaction(async (tx) => {
+    const updated = await prisma.$transaction(async (tx) => {
       const access = await projectAccess(tx, actor, projectId)
       requirePermission(access, 'projects:write', 'change this project')
       const { project: before, team } = access
@@ -88,6 +89,9 @@ export async function updateProject(
       })
       return project
     })
+    // API keys carry their project's name, slug and bucket: every instance re-reads them.
+    await publishInvalidation('project', projectId)
+    return updated
   } catch (error) {
     if (isUniqueViolation(error)) throw slugTaken()
     throw error
@@ -110,6 +114,7 @@ export async function deleteProject(actor: Actor, projectId: string) {
   })
   // Its files are gone: the transform fast path must stop answering for them on this instance.
   forgetProject(projectId)
+  await publishInvalidation('project', projectId)
 }
 
 /** One project, for a user of its team or an API key of its own. */

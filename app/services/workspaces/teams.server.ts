@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../db-errors.server'
 import { atLeast, organizationRole, requireRole, teamAccess } from './access.server'
 import type { createTeamSchema, updateTeamSchema } from './schemas'
 import { availableSlug } from './slugs.server'
+import { publishInvalidation } from '~/utils/invalidation-bus.server'
 
 const fields = { id: true, organizationId: true, name: true, slug: true, createdAt: true, updatedAt: true } as const
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another team in this organization')
@@ -64,7 +65,7 @@ export async function createTeam(actor: UserActor, organizationId: string, input
 
 export async function updateTeam(actor: UserActor, teamId: string, input: Partial<z.output<typeof updateTeamSchema>>) {
   try {
-    return await prisma.$transaction(async (tx) => {
+    const updated = await prisma.$transaction(async (tx) => {
       const { team: before, role } = await teamAccess(tx, actor, teamId)
       requireRole(role, 'ADMIN', 'change team settings')
       const team = await tx.team.update({ where: { id: teamId }, data: { name: input.name, slug: input.slug }, select: fields })
@@ -78,6 +79,8 @@ export async function updateTeam(actor: UserActor, teamId: string, input: Partia
       })
       return team
     })
+    await publishInvalidation('team', teamId)
+    return updated
   } catch (error) {
     if (isUniqueViolation(error)) throw slugTaken()
     throw error
@@ -110,6 +113,7 @@ export async function deleteTeam(actor: UserActor, teamId: string) {
       before: { name: team.name, slug: team.slug },
     })
   })
+  await publishInvalidation('team', teamId)
 }
 
 export async function listTeamMembers(actor: UserActor, teamId: string) {
