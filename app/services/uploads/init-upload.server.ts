@@ -1,5 +1,4 @@
 import { publicBaseUrl, storageFor } from '~/services/buckets/bucket-storage.server'
-import { requireTenantInProject } from '~/services/tenants/tenants.server'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
@@ -47,8 +46,8 @@ export function ruleError(violation: { kind: 'type' | 'size'; message: string })
 export async function initUpload(actor: Actor, input: InitUploadInput, options: { baseUrl?: string } = {}): Promise<InitUploadResult> {
   const config = getConfig()
   const projectId = projectOfCall(actor, input.projectId)
-  const target = await uploadTarget(prisma, actor, projectId)
-  const tenant = input.tenantId ? await requireTenantInProject(prisma, projectId, input.tenantId) : null
+  const target = await uploadTarget(actor, projectId, input.tenantId)
+  const { tenant } = target
   const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES })
   const violation = ruleViolation(target.rules, maxSize, input)
   if (violation) throw ruleError(violation)

@@ -1,9 +1,10 @@
+import cuid from 'cuid'
 import type { UploadMethod } from '~/generated/prisma/enums'
 import { getConfig } from '~/utils/config.server'
-import { prisma } from '~/utils/db.server'
+import { sql } from '~/utils/sql.server'
 import type { Actor } from '../actor'
 import { actorId } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { auditInsertSql } from '../audit/record-audit.server'
 import { objectLocation, type ObjectLocation } from './object-keys'
 import type { UploadTarget } from './upload-target.server'
 
@@ -40,31 +41,35 @@ export async function reserveUpload(
     },
     input.fileName,
   )
-  const expiresAt = new Date(Date.now() + getConfig().UPLOAD_EXPIRY_MINUTES * 60_000)
-  const row = await prisma.$transaction(async (tx) => {
-    const created = await tx.upload.create({
-      data: {
-        projectId,
-        tenantId: input.tenant?.id ?? null,
-        bucketId: target.bucket.id,
-        objectKey: location.objectKey,
-        path: location.path,
-        fileName: location.name,
-        contentType: input.contentType,
-        size: BigInt(input.size),
-        method: input.method,
-        partSize: input.partSize ?? null,
-        actorType: actor.type,
-        actorId: actorId(actor),
-        expiresAt,
-      },
-      select: { id: true },
-    })
-    await recordAudit(tx, actor, actor, {
+  const now = new Date()
+  const expiresAt = new Date(now.getTime() + getConfig().UPLOAD_EXPIRY_MINUTES * 60_000)
+  const id = cuid()
+  // The row and its audit entry in one statement: atomic without a transaction's BEGIN and COMMIT.
+  const values: unknown[] = [
+    id,
+    projectId,
+    input.tenant?.id ?? null,
+    target.bucket.id,
+    location.objectKey,
+    location.path,
+    location.name,
+    input.contentType,
+    String(input.size),
+    input.method,
+    input.partSize ?? null,
+    actor.type,
+    actorId(actor),
+    expiresAt.toISOString(),
+    now.toISOString(),
+  ]
+  const audit = auditInsertSql(
+    actor,
+    actor,
+    {
       organizationId: target.access.team.organizationId,
       action: 'upload.create',
       targetType: 'upload',
-      targetId: created.id,
+      targetIdColumn: 'reserved.id',
       after: {
         projectId,
         tenantId: input.tenant?.id ?? null,
@@ -73,8 +78,18 @@ export async function reserveUpload(
         ...(input.method === 'STREAM' ? {} : { size: input.size }),
         method: input.method,
       },
-    })
-    return created
-  })
-  return { id: row.id, location, expiresAt }
+    },
+    values.length + 1,
+  )
+  await sql(
+    `WITH reserved AS (
+       INSERT INTO "Upload" (id, "projectId", "tenantId", "bucketId", "objectKey", path, "fileName", "contentType", size, method, "partSize", "actorType", "actorId", "expiresAt", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::"UploadMethod", $11::integer, $12, $13,
+               $14::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC')
+       RETURNING id
+     )
+     ${audit.text} FROM reserved`,
+    [...values, ...audit.values],
+  )
+  return { id, location, expiresAt }
 }

@@ -35,7 +35,7 @@ export async function receiveStreamedUpload(actor: Actor, input: { projectId?: s
   const { request } = input
   const config = getConfig()
   const projectId = projectOfCall(actor, input.projectId)
-  const target = await uploadTarget(prisma, actor, projectId)
+  const target = await uploadTarget(actor, projectId)
   const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES, streamedMaxBytes: config.STREAMED_UPLOAD_MAX_BYTES })
 
   const contentType = request.headers.get('content-type') ?? ''

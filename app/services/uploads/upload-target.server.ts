@@ -1,9 +1,12 @@
 import { bucketConnectionSelect, type BucketConnectionRow } from '~/services/buckets/bucket-storage.server'
 import { projectSettingsSchema, type UploadRules } from '~/services/settings/schemas'
+import type { Role } from '~/generated/prisma/enums'
 import type { Transaction } from '~/utils/db.server'
 import { AppError, notFound } from '~/utils/errors.server'
+import { sql } from '~/utils/sql.server'
 import type { Actor } from '../actor'
-import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
+import { ROLE_PERMISSIONS } from '../api-keys/permissions'
+import { effectiveTeamRole, projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
 import { DEFAULT_UPLOAD_RULES } from './upload-rules'
 
 type Db = Pick<Transaction, 'organizationMember' | 'teamMember' | 'team' | 'project' | 'organization' | 'bucket' | 'upload'>
@@ -14,6 +17,8 @@ export interface UploadTarget {
   organizationSlug: string
   bucket: BucketConnectionRow
   rules: UploadRules
+  /** The tenant asked for, when one was (null when none was asked for). */
+  tenant: { id: string; slug: string; name: string } | null
 }
 
 export const NO_BUCKET_MESSAGE = 'This project has no bucket yet; choose one in its settings.'
@@ -25,21 +30,85 @@ export function storedUploadRules(settings: unknown): UploadRules {
   return (parsed.success ? parsed.data : undefined) ?? DEFAULT_UPLOAD_RULES
 }
 
-/**
- * Authorizes an upload into a project (files:write) and loads its bucket and rules. A project the
- * actor cannot see is 404; one without a bucket is 409.
- */
-export async function uploadTarget(db: Db, actor: Actor, projectId: string): Promise<UploadTarget> {
-  const access = await projectAccess(db, actor, projectId)
-  requirePermission(access, 'files:write', 'upload files to this project')
-  const project = await db.project.findUniqueOrThrow({
-    where: { id: projectId },
-    select: { settings: true, bucket: { select: bucketConnectionSelect }, team: { select: { organization: { select: { slug: true } } } } },
-  })
-  if (!project.bucket) throw new AppError('CONFLICT', NO_BUCKET_MESSAGE)
-  return { access, organizationSlug: project.team.organization.slug, bucket: project.bucket, rules: storedUploadRules(project.settings) }
+interface TargetRow {
+  id: string
+  teamId: string
+  name: string
+  slug: string
+  bucketId: string | null
+  createdAt: Date
+  updatedAt: Date
+  settings: unknown
+  organizationId: string
+  teamName: string
+  teamSlug: string
+  organizationSlug: string
+  provider: string | null
+  bucketName: string | null
+  region: string | null
+  endpoint: string | null
+  forcePathStyle: boolean | null
+  credentials: string | null
+  bucketUpdatedAt: Date | null
+  orgRole: Role | null
+  teamRole: Role | null
+  tenantId: string | null
+  tenantSlug: string | null
+  tenantName: string | null
 }
 
+// The project with its team, organization, bucket and rules, the user's roles (none for a key) and
+// the tenant asked for: one statement.
+const TARGET_SQL = `
+  SELECT p.id, p."teamId", p.name, p.slug, p."bucketId", p."createdAt", p."updatedAt", p.settings,
+         t."organizationId", t.name AS "teamName", t.slug AS "teamSlug", o.slug AS "organizationSlug",
+         b.provider, b."bucketName", b.region, b.endpoint, b."forcePathStyle", b.credentials, b."updatedAt" AS "bucketUpdatedAt",
+         om.role AS "orgRole", tm.role AS "teamRole",
+         tn.id AS "tenantId", tn.slug AS "tenantSlug", tn.name AS "tenantName"
+    FROM "Project" p
+    JOIN "Team" t ON t.id = p."teamId"
+    JOIN "Organization" o ON o.id = t."organizationId"
+    LEFT JOIN "Bucket" b ON b.id = p."bucketId"
+    LEFT JOIN "OrganizationMember" om ON om."organizationId" = t."organizationId" AND om."userId" = $2
+    LEFT JOIN "TeamMember" tm ON tm."teamId" = t.id AND tm."userId" = $2
+    LEFT JOIN "Tenant" tn ON tn.id = $3 AND tn."projectId" = p.id
+   WHERE p.id = $1`
+
+/**
+ * Authorizes an upload into a project (files:write) and loads its bucket, rules and the tenant
+ * asked for, in one statement. A project the actor cannot see is 404, an unknown tenant 404, a
+ * project without a bucket 409.
+ */
+export async function uploadTarget(actor: Actor, projectId: string, tenantId?: string | null): Promise<UploadTarget> {
+  if (actor.type === 'api-key' && actor.projectId !== projectId) throw notFound('Project')
+  const [row] = await sql<TargetRow>(TARGET_SQL, [projectId, actor.type === 'user' ? actor.userId : null, tenantId ?? null])
+  if (!row) throw notFound('Project')
+  let access: ProjectAccess
+  const project = { id: row.id, teamId: row.teamId, name: row.name, slug: row.slug, bucketId: row.bucketId, createdAt: row.createdAt, updatedAt: row.updatedAt }
+  const team = { id: row.teamId, organizationId: row.organizationId, name: row.teamName, slug: row.teamSlug }
+  if (actor.type === 'api-key') {
+    access = { project, team, role: null, permissions: actor.permissions }
+  } else {
+    if (!row.orgRole) throw notFound('Project')
+    const role = effectiveTeamRole(row.orgRole, row.teamRole)
+    access = { project, team, role, permissions: ROLE_PERMISSIONS[role] }
+  }
+  requirePermission(access, 'files:write', 'upload files to this project')
+  if (!row.bucketId || !row.provider) throw new AppError('CONFLICT', NO_BUCKET_MESSAGE)
+  if (tenantId && !row.tenantId) throw notFound('Tenant')
+  const bucket: BucketConnectionRow = {
+    id: row.bucketId,
+    provider: row.provider,
+    bucketName: row.bucketName!,
+    region: row.region!,
+    endpoint: row.endpoint,
+    forcePathStyle: row.forcePathStyle!,
+    credentials: row.credentials,
+    updatedAt: row.bucketUpdatedAt!,
+  }
+  const tenant = row.tenantId ? { id: row.tenantId, slug: row.tenantSlug!, name: row.tenantName! } : null
+  return { access, organizationSlug: row.organizationSlug, bucket, rules: storedUploadRules(row.settings), tenant }
+}
 
 export const uploadSelect = {
   id: true,
