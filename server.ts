@@ -8,6 +8,7 @@ import compression from 'compression'
 import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
+import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
 import { startHousekeeping } from '~/services/housekeeping.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
@@ -15,6 +16,7 @@ import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
 import { isCsrfExempt, isSameOriginRequest } from '~/utils/csrf.server'
 import { disconnectDatabase } from '~/utils/db.server'
+import { closeInvalidationBus } from '~/utils/invalidation-bus.server'
 import { logger } from '~/utils/logger.server'
 import { closeRateLimiter } from '~/utils/rate-limiter.server'
 import { closeRealtimeHub } from '~/utils/realtime-hub.server'
@@ -173,6 +175,8 @@ async function serve(runtime: Runtime) {
     clearTimeout(forced)
     await closeRateLimiter().catch(() => {})
     await closeRealtimeHub().catch(() => {})
+    await flushApiKeyUse()
+    await closeInvalidationBus().catch(() => {})
     await disconnectDatabase().catch(() => {})
     await runtime.stop()
     logger.info('stopped')

@@ -20,9 +20,16 @@ const CACHE_SECONDS = '60'
 const POLL_LIMIT_MS = 5_000
 
 interface Peer {
-  ask(request: PeerRequest): Promise<any>
+  ask(request: PeerRequest): Promise<unknown>
   child: ChildProcess
 }
+
+/** A peer's answer to `authenticate`. */
+interface AuthAnswer {
+  actor: { type: string; permissions?: string[]; overrides?: Record<string, number>; userId?: string } | null
+  statements: number
+}
+const authenticate = (peer: Peer, token: string) => peer.ask({ op: 'authenticate', token }) as Promise<AuthAnswer>
 
 const peers: Peer[] = []
 after(async () => {
@@ -65,10 +72,10 @@ async function startPeer(redisUrl: string | undefined): Promise<Peer> {
 }
 
 /** Authenticates on `peer` until `done` holds for its answer; returns how long that took. */
-async function until(peer: Peer, token: string, done: (answer: any) => boolean): Promise<number> {
+async function until(peer: Peer, token: string, done: (answer: AuthAnswer) => boolean): Promise<number> {
   const start = Date.now()
   for (;;) {
-    const answer = await peer.ask({ op: 'authenticate', token })
+    const answer = await authenticate(peer, token)
     if (done(answer)) return Date.now() - start
     if (Date.now() - start > POLL_LIMIT_MS) assert.fail(`still ${JSON.stringify(answer)} after ${POLL_LIMIT_MS} ms`)
     await new Promise((resolve) => setTimeout(resolve, 20))
@@ -77,9 +84,9 @@ async function until(peer: Peer, token: string, done: (answer: any) => boolean):
 
 /** Authenticates twice on `peer`: the second answer must come from memory (no statement). */
 async function heldInMemory(peer: Peer, token: string) {
-  const first = await peer.ask({ op: 'authenticate', token })
+  const first = await authenticate(peer, token)
   assert.ok(first.actor, 'the credential is valid')
-  const second = await peer.ask({ op: 'authenticate', token })
+  const second = await authenticate(peer, token)
   assert.deepEqual(second, { ...first, statements: 0 }, 'the second call is answered from memory')
   return second
 }
@@ -93,11 +100,11 @@ function scenarios(transport: string, redisUrl: string | undefined, skip: string
 
       await heldInMemory(reader!, key)
       await changer!.ask({ op: 'update-key', userId: owner.user.id, apiKeyId: apiKey.id, permissions: ['files:read'] })
-      const narrowed = await until(reader!, key, (answer) => answer.actor?.permissions.length === 1)
+      const narrowed = await until(reader!, key, (answer) => answer.actor?.permissions?.length === 1)
 
       await heldInMemory(reader!, key)
       await changer!.ask({ op: 'set-overrides', userId: owner.user.id, projectId: project.id, overrides: { READ: 42 } })
-      const limited = await until(reader!, key, (answer) => answer.actor?.overrides.READ === 42)
+      const limited = await until(reader!, key, (answer) => answer.actor?.overrides?.READ === 42)
 
       await heldInMemory(reader!, key)
       await changer!.ask({ op: 'revoke', userId: owner.user.id, apiKeyId: apiKey.id })
@@ -126,10 +133,11 @@ describe('a database restart', () => {
     const { apiKey, key } = await createTestApiKey(owner.actor, project.id, ['files:read'])
     await heldInMemory(reader!, key)
 
+    const [readerBefore, changerBefore] = [await reader!.ask({ op: 'bus-transitions' }), await changer!.ask({ op: 'bus-transitions' })]
     // What a restart does to clients: every server process of this database ends its connection.
     await prisma.$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
-    assert.equal(await reader!.ask({ op: 'ready' }), true, 'the reader listens again')
-    assert.equal(await changer!.ask({ op: 'ready' }), true, 'the changer listens again')
+    assert.equal(await reader!.ask({ op: 'reconnected', after: readerBefore as number }), true, 'the reader lost the bus and listens again')
+    assert.equal(await changer!.ask({ op: 'reconnected', after: changerBefore as number }), true, 'the changer lost the bus and listens again')
     assert.equal(reader!.child.exitCode, null)
 
     await heldInMemory(reader!, key)

@@ -13,6 +13,8 @@ import { disconnectDatabase } from '~/utils/db.server'
 
 export type PeerRequest =
   | { op: 'ready' }
+  | { op: 'bus-transitions' }
+  | { op: 'reconnected'; after: number }
   | { op: 'authenticate'; token: string }
   | { op: 'revoke'; userId: string; apiKeyId: string }
   | { op: 'update-key'; userId: string; apiKeyId: string; permissions: string[] }
@@ -21,15 +23,27 @@ export type PeerRequest =
   | { op: 'stop' }
 
 const meta = { ipAddress: '127.0.0.1', userAgent: 'credential-peer' }
-onInvalidation(() => {})
+// Each loss and each (re)gain of the bus tells listeners to forget everything: count those.
+let transitions = 0
+onInvalidation((message) => {
+  if (message.kind === 'all') transitions++
+})
+
+async function waitFor(condition: () => boolean) {
+  const deadline = Date.now() + 20_000
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  return condition()
+}
 
 async function answer(request: PeerRequest): Promise<unknown> {
   switch (request.op) {
-    case 'ready': {
-      const deadline = Date.now() + 20_000
-      while (!invalidationBusConnected() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-      return invalidationBusConnected()
-    }
+    case 'ready':
+      return waitFor(invalidationBusConnected)
+    case 'bus-transitions':
+      return transitions
+    case 'reconnected':
+      // Lost (one transition), then listening again (another).
+      return waitFor(() => transitions >= request.after + 2 && invalidationBusConnected())
     case 'authenticate': {
       const { result, statements } = await countStatements(async () => {
         const actor = request.token.startsWith('ck_') ? await authenticateApiKey(request.token, meta) : await authenticateAccessToken(request.token, meta)
