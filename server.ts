@@ -9,7 +9,8 @@ import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
-import { startHousekeeping } from '~/services/housekeeping.server'
+import { prepareJobStore } from '~/services/jobs/job-store.server'
+import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
@@ -144,22 +145,18 @@ async function serve(runtime: Runtime) {
     if (!res.headersSent) res.status(500).type('text/plain').send(`Internal error (request ${res.locals.requestId})`)
   })
 
-  const server = await new Promise<http.Server>((resolve, reject) => {
-    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening))
-    listening.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`PORT ${config.PORT} is already in use on ${config.HOST}; stop what uses it or set PORT to a free port`)
-          : error,
-      ),
-    )
+  // Background work starts before the port opens, so a running server always relays its events.
+  await prepareJobStore(runtime.databaseUrl)
+  const jobs = await startJobRunner({ databaseUrl: runtime.databaseUrl })
+  const server = await listen(app, config).catch(async (error: unknown) => {
+    await jobs.stop().catch(() => {})
+    throw error
   })
   const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
   const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
   logger.info({ url }, `Carcosa is running at ${url}`)
   // The structured line is for log collectors; a person starting it locally wants the URL plainly.
   if (!config.isProduction && process.stdout.isTTY) console.log(`\n  Carcosa is running at ${url}\n`)
-  const stopHousekeeping = startHousekeeping()
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -169,10 +166,10 @@ async function serve(runtime: Runtime) {
     }
     stopping = true
     logger.info(`${signal} received: finishing requests in flight, then stopping`)
-    stopHousekeeping()
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)
+    await jobs.stop().catch((error: unknown) => logger.warn({ err: error as Error }, 'job runner did not stop cleanly'))
     await closeRateLimiter().catch(() => {})
     await closeRealtimeHub().catch(() => {})
     await flushApiKeyUse()
@@ -184,6 +181,19 @@ async function serve(runtime: Runtime) {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+function listen(app: express.Express, config: Runtime['config']) {
+  return new Promise<http.Server>((resolve, reject) => {
+    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening))
+    listening.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`PORT ${config.PORT} is already in use on ${config.HOST}; stop what uses it or set PORT to a free port`)
+          : error,
+      ),
+    )
+  })
 }
 
 main().catch((error: unknown) => {

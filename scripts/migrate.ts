@@ -6,6 +6,7 @@
  */
 import { prepareRuntime } from '../app/utils/boot.server'
 import { ConfigError } from '../app/utils/config.server'
+import { prepareJobStore } from '../app/services/jobs/job-store.server'
 import { applyMigrations, readMigrations } from '../app/utils/migrate.server'
 
 const log = { info: (message: string) => console.log(message), warn: (message: string) => console.warn(`warning: ${message}`) }
@@ -17,11 +18,12 @@ async function main() {
     // Migrating needs the database only: no session secret, no data directory.
     console.log(`db:migrate: DATABASE_URL ${describeUrl(process.env.DATABASE_URL)}`)
     applied = await applyMigrations(process.env.DATABASE_URL, { log: log.info })
+    await prepareJobStore(process.env.DATABASE_URL)
   } else {
     console.log('db:migrate: DATABASE_URL is unset: migrating the embedded database in DATA_DIR')
     const runtime = await prepareRuntime(log)
     applied = runtime.appliedMigrations
-    await runtime.stop()
+    await prepareJobStore(runtime.databaseUrl).finally(() => runtime.stop())
   }
   console.log(
     applied.length > 0

@@ -15,6 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../app/utils/embedded-postgres.server'
+import { prepareJobStore } from '../app/services/jobs/job-store.server'
 import { applyMigrations } from '../app/utils/migrate.server'
 import { startS3rver } from '../tests/support/start-s3rver'
 
@@ -59,6 +60,7 @@ async function main() {
   let exitCode: number
   try {
     await applyMigrations(database.url)
+    await prepareJobStore(database.url)
     // Connections to the template would block CREATE DATABASE ... TEMPLATE; none stay open.
     const adminUrl = new URL(database.url)
     adminUrl.pathname = '/postgres'

@@ -1,29 +1,23 @@
+import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
-import { logger } from '~/utils/logger.server'
 import { pruneExpiredApiTokens } from './accounts/api-tokens.server'
 import { pruneSignInAttempts } from './accounts/sign-in.server'
 import { sweepExpiredUploads } from './uploads/sweep-uploads.server'
 
-const INTERVAL_MS = 10 * 60 * 1000
+const DAY_MS = 24 * 3600 * 1000
 
-/** Deletes what has outlived its purpose: expired sessions and API tokens, sign-in attempts past the window, expired uploads and their objects. */
+/**
+ * Deletes what has outlived its purpose: expired sessions and API tokens, sign-in attempts past the
+ * window, expired uploads and their objects, and relayed events and settled webhook deliveries older
+ * than EVENT_RETENTION_DAYS. Runs as the `housekeeping` job (ADR 012); every delete is idempotent.
+ */
 export async function runHousekeeping() {
   const sessions = await prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } })
   await pruneSignInAttempts()
   const expiredApiTokens = await pruneExpiredApiTokens()
   const { expired: expiredUploads } = await sweepExpiredUploads()
-  return { expiredSessions: sessions.count, expiredApiTokens, expiredUploads }
-}
-
-/**
- * Runs housekeeping now and then every ten minutes. Each instance may run it: the deletes are
- * idempotent, so several instances only repeat harmless work. Returns a stop function.
- */
-export function startHousekeeping(): () => void {
-  const run = () =>
-    runHousekeeping().catch((error: unknown) => logger.warn({ err: error as Error }, 'housekeeping failed'))
-  void run()
-  const timer = setInterval(run, INTERVAL_MS)
-  timer.unref()
-  return () => clearInterval(timer)
+  const before = new Date(Date.now() - getConfig().EVENT_RETENTION_DAYS * DAY_MS)
+  const events = await prisma.event.deleteMany({ where: { createdAt: { lt: before }, dispatchedAt: { not: null } } })
+  const deliveries = await prisma.webhookDelivery.deleteMany({ where: { createdAt: { lt: before }, status: { not: 'PENDING' } } })
+  return { expiredSessions: sessions.count, expiredApiTokens, expiredUploads, prunedEvents: events.count, prunedDeliveries: deliveries.count }
 }

@@ -14,6 +14,8 @@ import ipaddr from 'ipaddr.js'
 
 export interface EndpointPolicy {
   allowPrivate: boolean
+  /** The setting a refusal names as the way to allow private addresses (bucket endpoints by default). */
+  setting?: string
 }
 
 export type AddressClass = 'public' | 'private' | 'forbidden'
@@ -142,7 +144,7 @@ export function assertAddressAllowed(address: string, policy: EndpointPolicy, ho
     kind === 'forbidden'
       ? `${subject}; endpoints may never point there.`
       : `${subject}; this Carcosa does not allow private or loopback endpoints ` +
-          '(set STORAGE_ALLOW_PRIVATE_ENDPOINTS=true to allow them).',
+          `(set ${policy.setting ?? 'STORAGE_ALLOW_PRIVATE_ENDPOINTS'}=true to allow them).`,
   )
 }
 
@@ -181,9 +183,37 @@ export function parseEndpointUrl(text: string, policy: EndpointPolicy): URL {
   return new URL(url.origin)
 }
 
+/**
+ * Static check of a webhook URL: http or https, no credentials, no fragment; a path and query are
+ * fine. IP literals are judged here; names by `assertHostAllowed` and at connection time.
+ */
+export function parseWebhookUrl(text: string, policy: EndpointPolicy): URL {
+  const trimmed = text.trim()
+  let url: URL
+  try {
+    url = new URL(trimmed)
+  } catch {
+    throw new EndpointRefused('The URL is not valid; use the form https://example.com/webhooks.')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new EndpointRefused(`The URL must use http or https, not ${url.protocol.slice(0, -1)}.`)
+  }
+  if (url.username || url.password) throw new EndpointRefused('The URL must not contain a user name or password.')
+  if (url.hash || trimmed.includes('#')) throw new EndpointRefused('The URL must not have a fragment.')
+  if (!url.hostname) throw new EndpointRefused('The URL has no host name.')
+  const literal = ipLiteral(url.hostname)
+  if (literal) assertAddressAllowed(literal, policy)
+  return url
+}
+
 export async function assertEndpointAllowed(url: string | URL, policy: EndpointPolicy): Promise<void> {
   const { hostname } = parseEndpointUrl(String(url), policy)
-  if (ipLiteral(hostname)) return // judged by parseEndpointUrl
+  await assertHostAllowed(hostname, policy)
+}
+
+/** Resolves a host name and judges every address it answers (IP literals are judged by the parsers). */
+export async function assertHostAllowed(hostname: string, policy: EndpointPolicy): Promise<void> {
+  if (ipLiteral(hostname)) return
   let addresses: dns.LookupAddress[] = []
   try {
     addresses = await dns.promises.lookup(hostname, { all: true })
@@ -258,16 +288,17 @@ class GuardedHttpsAgent extends https.Agent {
   }
 }
 
-const agentsByPolicy = remember('carcosa.guarded-agents', () => new Map<boolean, { httpAgent: http.Agent; httpsAgent: https.Agent }>())
+const agentsByPolicy = remember('carcosa.guarded-agents', () => new Map<string, { httpAgent: http.Agent; httpsAgent: https.Agent }>())
 
-/** Shared per policy value, so every S3 client with the same policy shares one socket pool. */
+/** Shared per policy value, so every client with the same policy shares one socket pool. */
 export function guardedAgents(policy: EndpointPolicy): { httpAgent: http.Agent; httpsAgent: https.Agent } {
-  let agents = agentsByPolicy.get(policy.allowPrivate)
+  const key = `${policy.allowPrivate}:${policy.setting ?? ''}`
+  let agents = agentsByPolicy.get(key)
   if (!agents) {
     // A copy: a caller mutating its policy object later must not change the shared agents.
-    const fixed = { allowPrivate: policy.allowPrivate }
+    const fixed = { allowPrivate: policy.allowPrivate, setting: policy.setting }
     agents = { httpAgent: new GuardedHttpAgent(fixed), httpsAgent: new GuardedHttpsAgent(fixed) }
-    agentsByPolicy.set(policy.allowPrivate, agents)
+    agentsByPolicy.set(key, agents)
   }
   return agents
 }

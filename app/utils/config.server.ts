@@ -66,6 +66,26 @@ const configSchema = z
     API_CREDENTIAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
     /** Resolved API keys (and, separately, access tokens) kept in memory per instance. */
     API_CREDENTIAL_CACHE_MAX: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+    /** Seconds to wait before each retry of a failed webhook delivery, comma-separated; their count is the number of retries. */
+    WEBHOOK_RETRY_DELAYS_SECONDS: z
+      .string()
+      .default('5,300,1800,7200,18000,36000,36000')
+      .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean).map(Number))
+      .pipe(z.array(z.number().int('must be whole seconds').min(0).max(7 * 24 * 3600)).max(20, 'at most 20 retries')),
+    /** Webhook URLs on loopback and private networks; defaults to on outside production. */
+    WEBHOOK_ALLOW_PRIVATE_URLS: flag.optional(),
+    /** Seconds a webhook endpoint has to answer one attempt. */
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
+    /** Webhook attempts in flight at once per instance. */
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    /** Attempts in flight at once per instance for one endpoint, so a slow endpoint cannot hold every slot. */
+    WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    /** An endpoint whose every attempt has failed for this many days is disabled. */
+    WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().min(0.001).max(365).default(5),
+    /** Hours the previous signing secret keeps signing after a rotation. */
+    WEBHOOK_SECRET_ROTATION_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+    /** Days events and webhook delivery logs are kept. */
+    EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   })
   .transform((env) => {
     const host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1')
@@ -74,6 +94,7 @@ const configSchema = z
       HOST: host,
       DATA_DIR: path.resolve(env.DATA_DIR),
       STORAGE_ALLOW_PRIVATE_ENDPOINTS: env.STORAGE_ALLOW_PRIVATE_ENDPOINTS ?? env.NODE_ENV !== 'production',
+      WEBHOOK_ALLOW_PRIVATE_URLS: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? env.NODE_ENV !== 'production',
       isProduction: env.NODE_ENV === 'production',
     }
   })

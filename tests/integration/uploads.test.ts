@@ -316,6 +316,24 @@ describe('completion checks', () => {
     assert.equal((await sweepExpiredUploads()).expired, 0, 'a second sweep finds nothing')
   })
 
+  test('each upload has an expiry job due at its deadline, which expires it and announces upload.expired', async () => {
+    const { key } = await setup('local')
+    const started = await init(key, { fileName: 'due.bin', contentType: 'application/octet-stream', size: 10 })
+    const uploadId = started.json.uploadId as string
+    const [job] = await prisma.$queryRaw<{ start_after: Date }[]>`SELECT start_after FROM pgboss.job WHERE name = 'upload-expire' AND data->>'uploadId' = ${uploadId}`
+    assert.ok(job, 'the expiry job was enqueued with the upload')
+    assert.equal(job.start_after.getTime(), new Date(started.json.expiresAt).getTime())
+
+    const { expireUpload } = await import('~/services/uploads/sweep-uploads.server')
+    assert.equal(await expireUpload(uploadId), false, 'not before its deadline')
+    await prisma.upload.update({ where: { id: uploadId }, data: { expiresAt: new Date(Date.now() - 1000) } })
+    assert.equal(await expireUpload(uploadId), true)
+    assert.equal((await uploadRow(uploadId)).status, 'EXPIRED')
+    const events = await prisma.event.findMany({ where: { type: 'upload.expired', data: { path: ['uploadId'], equals: uploadId } } })
+    assert.equal(events.length, 1)
+    assert.equal(await expireUpload(uploadId), false, 'a second run changes nothing')
+  })
+
   test('aborting a multipart upload marks it ABORTED; it can then be neither completed nor aborted again', async () => {
     const { key } = await setup('local')
     const started = await init(key, { fileName: 'big.bin', contentType: 'application/octet-stream', size: 20 * MIB, multipart: true })

@@ -9,6 +9,7 @@ import type { RequestMeta } from '~/utils/request.server'
 import { sql } from '~/utils/sql.server'
 import type { Actor, ApiKeyActor, ApiKeyScope } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { recordEvent } from '../events/record-event.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
 import { storedRateLimitOverrides } from '../settings/settings.server'
@@ -142,6 +143,13 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
         displayKey: `${row.prefix}…${row.lastFour}`,
       },
     })
+    await recordEvent(tx, {
+      type: 'api_key.created',
+      data: {
+        projectId: row.projectId,
+        apiKey: { id: row.id, name: row.name, displayKey: `${row.prefix}…${row.lastFour}`, permissions: row.permissions, expiresAt: row.expiresAt?.toISOString() ?? null },
+      },
+    })
     return toPublic(row)
   })
   return { apiKey, key }
@@ -208,6 +216,7 @@ export async function revokeApiKey(actor: Actor, apiKeyId: string): Promise<Publ
       before: { name: key.name, permissions: key.permissions },
       after: { revokedAt: revokedAt.toISOString() },
     })
+    await recordEvent(tx, { type: 'api_key.revoked', data: { projectId: key.projectId, apiKeyId, name: key.name } })
     return toPublic({ ...key, revokedAt })
   })
   await publishInvalidation('api-key', apiKeyId)

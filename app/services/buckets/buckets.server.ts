@@ -5,6 +5,7 @@ import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, fieldConflict, notFound } from '~/utils/errors.server'
 import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { recordEvent } from '../events/record-event.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { requireRole, teamAccess } from '../workspaces/access.server'
@@ -206,6 +207,14 @@ export async function updateBucket(actor: UserActor, bucketId: string, input: Up
         before: Object.fromEntries(changed.map((key) => [key, before[key]])),
         after: { ...Object.fromEntries(changed.map((key) => [key, after[key]])), ...(rotating ? { credentials: 'rotated' } : {}) },
       })
+      // Webhooks are per project: every project storing its files here hears of it.
+      const projects = await tx.project.findMany({ where: { bucketId }, select: { id: true } })
+      for (const project of projects) {
+        await recordEvent(tx, {
+          type: 'bucket.updated',
+          data: { projectId: project.id, bucket: { id: row.id, name: row.name, provider: row.provider, bucketName: row.bucketName }, credentialsRotated: rotating },
+        })
+      }
       return toBucketView(row, access.level)
     })
   } catch (error) {

@@ -4,6 +4,7 @@ import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { recordEvent } from '../events/record-event.server'
 import { bucketConnectionSelect, publicBaseUrl, storageFor } from '../buckets/bucket-storage.server'
 import type { Page, PageQuery } from '../pagination'
 import { requireTenantInProject } from '../tenants/tenants.server'
@@ -148,14 +149,15 @@ export async function deleteFile(actor: Actor, fileId: string, scope: Scope = {}
   return toFileView(file)
 }
 
-function recordDeletion(tx: Transaction, actor: Actor, access: Pick<ProjectAccess, 'team'>, file: StoredFile) {
-  return recordAudit(tx, actor, actor, {
+async function recordDeletion(tx: Transaction, actor: Actor, access: Pick<ProjectAccess, 'team'>, file: StoredFile) {
+  await recordAudit(tx, actor, actor, {
     organizationId: access.team.organizationId,
     action: 'file.delete',
     targetType: 'file',
     targetId: file.id,
     before: auditBefore(file),
   })
+  await recordEvent(tx, { type: 'file.deleted', data: { projectId: file.projectId, fileId: file.id, tenantId: file.tenantId, path: file.path } })
 }
 
 export interface BulkDeletion {

@@ -3,6 +3,7 @@ import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, fieldConflict, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { recordEvent } from '../events/record-event.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
@@ -30,6 +31,8 @@ const toView = (row: TenantRow): TenantView => ({
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 })
+
+const tenantData = (row: TenantRow) => ({ id: row.id, slug: row.slug, name: row.name, metadata: toView(row).metadata })
 
 const slugTaken = () => fieldConflict('slug', 'This slug is already taken by another tenant in this project')
 
@@ -79,6 +82,7 @@ export async function createTenant(actor: Actor, input: CreateTenantInput & { pr
       await audit(tx, actor, access, 'tenant.create', row.id, {
         after: { projectId: row.projectId, slug: row.slug, name: row.name, metadata: row.metadata as Prisma.InputJsonValue },
       })
+      await recordEvent(tx, { type: 'tenant.created', data: { projectId: row.projectId, tenant: tenantData(row) } })
       return toView(row)
     })
   } catch (error) {
@@ -102,6 +106,7 @@ export async function updateTenant(actor: Actor, tenantId: string, input: Update
       before: { name: tenant.name, metadata: tenant.metadata as Prisma.InputJsonValue },
       after: { name: row.name, metadata: row.metadata as Prisma.InputJsonValue },
     })
+    await recordEvent(tx, { type: 'tenant.updated', data: { projectId: row.projectId, tenant: tenantData(row) } })
     return toView(row)
   })
 }
@@ -131,6 +136,7 @@ export async function deleteTenant(actor: Actor, tenantId: string, options: { pr
     await audit(tx, actor, access, 'tenant.delete', tenantId, {
       before: { projectId: tenant.projectId, slug: tenant.slug, name: tenant.name, metadata: tenant.metadata as Prisma.InputJsonValue },
     })
+    await recordEvent(tx, { type: 'tenant.deleted', data: { projectId: tenant.projectId, tenantId, slug: tenant.slug } })
   })
 }
 

@@ -2,6 +2,7 @@ import { prisma } from '~/utils/db.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { discardUploadObjects } from './upload-cleanup.server'
+import { recordUploadEvent } from './upload-events.server'
 import { requirePending } from './upload-state'
 import { uploadWithAccess } from './upload-target.server'
 import { toUploadStatus, type UploadStatusView } from './upload-view'
@@ -24,6 +25,7 @@ export async function abortUpload(actor: Actor, uploadId: string): Promise<Uploa
       before: { status: 'PENDING' },
       after: { status: 'ABORTED' },
     })
+    await recordUploadEvent(tx, upload.id, { type: 'upload.failed', reason: 'The upload was aborted.' })
     return true
   })
   if (!aborted) {

@@ -6,6 +6,7 @@ import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { recordEvent } from '../events/record-event.server'
 import { ruleError } from './init-upload.server'
 import type { CompleteUploadInput } from './schemas'
 import { failUpload } from './upload-cleanup.server'
@@ -106,6 +107,14 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
       targetType: 'file',
       targetId: row.id,
       after: { projectId: row.projectId, tenantId: row.tenantId, path: row.path, name: row.name, contentType: row.contentType, size: Number(row.size), uploadId: upload.id, method: upload.method },
+    })
+    await recordEvent(tx, {
+      type: 'file.uploaded',
+      data: {
+        projectId: row.projectId,
+        uploadId: upload.id,
+        file: { id: row.id, tenantId: row.tenantId, path: row.path, name: row.name, size: Number(row.size), contentType: row.contentType, createdAt: row.createdAt.toISOString() },
+      },
     })
     return toFileView(row)
   })

@@ -5,6 +5,7 @@ import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
 import { MAX_PARTS, type InitUploadInput } from './schemas'
 import { effectiveMaxBytes, ruleViolation } from './upload-rules'
+import { recordUploadEvent } from './upload-events.server'
 import { discardUploadObjects } from './upload-cleanup.server'
 import { projectOfCall } from '../project-scope.server'
 import { uploadTarget } from './upload-target.server'
@@ -79,7 +80,11 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
     return { ...start, method: 'MULTIPART', partSize: partSize!, partCount: Math.ceil(input.size / partSize!) }
   } catch (error) {
     // The bucket refused: the reservation is useless, so it fails at once rather than waiting for the sweeper.
-    await prisma.upload.update({ where: { id: upload.id }, data: { status: 'FAILED', failureReason: 'The bucket refused to start the upload.' } })
+    const reason = 'The bucket refused to start the upload.'
+    await prisma.$transaction(async (tx) => {
+      await tx.upload.update({ where: { id: upload.id }, data: { status: 'FAILED', failureReason: reason } })
+      await recordUploadEvent(tx, upload.id, { type: 'upload.failed', reason })
+    })
     await discardUploadObjects({ id: upload.id, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket })
     throw error
   }

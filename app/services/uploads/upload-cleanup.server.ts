@@ -5,6 +5,7 @@ import { logger } from '~/utils/logger.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { stagingKeyOf } from './object-keys'
+import { recordUploadEvent } from './upload-events.server'
 
 interface UploadObjects {
   id: string
@@ -54,6 +55,7 @@ export async function failUpload(actor: Actor | null, organizationId: string, up
       targetId: upload.id,
       after: { status: 'FAILED', reason },
     })
+    await recordUploadEvent(tx, upload.id, { type: 'upload.failed', reason })
     return true
   })
   if (failed) await discardUploadObjects(upload)

@@ -1,0 +1,28 @@
+import type { Queue } from 'pg-boss'
+
+/**
+ * Every job queue Carcosa runs (ADR 012). `exclusive` queues hold at most one job queued or running,
+ * so a periodic task never piles up or runs twice at once across instances.
+ */
+export const QUEUES = {
+  /** Expired sessions, API tokens, sign-in attempts, old events and delivery logs; every ten minutes. */
+  housekeeping: { name: 'housekeeping', policy: 'exclusive', retryLimit: 0, expireInSeconds: 15 * 60 },
+  /** Backstop for uploads whose own expiry job was lost or that predate it; every minute. */
+  uploadsSweep: { name: 'uploads-sweep', policy: 'exclusive', retryLimit: 0, expireInSeconds: 15 * 60 },
+  /** One job per upload, due at its expiry: sweeping follows UPLOAD_EXPIRY_MINUTES to the second. */
+  uploadExpire: { name: 'upload-expire', policy: 'standard', retryLimit: 5, retryDelay: 30, expireInSeconds: 5 * 60 },
+  /**
+   * One job per webhook attempt. The heartbeat returns a job whose instance died (kill -9) to the
+   * queue within seconds instead of at its expiry; the handler's own retries follow the schedule.
+   */
+  webhookDeliver: { name: 'webhook-deliver', policy: 'standard', retryLimit: 5, retryDelay: 10, heartbeatSeconds: 10, expireInSeconds: 5 * 60 },
+} as const satisfies Record<string, Queue>
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name']
+
+export interface JobPayloads {
+  housekeeping: Record<string, never>
+  'uploads-sweep': Record<string, never>
+  'upload-expire': { uploadId: string }
+  'webhook-deliver': { deliveryId: string }
+}
