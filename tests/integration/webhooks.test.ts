@@ -22,6 +22,7 @@ import {
 } from '~/services/webhooks/webhooks.server'
 import { pageQuerySchema } from '~/services/pagination'
 import { prisma } from '~/utils/db.server'
+import { subscribe, type RealtimeMessage } from '~/utils/realtime-hub.server'
 import { addMember, addToTeam, assertAppError, createTestApiKey, createWorkspace } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
 import { startWebhookReceiver, waitFor } from '../support/webhook-receiver'
@@ -62,6 +63,20 @@ describe('outbox', () => {
     await putTestFile(project.id, { tenantId: tenant.id })
     await assertAppError(deleteTenant(owner.actor, tenant.id), 'CONFLICT')
     assert.equal(await prisma.event.count({ where: { projectId: project.id, type: 'tenant.deleted' } }), 0)
+  })
+
+  test("the relay publishes each event to its project's live channel as {type, timestamp, data}", async () => {
+    const { owner, project } = await createWorkspace()
+    const heard: RealtimeMessage[] = []
+    const subscription = subscribe(`project:${project.id}`, ({ message }) => heard.push(message))
+    after(() => subscription.unsubscribe())
+    await subscription.ready
+    const tenant = await createTenant(owner.actor, tenantInput(project.id, 'live'))
+    const [message] = await waitFor('the live message', () => (heard.length ? heard : null))
+    assert.equal(message!.type, 'tenant.created')
+    assert.ok(!Number.isNaN(Date.parse(message!.timestamp as string)))
+    assert.equal((message!.data as { tenant: { id: string } }).tenant.id, tenant.id)
+    assert.ok(await prisma.event.findFirst({ where: { projectId: project.id, dispatchedAt: { not: null } } }), 'the event is stamped dispatched')
   })
 })
 
