@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type http from 'node:http'
+import type { Duplex } from 'node:stream'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createRequestHandler } from '@remix-run/express'
@@ -12,6 +13,7 @@ import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
 import { prepareJobStore } from '~/services/jobs/job-store.server'
 import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
+import type { realtimeUpgrade as RealtimeUpgrade } from '~/entry.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
@@ -125,7 +127,6 @@ async function serve(runtime: Runtime) {
     })
   }
 
-  // (The WebSocket upgrade for live progress attaches to `server` below.)
   app.all(
     '*',
     createRequestHandler({
@@ -152,6 +153,13 @@ async function serve(runtime: Runtime) {
     await jobs.stop().catch(() => {})
     throw error
   })
+  // Live progress (docs/realtime.md): upgrades at /api/v1/realtime go to the build's WebSocket endpoint,
+  // which answers 404 to any other path; no other code listens for upgrades.
+  const realtimeUpgrade = (build.entry.module as { realtimeUpgrade?: typeof RealtimeUpgrade }).realtimeUpgrade
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (realtimeUpgrade) return realtimeUpgrade(req, socket, head)
+    socket.destroy()
+  })
   const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
   const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
   logger.info({ url }, `Carcosa is running at ${url}`)
@@ -166,6 +174,8 @@ async function serve(runtime: Runtime) {
     }
     stopping = true
     logger.info(`${signal} received: finishing requests in flight, then stopping`)
+    // Upgraded sockets are no longer the HTTP server's: close them first, or server.close waits on nothing.
+    await globalThis.__carcosaRealtimeServer?.close().catch(() => {})
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)

@@ -4,6 +4,9 @@ import { createReadableStreamFromReadable } from '@remix-run/node'
 import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { getRealtimeServer } from '~/api/realtime/realtime-server.server'
 import { answerFromMemory } from '~/services/transforms/fast-path.server'
 import { logger } from '~/utils/logger.server'
 import { NonceProvider } from '~/utils/nonce'
@@ -16,6 +19,12 @@ const ABORT_DELAY = 5_000
  * cache, the opened secrets, the known sources) with the route that fills them.
  */
 export const transformFastPath = answerFromMemory
+
+/**
+ * The host hands every HTTP upgrade to this (`build.entry.module.realtimeUpgrade`): the WebSocket
+ * endpoint lives in the build so it authenticates through the same modules (and caches) as the API.
+ */
+export const realtimeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => getRealtimeServer().handleUpgrade(req, socket, head)
 
 /** Unexpected errors go to the log (never to the client); unknown URLs and aborted requests do not. */
 export const handleError: HandleErrorFunction = (error, { request }) => {

@@ -27,14 +27,16 @@ export function problemTitle(status: number) {
   return TITLES[status] ?? 'Error'
 }
 
-export function problemResponse(problem: Omit<Problem, 'title'> & { title?: string }, headers: HeadersInit = {}) {
+/** The problem+json body, also written by hand where there is no Response (a refused WebSocket upgrade). */
+export function problemJson(problem: Omit<Problem, 'title'> & { title?: string }): string {
   const title = problem.title ?? problemTitle(problem.status)
   const type = `urn:carcosa:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}`
+  return JSON.stringify({ type, title, status: problem.status, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) })
+}
+
+export function problemResponse(problem: Omit<Problem, 'title'> & { title?: string }, headers: HeadersInit = {}) {
   const responseHeaders = new Headers(headers)
   responseHeaders.set('Content-Type', 'application/problem+json')
   responseHeaders.set('Cache-Control', 'no-store')
-  return new Response(JSON.stringify({ type, title, status: problem.status, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) }), {
-    status: problem.status,
-    headers: responseHeaders,
-  })
+  return new Response(problemJson(problem), { status: problem.status, headers: responseHeaders })
 }

@@ -8,6 +8,7 @@ import { carcosaUploadOperations } from './operations/carcosa-uploads.server'
 import { fileOperations } from './operations/files.server'
 import { organizationOperations } from './operations/organizations.server'
 import { projectOperations } from './operations/projects.server'
+import { realtimeOperations } from './operations/realtime.server'
 import { settingsOperations } from './operations/settings.server'
 import { systemOperations } from './operations/system.server'
 import { teamOperations } from './operations/teams.server'
@@ -50,6 +51,7 @@ export const OPERATIONS: Operation[] = [
   ...carcosaUploadOperations,
   ...carcosaFileOperations,
   ...transformOperations,
+  ...realtimeOperations,
 ]
 
 const byPath = new Map<string, Operation[]>()

@@ -60,6 +60,18 @@ const configSchema = z
     TRANSFORM_CACHE_MAX_BYTES: z.coerce.number().int().min(0).default(128 * 1024 ** 2),
     /** Whether rendered variants are also stored in the project's bucket, for restarts and other instances. */
     TRANSFORM_STORE_VARIANTS: flag.default(true),
+    /** WebSocket connections one instance accepts at once (`/api/v1/realtime`). */
+    REALTIME_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** WebSocket connections one credential (API key, user, realtime token) may hold open on one instance. */
+    REALTIME_MAX_CONNECTIONS_PER_CREDENTIAL: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** Channels one credential may be subscribed to at once, over all its connections on one instance. */
+    REALTIME_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: z.coerce.number().int().min(1).max(1_000_000).default(500),
+    /** Bytes a connection may have waiting to be sent; past this the client is too slow and is disconnected. */
+    REALTIME_SEND_BUFFER_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 ** 2).default(1024 ** 2),
+    /** Seconds between pings; a connection that has not answered the previous ping is closed. */
+    REALTIME_PING_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** Lifetime of a token from `POST /api/v1/realtime/tokens` (it is checked when a connection opens). */
+    REALTIME_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
     /** Seconds the host's fast path for cached signed transforms trusts a file's identity without the database (0 turns it off). */
     TRANSFORM_FAST_PATH_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     /** Seconds a resolved API key or user access token is answered from memory (0 turns the cache off). */

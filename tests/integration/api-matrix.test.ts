@@ -739,6 +739,20 @@ function uploadFixtures(): Record<string, Fixture> {
       hiddenFromOutsiders: true,
       check: (r) => assert.deepEqual([r.json.file.name, r.json.file.size, r.json.file.contentType], ['matrix.txt', 27, 'text/plain']),
     },
+    createRealtimeToken: {
+      setup: async () => {
+        const { projectId, uploadId } = await pendingUpload()
+        return { body: { projectId, uploadIds: [uploadId] }, projectId, keyPermissions: ['files:write'] }
+      },
+      status: 201,
+      hiddenFromOutsiders: true,
+      check: (r, call) => {
+        const body = call.body as { projectId: string; uploadIds: string[] }
+        assert.match(r.json.token, /^crt_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/)
+        assert.deepEqual([r.json.projectId, r.json.uploadIds], [body.projectId, body.uploadIds])
+        assert.ok(new Date(r.json.expiresAt).getTime() > Date.now())
+      },
+    },
     carcosaHealth: {
       setup: async () => {
         const project = await uploadProject()

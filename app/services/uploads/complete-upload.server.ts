@@ -10,6 +10,7 @@ import { recordEvent } from '../events/record-event.server'
 import { ruleError } from './init-upload.server'
 import type { CompleteUploadInput } from './schemas'
 import { failUpload } from './upload-cleanup.server'
+import { publishUploadCompleted, publishUploadVerifying } from './upload-progress.server'
 import { effectiveMaxBytes, ruleViolation } from './upload-rules'
 import { requirePending } from './upload-state'
 import { storedUploadRules, uploadWithAccess, type UploadRow } from './upload-target.server'
@@ -61,6 +62,7 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
 
   // A presigned PUT's bytes are checked where the URL wrote them, and only copied into place once verified.
   const receivedKey = upload.method === 'PUT' ? stagingKeyOf(upload.objectKey) : upload.objectKey
+  publishUploadVerifying(upload, size)
   const verification = await verifyObject(adapter, receivedKey, { size, contentType: upload.contentType })
   if (!verification.ok) {
     if (upload.method === 'PUT' && !(await adapter.head(receivedKey))) {
@@ -118,6 +120,7 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
     })
     return toFileView(row)
   })
+  publishUploadCompleted(upload, file)
   return { file }
 }
 

@@ -88,5 +88,10 @@ export const streamUploadFieldsSchema = z.object({
     .min(0, 'size cannot be negative')
     .optional()
     .describe("The file's exact size in bytes (before the file part): lets Carcosa stream it to the bucket in one PUT; a body of another length fails"),
+  clientReference: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/, 'clientReference must be 8-64 letters, digits, _ or -')
+    .optional()
+    .describe("The client's own tag for this upload (before the file part): echoed in the upload's first realtime events, so a page can tell its upload apart before it knows the id"),
   file: z.string().describe('The file itself: one part named `file`, its filename and Content-Type as the client declares them'),
 })

@@ -17,6 +17,7 @@ import { contentTypeAllowed, effectiveMaxBytes, ruleViolation } from './upload-r
 import { projectOfCall } from '../project-scope.server'
 import { uploadTarget, type UploadTarget } from './upload-target.server'
 import { reserveUpload } from './reserve-upload.server'
+import { progressCounter } from './upload-progress.server'
 
 const STREAM_BUFFER_BYTES = 1024 * 1024
 
@@ -107,8 +108,8 @@ async function storeStream(
   maxSize: number,
 ): Promise<string> {
   const parsedFields = streamUploadFieldsSchema
-    .pick({ tenantId: true, size: true })
-    .safeParse({ tenantId: fields.tenantId || undefined, size: fields.size || undefined })
+    .pick({ tenantId: true, size: true, clientReference: true })
+    .safeParse({ tenantId: fields.tenantId || undefined, size: fields.size || undefined, clientReference: fields.clientReference || undefined })
   if (!parsedFields.success) {
     const fieldErrors: Record<string, string[]> = {}
     for (const issue of parsedFields.error.issues) (fieldErrors[String(issue.path[0])] ??= []).push(issue.message)
@@ -123,12 +124,16 @@ async function storeStream(
   if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)
   const upload = await reserveUpload(actor, target, { tenant, fileName: info.filename || 'file', contentType, size: 0, method: 'STREAM' })
   const { location } = upload
-  const objects = { id: upload.id, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
+  const objects = { id: upload.id, projectId, clientReference: parsedFields.data.clientReference, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
   const organizationId = target.access.team.organizationId
   let size: number
   try {
     const adapter = await storageFor(target.bucket)
-    size = (await adapter.put(location.objectKey, stream, { contentType, contentLength: declaredSize })).size
+    // Counted on the way through, for the upload's live progress.
+    const counted = progressCounter(objects, declaredSize ?? null, STREAM_BUFFER_BYTES)
+    stream.once('error', (error) => counted.destroy(error))
+    stream.pipe(counted)
+    size = (await adapter.put(location.objectKey, counted, { contentType, contentLength: declaredSize })).size
   } catch (error) {
     if (error instanceof StorageError && error.failure === 'length-mismatch') {
       await failUpload(actor, organizationId, objects, `The file's length differs from the declared size (${declaredSize} bytes).`)

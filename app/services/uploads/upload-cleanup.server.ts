@@ -6,6 +6,7 @@ import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { stagingKeyOf } from './object-keys'
 import { recordUploadEvent } from './upload-events.server'
+import { publishUploadFailed, type UploadRef } from './upload-progress.server'
 
 interface UploadObjects {
   id: string
@@ -44,7 +45,7 @@ export async function discardUploadObjects(upload: UploadObjects): Promise<boole
  * Fails a pending upload with a reason the client will see, records it, and deletes what was
  * uploaded. Returns false when the upload was no longer pending (another request settled it).
  */
-export async function failUpload(actor: Actor | null, organizationId: string, upload: UploadObjects, reason: string): Promise<boolean> {
+export async function failUpload(actor: Actor | null, organizationId: string, upload: UploadObjects & UploadRef, reason: string): Promise<boolean> {
   const failed = await prisma.$transaction(async (tx) => {
     const changed = await tx.upload.updateMany({ where: { id: upload.id, status: 'PENDING' }, data: { status: 'FAILED', failureReason: reason } })
     if (changed.count === 0) return false
@@ -58,6 +59,9 @@ export async function failUpload(actor: Actor | null, organizationId: string, up
     await recordUploadEvent(tx, upload.id, { type: 'upload.failed', reason })
     return true
   })
-  if (failed) await discardUploadObjects(upload)
+  if (failed) {
+    publishUploadFailed(upload, reason)
+    await discardUploadObjects(upload)
+  }
   return failed
 }

@@ -3,6 +3,7 @@ import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
 import type { RecordPartInput } from './schemas'
+import { publishUploadProgress } from './upload-progress.server'
 import { requirePending } from './upload-state'
 import { uploadWithAccess, type UploadRow } from './upload-target.server'
 import { partCountOf, storedParts, type RecordedPart } from './upload-view'
@@ -58,7 +59,7 @@ export async function signUploadParts(
  * status. Concurrent calls for one upload queue on the row's lock: no recorded part is lost.
  */
 export async function recordUploadPart(actor: Actor, uploadId: string, partNumber: number, input: RecordPartInput): Promise<{ parts: RecordedPart[] }> {
-  return prisma.$transaction(async (tx) => {
+  const recorded = await prisma.$transaction(async (tx) => {
     const { upload } = await uploadWithAccess(tx, actor, uploadId, 'upload files to this project')
     await tx.$queryRaw`SELECT id FROM "Upload" WHERE id = ${upload.id} FOR UPDATE`
     // Re-read under the lock: another request may have recorded a part or settled the upload.
@@ -76,6 +77,9 @@ export async function recordUploadPart(actor: Actor, uploadId: string, partNumbe
       (a, b) => a.partNumber - b.partNumber,
     )
     await tx.upload.update({ where: { id: upload.id }, data: { parts: parts as unknown as object[] } })
-    return { parts }
+    return { parts, upload: { id: upload.id, projectId: upload.projectId, size: Number(upload.size) } }
   })
+  const { parts, upload } = recorded
+  publishUploadProgress(upload, parts.reduce((sum, part) => sum + part.size, 0), upload.size)
+  return { parts }
 }
