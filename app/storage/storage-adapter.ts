@@ -90,4 +90,10 @@ export class StorageError extends Error {
     super(message)
     this.name = 'StorageError'
   }
+
+  // Adapters are shared process-wide (remembered), so one made by the host's copy of this module may
+  // throw into the build's copy: recognise the error by its shape, not by which copy's class made it.
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === 'StorageError' && typeof (value as { failure?: unknown }).failure === 'string'
+  }
 }
