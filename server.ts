@@ -23,6 +23,7 @@ import { closeInvalidationBus } from '~/utils/invalidation-bus.server'
 import { logger } from '~/utils/logger.server'
 import { closeRateLimiter } from '~/utils/rate-limiter.server'
 import { closeRealtimeHub } from '~/utils/realtime-hub.server'
+import { closeRealtimeServer } from '~/api/realtime/realtime-server.server'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -175,7 +176,7 @@ async function serve(runtime: Runtime) {
     stopping = true
     logger.info(`${signal} received: finishing requests in flight, then stopping`)
     // Upgraded sockets are no longer the HTTP server's: close them first, or server.close waits on nothing.
-    await globalThis.__carcosaRealtimeServer?.close().catch(() => {})
+    await closeRealtimeServer().catch(() => {})
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)

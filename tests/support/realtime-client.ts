@@ -5,6 +5,7 @@
 import { WebSocket } from 'ws'
 
 // Tests read whatever shape they expect, as a client would.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RealtimeFrame = { type: string; channel?: string; [field: string]: any }
 
 export interface TestRealtimeClient {
@@ -88,6 +89,7 @@ export function connectRealtime(url: string, headers: Record<string, string> = {
 }
 
 /** The HTTP status and problem body of an upgrade the server refuses (fails if it is accepted). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   try {
     const client = await connectRealtime(url, headers)

@@ -5,7 +5,7 @@ import type { RealtimePrincipal } from '~/services/realtime/channel-access.serve
 import { REALTIME_TOKEN_PREFIX, verifyRealtimeToken } from '~/services/realtime/realtime-tokens.server'
 import { getConfig } from '~/utils/config.server'
 import type { RequestMeta } from '~/utils/request.server'
-import { getOptionalUser } from '~/utils/session.server'
+import { getOptionalUser } from '~/services/accounts/session-cookie.server'
 import { authenticateRequest } from '../authenticate.server'
 
 export interface AuthenticatedUpgrade {

@@ -54,7 +54,7 @@ export function attachConnection(
       return reply({ type: 'refused', channel, code: 'limit', detail: `These credentials already hold ${limits.maxSubscriptionsPerCredential} subscriptions on this instance.` })
     }
     usage.subscriptions++ // held while the check runs, so parallel connections cannot overshoot the cap
-    let allowed = false
+    let allowed: boolean
     try {
       allowed = await canSubscribe(principal, parsed)
     } catch (error) {

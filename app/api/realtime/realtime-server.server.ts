@@ -1,9 +1,11 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { WebSocket, WebSocketServer } from 'ws'
+import { remember } from '@epic-web/remember'
+import { type WebSocket, WebSocketServer } from 'ws'
 import { getConfig } from '~/utils/config.server'
 import { logger } from '~/utils/logger.server'
 import { getRealtimeHub, type RealtimeHub } from '~/utils/realtime-hub.server'
+import { releaseRemembered } from '~/utils/singletons.server'
 import { problemJson } from '../problem.server'
 import { authenticateUpgrade } from './authenticate-upgrade.server'
 import { attachConnection, type CredentialUsage } from './connection.server'
@@ -147,13 +149,14 @@ function refuse(socket: Duplex, status: number, detail: string) {
   )
 }
 
-declare global {
-  // One per process, reachable by the host's shutdown (which loads modules apart from the build).
-  var __carcosaRealtimeServer: RealtimeServer | undefined
-}
+const REALTIME_SERVER = 'carcosa.realtime-server'
 
 /** The process's realtime endpoint, created on the first upgrade. */
 export function getRealtimeServer(): RealtimeServer {
-  globalThis.__carcosaRealtimeServer ??= createRealtimeServer()
-  return globalThis.__carcosaRealtimeServer
+  return remember(REALTIME_SERVER, () => createRealtimeServer())
+}
+
+/** Closes every realtime connection of the process, if the endpoint was ever made (the host's shutdown). */
+export function closeRealtimeServer(): Promise<void> {
+  return releaseRemembered(REALTIME_SERVER, (server: RealtimeServer) => server.close())
 }
