@@ -327,42 +327,57 @@ describe('upload progress', () => {
     return { body, contentType: `multipart/form-data; boundary=${boundary}` }
   }
 
+  /** Waits for the first progress of the upload tagged `reference` on the project channel, then follows the upload's own channel too. */
+  async function followUpload(client: TestRealtimeClient, reference: string) {
+    const first = await client.next((frame) => frame.type === 'upload.progress' && frame.clientReference === reference, 10_000)
+    const uploadId = first.uploadId as string
+    assert.equal((await client.subscribe(`upload:${uploadId}`)).type, 'subscribed')
+    return uploadId
+  }
+
   test('a streamed upload reports progress, verifying and completion with the file', async () => {
     const client = await connect(endpoint.url, bearer(keyA))
     await client.subscribe(`project:${projectA}`)
     const content = Buffer.alloc(3 * 1024 * 1024, 7)
     const reference = `ref-${Date.now()}`
     const form = slowForm({ size: String(content.length), clientReference: reference }, 'progress.bin', content, 6, 150)
-    const response = await api('POST', `/api/v1/files/upload?projectId=${projectA}`, { token: keyA, body: form.body, headers: { 'Content-Type': form.contentType } })
+    const sent = api('POST', `/api/v1/files/upload?projectId=${projectA}`, { token: keyA, body: form.body, headers: { 'Content-Type': form.contentType } })
+    const uploadId = await followUpload(client, reference)
+    const response = await sent
     assert.equal(response.status, 201, response.text)
-    const completed = await client.next((frame) => frame.type === 'upload.completed' && frame.file?.id === response.json.file.id)
-    const uploadId = completed.uploadId as string
-    const events = client.messages.filter((frame) => frame.uploadId === uploadId)
-    const progress = events.filter((frame) => frame.type === 'upload.progress')
+    const completed = await client.next((frame) => frame.type === 'upload.completed' && frame.uploadId === uploadId)
+    assert.equal(completed.channel, `upload:${uploadId}`)
+    assert.deepEqual([completed.file.id, completed.file.size, completed.file.name], [response.json.file.id, content.length, 'progress.bin'])
+
+    const onProject = client.messages.filter((frame) => frame.uploadId === uploadId && frame.channel === `project:${projectA}`)
+    const progress = onProject.filter((frame) => frame.type === 'upload.progress')
     assert.ok(progress.length >= 2, `several progress messages (got ${progress.length})`)
-    assert.equal(progress[0]!.clientReference, reference, "the page's reference identifies its upload")
     for (const frame of progress) assert.equal(frame.total, content.length)
     const bytes = progress.map((frame) => frame.bytes as number)
     assert.deepEqual([...bytes].sort((x, y) => x - y), bytes, 'bytes only grow')
     assert.ok(bytes.every((count) => count > 0 && count <= content.length))
     assert.deepEqual(
-      events.map((frame) => frame.type).filter((type, i, all) => type !== all[i - 1]),
-      ['upload.progress', 'upload.verifying', 'upload.completed'],
-      'uploading, then verifying, then done',
+      onProject.map((frame) => frame.type).filter((type, i, all) => type !== all[i - 1]),
+      ['upload.progress', 'upload.verifying'],
+      'the project channel sees the upload move; its outcome comes there as a domain event',
     )
-    assert.deepEqual([completed.file.size, completed.file.name, completed.channel], [content.length, 'progress.bin', `project:${projectA}`])
+    const onUpload = client.messages.filter((frame) => frame.channel === `upload:${uploadId}`).map((frame) => frame.type)
+    assert.deepEqual(onUpload.slice(-2), ['upload.verifying', 'upload.completed'], 'verifying, then done, on the upload channel')
   })
 
   test('a streamed upload that fails reports the reason', async () => {
     const client = await connect(endpoint.url, bearer(keyA))
     await client.subscribe(`project:${projectA}`)
     const reference = `fail-${Date.now()}`
-    const form = slowForm({ size: '5000', clientReference: reference }, 'short.bin', Buffer.alloc(1000, 1), 1, 0)
-    const response = await api('POST', `/api/v1/files/upload?projectId=${projectA}`, { token: keyA, body: form.body, headers: { 'Content-Type': form.contentType } })
+    const form = slowForm({ size: '5000', clientReference: reference }, 'short.bin', Buffer.alloc(1000, 1), 2, 300)
+    const sent = api('POST', `/api/v1/files/upload?projectId=${projectA}`, { token: keyA, body: form.body, headers: { 'Content-Type': form.contentType } })
+    const uploadId = await followUpload(client, reference)
+    const response = await sent
     assert.equal(response.status, 400)
-    const failed = await client.next((frame) => frame.type === 'upload.failed' && frame.clientReference === reference)
+    const failed = await client.next((frame) => frame.type === 'upload.failed' && frame.uploadId === uploadId)
+    assert.equal(failed.channel, `upload:${uploadId}`)
     assert.match(failed.reason, /length differs from the declared size/)
-    const upload = await prisma.upload.findUniqueOrThrow({ where: { id: failed.uploadId } })
+    const upload = await prisma.upload.findUniqueOrThrow({ where: { id: uploadId } })
     assert.equal(upload.status, 'FAILED')
   })
 
