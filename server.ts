@@ -13,6 +13,7 @@ import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
 import { prepareJobStore } from '~/services/jobs/job-store.server'
 import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
+import { startUsageFlushing } from '~/services/usage/flush.server'
 import type { realtimeUpgrade as RealtimeUpgrade } from '~/entry.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
@@ -166,6 +167,7 @@ async function serve(runtime: Runtime) {
   logger.info({ url }, `Carcosa is running at ${url}`)
   // The structured line is for log collectors; a person starting it locally wants the URL plainly.
   if (!config.isProduction && process.stdout.isTTY) console.log(`\n  Carcosa is running at ${url}\n`)
+  const stopUsageFlushing = startUsageFlushing()
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -180,6 +182,8 @@ async function serve(runtime: Runtime) {
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     clearTimeout(forced)
+    // The last requests' usage counts, written before the database goes.
+    await stopUsageFlushing()
     await jobs.stop().catch((error: unknown) => logger.warn({ err: error as Error }, 'job runner did not stop cleanly'))
     await closeRateLimiter().catch(() => {})
     await closeRealtimeHub().catch(() => {})

@@ -10,6 +10,7 @@ import { authenticateRequest } from './authenticate.server'
 import type { Operation } from './operation.server'
 import { problemResponse } from './problem.server'
 import { applyRateLimit } from './rate-limit.server'
+import { meterApiCall } from '~/services/usage/meter.server'
 import { operationsForPath } from './registry.server'
 
 /** JSON bodies of management calls are small; file bytes never come through here. */
@@ -22,7 +23,15 @@ type Args = LoaderFunctionArgs | ActionFunctionArgs
  * otherwise), authenticates, rate-limits, validates params, query and body with the operation's zod
  * schemas, runs it, and answers JSON, or problem+json for every error.
  */
-export async function handleApiRequest({ request, context, params }: Args, path: string): Promise<Response> {
+export async function handleApiRequest(args: Args, path: string): Promise<Response> {
+  const call: { actor?: Actor | null; operation?: Operation } = {}
+  const response = await answerApiRequest(args, path, call)
+  // Usage counts the calls of a project's API keys (in memory; flushed in the background).
+  if (call.actor?.type === 'api-key' && call.operation) meterApiCall(call.actor.projectId, call.operation.tier, response.status)
+  return response
+}
+
+async function answerApiRequest({ request, context, params }: Args, path: string, call: { actor?: Actor | null; operation?: Operation }): Promise<Response> {
   const operations = operationsForPath(path)
   const method = request.method === 'HEAD' ? 'GET' : request.method
   const operation = operations.find((candidate) => candidate.method === method)
@@ -30,6 +39,7 @@ export async function handleApiRequest({ request, context, params }: Args, path:
     const allow = [...new Set(operations.map((o) => o.method))].join(', ')
     return problemResponse({ status: 405, detail: `${request.method} is not supported here; use ${allow}.` }, { Allow: allow })
   }
+  call.operation = operation
   const meta = requestMeta(request, context)
   // Once the call is counted, every answer (errors included) tells the caller where it stands.
   let rateLimitHeaders: Headers | undefined
@@ -45,6 +55,7 @@ export async function handleApiRequest({ request, context, params }: Args, path:
       rateLimitHeaders = limited.headers
       throw error
     }
+    call.actor = actor
     const limited = await applyRateLimit(operation, actor, meta)
     if (limited.refusal) return limited.refusal
     rateLimitHeaders = limited.headers

@@ -3,19 +3,21 @@ import { prisma } from '~/utils/db.server'
 import { pruneExpiredApiTokens } from './accounts/api-tokens.server'
 import { pruneSignInAttempts } from './accounts/sign-in.server'
 import { sweepExpiredUploads } from './uploads/sweep-uploads.server'
+import { snapshotStorage } from './usage/storage-snapshot.server'
 
 const DAY_MS = 24 * 3600 * 1000
 
 /**
  * Deletes what has outlived its purpose: expired sessions and API tokens, sign-in attempts past the
  * window, expired uploads and their objects, and relayed events and settled webhook deliveries older
- * than EVENT_RETENTION_DAYS. Runs as the `housekeeping` job (ADR 012); every delete is idempotent.
+ * than EVENT_RETENTION_DAYS; and records today's storage snapshot for usage. Runs as the `housekeeping` job (ADR 012); every delete is idempotent.
  */
 export async function runHousekeeping() {
   const sessions = await prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } })
   await pruneSignInAttempts()
   const expiredApiTokens = await pruneExpiredApiTokens()
   const { expired: expiredUploads } = await sweepExpiredUploads()
+  await snapshotStorage()
   const before = new Date(Date.now() - getConfig().EVENT_RETENTION_DAYS * DAY_MS)
   const events = await prisma.event.deleteMany({ where: { createdAt: { lt: before }, dispatchedAt: { not: null } } })
   const deliveries = await prisma.webhookDelivery.deleteMany({ where: { createdAt: { lt: before }, status: { not: 'PENDING' } } })

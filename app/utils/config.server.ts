@@ -98,6 +98,10 @@ const configSchema = z
     WEBHOOK_SECRET_ROTATION_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
     /** Days events and webhook delivery logs are kept. */
     EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** Seconds between writes of the in-memory usage counts to the database (a crash loses at most this much). */
+    USAGE_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    /** Distinct project/tenant/hour entries kept in memory between usage flushes; beyond it new entries are dropped and logged. */
+    USAGE_MAX_PENDING_KEYS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   })
   .transform((env) => {
     const host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1')

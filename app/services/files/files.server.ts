@@ -14,6 +14,7 @@ import { fileSelect, toFileView, type FileView } from './file-view'
 import type { FileFilters } from './schemas'
 import { logger } from '~/utils/logger.server'
 import { deleteVariants } from '../transforms/cache.server'
+import { meterDownload } from '../usage/meter.server'
 
 /** Signed download URLs live this long: enough to start a download, short enough not to be shared. */
 export const DOWNLOAD_URL_TTL_SECONDS = 5 * 60
@@ -100,6 +101,8 @@ export async function createFileDownload(actor: Actor, fileId: string, options: 
   requirePermission(access, 'files:read', 'download the files of this project')
   const storage = await storageFor(file.bucket, options.baseUrl ?? publicBaseUrl())
   const signed = await storage.presignGet(file.objectKey, { expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS, ...downloadHeaders(file) })
+  // Bytes go from the bucket, not through Carcosa: each signed URL handed out counts as one download of the file's size.
+  meterDownload(file.projectId, file.tenantId, Number(file.size))
   return { url: signed.url, expiresAt: signed.expiresAt, file: toFileView(file) }
 }
 

@@ -1,3 +1,4 @@
+import { meterTransform } from '../usage/meter.server'
 import { filePathSchema } from './schemas'
 import { variantFromMemory, variantHash } from './cache.server'
 import { knownSource } from './known-sources.server'
@@ -12,7 +13,7 @@ import { cacheControlFor, matchesEtag, variantEtag, variantHeaders, withBody } f
  * caches: the variant LRU, the opened signing secrets and the known sources. Anything it cannot
  * answer with certainty (unsigned, credentials, presets, bad or expired URLs, unknown files, a
  * variant not in memory) returns null, and the full path answers, with its errors. Hits are not
- * counted against the EXPENSIVE rate-limit tier, as in the full path.
+ * counted against the EXPENSIVE rate-limit tier, as in the full path; they are metered as cache hits.
  */
 
 export interface FastAnswer {
@@ -92,9 +93,13 @@ export function answerFromMemory(request: FastRequest): FastAnswer | null {
     const renderParams: TransformParams = { ...signed.params, format: undefined }
     const hash = variantHash(source, renderParams, format, { animated: source.allowAnimated })
     const headers = variantHeaders(format, negotiated, hash, cacheControlFor({ via: 'signature', expires: signed.expires }, now))
-    if (matchesEtag(request.ifNoneMatch, variantEtag(hash))) return { status: 304, headers, body: null }
+    if (matchesEtag(request.ifNoneMatch, variantEtag(hash))) {
+      meterTransform(source.projectId, source.tenantId, { rendered: false, bytes: 0 })
+      return { status: 304, headers, body: null }
+    }
     const variant = variantFromMemory(hash)
     if (!variant) return null
+    meterTransform(source.projectId, source.tenantId, { rendered: false, bytes: request.method === 'HEAD' ? 0 : variant.body.length })
     return { status: 200, headers: withBody(headers, variant.body.length, 'memory'), body: variant.body }
   } catch {
     // Whatever went wrong here, the full path answers properly.

@@ -14,6 +14,8 @@ import type { SourceIdentity } from './cache.server'
 
 export interface KnownSource extends SourceIdentity {
   projectId: string
+  /** The file's tenant, for usage metering. */
+  tenantId: string | null
   contentType: string
   allowAnimated: boolean
   presetsOnly: boolean

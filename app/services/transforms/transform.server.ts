@@ -8,6 +8,7 @@ import { StorageError } from '~/storage/storage-adapter'
 import type { Actor } from '../actor'
 import { bucketConnectionSelect, publicBaseUrl, storageFor } from '../buckets/bucket-storage.server'
 import { rateLimitOverridesFor } from '../settings/settings.server'
+import { meterTransform, meterTransformRefusal } from '../usage/meter.server'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
 import {
   cacheStats,
@@ -114,7 +115,7 @@ export async function transformImage({ request, projectId, path, credential }: T
 
   const file = await prisma.file.findUnique({
     where: { projectId_path: { projectId: project.id, path } },
-    select: { id: true, objectKey: true, contentType: true, size: true, etag: true, updatedAt: true, isPublic: true, bucket: { select: bucketConnectionSelect } },
+    select: { id: true, tenantId: true, objectKey: true, contentType: true, size: true, etag: true, updatedAt: true, isPublic: true, bucket: { select: bucketConnectionSelect } },
   })
   if (grant.via === 'public' && !file?.isPublic) throw unsignedRefusal()
   if (!file) throw new TransformRefusal(404, 'File was not found')
@@ -132,14 +133,23 @@ export async function transformImage({ request, projectId, path, credential }: T
   // The host's fast path answers the next hits of this signed URL without the database (fast-path.server.ts).
   if (grant.via === 'signature') {
     const { id, updatedAt, etag, size, contentType } = file
-    rememberSource(path, { id, updatedAt, etag, size, contentType, projectId: project.id, allowAnimated: settings.allowAnimated, presetsOnly: settings.presetsOnly })
+    rememberSource(path, { id, updatedAt, etag, size, contentType, projectId: project.id, tenantId: file.tenantId, allowAnimated: settings.allowAnimated, presetsOnly: settings.presetsOnly })
   }
   const headers = variantHeaders(format, negotiated, hash, cacheControlFor(grant))
 
-  if (matchesEtag(request.headers.get('if-none-match'), variantEtag(hash))) return new Response(null, { status: 304, headers })
+  const sendsBody = request.method !== 'HEAD'
+  const meter = (variant: Variant | null, renderMs?: number) =>
+    meterTransform(project.id, file.tenantId, { rendered: renderMs !== undefined, bytes: variant && sendsBody ? variant.body.length : 0, renderMs })
+  if (matchesEtag(request.headers.get('if-none-match'), variantEtag(hash))) {
+    meter(null)
+    return new Response(null, { status: 304, headers })
+  }
 
   const fromMemory = variantFromMemory(hash)
-  if (fromMemory) return imageResponse(fromMemory, headers, 'memory')
+  if (fromMemory) {
+    meter(fromMemory)
+    return imageResponse(fromMemory, headers, 'memory')
+  }
 
   try {
     const storage = await storageFor(file.bucket, publicBaseUrl(request))
@@ -148,6 +158,7 @@ export async function transformImage({ request, projectId, path, credential }: T
     const stored = await variantFromBucket(storage, key, format, 4 * config.TRANSFORM_MAX_SOURCE_BYTES)
     if (stored) {
       rememberVariant(hash, stored)
+      meter(stored)
       return imageResponse(stored, headers, 'bucket')
     }
 
@@ -155,16 +166,20 @@ export async function transformImage({ request, projectId, path, credential }: T
     limited.headers.forEach((value, name) => headers.set(name, value))
 
     let render = inFlight.get(hash)
+    // Only the request that starts a render counts it; one that shares it is a cache hit.
+    let renderMs: number | undefined
     if (!render) {
       render = transformLimiter()
         .run(async () => {
           const source = await storage.get(file.objectKey)
           if (!source) throw new TransformRefusal(404, "The file's bytes are missing from its bucket")
+          const started = performance.now()
           const body = await renderVariant(source.body, renderParams, format, {
             maxInputPixels: config.TRANSFORM_MAX_INPUT_PIXELS,
             maxSourceBytes: config.TRANSFORM_MAX_SOURCE_BYTES,
             allowAnimated: settings.allowAnimated,
           })
+          renderMs = performance.now() - started
           cacheStats.renders++
           const variant = { body, contentType: CONTENT_TYPES[format] }
           rememberVariant(hash, variant)
@@ -175,6 +190,7 @@ export async function transformImage({ request, projectId, path, credential }: T
       inFlight.set(hash, render)
     }
     const variant = await render
+    meter(variant, renderMs)
     return imageResponse(variant, headers, 'render')
   } catch (error) {
     if (error instanceof TransformsBusy) {
@@ -242,6 +258,7 @@ async function countExpensive(projectId: string, grant: Grant) {
     'X-RateLimit-Reset': String(Math.ceil(decision.resetAt / 1000)),
   })
   if (!decision.allowed) {
+    meterTransformRefusal(projectId)
     const retryAfter = String(Math.max(1, decision.retryAfterSeconds))
     throw new TransformRefusal(429, `The EXPENSIVE rate limit of ${decision.limit} uncached transforms per hour is spent; retry in ${retryAfter} s.`, undefined, {
       ...Object.fromEntries(headers),

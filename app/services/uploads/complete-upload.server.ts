@@ -15,6 +15,7 @@ import { effectiveMaxBytes, ruleViolation } from './upload-rules'
 import { requirePending } from './upload-state'
 import { storedUploadRules, uploadWithAccess, type UploadRow } from './upload-target.server'
 import { partCountOf, storedParts } from './upload-view'
+import { meterUpload } from '../usage/meter.server'
 import { verifyObject } from './verify-object.server'
 import { stagingKeyOf } from './object-keys'
 
@@ -78,11 +79,11 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
     if (settled) return { file: settled }
   }
 
-  const file = await prisma.$transaction(async (tx) => {
+  const completed = await prisma.$transaction(async (tx) => {
     // Two completions of one upload queue here; the second finds the first one's file.
     await tx.$queryRaw`SELECT id FROM "Upload" WHERE id = ${upload.id} FOR UPDATE`
     const current = await tx.upload.findUniqueOrThrow({ where: { id: upload.id }, select: { status: true, fileId: true, expiresAt: true, failureReason: true } })
-    if (current.status === 'COMPLETED' && current.fileId) return fileOf(current.fileId)
+    if (current.status === 'COMPLETED' && current.fileId) return { file: await fileOf(current.fileId), created: false }
     // Verified while still pending: a deadline passing during the checks does not undo them.
     if (current.status !== 'PENDING') requirePending(current, 'complete it')
     const row = await tx.file.create({
@@ -118,10 +119,11 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
         file: { id: row.id, tenantId: row.tenantId, path: row.path, name: row.name, size: Number(row.size), contentType: row.contentType, createdAt: row.createdAt.toISOString() },
       },
     })
-    return toFileView(row)
+    return { file: toFileView(row), created: true }
   })
-  publishUploadCompleted(upload, file)
-  return { file }
+  publishUploadCompleted(upload, completed.file)
+  if (completed.created) meterUpload(upload.projectId, upload.tenantId, size)
+  return { file: completed.file }
 }
 
 async function completedFile(uploadId: string): Promise<FileView | null> {
