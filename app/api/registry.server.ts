@@ -15,6 +15,7 @@ import { teamOperations } from './operations/teams.server'
 import { tenantOperations } from './operations/tenants.server'
 import { transformOperations } from './operations/transforms.server'
 import { uploadOperations } from './operations/uploads.server'
+import { usageOperations } from './operations/usage.server'
 
 let document: ReturnType<typeof buildOpenApiDocument> | undefined
 
@@ -52,6 +53,7 @@ export const OPERATIONS: Operation[] = [
   ...carcosaFileOperations,
   ...transformOperations,
   ...realtimeOperations,
+  ...usageOperations,
 ]
 
 const byPath = new Map<string, Operation[]>()

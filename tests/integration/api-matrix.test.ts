@@ -557,6 +557,24 @@ const FIXTURES: Record<string, Fixture> = {
       for (const tenant of r.json.items) assert.equal(tenant.projectId, world.project.id)
     },
   },
+  usageOverview: {
+    setup: async () => ({ query: { projectId: world.project.id, granularity: 'day' }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.scope.kind, r.json.scope.id, r.json.cost.estimate], ['project', world.project.id, true]),
+  },
+  usageBreakdown: {
+    setup: async () => ({ query: { projectId: world.project.id, groupBy: 'operation' }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.groupBy, r.json.items[0].key], ['operation', 'uploads']),
+  },
+  usageTrends: {
+    setup: async () => ({ query: { projectId: world.project.id, granularity: 'hour', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.points.length, 24),
+  },
   createTenant: {
     setup: async () => ({
       body: { projectId: world.project.id, slug: `tenant-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant', metadata: { plan: 'pro' } },
