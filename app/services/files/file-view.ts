@@ -13,6 +13,11 @@ export const fileSelect = {
   updatedAt: true,
 } as const
 
+/** The same columns for hand-written SQL. */
+export const FILE_COLUMNS = Object.keys(fileSelect)
+  .map((column) => `"${column}"`)
+  .join(', ')
+
 export interface FileRow {
   id: string
   projectId: string

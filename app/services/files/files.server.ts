@@ -1,6 +1,6 @@
-import type { Prisma } from '~/generated/prisma/client'
 import { StorageError } from '~/storage/storage-adapter'
 import { prisma, type Transaction } from '~/utils/db.server'
+import { sql } from '~/utils/sql.server'
 import { AppError, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
@@ -10,7 +10,7 @@ import type { Page, PageQuery } from '../pagination'
 import { requireTenantInProject } from '../tenants/tenants.server'
 import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
 import { downloadHeaders } from './download-headers.server'
-import { fileSelect, toFileView, type FileView } from './file-view'
+import { FILE_COLUMNS, fileSelect, toFileView, type FileRow, type FileView } from './file-view'
 import type { FileFilters } from './schemas'
 import { logger } from '~/utils/logger.server'
 import { deleteVariants } from '../transforms/cache.server'
@@ -53,28 +53,31 @@ export async function listFiles(actor: Actor, projectId: string, filters: FileFi
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'files:read', 'list the files of this project')
   if (filters.tenantId) await requireTenantInProject(prisma, projectId, filters.tenantId)
-  const where: Prisma.FileWhereInput = { projectId, tenantId: filters.tenantId }
+  const values: unknown[] = [projectId]
+  const conditions = ['"projectId" = $1']
+  const bind = (value: unknown) => `$${values.push(value)}`
+  if (filters.tenantId) conditions.push(`"tenantId" = ${bind(filters.tenantId)}`)
   if (filters.contentType?.endsWith('/*')) {
-    where.contentType = { startsWith: filters.contentType.slice(0, -1), mode: 'insensitive' }
+    conditions.push(`"contentType" ILIKE ${bind(`${escapeLike(filters.contentType.slice(0, -1))}%`)}`)
   } else if (filters.contentType) {
-    where.contentType = { equals: filters.contentType, mode: 'insensitive' }
+    conditions.push(`lower("contentType") = lower(${bind(filters.contentType)})`)
   }
-  if (filters.namePrefix) where.name = { startsWith: escapeLike(filters.namePrefix), mode: 'insensitive' }
+  if (filters.namePrefix) conditions.push(`name ILIKE ${bind(`${escapeLike(filters.namePrefix)}%`)}`)
 
   const { limit } = page
-  if (page.before && !page.cursor) {
-    const rows = await prisma.file.findMany({ where: { ...where, id: { lt: page.before } }, select: fileSelect, orderBy: { id: 'desc' }, take: limit + 1 })
+  // One statement on the hot path (ADR 015); `id > cursor` so a page still follows when the cursor's file was deleted meanwhile.
+  const backward = Boolean(page.before && !page.cursor)
+  if (backward) conditions.push(`id < ${bind(page.before)}`)
+  else if (page.cursor) conditions.push(`id > ${bind(page.cursor)}`)
+  const rows = await sql<FileRow>(
+    `SELECT ${FILE_COLUMNS} FROM "File" WHERE ${conditions.join(' AND ')} ORDER BY id ${backward ? 'DESC' : 'ASC'} LIMIT ${bind(limit + 1)}`,
+    values,
+  )
+  if (backward) {
     const items = rows.slice(0, limit).reverse().map(toFileView)
     // The file the page was counted back from follows it.
     return { items, nextCursor: items.at(-1)?.id ?? null, hasPrevious: rows.length > limit }
   }
-  // `id > cursor` rather than Prisma's cursor: a page still follows when the cursor's file was deleted meanwhile.
-  const rows = await prisma.file.findMany({
-    where: page.cursor ? { ...where, id: { gt: page.cursor } } : where,
-    select: fileSelect,
-    orderBy: { id: 'asc' },
-    take: limit + 1,
-  })
   const items = rows.slice(0, limit).map(toFileView)
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null, hasPrevious: Boolean(page.cursor) }
 }
