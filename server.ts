@@ -58,17 +58,6 @@ async function serve(runtime: Runtime) {
     next()
   })
   app.use(
-    pinoHttp({
-      logger,
-      genReqId: (_req, res) => (res as express.Response).locals.requestId,
-      autoLogging: { ignore: (req) => req.url?.startsWith('/build/') ?? false },
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  )
-  app.use(
     helmet({
       contentSecurityPolicy: {
         useDefaults: false,
@@ -97,6 +86,33 @@ async function serve(runtime: Runtime) {
     if (req.path.startsWith('/api/v1/transform/')) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin')
     next()
   })
+  // Cached signed transforms are answered here, ahead of Remix and the database (ADR 010); the
+  // function comes from the build so it sees the same caches the transform route fills. It runs
+  // before the access log, compression, static files and the CSRF check (ADR 015): a memory hit is
+  // a GET of an image, as cheap as the bytes it sends; like /build/ assets, hits are not logged.
+  const transformFastPath = (build.entry.module as { transformFastPath?: typeof TransformFastPath }).transformFastPath
+  if (transformFastPath) {
+    app.use('/api/v1/transform/', (req, res, next) => {
+      const answer = transformFastPath({ method: req.method, url: req.originalUrl, accept: req.get('accept'), ifNoneMatch: req.get('if-none-match') })
+      if (!answer) return next()
+      res.status(answer.status)
+      // Appended as Remix's adapter does (lower-case names in Headers order): the same bytes either way.
+      for (const [name, value] of answer.headers) res.append(name, value)
+      res.end(req.method === 'HEAD' ? undefined : answer.body)
+    })
+  }
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => (res as express.Response).locals.requestId,
+      autoLogging: { ignore: (req) => req.url?.startsWith('/build/') ?? false },
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  )
   // Stored objects go out byte for byte (ranges and Content-Length intact).
   app.use(compression({ filter: (req, res) => !req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) && compression.filter(req, res) }))
 
@@ -114,20 +130,6 @@ async function serve(runtime: Runtime) {
     if (isCsrfExempt(req.originalUrl) || isSameOriginRequest(req.method, appOrigins, req.get('origin'), req.get('referer'))) return next()
     res.status(403).type('text/plain').send('Cross-site request refused: this form must be sent from Carcosa itself.')
   })
-
-  // Cached signed transforms are answered here, ahead of Remix and the database (ADR 010); the
-  // function comes from the build so it sees the same caches the transform route fills.
-  const transformFastPath = (build.entry.module as { transformFastPath?: typeof TransformFastPath }).transformFastPath
-  if (transformFastPath) {
-    app.use('/api/v1/transform/', (req, res, next) => {
-      const answer = transformFastPath({ method: req.method, url: req.originalUrl, accept: req.get('accept'), ifNoneMatch: req.get('if-none-match') })
-      if (!answer) return next()
-      res.status(answer.status)
-      // Appended as Remix's adapter does (lower-case names in Headers order): the same bytes either way.
-      for (const [name, value] of answer.headers) res.append(name, value)
-      res.end(req.method === 'HEAD' ? undefined : answer.body)
-    })
-  }
 
   app.all(
     '*',

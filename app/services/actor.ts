@@ -6,6 +6,16 @@ import type { RateLimitOverrides } from './settings/schemas'
 export interface UserActor extends RequestMeta {
   type: 'user'
   userId: string
+  /** The project a dashboard page resolved from its URL for this request (its loaders share this actor). */
+  projectAccess?: ProjectAccessOfActor
+}
+
+/** What `projectAccess` answers (workspaces/access.server.ts), kept here to avoid an import cycle. */
+export interface ProjectAccessOfActor {
+  project: ApiKeyScope['project']
+  team: ApiKeyScope['team']
+  role: 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER' | null
+  permissions: readonly Permission[]
 }
 
 /**

@@ -15,6 +15,10 @@ import { initUploadSchema } from '~/services/uploads/schemas'
 import { prisma } from '~/utils/db.server'
 import { invalidationBusConnected, onInvalidation } from '~/utils/invalidation-bus.server'
 import { createTestApiKey, createWorkspace, testMeta } from '../support/factories'
+import { commitSessionCookie } from '~/services/accounts/session-cookie.server'
+import { createSession } from '~/services/accounts/sessions.server'
+import * as projectLayout from '~/routes/orgs.$org_.teams.$team_.projects.$project'
+import * as projectFiles from '~/routes/orgs.$org_.teams.$team_.projects.$project.files._index'
 
 // A running server listens on the invalidation bus from its first request on: start it before counting.
 before(async () => {
@@ -65,5 +69,30 @@ describe('statements per call', () => {
     // A user (dashboard or user token) needs the same two: the roles come with the target.
     const userInit = await countStatements(() => initUpload(owner.actor, { ...input, projectId: project.id }))
     assert.equal(userInit.statements.length, 2, userInit.statements.join('\n'))
+  })
+
+  test('the project files page: slugs and roles resolved once for the layout and the leaf, never re-read by the services', async () => {
+    const { owner, organization, team, project } = await createWorkspace()
+    const { token } = await createSession(owner.user.id, testMeta())
+    const cookie = (await commitSessionCookie(token)).split(';')[0]!
+    const url = `http://carcosa.test/orgs/${organization.slug}/teams/${team.slug}/projects/${project.slug}/files`
+    const request = new Request(url, { headers: { cookie } })
+    // One load context per request, as the host makes it; both loaders run at once, as Remix runs them.
+    const context = { requestId: 'statements', cspNonce: 'n', clientIp: '127.0.0.1' }
+    const params = { org: organization.slug, team: team.slug, project: project.slug }
+    const args = { request, context, params } as never
+    const { result, statements } = await countStatements(() => Promise.all([projectLayout.loader(args), projectFiles.loader(args)]))
+    assert.equal(result[0].project.slug, project.slug)
+    assert.deepEqual(result[1].files, [])
+
+    const workspace = statements.filter((text) => text.includes('FROM "Organization" o LEFT JOIN "OrganizationMember" om'))
+    assert.equal(workspace.length, 1, statements.join('\n'))
+    const session = statements.filter((text) => /FROM "public"\."Session"|FROM "Session"/.test(text))
+    assert.equal(session.length, 1, statements.join('\n'))
+    // The services (files page, tenants, totals) were handed the access: no project or membership reads of their own.
+    const accessReads = statements.filter((text) => /"OrganizationMember"|"TeamMember"/.test(text) && !workspace.includes(text))
+    assert.deepEqual(accessReads, [])
+    const projectReads = statements.filter((text) => /FROM "public"\."Project"|FROM "Project"/.test(text))
+    assert.deepEqual(projectReads, [])
   })
 })

@@ -43,8 +43,19 @@ export interface CurrentUser extends SignedInUser {
   actor: UserActor
 }
 
+// The loaders of one page load (a GET) share the signed-in user and its actor (ADR 015): the
+// session is read once, and what the layout resolves the leaf reuses. Actions always read afresh.
+const signedInForRequest = new WeakMap<AppLoadContext, Promise<CurrentUser>>()
+
 /** The signed-in user, or a redirect to the sign-in page that comes back here afterwards. */
-export async function requireUser(request: Request, context: AppLoadContext): Promise<CurrentUser> {
+export function requireUser(request: Request, context: AppLoadContext): Promise<CurrentUser> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return readUser(request, context)
+  let current = signedInForRequest.get(context)
+  if (!current) signedInForRequest.set(context, (current = readUser(request, context)))
+  return current
+}
+
+async function readUser(request: Request, context: AppLoadContext): Promise<CurrentUser> {
   const signedIn = await getOptionalUser(request)
   if (!signedIn) {
     const url = new URL(request.url)

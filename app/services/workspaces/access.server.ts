@@ -71,6 +71,8 @@ export interface ProjectAccess {
  * its own project only. Anything else is "not found".
  */
 export async function projectAccess(db: Db, actor: Actor, projectId: string): Promise<ProjectAccess> {
+  // Resolved with the page's URL for this request: the same answer, without reading it again.
+  if (actor.type === 'user' && actor.projectAccess?.project.id === projectId) return actor.projectAccess
   if (actor.type === 'api-key') {
     // The key brought its project and team along (resolved with it, kept honest by the invalidation bus).
     if (actor.projectId !== projectId) throw notFound('Project')
