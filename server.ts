@@ -10,6 +10,7 @@ import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
+import { flushUploadExpiries } from '~/services/uploads/expiry-jobs.server'
 import { prepareJobStore } from '~/services/jobs/job-store.server'
 import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
@@ -190,6 +191,7 @@ async function serve(runtime: Runtime) {
     await closeRateLimiter().catch(() => {})
     await closeRealtimeHub().catch(() => {})
     await flushApiKeyUse()
+    await flushUploadExpiries()
     await closeInvalidationBus().catch(() => {})
     await disconnectDatabase().catch(() => {})
     await runtime.stop()

@@ -10,6 +10,7 @@ import { authenticateApiKey, createApiKey } from '~/services/api-keys/api-keys.s
 import { createApiKeySchema } from '~/services/api-keys/schemas'
 import { listFiles } from '~/services/files/files.server'
 import { createTenant } from '~/services/tenants/tenants.server'
+import { flushUploadExpiries } from '~/services/uploads/expiry-jobs.server'
 import { initUpload } from '~/services/uploads/init-upload.server'
 import { initUploadSchema } from '~/services/uploads/schemas'
 import { prisma } from '~/utils/db.server'
@@ -65,6 +66,11 @@ describe('statements per call', () => {
     assert.equal(audit.actorId, actor.apiKeyId)
     assert.deepEqual(audit.after, { projectId: project.id, tenantId: tenant.id, path: row.path, contentType: 'image/jpeg', size: 1234, method: 'PUT' })
     assert.ok(Math.abs(audit.createdAt.getTime() - Date.now()) < 60_000, 'stored in UTC like Prisma writes it')
+    // Its expiry job follows off the request path, in one insert for the batch.
+    const batch = await countStatements(() => flushUploadExpiries())
+    assert.equal(batch.statements.filter((text) => text.includes('INSERT INTO pgboss.job')).length, 1, batch.statements.join('\n'))
+    const jobs = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'upload-expire' AND singleton_key = ${result.uploadId}`
+    assert.equal(jobs[0]!.n, 1)
 
     // A user (dashboard or user token) needs the same two: the roles come with the target.
     const userInit = await countStatements(() => initUpload(owner.actor, { ...input, projectId: project.id }))

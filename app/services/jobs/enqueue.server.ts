@@ -27,3 +27,15 @@ export async function enqueueJob<Q extends QueueName>(
     ...(tx ? { db: throughPrisma(tx) } : {}),
   })
 }
+
+/**
+ * Enqueues several jobs of one queue in one statement (`insert`), outside any transaction: for
+ * work batched off the request path.
+ */
+export async function enqueueJobs<Q extends QueueName>(
+  queue: Q,
+  jobs: Array<{ data: JobPayloads[Q] } & Pick<SendOptions, 'startAfter' | 'singletonKey'>>,
+): Promise<void> {
+  if (jobs.length === 0) return
+  await sender.insert(queue, jobs)
+}

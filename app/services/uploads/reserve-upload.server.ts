@@ -5,9 +5,8 @@ import { sql } from '~/utils/sql.server'
 import type { Actor } from '../actor'
 import { actorId } from '../actor'
 import { auditInsertSql } from '../audit/record-audit.server'
-import { enqueueJob } from '../jobs/enqueue.server'
-import { QUEUES } from '../jobs/queues'
 import { objectLocation, type ObjectLocation } from './object-keys'
+import { scheduleUploadExpiry } from './expiry-jobs.server'
 import type { UploadTarget } from './upload-target.server'
 
 export interface UploadReservation {
@@ -93,9 +92,9 @@ export async function reserveUpload(
      ${audit.text} FROM reserved`,
     [...values, ...audit.values],
   )
-  // Sweeping follows the expiry: a job due the moment the upload may no longer complete. Written
-  // after the row (init stays two statements); should this process die in between, the sweep that
-  // runs every minute expires the upload instead.
-  await enqueueJob(null, QUEUES.uploadExpire.name, { uploadId: id }, { startAfter: expiresAt, singletonKey: id })
+  // Sweeping follows the expiry: a job due the moment the upload may no longer complete, written
+  // in batches after the row (init stays two statements); should this process die in between, the
+  // sweep that runs every minute expires the upload instead.
+  scheduleUploadExpiry(id, expiresAt)
   return { id, location, expiresAt }
 }
