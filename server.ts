@@ -9,6 +9,7 @@ import compression from 'compression'
 import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
+import { problemResponse } from '~/api/problem.server'
 import { flushApiKeyUse } from '~/services/api-keys/key-use.server'
 import { flushUploadExpiries } from '~/services/uploads/expiry-jobs.server'
 import { prepareJobStore } from '~/services/jobs/job-store.server'
@@ -20,6 +21,7 @@ import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
 import { isCsrfExempt, isSameOriginRequest } from '~/utils/csrf.server'
+import { refuseUnservable } from '~/utils/request-guards.server'
 import { disconnectDatabase } from '~/utils/db.server'
 import { closeInvalidationBus } from '~/utils/invalidation-bus.server'
 import { logger } from '~/utils/logger.server'
@@ -57,6 +59,15 @@ async function serve(runtime: Runtime) {
     res.locals.cspNonce = randomBytes(16).toString('base64')
     res.setHeader('X-Request-Id', res.locals.requestId)
     next()
+  })
+  // Methods and URLs nothing below can serve get a clean 4xx here, never a 500 from deeper down.
+  app.use((req, res, next) => {
+    const refusal = refuseUnservable(req.method, req.originalUrl)
+    if (!refusal) return next()
+    const answer = problemResponse({ status: refusal.status, detail: refusal.detail }, refusal.headers)
+    res.status(answer.status)
+    answer.headers.forEach((value, name) => res.setHeader(name, value))
+    void answer.text().then((body) => res.end(body))
   })
   app.use(
     helmet({

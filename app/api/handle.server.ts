@@ -2,13 +2,12 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import type { z } from 'zod'
 import type { Actor } from '~/services/actor'
 import { hasPermission } from '~/services/api-keys/permissions'
-import { StorageError } from '~/storage/storage-adapter'
 import { AppError } from '~/utils/errors.server'
-import { logger } from '~/utils/logger.server'
+import { findUnsafeInput } from '~/utils/input-guards'
 import { requestMeta } from '~/utils/request.server'
 import { authenticateRequest } from './authenticate.server'
 import type { Operation } from './operation.server'
-import { problemResponse } from './problem.server'
+import { problemFromError, problemResponse } from './problem.server'
 import { applyRateLimit } from './rate-limit.server'
 import { meterApiCall } from '~/services/usage/meter.server'
 import { operationsForPath } from './registry.server'
@@ -71,7 +70,7 @@ async function answerApiRequest({ request, context, params }: Args, path: string
     if (operation.status === 204) return new Response(null, { status: 204, headers })
     return Response.json(result, { status: operation.status, headers })
   } catch (error) {
-    const response = errorResponse(error, context.requestId)
+    const response = problemFromError(error, context.requestId)
     rateLimitHeaders?.forEach((value, name) => response.headers.set(name, value))
     return response
   }
@@ -96,16 +95,6 @@ async function authorize(operation: Operation, request: Request, meta: ReturnTyp
   return actor
 }
 
-class InputError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly errors?: Record<string, string[]>,
-  ) {
-    super(message)
-  }
-}
-
 async function parseInput(operation: Operation, request: Request, rawParams: Args['params']) {
   const url = new URL(request.url)
   const params = validate(operation.params, rawParams, 'path')
@@ -113,13 +102,13 @@ async function parseInput(operation: Operation, request: Request, rawParams: Arg
   let body: unknown
   if (operation.body) {
     const type = request.headers.get('content-type') ?? ''
-    if (!/^application\/json\b/i.test(type)) throw new InputError(415, 'Send the body as application/json.')
+    if (!/^application\/json\b/i.test(type)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.')
     const text = await readLimited(request, MAX_JSON_BODY_BYTES)
     let json: unknown
     try {
       json = text.length === 0 ? undefined : JSON.parse(text)
     } catch {
-      throw new InputError(400, 'The body is not valid JSON.')
+      throw new AppError('VALIDATION', 'The body is not valid JSON.')
     }
     body = validate(operation.body, json, 'body')
   }
@@ -128,6 +117,14 @@ async function parseInput(operation: Operation, request: Request, rawParams: Arg
 
 function validate(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body') {
   if (!schema) return undefined
+  // Before the schema: nothing below (zod, Prisma, PostgreSQL, JSON.stringify) gets NUL, lone surrogates or hostile depth.
+  const unsafe = findUnsafeInput(value)
+  if (unsafe) {
+    const field = unsafe.path || where
+    throw new AppError('VALIDATION', `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate: ${field} ${unsafe.message}.`, {
+      fieldErrors: { [field]: [unsafe.message] },
+    })
+  }
   const result = schema.safeParse(value)
   if (result.success) return result.data
   const errors: Record<string, string[]> = {}
@@ -135,13 +132,35 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: 'path' |
     const field = issue.path.length > 0 ? issue.path.join('.') : where
     ;(errors[field] ??= []).push(issue.message)
   }
-  throw new InputError(400, `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate.`, errors)
+  throw new AppError('VALIDATION', `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate.`, { fieldErrors: errors })
+}
+
+/** How much of a refused body is read and dropped so the client hears the 413 instead of a reset. */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024
+
+/**
+ * Reads and drops the rest of a refused body in the background: closing the connection while the
+ * client still sends makes its kernel answer with a reset, and the 413 is lost (what a chunked body,
+ * which cannot be refused before it is read, ran into). Past `limit` bytes the client is cut off.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number) {
+  let dropped = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      dropped += value.byteLength
+      if (dropped > limit) return await reader.cancel()
+    }
+  } catch {
+    // The client went away: nothing left to drop.
+  }
 }
 
 /** Reads the body as text, refusing (413) past `limit` bytes without buffering more than that. */
 async function readLimited(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0)
-  if (declared > limit) throw new InputError(413, `The body is larger than ${limit} bytes.`)
+  if (declared > limit) throw new AppError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes.`)
   if (!request.body) return ''
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -151,27 +170,10 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      await reader.cancel()
-      throw new InputError(413, `The body is larger than ${limit} bytes.`)
+      void discardRest(reader, DISCARD_LIMIT_BYTES)
+      throw new AppError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes.`)
     }
     chunks.push(value)
   }
   return Buffer.concat(chunks).toString('utf8')
-}
-
-function errorResponse(error: unknown, requestId: string): Response {
-  if (error instanceof InputError) return problemResponse({ status: error.status, detail: error.message, errors: error.errors })
-  if (error instanceof AppError) {
-    const headers: HeadersInit = {}
-    if (error.status === 401) Object.assign(headers, { 'WWW-Authenticate': 'Bearer' })
-    if (error.details.retryAfterSeconds) Object.assign(headers, { 'Retry-After': String(error.details.retryAfterSeconds) })
-    return problemResponse({ status: error.status, detail: error.message, errors: error.details.fieldErrors }, headers)
-  }
-  if (error instanceof StorageError) {
-    // The bucket's failure, in words safe to show (never its response body or credentials).
-    logger.warn({ failure: error.failure, requestId }, 'storage call failed')
-    return problemResponse({ status: 502, detail: `The bucket could not be reached or refused: ${error.message}` })
-  }
-  logger.error({ err: error as Error, requestId }, 'API request failed')
-  return problemResponse({ status: 500, detail: `Something went wrong on our side (request ${requestId}).` })
 }

@@ -1,8 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { authenticateRequest } from '~/api/authenticate.server'
-import { problemResponse } from '~/api/problem.server'
-import { transformImage, TransformRefusal, type Credential } from '~/services/transforms/transform.server'
-import { logger } from '~/utils/logger.server'
+import { problemFromError, problemResponse } from '~/api/problem.server'
+import { transformImage, type Credential } from '~/services/transforms/transform.server'
 import { requestMeta } from '~/utils/request.server'
 
 /**
@@ -15,9 +14,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     const credential: Credential = credentials.kind === 'valid' ? { kind: 'actor', actor: credentials.actor } : { kind: credentials.kind === 'missing' ? 'none' : 'invalid' }
     return await transformImage({ request, projectId: params.projectId ?? '', path: params['*'] ?? '', credential })
   } catch (error) {
-    if (error instanceof TransformRefusal) return problemResponse({ status: error.status, detail: error.message, errors: error.errors }, error.headers)
-    logger.error({ err: error as Error, requestId: context.requestId }, 'image transform failed')
-    return problemResponse({ status: 500, detail: `Something went wrong on our side (request ${context.requestId}).` })
+    return problemFromError(error, context.requestId)
   }
 }
 

@@ -2,17 +2,16 @@ import { data } from '@remix-run/node'
 import { parseWithZod } from '@conform-to/zod/v4'
 import type { SubmissionResult } from '@conform-to/react'
 import type { z } from 'zod'
-import { AppError } from './errors.server'
+import { errorHeaders, toAppError } from './errors.server'
+import { unstorableText } from './input-guards'
 
 /**
  * Turns a service error into the response a route throws: its status and message, nothing
  * internal. Anything else is rethrown unchanged (and becomes a plain 500).
  */
 export function asRouteError(error: unknown): unknown {
-  if (error instanceof AppError) {
-    const headers: HeadersInit = error.details.retryAfterSeconds ? { 'Retry-After': String(error.details.retryAfterSeconds) } : {}
-    return data({ message: error.message }, { status: error.status, headers })
-  }
+  const known = toAppError(error)
+  if (known) return data({ message: known.message, code: known.code }, { status: known.status, headers: errorHeaders(known) })
   return error
 }
 
@@ -44,6 +43,14 @@ export async function handleForm<Schema extends z.ZodType>(
   schema: Schema,
   onValid: (value: z.output<Schema>) => Promise<Response>,
 ) {
+  for (const [name, value] of formData) {
+    const problem = typeof value === 'string' ? unstorableText(value) : null
+    // Refused as the schema's own errors are: a 400 beside the field, nothing stored.
+    if (problem) {
+      const submission = parseWithZod(formData, { schema })
+      return data<FormReply>({ intent, result: submission.reply({ fieldErrors: { [name]: [`This field ${problem}.`] }, hideFields: SECRET_FIELDS }) }, { status: 400 })
+    }
+  }
   const submission = parseWithZod(formData, { schema })
   if (submission.status !== 'success') {
     return data<FormReply>({ intent, result: submission.reply({ hideFields: SECRET_FIELDS }) }, { status: 400 })
@@ -51,19 +58,20 @@ export async function handleForm<Schema extends z.ZodType>(
   try {
     return await onValid(submission.value)
   } catch (error) {
-    if (!(error instanceof AppError) || error.code === 'NOT_FOUND') throw asRouteError(error)
-    const fieldErrors = error.details.fieldErrors
-    const headers: HeadersInit = error.details.retryAfterSeconds ? { 'Retry-After': String(error.details.retryAfterSeconds) } : {}
+    // The same mapping as the API's (a bucket's failure is 502 on both), shown beside the form.
+    const known = toAppError(error)
+    if (!known || known.code === 'NOT_FOUND') throw asRouteError(error)
+    const fieldErrors = known.details.fieldErrors
     return data<FormReply>(
       {
         intent,
         result: submission.reply({
-          formErrors: fieldErrors ? undefined : [error.message],
+          formErrors: fieldErrors ? undefined : [known.message],
           fieldErrors,
           hideFields: SECRET_FIELDS,
         }),
       },
-      { status: error.status, headers },
+      { status: known.status, headers: errorHeaders(known) },
     )
   }
 }

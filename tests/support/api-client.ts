@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createRequestHandler, type ServerBuild } from '@remix-run/node'
+import { codeForStatus } from '~/utils/errors.server'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const ORIGIN = 'http://carcosa.test'
@@ -96,8 +97,8 @@ export async function api(method: string, url: string, options: ApiCallOptions =
 }
 
 /**
- * Asserts an RFC 9457 problem answer with `status`: problem+json with type, title, status and
- * detail, never cached, and nothing internal (no stack frames, source paths or module names).
+ * Asserts an RFC 9457 problem answer with `status`: problem+json with type, title, status, the
+ * machine code of that status and detail, never cached, and nothing internal (no stack frames, source paths or module names).
  */
 export function assertProblem(response: ApiResponse, status: number) {
   assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${response.text.slice(0, 500)}`)
@@ -110,8 +111,9 @@ export function assertProblem(response: ApiResponse, status: number) {
   assert.equal(problem.status, status)
   assert.equal(typeof problem.detail, 'string')
   assert.ok((problem.detail as string).length > 0)
+  assert.equal(problem.code, codeForStatus(status), 'a stable machine code that matches the status')
   assert.deepEqual(
-    Object.keys(problem).filter((key) => !['type', 'title', 'status', 'detail', 'errors'].includes(key)),
+    Object.keys(problem).filter((key) => !['type', 'title', 'status', 'code', 'detail', 'errors'].includes(key)),
     [],
     'a problem carries no other members (no stack, no cause)',
   )

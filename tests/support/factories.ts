@@ -126,6 +126,10 @@ export async function assertAppError(promise: Promise<unknown>, code: ErrorCode)
     UNSUPPORTED_MEDIA_TYPE: 415,
     UNPROCESSABLE: 422,
     RATE_LIMITED: 429,
+    METHOD_NOT_ALLOWED: 405,
+    INTERNAL: 500,
+    STORAGE_FAILED: 502,
+    UNAVAILABLE: 503,
   }
   assert.equal(outcome.status, statuses[code])
   return outcome

@@ -2,7 +2,7 @@ import os from 'node:os'
 import { remember } from '@epic-web/remember'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
-import { AppError } from '~/utils/errors.server'
+import { AppError, notFound } from '~/utils/errors.server'
 import { getRateLimiter, DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { StorageError } from '~/storage/storage-adapter'
 import type { Actor } from '../actor'
@@ -30,19 +30,6 @@ import { filePathSchema } from './schemas'
 import { readTransformSettings } from './settings.server'
 import { activeSecrets, canonicalString, signatureMatches } from './signing.server'
 import { cacheControlFor, matchesEtag, variantEtag, variantHeaders, withBody, type CacheOutcome } from './variant-headers'
-
-/** A refusal of the transform endpoint, answered as problem+json by the route. */
-export class TransformRefusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly errors?: Record<string, string[]>,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message)
-    this.name = 'TransformRefusal'
-  }
-}
 
 /** Source types sharp decodes here; anything else is 415 (SVG included: no rendering of active content). */
 export const TRANSFORMABLE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff']
@@ -84,31 +71,31 @@ export async function transformImage({ request, projectId, path, credential }: T
   try {
     parsed = parseTransformQuery(url.searchParams)
   } catch (error) {
-    if (error instanceof TransformParamsError) throw new TransformRefusal(400, error.message, error.errors)
+    if (error instanceof TransformParamsError) throw new AppError('VALIDATION', error.message, { fieldErrors: error.errors })
     throw error
   }
-  if (!filePathSchema.safeParse(path).success || projectId.length > 64) throw new TransformRefusal(404, 'File was not found')
+  if (!filePathSchema.safeParse(path).success || projectId.length > 64) throw notFound('File')
 
   const project = await prisma.project.findUnique({ where: { id: projectId }, select: { id: true, settings: true } })
-  if (!project) throw new TransformRefusal(404, 'Project was not found')
+  if (!project) throw notFound('Project')
   const settings = readTransformSettings(project.settings)
 
   const grant = await authorize(project.id, path, parsed, credential, settings.access)
 
   if (settings.presetsOnly && (hasOwnParams(parsed.params) || !parsed.params.preset)) {
-    throw new TransformRefusal(400, 'This project accepts presets only: name one with ?preset= and nothing else.', {
-      preset: ['is required, alone: this project accepts presets only'],
+    throw new AppError('VALIDATION', 'This project accepts presets only: name one with ?preset= and nothing else.', {
+      fieldErrors: { preset: ['is required, alone: this project accepts presets only'] },
     })
   }
   let params: TransformParams = parsed.params
   if (params.preset) {
     const preset = await presetParams(project.id, params.preset)
-    if (!preset) throw new TransformRefusal(400, `There is no preset named ${params.preset} in this project.`, { preset: [`no preset named ${params.preset}`] })
+    if (!preset) throw new AppError('VALIDATION', `There is no preset named ${params.preset} in this project.`, { fieldErrors: { preset: [`no preset named ${params.preset}`] } })
     params = applyPreset(preset, params)
     try {
       assertCombination(params)
     } catch (error) {
-      if (error instanceof TransformParamsError) throw new TransformRefusal(400, error.message, error.errors)
+      if (error instanceof TransformParamsError) throw new AppError('VALIDATION', error.message, { fieldErrors: error.errors })
       throw error
     }
   }
@@ -118,13 +105,13 @@ export async function transformImage({ request, projectId, path, credential }: T
     select: { id: true, tenantId: true, objectKey: true, contentType: true, size: true, etag: true, updatedAt: true, isPublic: true, bucket: { select: bucketConnectionSelect } },
   })
   if (grant.via === 'public' && !file?.isPublic) throw unsignedRefusal()
-  if (!file) throw new TransformRefusal(404, 'File was not found')
+  if (!file) throw notFound('File')
   if (!TRANSFORMABLE_TYPES.includes(file.contentType)) {
-    throw new TransformRefusal(415, `The file is ${file.contentType}; transforms take JPEG, PNG, WebP, AVIF, GIF or TIFF images.`)
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `The file is ${file.contentType}; transforms take JPEG, PNG, WebP, AVIF, GIF or TIFF images.`)
   }
   const config = getConfig()
   if (file.size > BigInt(config.TRANSFORM_MAX_SOURCE_BYTES)) {
-    throw new TransformRefusal(422, `The source image is larger than ${config.TRANSFORM_MAX_SOURCE_BYTES} bytes, the limit for transforms.`)
+    throw new AppError('UNPROCESSABLE', `The source image is larger than ${config.TRANSFORM_MAX_SOURCE_BYTES} bytes, the limit for transforms.`)
   }
 
   const { format, negotiated } = chooseFormat(params.format, request.headers.get('accept'), file.contentType)
@@ -172,7 +159,7 @@ export async function transformImage({ request, projectId, path, credential }: T
       render = transformLimiter()
         .run(async () => {
           const source = await storage.get(file.objectKey)
-          if (!source) throw new TransformRefusal(404, "The file's bytes are missing from its bucket")
+          if (!source) throw new AppError('NOT_FOUND', "The file's bytes are missing from its bucket")
           const started = performance.now()
           const body = await renderVariant(source.body, renderParams, format, {
             maxInputPixels: config.TRANSFORM_MAX_INPUT_PIXELS,
@@ -194,10 +181,10 @@ export async function transformImage({ request, projectId, path, credential }: T
     return imageResponse(variant, headers, 'render')
   } catch (error) {
     if (error instanceof TransformsBusy) {
-      throw new TransformRefusal(503, error.message, undefined, { 'Retry-After': String(error.retryAfterSeconds) })
+      throw new AppError('UNAVAILABLE', error.message, { retryAfterSeconds: error.retryAfterSeconds })
     }
-    if (error instanceof SourceRefused) throw new TransformRefusal(error.status, error.message)
-    if (error instanceof StorageError) throw new TransformRefusal(502, `The project's bucket could not be read: ${error.message}`)
+    if (error instanceof SourceRefused) throw new AppError(error.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'UNPROCESSABLE', error.message)
+    if (error instanceof StorageError) throw new AppError('STORAGE_FAILED', `The project's bucket could not be read: ${error.message}`)
     throw error
   }
 }
@@ -206,9 +193,7 @@ const imageResponse = (variant: Variant, headers: Headers, outcome: CacheOutcome
   new Response(variant.body as Uint8Array<ArrayBuffer>, { status: 200, headers: withBody(headers, variant.body.length, outcome) })
 
 const unsignedRefusal = () =>
-  new TransformRefusal(401, 'This transform needs a signed URL or an API key with transforms:execute (unsigned URLs reach only public files of projects that allow them).', undefined, {
-    'WWW-Authenticate': 'Bearer',
-  })
+  new AppError('UNAUTHENTICATED', 'This transform needs a signed URL or an API key with transforms:execute (unsigned URLs reach only public files of projects that allow them).')
 
 async function authorize(
   projectId: string,
@@ -219,24 +204,19 @@ async function authorize(
 ): Promise<Grant> {
   if (parsed.signature !== undefined && parsed.expires !== undefined) {
     const now = Math.floor(Date.now() / 1000)
-    if (parsed.expires <= now) throw new TransformRefusal(403, `This signed URL expired at ${new Date(parsed.expires * 1000).toISOString()}.`)
+    if (parsed.expires <= now) throw new AppError('FORBIDDEN', `This signed URL expired at ${new Date(parsed.expires * 1000).toISOString()}.`)
     const secrets = (await activeSecrets(projectId)).map((s) => s.secret)
     // Rebuilt from what was parsed: the canonical text is what the URL means, not what it spells.
     const text = canonicalString(projectId, path, parsed.params, parsed.expires)
-    if (!signatureMatches(secrets, text, parsed.signature)) throw new TransformRefusal(403, 'The signature does not match this URL.')
+    if (!signatureMatches(secrets, text, parsed.signature)) throw new AppError('FORBIDDEN', 'The signature does not match this URL.')
     return { via: 'signature', expires: parsed.expires }
   }
   if (credential.kind === 'invalid') {
-    throw new TransformRefusal(401, 'The bearer token is invalid, expired or revoked.', undefined, { 'WWW-Authenticate': 'Bearer' })
+    throw new AppError('UNAUTHENTICATED', 'The bearer token is invalid, expired or revoked.')
   }
   if (credential.kind === 'actor') {
-    try {
-      const projectGrant = await projectAccess(prisma, credential.actor, projectId)
-      requirePermission(projectGrant, 'transforms:execute', 'request image transforms in this project')
-    } catch (error) {
-      if (error instanceof AppError) throw new TransformRefusal(error.status, error.message)
-      throw error
-    }
+    const projectGrant = await projectAccess(prisma, credential.actor, projectId)
+    requirePermission(projectGrant, 'transforms:execute', 'request image transforms in this project')
     return { via: 'credentials', actor: credential.actor }
   }
   if (access === 'public') return { via: 'public' }
@@ -260,9 +240,9 @@ async function countExpensive(projectId: string, grant: Grant) {
   if (!decision.allowed) {
     meterTransformRefusal(projectId)
     const retryAfter = String(Math.max(1, decision.retryAfterSeconds))
-    throw new TransformRefusal(429, `The EXPENSIVE rate limit of ${decision.limit} uncached transforms per hour is spent; retry in ${retryAfter} s.`, undefined, {
-      ...Object.fromEntries(headers),
-      'Retry-After': retryAfter,
+    throw new AppError('RATE_LIMITED', `The EXPENSIVE rate limit of ${decision.limit} uncached transforms per hour is spent; retry in ${retryAfter} s.`, {
+      retryAfterSeconds: Number(retryAfter),
+      headers: Object.fromEntries(headers),
     })
   }
   return { headers }
