@@ -368,10 +368,14 @@ describe('completion checks', () => {
 })
 
 describe('names, rules and refusals at init', () => {
-  test('traversal and control characters in file names end up sanitised inside the project prefix', async () => {
+  test('traversal and control characters in file names end up sanitised inside the project prefix; NUL is refused', async () => {
     const { key, project } = await setup('s3')
     const tenant = await tenantIn(project.id)
-    for (const fileName of ['../../etc/passwd', '..\\..\\x', 'a\u0000b\u0007c.txt', '/..', '.env']) {
+    // NUL cannot be stored anywhere below (ADR 015): refused with the field named, before any sanitising.
+    const nul = await init(key, { fileName: 'a\u0000b.txt', contentType: 'text/plain', size: 5, tenantId: tenant.id })
+    assertProblem(nul, 400)
+    assert.deepEqual(Object.keys(nul.json.errors), ['fileName'])
+    for (const fileName of ['../../etc/passwd', '..\\..\\x', 'a\u0001b\u0007c.txt', '/..', '.env']) {
       const started = await init(key, { fileName, contentType: 'text/plain', size: 5, tenantId: tenant.id })
       assert.equal(started.status, 201, started.text)
       const row = await uploadRow(started.json.uploadId)
