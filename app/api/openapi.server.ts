@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PERMISSIONS } from '~/services/api-keys/permissions'
+import { EVENT_DATA, EVENT_TYPES, eventMessageSchema } from '~/services/events/event-types'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import type { Operation } from './operation.server'
 import { problemTitle } from './problem.server'
@@ -96,5 +97,38 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
       },
     },
     paths,
+    webhooks: eventWebhooks(),
   }
+}
+
+const SIGNATURE_HEADERS = [
+  { name: 'webhook-id', description: 'The delivery id (`msg_...`), the same on every attempt: deduplicate by it.' },
+  { name: 'webhook-timestamp', description: 'Unix seconds of this attempt; refuse ones far from your clock.' },
+  {
+    name: 'webhook-signature',
+    description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed by the base64 part of the `whsec_` secret; two, space-separated, during a secret rotation.',
+  },
+].map((header) => ({ ...header, in: 'header', required: true, schema: { type: 'string' } }))
+
+/**
+ * The events Carcosa POSTs to webhook endpoints (Standard Webhooks) and publishes on `project:<id>`
+ * live channels, as OpenAPI 3.1 `webhooks`: one per event type, its body `{type, timestamp, data}`.
+ */
+function eventWebhooks() {
+  return Object.fromEntries(
+    EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          summary: EVENT_DATA[type].description ?? type,
+          tags: ['Events'],
+          parameters: SIGNATURE_HEADERS,
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(eventMessageSchema(type)) } } },
+          responses: {
+            '2XX': { description: 'Received. Any other answer (or none within the timeout) is retried on the schedule; 410 disables the endpoint.' },
+          },
+        },
+      },
+    ]),
+  )
 }

@@ -16,6 +16,7 @@ import { tenantOperations } from './operations/tenants.server'
 import { transformOperations } from './operations/transforms.server'
 import { uploadOperations } from './operations/uploads.server'
 import { usageOperations } from './operations/usage.server'
+import { webhookOperations } from './operations/webhooks.server'
 
 let document: ReturnType<typeof buildOpenApiDocument> | undefined
 
@@ -47,6 +48,7 @@ export const OPERATIONS: Operation[] = [
   ...apiKeyOperations,
   ...bucketOperations,
   ...tenantOperations,
+  ...webhookOperations,
   ...fileOperations,
   ...uploadOperations,
   ...carcosaUploadOperations,

@@ -16,6 +16,8 @@ import { createBucketSchema } from '~/services/buckets/schemas'
 import { addTeamMember } from '~/services/workspaces/teams.server'
 import { createPreset } from '~/services/transforms/presets.server'
 import { createTenant } from '~/services/tenants/tenants.server'
+import { createWebhookSchema } from '~/services/webhooks/schemas'
+import { createWebhook, sendTestEvent } from '~/services/webhooks/webhooks.server'
 import { initUpload } from '~/services/uploads/init-upload.server'
 import { initUploadSchema } from '~/services/uploads/schemas'
 import { prisma } from '~/utils/db.server'
@@ -94,6 +96,18 @@ let bucketSequence = 0
 /** A bucket of the owner's team on a fresh s3rver bucket. */
 const freshBucket = async () =>
   createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: `Matrix S3 ${++bucketSequence}`, ...(await createS3Bucket('matrix')) }))
+/** A webhook endpoint in a fresh project of the owner's (a project holds at most 20; nothing listens at its URL). */
+const matrixWebhook = async () => {
+  const project = await freshProject()
+  return (await createWebhook(world.owner.actor, { ...createWebhookSchema.parse({ url: 'http://127.0.0.1:9/hooks' }), projectId: project.id })).webhook
+}
+/** A settled (failed) delivery of a fresh endpoint of project A. */
+const failedDelivery = async () => {
+  const webhook = await matrixWebhook()
+  const delivery = await sendTestEvent(world.owner.actor, webhook.id)
+  await prisma.webhookDelivery.update({ where: { id: delivery.id }, data: { status: 'FAILED', attemptCount: 1 } })
+  return { webhook, delivery }
+}
 /** A tenant of project A with a unique slug. */
 const matrixTenant = () => createTenant(world.owner.actor, { projectId: world.project.id, slug: `t-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant' })
 
@@ -603,6 +617,114 @@ const FIXTURES: Record<string, Fixture> = {
     status: 204,
     hiddenFromOutsiders: true,
     check: async (_r, call) => assert.equal(await prisma.tenant.count({ where: { id: call.params!.id } }), 0),
+  },
+  listWebhooks: {
+    setup: async () => {
+      const { projectId } = await matrixWebhook()
+      return { query: { projectId }, projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => {
+      assert.equal(r.json.items.length, 1)
+      for (const webhook of r.json.items) assert.deepEqual([webhook.projectId, 'secret' in webhook], [call.projectId, false])
+    },
+  },
+  createWebhook: {
+    setup: async () => {
+      const project = await freshProject()
+      return { body: { projectId: project.id, url: 'http://127.0.0.1:9/created', eventTypes: ['file.uploaded', 'file.deleted'], description: 'Matrix' }, projectId: project.id }
+    },
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.match(r.json.secret, /^whsec_/)
+      assert.deepEqual([r.json.url, r.json.eventTypes, r.json.enabled], ['http://127.0.0.1:9/created', ['file.uploaded', 'file.deleted'], true])
+    },
+  },
+  getWebhook: {
+    setup: async () => {
+      const webhook = await matrixWebhook()
+      return { params: { id: webhook.id }, projectId: webhook.projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.id, 'secret' in r.json], [call.params!.id, false]),
+  },
+  updateWebhook: {
+    setup: async () => {
+      const webhook = await matrixWebhook()
+      return { params: { id: webhook.id }, projectId: webhook.projectId, body: { description: 'Changed', enabled: false } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.description, r.json.enabled], ['Changed', false]),
+  },
+  deleteWebhook: {
+    setup: async () => {
+      const webhook = await matrixWebhook()
+      return { params: { id: webhook.id }, projectId: webhook.projectId }
+    },
+    status: 204,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal(await prisma.webhookEndpoint.count({ where: { id: call.params!.id } }), 0),
+  },
+  rotateWebhookSecret: {
+    setup: async () => {
+      const webhook = await matrixWebhook()
+      return { params: { id: webhook.id }, projectId: webhook.projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.match(r.json.secret, /^whsec_/)
+      assert.ok(Date.parse(r.json.previousSecretExpiresAt) > Date.now())
+    },
+  },
+  sendWebhookTestEvent: {
+    setup: async () => {
+      const webhook = await matrixWebhook()
+      return { params: { id: webhook.id }, projectId: webhook.projectId }
+    },
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.eventType, r.json.status], ['webhook.test', 'PENDING']),
+  },
+  listWebhookDeliveries: {
+    setup: async () => {
+      const { webhook } = await failedDelivery()
+      return { params: { id: webhook.id }, query: { status: 'FAILED' }, projectId: webhook.projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json.items.map((d: { status: string }) => d.status), ['FAILED']),
+  },
+  getWebhookDelivery: {
+    setup: async () => {
+      const { webhook, delivery } = await failedDelivery()
+      return { params: { id: webhook.id, deliveryId: delivery.id }, projectId: webhook.projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.equal(r.json.id, call.params!.deliveryId),
+  },
+  replayWebhookDelivery: {
+    setup: async () => {
+      const { webhook, delivery } = await failedDelivery()
+      return { params: { id: webhook.id, deliveryId: delivery.id }, projectId: webhook.projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.status, r.json.attemptCount], ['PENDING', 0]),
+  },
+  replayFailedWebhookDeliveries: {
+    setup: async () => {
+      const { webhook } = await failedDelivery()
+      return { params: { id: webhook.id }, body: { since: new Date(Date.now() - 60_000).toISOString() }, projectId: webhook.projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json, { replayed: 1 }),
   },
   listFiles: {
     setup: async () => {

@@ -23,6 +23,7 @@ import {
 import { pageQuerySchema } from '~/services/pagination'
 import { prisma } from '~/utils/db.server'
 import { subscribe, type RealtimeMessage } from '~/utils/realtime-hub.server'
+import { api, assertProblem } from '../support/api-client'
 import { addMember, addToTeam, assertAppError, createTestApiKey, createWorkspace } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
 import { startWebhookReceiver, waitFor } from '../support/webhook-receiver'
@@ -220,5 +221,30 @@ describe('webhook endpoints', () => {
       assert.ok(error.details.fieldErrors?.url?.length, url)
     }
     assert.equal(await prisma.webhookEndpoint.count({ where: { projectId: project.id } }), 0)
+  })
+})
+
+describe('webhooks over REST', () => {
+  test('a key with projects:write manages endpoints, one with projects:read reads them; the event types are documented in OpenAPI', async () => {
+    const { owner, project } = await createWorkspace()
+    const writer = await createTestApiKey(owner.actor, project.id, ['projects:write', 'projects:read'])
+    const reader = await createTestApiKey(owner.actor, project.id, ['projects:read'])
+    const created = await api('POST', '/api/v1/webhooks', { token: writer.key, body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['file.uploaded'] } })
+    assert.equal(created.status, 201, created.text)
+    assert.match(created.json.secret, /^whsec_/)
+    assertProblem(await api('POST', '/api/v1/webhooks', { token: reader.key, body: { url: 'http://127.0.0.1:9/hooks' } }), 403)
+    const listed = await api('GET', '/api/v1/webhooks', { token: reader.key })
+    assert.deepEqual(listed.json.items.map((w: { id: string }) => w.id), [created.json.id])
+    assert.equal(JSON.stringify(listed.json).includes(created.json.secret), false, 'the secret is shown once')
+    const invalid = await api('POST', '/api/v1/webhooks', { token: writer.key, body: { url: 'http://127.0.0.1:9/x', eventTypes: ['file.exploded'] } })
+    assertProblem(invalid, 400)
+    assert.ok(invalid.json.errors['eventTypes.0'] ?? invalid.json.errors.eventTypes, JSON.stringify(invalid.json.errors))
+
+    const document = await api('GET', '/api/v1/openapi.json')
+    for (const type of ['file.uploaded', 'file.deleted', 'upload.failed', 'upload.expired', 'tenant.created', 'tenant.updated', 'tenant.deleted', 'api_key.created', 'api_key.revoked', 'bucket.updated']) {
+      const body = document.json.webhooks[type]?.post?.requestBody?.content?.['application/json']?.schema
+      assert.ok(body, `${type} is documented`)
+      assert.deepEqual(body.required, ['type', 'timestamp', 'data'])
+    }
   })
 })

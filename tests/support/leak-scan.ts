@@ -21,7 +21,7 @@ export interface ServerSecrets {
 /** Every secret and object key the database holds now. */
 export async function serverSecrets(): Promise<ServerSecrets> {
   // Session ids are not listed: they are the SHA-256 of the cookie's token, shown to their owner as the handle to revoke them.
-  const [buckets, signing, users, keys, tokens, invitations, files, uploads] = await Promise.all([
+  const [buckets, signing, users, keys, tokens, invitations, files, uploads, webhooks] = await Promise.all([
     prisma.bucket.findMany({ select: { credentials: true } }),
     prisma.transformSigningSecret.findMany({ select: { secret: true } }),
     prisma.user.findMany({ select: { passwordHash: true } }),
@@ -30,6 +30,7 @@ export async function serverSecrets(): Promise<ServerSecrets> {
     prisma.invitation.findMany({ select: { tokenHash: true } }),
     prisma.file.findMany({ select: { objectKey: true } }),
     prisma.upload.findMany({ select: { objectKey: true } }),
+    prisma.webhookEndpoint.findMany({ select: { secret: true, previousSecret: true } }),
   ])
   const secrets = [
     ...buckets.flatMap((b) => (b.credentials ? [b.credentials] : [])),
@@ -38,6 +39,7 @@ export async function serverSecrets(): Promise<ServerSecrets> {
     ...keys.map((k) => k.keyHash),
     ...tokens.map((t) => t.tokenHash),
     ...invitations.map((i) => i.tokenHash),
+    ...webhooks.flatMap((w) => (w.previousSecret ? [w.secret, w.previousSecret] : [w.secret])),
   ]
   return { secrets, objectKeys: [...files, ...uploads].map((row) => row.objectKey) }
 }

@@ -37,7 +37,7 @@ export const replayWebhookSchema = z.object({
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' }).transform((text) => new Date(text)).describe('Replays every failed delivery created at or after this time'),
 })
 
-export const deliveryStatusSchema = z.enum(['PENDING', 'SUCCEEDED', 'FAILED'])
+export const deliveryStatusSchema = z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).describe('Only deliveries in this state')
 
 /** Dashboard forms: checkboxes send each chosen type; an unticked "enabled" box sends nothing. */
 export const webhookFormSchema = z.object({

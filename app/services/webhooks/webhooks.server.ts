@@ -265,16 +265,16 @@ export async function listDeliveries(
   return toPage(rows, page)
 }
 
-async function deliveryWithAccess(actor: Actor, deliveryId: string, options: { projectId?: string }) {
+async function deliveryWithAccess(actor: Actor, deliveryId: string, options: { projectId?: string; endpointId?: string }) {
   const delivery = await prisma.webhookDelivery.findUnique({ where: { id: deliveryId }, select: { endpointId: true } })
-  if (!delivery) throw notFound('Webhook delivery')
+  if (!delivery || (options.endpointId && delivery.endpointId !== options.endpointId)) throw notFound('Webhook delivery')
   const { endpoint, access } = await endpointWithAccess(prisma, actor, delivery.endpointId, options.projectId).catch((error: unknown) => {
     throw error instanceof AppError && error.code === 'NOT_FOUND' ? notFound('Webhook delivery') : error
   })
   return { endpoint, access }
 }
 
-export async function getDelivery(actor: Actor, deliveryId: string, options: { projectId?: string } = {}): Promise<WebhookDeliveryView> {
+export async function getDelivery(actor: Actor, deliveryId: string, options: { projectId?: string; endpointId?: string } = {}): Promise<WebhookDeliveryView> {
   const { access } = await deliveryWithAccess(actor, deliveryId, options)
   requirePermission(access, 'projects:read', 'read the delivery log of this project\'s webhooks')
   return getDeliveryRow(deliveryId)
@@ -291,7 +291,7 @@ async function requeue(tx: Transaction, deliveryId: string, endpointId: string) 
   return true
 }
 
-export async function replayDelivery(actor: Actor, deliveryId: string, options: { projectId?: string } = {}): Promise<WebhookDeliveryView> {
+export async function replayDelivery(actor: Actor, deliveryId: string, options: { projectId?: string; endpointId?: string } = {}): Promise<WebhookDeliveryView> {
   const { endpoint, access } = await deliveryWithAccess(actor, deliveryId, options)
   requirePermission(access, 'projects:write', 'replay this project\'s webhook deliveries')
   if (!endpoint.enabled) throw new AppError('CONFLICT', 'This endpoint is disabled; enable it to replay deliveries.')
