@@ -1,0 +1,7 @@
+export { createCarcosa, createUploadRouter, f, routesOf, type RouteBuilder, type RouteFactory, type KindShorthands } from './builder.js'
+export { createRouteHandler, type FetchRouteHandler, type HandlerContext, type RouteHandlerConfig, type RouteHandlerOptions } from './handler.js'
+export { tenantFromHeader, tenantFromPath, tenantFromSubdomain } from './tenant.js'
+export type * from './types.js'
+export { CarcosaError, isCarcosaError, type CarcosaErrorCode, type Problem } from '../errors.js'
+export type { CompletedFile, UploadedFile } from '../types.js'
+export type { FileSize } from '../size.js'
