@@ -34,7 +34,7 @@ async function findTestFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && /\.test\.tsx?$/.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
-    .filter((file) => !file.includes('node_modules') && !file.includes(`${path.sep}e2e${path.sep}`))
+    .filter((file) => !file.includes('node_modules') && !file.includes(`${path.sep}dist${path.sep}`) && !file.includes(`${path.sep}e2e${path.sep}`))
     .sort()
 }
 
@@ -50,6 +50,8 @@ async function main() {
   const build = !['1', 'true'].includes(process.env.SKIP_BUILD ?? '') && mode !== 'unit'
   const lintExit = build ? await run('npx', ['eslint', '.']) : null
   if (build) {
+    // The packages first: the app's tests import them as built (dist), as their users do.
+    if ((await run('npm', ['run', 'build', '--workspaces', '--if-present'])) !== 0) throw new Error('package build failed')
     if ((await run('npx', ['tsc', '--noEmit'])) !== 0) throw new Error('type check failed')
     if ((await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
   }
@@ -77,7 +79,12 @@ async function main() {
     const files =
       chosen.length > 0
         ? chosen
-        : [...(mode === 'integration' ? [] : await findTestFiles('app')), ...(mode === 'unit' ? [] : await findTestFiles('tests'))]
+        : [
+            ...(mode === 'integration' ? [] : await findTestFiles('app')),
+            ...(mode === 'unit' ? [] : await findTestFiles('tests')),
+            // The packages' own tests need no database: unit tests.
+            ...(mode === 'integration' ? [] : await findTestFiles('packages')),
+          ]
     const nodeExit = mode === 'e2e' ? 0 : await run(
       process.execPath,
       [

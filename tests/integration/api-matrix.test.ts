@@ -5,7 +5,8 @@
  */
 import '../support/test-database'
 import assert from 'node:assert/strict'
-import { before, describe, test } from 'node:test'
+import http from 'node:http'
+import { after, before, describe, test } from 'node:test'
 import { z } from 'zod'
 import { OPERATIONS } from '~/api/registry.server'
 import type { Operation } from '~/api/operation.server'
@@ -19,6 +20,8 @@ import { createTenant } from '~/services/tenants/tenants.server'
 import { createWebhookSchema } from '~/services/webhooks/schemas'
 import { createWebhook, sendTestEvent } from '~/services/webhooks/webhooks.server'
 import { initUpload } from '~/services/uploads/init-upload.server'
+import { completeUpload } from '~/services/uploads/complete-upload.server'
+import { claimUploadCallback } from '~/services/uploads/upload-callback.server'
 import { initUploadSchema } from '~/services/uploads/schemas'
 import { prisma } from '~/utils/db.server'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
@@ -809,6 +812,32 @@ async function pendingUpload(options: { multipart?: boolean; bytes?: Buffer } = 
   return { projectId: project.id, uploadId: started.uploadId }
 }
 
+/** A completed upload in the uploads project. */
+async function completedUpload() {
+  const pending = await pendingUpload({ bytes: Buffer.from('matrix upload bytes') })
+  await completeUpload(world.owner.actor, { uploadId: pending.uploadId })
+  return pending
+}
+
+let source: Promise<string> | undefined
+/** A loopback HTTP server answering every GET with a small text file, for uploads from a URL. */
+const sourceServer = () =>
+  (source ??= new Promise((resolve) => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' })
+      res.end('fetched by the matrix')
+    })
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`))
+    sourceServers.push(server)
+  }))
+const sourceServers: http.Server[] = []
+after(() => {
+  for (const server of sourceServers) {
+    server.closeAllConnections()
+    server.close()
+  }
+})
+
 function uploadFixtures(): Record<string, Fixture> {
   const initCall = async () => {
     const project = await uploadProject()
@@ -893,6 +922,39 @@ function uploadFixtures(): Record<string, Fixture> {
         assert.ok(new Date(r.json.expiresAt).getTime() > Date.now())
       },
     },
+    claimUploadCallback: {
+      setup: async () => {
+        const { projectId, uploadId } = await completedUpload()
+        return { params: { id: uploadId }, projectId }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: (r, call) => assert.deepEqual([r.json.state, r.json.uploadId, typeof r.json.claimId], ['claimed', call.params!.id, 'string']),
+    },
+    settleUploadCallback: {
+      setup: async () => {
+        const { projectId, uploadId } = await completedUpload()
+        const claim = await claimUploadCallback(world.owner.actor, uploadId)
+        assert.equal(claim.state, 'claimed')
+        return { params: { id: uploadId }, body: { claimId: claim.state === 'claimed' ? claim.claimId : '', outcome: 'done', serverData: { ok: 1 } }, projectId }
+      },
+      status: 200,
+      hiddenFromOutsiders: true,
+      check: async (r, call) => {
+        assert.equal(r.json.state, 'done')
+        const claim = await claimUploadCallback(world.owner.actor, call.params!.id!)
+        assert.deepEqual([claim.state, claim.state === 'done' ? claim.serverData : null], ['done', { ok: 1 }])
+      },
+    },
+    uploadFromUrl: {
+      setup: async () => {
+        const project = await uploadProject()
+        return { body: { projectId: project.id, url: `${await sourceServer()}/files/matrix.txt` }, projectId: project.id }
+      },
+      status: 201,
+      hiddenFromOutsiders: true,
+      check: (r) => assert.deepEqual([r.json.file.name, r.json.file.size, r.json.file.contentType], ['matrix.txt', 'fetched by the matrix'.length, 'text/plain']),
+    },
     carcosaHealth: {
       setup: async () => {
         const project = await uploadProject()
@@ -945,7 +1007,15 @@ async function refused(status: number, call: () => Promise<ApiResponse>) {
   return response
 }
 
-type JsonSchema = { type?: string | string[]; enum?: unknown[]; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; required?: string[] }
+type JsonSchema = {
+  type?: string | string[]
+  enum?: unknown[]
+  anyOf?: JsonSchema[]
+  properties?: Record<string, JsonSchema>
+  required?: string[]
+  $ref?: string
+  $defs?: Record<string, JsonSchema>
+}
 const inputJsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema
 
 const acceptsString = (schema: JsonSchema): boolean =>
@@ -954,10 +1024,20 @@ const acceptsString = (schema: JsonSchema): boolean =>
   (schema.enum ?? []).some((value) => typeof value === 'string') ||
   (schema.anyOf ?? []).some(acceptsString)
 
-/** A body whose every property has the wrong JSON type for the operation's body schema. */
+const JSON_TYPES = ['string', 'number', 'boolean', 'null', 'array', 'object']
+
+/** Whether a property takes any JSON value at all (z.json(), e.g. a callback's result): no type is wrong for it. */
+function acceptsAnyJson(schema: JsonSchema, defs: Record<string, JsonSchema>): boolean {
+  const resolved = schema.$ref ? defs[schema.$ref.replace('#/$defs/', '')] : schema
+  const types = (resolved?.anyOf ?? []).flatMap((option) => (Array.isArray(option.type) ? option.type : option.type ? [option.type] : []))
+  return JSON_TYPES.every((type) => types.includes(type))
+}
+
+/** A body whose every property (that has a wrong type at all) has the wrong JSON type for the operation's body schema. */
 function wrongTypes(schema: z.ZodType) {
-  const properties = inputJsonSchema(schema).properties ?? {}
-  return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, acceptsString(property) ? 12345 : 'not-a-valid-value']))
+  const json = inputJsonSchema(schema)
+  const properties = Object.entries(json.properties ?? {}).filter(([, property]) => !acceptsAnyJson(property, json.$defs ?? {}))
+  return Object.fromEntries(properties.map(([name, property]) => [name, acceptsString(property) ? 12345 : 'not-a-valid-value']))
 }
 
 /** The field names handleApiRequest reports for a value the schema refuses. */

@@ -15,6 +15,9 @@ import {
 import { receiveStreamedUpload } from '~/services/uploads/streamed-upload.server'
 import { recordUploadPart, signUploadParts } from '~/services/uploads/upload-parts.server'
 import { getUploadStatus } from '~/services/uploads/upload-status.server'
+import { claimUploadCallback, settleUploadCallback } from '~/services/uploads/upload-callback.server'
+import { uploadFromUrl, uploadFromUrlSchema } from '~/services/uploads/upload-from-url.server'
+import { callbackResultSchema } from '~/services/uploads/upload-route'
 import { defineOperation } from '../operation.server'
 
 const uploadIdParams = z.object({ id: z.string().min(1).max(64).describe('The upload id') })
@@ -52,6 +55,14 @@ export const completeUploadOperation = defineOperation({
   status: 200,
   errors: [...UPLOAD_ERRORS, 413, 415, 422],
   handler: ({ actor, body }) => completeUpload(actor, body),
+})
+
+const settleCallbackSchema = z.object({
+  claimId: z.string({ error: 'claimId is required' }).min(1, 'claimId is required').max(64).describe('The claimId the claim answered'),
+  outcome: z
+    .enum(['done', 'failed'], { error: 'outcome must be done or failed' })
+    .describe('`done`: the callback ran, its serverData is stored and answered to every later claim; `failed`: the claim is released for the next report'),
+  serverData: callbackResultSchema.optional().describe('What the callback returned (JSON, at most 64 KiB; with `done`)'),
 })
 
 export const uploadOperations = [
@@ -114,6 +125,52 @@ export const uploadOperations = [
     status: 200,
     errors: [400, 403, 404, 409, 410],
     handler: ({ actor, params }) => abortUpload(actor, params.id),
+  }),
+  defineOperation({
+    id: 'claimUploadCallback',
+    method: 'POST',
+    path: '/api/v1/uploads/{id}/callback/claim',
+    summary:
+      'For SDK route handlers: claim the right to run a completed upload\'s completion callback, once however many reports arrive. `claimed` (run it, then settle), `done` (with the stored serverData) or `busy` (another report holds the claim)',
+    tag: 'Uploads',
+    auth: 'any',
+    permission: 'files:write',
+    tier: 'STANDARD',
+    params: uploadIdParams,
+    status: 200,
+    errors: [400, 403, 404, 409, 410],
+    handler: ({ actor, params }) => claimUploadCallback(actor, params.id),
+  }),
+  defineOperation({
+    id: 'settleUploadCallback',
+    method: 'POST',
+    path: '/api/v1/uploads/{id}/callback/settle',
+    summary: 'Settle a callback claim: `done` stores serverData (and stops the reconciliation webhook), `failed` releases the claim; 409 when the claim lapsed and was taken',
+    tag: 'Uploads',
+    auth: 'any',
+    permission: 'files:write',
+    tier: 'STANDARD',
+    params: uploadIdParams,
+    body: settleCallbackSchema,
+    status: 200,
+    errors: [400, 403, 404, 409, 410, 413, 415],
+    handler: ({ actor, params, body }) =>
+      settleUploadCallback(actor, params.id, body.outcome === 'done' ? { claimId: body.claimId, outcome: 'done', serverData: body.serverData ?? null } : { claimId: body.claimId, outcome: 'failed' }),
+  }),
+  defineOperation({
+    id: 'uploadFromUrl',
+    method: 'POST',
+    path: '/api/v1/uploads/from-url',
+    summary:
+      'Store a file Carcosa fetches from a URL: the URL and each redirect pass the SSRF guard, the body streams to the bucket within the project\'s limit, and it is completed like any upload',
+    tag: 'Uploads',
+    auth: 'any',
+    permission: 'files:write',
+    tier: 'WRITE',
+    body: uploadFromUrlSchema,
+    status: 201,
+    errors: [400, 403, 404, 409, 413, 415, 422, 502],
+    handler: ({ actor, body }) => uploadFromUrl(actor, body),
   }),
   defineOperation({
     id: 'streamFileUpload',

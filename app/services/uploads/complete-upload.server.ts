@@ -12,6 +12,7 @@ import type { CompleteUploadInput } from './schemas'
 import { failUpload } from './upload-cleanup.server'
 import { publishUploadCompleted, publishUploadVerifying } from './upload-progress.server'
 import { effectiveMaxBytes, ruleViolation } from './upload-rules'
+import { routeViolation } from './upload-route'
 import { requirePending } from './upload-state'
 import { storedUploadRules, uploadWithAccess, type UploadRow } from './upload-target.server'
 import { partCountOf, storedParts } from './upload-view'
@@ -52,7 +53,9 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
     streamedMaxBytes: upload.method === 'STREAM' ? config.STREAMED_UPLOAD_MAX_BYTES : undefined,
   })
   const size = Number(upload.size)
-  const violation = ruleViolation(rules, maxSize, { contentType: upload.contentType, size })
+  const violation =
+    ruleViolation(rules, maxSize, { contentType: upload.contentType, size }) ??
+    routeViolation({ slug: upload.routeSlug, maxBytes: upload.routeMaxBytes === null ? null : Number(upload.routeMaxBytes), types: upload.routeTypes }, { contentType: upload.contentType, size })
   if (violation) await fail(violation.message, ruleError(violation))
 
   const adapter = await storageFor(upload.bucket)

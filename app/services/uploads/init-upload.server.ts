@@ -10,6 +10,8 @@ import { discardUploadObjects } from './upload-cleanup.server'
 import { projectOfCall } from '../project-scope.server'
 import { uploadTarget } from './upload-target.server'
 import { reserveUpload } from './reserve-upload.server'
+import { checkCallbackUrl } from './callback-url.server'
+import { routeViolation } from './upload-route'
 import { stagingKeyOf } from './object-keys'
 
 const MIB = 1024 * 1024
@@ -47,11 +49,15 @@ export function ruleError(violation: { kind: 'type' | 'size'; message: string })
 export async function initUpload(actor: Actor, input: InitUploadInput, options: { baseUrl?: string } = {}): Promise<InitUploadResult> {
   const config = getConfig()
   const projectId = projectOfCall(actor, input.projectId)
-  const target = await uploadTarget(actor, projectId, input.tenantId)
+  const target = await uploadTarget(actor, projectId, { id: input.tenantId, slug: input.tenantSlug })
   const { tenant } = target
   const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES })
   const violation = ruleViolation(target.rules, maxSize, input)
   if (violation) throw ruleError(violation)
+  const route = input.route ? { slug: input.route.slug, maxBytes: input.route.maxFileSize ?? null, types: input.route.allowedTypes ?? [] } : null
+  const outsideRoute = route ? routeViolation(route, input) : null
+  if (outsideRoute) throw ruleError(outsideRoute)
+  const callbackUrl = input.callbackUrl ? checkCallbackUrl(input.callbackUrl) : null
   const multipart = input.multipart === true || input.size > MULTIPART_THRESHOLD_BYTES
   if (multipart && input.size === 0) {
     throw new AppError('VALIDATION', 'A multipart upload needs at least one byte', { fieldErrors: { size: ['Must be at least 1 for a multipart upload'] } })
@@ -65,6 +71,9 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
     size: input.size,
     method: multipart ? 'MULTIPART' : 'PUT',
     partSize,
+    route,
+    metadata: input.metadata ?? null,
+    callbackUrl,
   })
   const { location, expiresAt } = upload
   const start: UploadStart = { uploadId: upload.id, path: location.path, name: location.name, expiresAt, maxSize }

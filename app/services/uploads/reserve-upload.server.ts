@@ -30,6 +30,10 @@ export async function reserveUpload(
     size: number
     method: UploadMethod
     partSize?: number | null
+    /** The file route's limits (SDK route handlers), checked again at completion. */
+    route?: { slug: string; maxBytes: number | null; types: string[] } | null
+    metadata?: Record<string, unknown> | null
+    callbackUrl?: string | null
   },
 ): Promise<UploadReservation> {
   const projectId = target.access.project.id
@@ -62,6 +66,11 @@ export async function reserveUpload(
     actorId(actor),
     expiresAt.toISOString(),
     now.toISOString(),
+    input.route?.slug ?? null,
+    input.route?.maxBytes ?? null,
+    input.route?.types ?? [],
+    input.metadata ? JSON.stringify(input.metadata) : null,
+    input.callbackUrl ?? null,
   ]
   const audit = auditInsertSql(
     actor,
@@ -78,15 +87,18 @@ export async function reserveUpload(
         contentType: input.contentType,
         ...(input.method === 'STREAM' ? {} : { size: input.size }),
         method: input.method,
+        ...(input.route ? { route: input.route.slug } : {}),
       },
     },
     values.length + 1,
   )
   await sql(
     `WITH reserved AS (
-       INSERT INTO "Upload" (id, "projectId", "tenantId", "bucketId", "objectKey", path, "fileName", "contentType", size, method, "partSize", "actorType", "actorId", "expiresAt", "createdAt", "updatedAt")
+       INSERT INTO "Upload" (id, "projectId", "tenantId", "bucketId", "objectKey", path, "fileName", "contentType", size, method, "partSize", "actorType", "actorId", "expiresAt", "createdAt", "updatedAt",
+                             "routeSlug", "routeMaxBytes", "routeTypes", metadata, "callbackUrl")
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::"UploadMethod", $11::integer, $12, $13,
-               $14::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC')
+               $14::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC',
+               $16, $17::bigint, $18::text[], $19::jsonb, $20)
        RETURNING id
      )
      ${audit.text} FROM reserved`,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { uploadMetadataSchema, uploadRouteSchema } from './upload-route'
 
 /** S3's own ceiling for one object. */
 export const MAX_OBJECT_BYTES = 5 * 1024 ** 4
@@ -31,11 +32,19 @@ export const initUploadSchema = z.object({
     .min(0, 'size cannot be negative')
     .max(MAX_OBJECT_BYTES, `size must be at most ${MAX_OBJECT_BYTES} bytes`),
   tenantId: id.optional().describe('A tenant of the same project to file the upload under'),
+  tenantSlug: z.string().min(1).max(64).optional().describe("A tenant of the same project, by its slug (instead of tenantId)"),
   multipart: z
     .boolean({ error: 'multipart must be true or false' })
     .optional()
     .describe('Force a resumable multipart upload; uploads above 100 MiB are multipart anyway'),
-})
+  metadata: uploadMetadataSchema.optional().describe('JSON stored with the upload (at most 16 KiB) and handed back with its completion callback'),
+  callbackUrl: z
+    .string()
+    .max(2048, 'callbackUrl must be at most 2048 characters')
+    .optional()
+    .describe('Where Carcosa POSTs a signed `upload.completed` webhook (Standard Webhooks) when the upload landed but nobody reported completion'),
+  route: uploadRouteSchema.optional().describe("The file route's limits, enforced here and again at completion"),
+}).refine((input) => !(input.tenantId && input.tenantSlug), { message: 'Give tenantId or tenantSlug, not both', path: ['tenantSlug'] })
 export type InitUploadInput = z.output<typeof initUploadSchema>
 
 export const partNumberSchema = z.coerce

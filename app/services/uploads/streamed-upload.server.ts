@@ -115,14 +115,35 @@ async function storeStream(
     for (const issue of parsedFields.error.issues) (fieldErrors[String(issue.path[0])] ??= []).push(issue.message)
     throw new AppError('VALIDATION', `The form's fields did not validate: ${Object.keys(fieldErrors).join(', ')}`, { fieldErrors })
   }
-  const declaredSize = parsedFields.data.size
-  if (declaredSize !== undefined && declaredSize > maxSize) throw tooLarge(maxSize)
   const projectId = target.access.project.id
   const tenant = parsedFields.data.tenantId ? await requireTenantInProject(prisma, projectId, parsedFields.data.tenantId) : null
-  const declared = contentTypeSchema.safeParse(info.mimeType)
+  return storeReadable(actor, target, { stream, fileName: info.filename || 'file', declaredType: info.mimeType, declaredSize: parsedFields.data.size, tenant, maxSize })
+}
+
+/**
+ * Streams bytes of a known or unknown length into a new STREAM upload of the project (a form's file
+ * part, a URL's body): reserved first, cut off past `maxSize` (413, the partial object removed);
+ * resolves to the upload's id once the bytes are in the bucket, ready for the completion step.
+ */
+export async function storeReadable(
+  actor: Actor,
+  target: UploadTarget,
+  input: {
+    stream: Readable & { truncated?: boolean }
+    fileName: string
+    declaredType: string
+    declaredSize: number | undefined
+    tenant: { id: string; slug: string } | null
+    maxSize: number
+    metadata?: Record<string, unknown> | null
+  },
+): Promise<string> {
+  const { stream, declaredSize, maxSize } = input
+  if (declaredSize !== undefined && declaredSize > maxSize) throw tooLarge(maxSize)
+  const declared = contentTypeSchema.safeParse(input.declaredType)
   const contentType = declared.success ? declared.data : 'application/octet-stream'
   if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)
-  const upload = await reserveUpload(actor, target, { tenant, fileName: info.filename || 'file', contentType, size: 0, method: 'STREAM' })
+  const upload = await reserveUpload(actor, target, { tenant: input.tenant, fileName: input.fileName, contentType, size: 0, method: 'STREAM', metadata: input.metadata })
   const { location } = upload
   const objects = { id: upload.id, projectId, clientReference: parsedFields.data.clientReference, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
   const organizationId = target.access.team.organizationId
@@ -142,6 +163,7 @@ async function storeStream(
     await failUpload(actor, organizationId, objects, 'The upload was interrupted before the whole file arrived.')
     throw error
   }
+  // busboy flags a truncated file; any other stream is measured.
   if (stream.truncated || size > maxSize) {
     await failUpload(actor, organizationId, objects, `The file is larger than this project accepts (at most ${maxSize} bytes per file).`)
     throw tooLarge(maxSize)

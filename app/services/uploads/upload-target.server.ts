@@ -71,7 +71,7 @@ const TARGET_SQL = `
     LEFT JOIN "Bucket" b ON b.id = p."bucketId"
     LEFT JOIN "OrganizationMember" om ON om."organizationId" = t."organizationId" AND om."userId" = $2
     LEFT JOIN "TeamMember" tm ON tm."teamId" = t.id AND tm."userId" = $2
-    LEFT JOIN "Tenant" tn ON tn.id = $3 AND tn."projectId" = p.id
+    LEFT JOIN "Tenant" tn ON (tn.id = $3 OR tn.slug = $4) AND tn."projectId" = p.id
    WHERE p.id = $1`
 
 /**
@@ -79,9 +79,17 @@ const TARGET_SQL = `
  * asked for, in one statement. A project the actor cannot see is 404, an unknown tenant 404, a
  * project without a bucket 409.
  */
-export async function uploadTarget(actor: Actor, projectId: string, tenantId?: string | null): Promise<UploadTarget> {
+export async function uploadTarget(
+  actor: Actor,
+  projectId: string,
+  tenantChoice?: string | { id?: string | null; slug?: string | null } | null,
+): Promise<UploadTarget> {
   if (actor.type === 'api-key' && actor.projectId !== projectId) throw notFound('Project')
-  const [row] = await sql<TargetRow>(TARGET_SQL, [projectId, actor.type === 'user' ? actor.userId : null, tenantId ?? null])
+  // A tenant by id, or by slug (what an application knows it by: a subdomain, a header).
+  const asked = typeof tenantChoice === 'string' ? { id: tenantChoice } : (tenantChoice ?? {})
+  const tenantId = asked.id ?? null
+  const tenantSlug = asked.slug?.trim().toLowerCase() || null
+  const [row] = await sql<TargetRow>(TARGET_SQL, [projectId, actor.type === 'user' ? actor.userId : null, tenantId, tenantSlug])
   if (!row) throw notFound('Project')
   let access: ProjectAccess
   const project = { id: row.id, teamId: row.teamId, name: row.name, slug: row.slug, bucketId: row.bucketId, createdAt: row.createdAt, updatedAt: row.updatedAt }
@@ -95,7 +103,7 @@ export async function uploadTarget(actor: Actor, projectId: string, tenantId?: s
   }
   requirePermission(access, 'files:write', 'upload files to this project')
   if (!row.bucketId || !row.provider) throw new AppError('CONFLICT', NO_BUCKET_MESSAGE)
-  if (tenantId && !row.tenantId) throw notFound('Tenant')
+  if ((tenantId || tenantSlug) && !row.tenantId) throw notFound('Tenant')
   const bucket: BucketConnectionRow = {
     id: row.bucketId,
     provider: row.provider,
@@ -130,6 +138,11 @@ export const uploadSelect = {
   createdAt: true,
   expiresAt: true,
   completedAt: true,
+  routeSlug: true,
+  routeMaxBytes: true,
+  routeTypes: true,
+  metadata: true,
+  callbackUrl: true,
   bucket: { select: bucketConnectionSelect },
 } as const
 

@@ -46,7 +46,11 @@ export type UploadFilesOptions<TInput> = {
   files: UploadSource[]
   onUploadBegin?: (event: { file: UploadSource; name: string }) => void
   onUploadProgress?: (event: UploadProgressEvent) => void
-  /** Aborting stops transfers; uploads whose bytes had not all landed are aborted in Carcosa too. */
+  /**
+   * Aborting stops the transfers. Files whose bytes all landed are still verified by Carcosa and reach
+   * onUploadComplete through its webhook; a multipart upload stays resumable (with a resume store) until
+   * it expires: call uploadFiles again with the same file to continue; other unfinished uploads are aborted.
+   */
   signal?: AbortSignal
   /** Sent to the route handler (e.g. an Authorization header); a function is called per request. */
   headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
@@ -194,17 +198,13 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
     )
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) {
-      // Bytes that did not all land are abandoned in Carcosa at once; landed ones are left for Carcosa to verify and report.
-      const abandoned = [...fresh.values(), ...[...saved.values()].map((s) => s.upload)].filter((u) => !landed.has(u.uploadId))
-      const aborted = signal?.aborted === true
+      // Landed bytes are left for Carcosa to verify and report (its reconciliation webhook); a multipart
+      // upload with a resume store stays resumable until it expires; anything else is aborted in Carcosa now.
+      const unfinished = [...fresh.values(), ...[...saved.values()].map((s) => s.upload)].filter((u) => !landed.has(u.uploadId))
       await Promise.all(
-        abandoned.map(async (u) => {
-          if (aborted || u.method === 'PUT') {
-            await call({ slug, actionType: 'abort' }, { uploadId: u.uploadId, token: u.token }, headers).catch(() => {})
-            const p = prepared.find((x) => fresh.get(x) === u || saved.get(x)?.upload === u)
-            if (p) await store?.delete(p.resumeKey)
-          }
-        }),
+        unfinished
+          .filter((u) => !(store && u.method === 'MULTIPART'))
+          .map((u) => call({ slug, actionType: 'abort' }, { uploadId: u.uploadId, token: u.token }, headers).catch(() => {})),
       )
       throw failed.reason instanceof Error ? failed.reason : new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: String(failed.reason) })
     }

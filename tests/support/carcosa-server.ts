@@ -1,0 +1,81 @@
+/**
+ * A real Carcosa for tests that talk to it over HTTP as an outside application would (the SDK):
+ * `server.ts` started as a child process on a free loopback port, on the test file's own database.
+ * Needs build/index.js (`npm test` builds first). Stopped (its whole process group) when the file ends.
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { after } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const READY_TIMEOUT_MS = 120_000
+
+// Registered when this module loads (at the file's top level): an `after` inside a hook would run when the hook ends.
+const stops: Array<() => Promise<void>> = []
+after(async () => {
+  await Promise.all(stops.map((stop) => stop()))
+})
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** Starts Carcosa on the database in DATABASE_URL (import '../support/test-database' first); resolves to its origin. */
+export async function startCarcosa(env: Record<string, string> = {}): Promise<string> {
+  const port = await freePort()
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-sdk-server-'))
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: process.env.DATABASE_URL!,
+      SESSION_SECRET: process.env.SESSION_SECRET!,
+      CREDENTIALS_ENCRYPTION_KEY: process.env.CREDENTIALS_ENCRYPTION_KEY!,
+      LOG_LEVEL: process.env.CARCOSA_TEST_SERVER_LOG_LEVEL ?? 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  stops.push(async () => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {}
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {}
+    }
+    await fs.rm(dataDir, { recursive: true, force: true })
+    if (process.env.CARCOSA_TEST_SERVER_LOG_LEVEL) console.log(output)
+  })
+  const origin = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Carcosa exited before it was ready:\n${output}`)
+    const healthy = await fetch(`${origin}/api/v1/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)
+    if (healthy) return origin
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`Carcosa was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output}`)
+}
