@@ -48,8 +48,9 @@ const router = {
     completions.push({ slug: 'archive', uploadId: file.uploadId, metadata: {}, fileKey: file.key })
     return { size: file.size }
   }),
-  tenantDocs: f({ 'text/plain': { maxFileSize: '1MB' }, tenant: ({ req }) => tenantFromHeader(req as express.Request) })
-    .onUploadComplete(({ file }) => ({ tenantId: file.tenantId })),
+  tenantDocs: f({ 'text/plain': { maxFileSize: '1MB' }, tenant: ({ req }) => tenantFromHeader(req as express.Request) }).onUploadComplete(
+    ({ file }) => ({ tenantId: file.tenantId }),
+  ),
 } satisfies FileRouter
 type AppRouter = typeof router
 
@@ -96,7 +97,9 @@ const uploader = () => genUploader<AppRouter>({ url: `${appUrl}/api/uploads`, re
 const asUser = { 'x-user': 'ada' }
 
 async function png(width: number, height: number) {
-  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 20, b: 20 } } }).png().toBuffer()
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 20, b: 20 } } })
+    .png()
+    .toBuffer()
 }
 
 describe('route handler', () => {
@@ -151,7 +154,10 @@ describe('route handler', () => {
     const totals = events.map((e) => e.totalLoaded)
     assert.ok(events.length > 3, 'several progress events')
     assert.equal(events.at(-1)!.progress, 100)
-    assert.ok(totals.some((t) => t > 0 && t < bytes.length), 'progress between the start and the end')
+    assert.ok(
+      totals.some((t) => t > 0 && t < bytes.length),
+      'progress between the start and the end',
+    )
     const download = await fetch(result.url)
     assert.equal(sha(new Uint8Array(await download.arrayBuffer())), sha(bytes))
     assert.equal(runsOf(upload.id), 1)
@@ -179,7 +185,12 @@ describe('route handler', () => {
     })
     // The same limit, straight at Carcosa: refused at init, whatever a client claims elsewhere.
     await assert.rejects(
-      api.initUpload({ fileName: 'big.png', contentType: 'image/png', size: 300 * 1024, route: { slug: 'avatar', maxFileSize: 256 * 1024, allowedTypes: ['image/*'] } }),
+      api.initUpload({
+        fileName: 'big.png',
+        contentType: 'image/png',
+        size: 300 * 1024,
+        route: { slug: 'avatar', maxFileSize: 256 * 1024, allowedTypes: ['image/*'] },
+      }),
       (error: CarcosaError) => error.status === 413 && /route avatar accepts at most 262144 bytes/.test(error.message),
     )
     await assert.rejects(
@@ -196,8 +207,15 @@ describe('route handler', () => {
       return true
     })
     const text = new File(['hello'], 'x.txt', { type: 'text/plain' })
-    await assert.rejects(uploader().uploadFiles('avatar', { files: [text], input: { albumId: 'a' }, headers: asUser }), (error: CarcosaError) => error.status === 415)
-    const raw = await fetch(`${appUrl}/api/uploads?slug=nope&actionType=upload`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })
+    await assert.rejects(
+      uploader().uploadFiles('avatar', { files: [text], input: { albumId: 'a' }, headers: asUser }),
+      (error: CarcosaError) => error.status === 415,
+    )
+    const raw = await fetch(`${appUrl}/api/uploads?slug=nope&actionType=upload`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'Content-Type': 'application/json' },
+    })
     assert.equal(raw.status, 404)
     assert.match(raw.headers.get('content-type') ?? '', /application\/problem\+json/)
   })
@@ -210,7 +228,9 @@ describe('route handler', () => {
       body: JSON.stringify({ files: [{ name: 'twice.png', size: bytes.length, type: 'image/png' }], input: { albumId: 'dup' } }),
     })
     assert.equal(start.status, 200)
-    const [upload] = ((await start.json()) as { uploads: Array<{ uploadId: string; token: string; url: string; headers: Record<string, string> }> }).uploads
+    const [upload] = (
+      (await start.json()) as { uploads: Array<{ uploadId: string; token: string; url: string; headers: Record<string, string> }> }
+    ).uploads
     assert.ok(upload)
     const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: bytes })
     assert.equal(put.status, 200)
@@ -268,7 +288,10 @@ describe('route handler', () => {
 
   test("a route's tenant function places the file in that tenant", async () => {
     const tenant = await api.tenants.create({ slug: `acme-${randomBytes(3).toString('hex')}`, name: 'Acme' })
-    const [result] = await uploader().uploadFiles('tenantDocs', { files: [new File(['tenant file'], 'note.txt', { type: 'text/plain' })], headers: { 'x-tenant-id': tenant.slug } })
+    const [result] = await uploader().uploadFiles('tenantDocs', {
+      files: [new File(['tenant file'], 'note.txt', { type: 'text/plain' })],
+      headers: { 'x-tenant-id': tenant.slug },
+    })
     assert.deepEqual([result!.tenantId, result!.serverData], [tenant.id, { tenantId: tenant.id }])
     assert.ok(result!.path.startsWith(`${tenant.slug}/`))
   })
@@ -282,7 +305,11 @@ describe('CarcosaApi', () => {
     const results = await api.uploadFiles(
       [
         new File([blobBytes], 'blob.bin', { type: 'application/octet-stream' }),
-        { name: 'known.bin', stream: Readable.from([streamBytes.subarray(0, 100_000), streamBytes.subarray(100_000)]), size: streamBytes.length },
+        {
+          name: 'known.bin',
+          stream: Readable.from([streamBytes.subarray(0, 100_000), streamBytes.subarray(100_000)]),
+          size: streamBytes.length,
+        },
         { name: 'unknown.txt', stream: Readable.from(['line one\n', 'line two\n']), type: 'text/plain' },
       ],
       { onProgress: ({ loaded }) => progress.push(loaded) },
@@ -302,14 +329,22 @@ describe('CarcosaApi', () => {
     })
     await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve))
     try {
-      const fetched = await api.uploadFileFromUrl(`http://127.0.0.1:${(source.address() as { port: number }).port}/exports/data.csv`, { metadata: { origin: 'test' } })
+      const fetched = await api.uploadFileFromUrl(`http://127.0.0.1:${(source.address() as { port: number }).port}/exports/data.csv`, {
+        metadata: { origin: 'test' },
+      })
       assert.deepEqual([fetched.name, fetched.size, fetched.contentType], ['data.csv', 8, 'text/csv'])
     } finally {
       source.closeAllConnections()
       source.close()
     }
-    await assert.rejects(api.uploadFileFromUrl('ftp://example.com/file'), (error: CarcosaError) => error.status === 400 && /http or https/.test(error.message))
-    await assert.rejects(api.uploadFileFromUrl('http://169.254.169.254/latest/meta-data'), (error: CarcosaError) => error.status === 400 && /metadata/.test(error.message))
+    await assert.rejects(
+      api.uploadFileFromUrl('ftp://example.com/file'),
+      (error: CarcosaError) => error.status === 400 && /http or https/.test(error.message),
+    )
+    await assert.rejects(
+      api.uploadFileFromUrl('http://169.254.169.254/latest/meta-data'),
+      (error: CarcosaError) => error.status === 400 && /metadata/.test(error.message),
+    )
 
     const firstPage = await api.listFiles({ limit: 2 })
     assert.equal(firstPage.items.length, 2)
@@ -326,7 +361,11 @@ describe('CarcosaApi', () => {
   })
 
   test('signImageUrl, presets and the seed-compatible CarcosaClient', async () => {
-    const [result] = await uploader().uploadFiles('avatar', { files: [new File([await png(40, 30)], 'pic.png', { type: 'image/png' })], input: { albumId: 'x' }, headers: asUser })
+    const [result] = await uploader().uploadFiles('avatar', {
+      files: [new File([await png(40, 30)], 'pic.png', { type: 'image/png' })],
+      input: { albumId: 'x' },
+      headers: asUser,
+    })
     const url = await api.signImageUrl(result!.path, { w: 20, format: 'webp' }, { expiresIn: 120 })
     const image = await fetch(url)
     assert.equal(image.status, 200)

@@ -60,11 +60,15 @@ export async function startCarcosa(env: Record<string, string> = {}): Promise<st
       const exited = new Promise((resolve) => child.once('exit', resolve))
       try {
         process.kill(-child.pid, 'SIGTERM')
-      } catch {}
+      } catch {
+        // already gone
+      }
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
       try {
         process.kill(-child.pid, 'SIGKILL')
-      } catch {}
+      } catch {
+        // stopped by SIGTERM
+      }
     }
     await fs.rm(dataDir, { recursive: true, force: true })
     if (process.env.CARCOSA_TEST_SERVER_LOG_LEVEL) console.log(output)
@@ -73,7 +77,10 @@ export async function startCarcosa(env: Record<string, string> = {}): Promise<st
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`Carcosa exited before it was ready:\n${output}`)
-    const healthy = await fetch(`${origin}/api/v1/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)
+    const healthy = await fetch(`${origin}/api/v1/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (healthy) return origin
     await new Promise((resolve) => setTimeout(resolve, 250))
   }

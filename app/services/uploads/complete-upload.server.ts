@@ -65,19 +65,24 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
   }
 
   // A presigned PUT's bytes are checked where the URL wrote them, and only copied into place once verified.
-  const receivedKey = upload.method === 'PUT' ? stagingKeyOf(upload.objectKey) : upload.objectKey
+  let receivedKey = upload.method === 'PUT' ? stagingKeyOf(upload.objectKey) : upload.objectKey
   publishUploadVerifying(upload, size)
-  const verification = await verifyObject(adapter, receivedKey, { size, contentType: upload.contentType })
-  if (!verification.ok) {
-    if (upload.method === 'PUT' && !(await adapter.head(receivedKey))) {
-      const settled = await completedFile(upload.id)
-      if (settled) return { file: settled }
+  let verification = await verifyObject(adapter, receivedKey, { size, contentType: upload.contentType })
+  if (!verification.ok && upload.method === 'PUT' && !(await adapter.head(receivedKey))) {
+    const settled = await completedFile(upload.id)
+    if (settled) return { file: settled }
+    // No staged bytes, but verified ones in place: a concurrent completion promoted them and is about to
+    // record the file (the row lock below lets exactly one of us do it).
+    if (await adapter.head(upload.objectKey)) {
+      receivedKey = upload.objectKey
+      verification = await verifyObject(adapter, receivedKey, { size, contentType: upload.contentType })
+    } else {
       // Completing before the PUT has landed is a client's ordering slip, not a bad file.
       throw new AppError('CONFLICT', 'Nothing has been uploaded for this upload yet: PUT the bytes to its URL, then complete it.')
     }
-    await fail(verification.reason)
   }
-  if (upload.method === 'PUT' && verification.ok) {
+  if (!verification.ok) await fail(verification.reason)
+  if (upload.method === 'PUT' && verification.ok && receivedKey !== upload.objectKey) {
     const settled = await promoteStaged(adapter, upload, receivedKey, verification.etag, fail)
     if (settled) return { file: settled }
   }
@@ -154,6 +159,9 @@ async function promoteStaged(
     const settled = await completedFile(upload.id)
     if (settled) return settled
     if (error instanceof StorageError && error.failure === 'changed') await fail(changed)
+    // A concurrent completion copied the same verified bytes into place and removed the staging copy first.
+    const placed = await adapter.head(upload.objectKey)
+    if (placed && placed.size === Number(upload.size) && !(await adapter.head(stagingKey))) return null
     throw error
   }
   const copied = await adapter.head(upload.objectKey)

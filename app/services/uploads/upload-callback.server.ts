@@ -20,7 +20,11 @@ interface ClaimBase {
  * ends; `done`: it ran, here is what it returned; `busy`: another caller holds the claim.
  */
 export type CallbackClaim = ClaimBase &
-  ({ state: 'claimed'; claimId: string; leaseExpiresAt: Date } | { state: 'done'; serverData: unknown } | { state: 'busy'; leaseExpiresAt: Date })
+  (
+    | { state: 'claimed'; claimId: string; leaseExpiresAt: Date }
+    | { state: 'done'; serverData: unknown }
+    | { state: 'busy'; leaseExpiresAt: Date }
+  )
 
 export type CallbackSettlement = { claimId: string; outcome: 'done'; serverData: unknown } | { claimId: string; outcome: 'failed' }
 
@@ -56,7 +60,8 @@ export async function claimUploadCallback(actor: Actor, uploadId: string, now = 
       where: { id: upload.id },
       select: { callbackClaimId: true, callbackClaimExpiresAt: true, callbackDoneAt: true, callbackResult: true },
     })
-    if (current.callbackDoneAt) return { ...base, state: 'done' as const, serverData: (current.callbackResult as { serverData?: unknown } | null)?.serverData ?? null }
+    if (current.callbackDoneAt)
+      return { ...base, state: 'done' as const, serverData: (current.callbackResult as { serverData?: unknown } | null)?.serverData ?? null }
     if (current.callbackClaimId && current.callbackClaimExpiresAt && current.callbackClaimExpiresAt > now) {
       return { ...base, state: 'busy' as const, leaseExpiresAt: current.callbackClaimExpiresAt }
     }
@@ -72,7 +77,11 @@ export async function claimUploadCallback(actor: Actor, uploadId: string, now = 
  * the reconciliation's deliveries; `failed` releases the claim so the next report runs it again.
  * A claim that lapsed and was taken by another caller is refused (409); settling twice is harmless.
  */
-export async function settleUploadCallback(actor: Actor, uploadId: string, settlement: CallbackSettlement): Promise<{ uploadId: string; state: 'done' | 'open' }> {
+export async function settleUploadCallback(
+  actor: Actor,
+  uploadId: string,
+  settlement: CallbackSettlement,
+): Promise<{ uploadId: string; state: 'done' | 'open' }> {
   const { upload, access } = await completedUpload(actor, uploadId)
   return prisma.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "Upload" WHERE id = ${upload.id} FOR UPDATE`
@@ -87,8 +96,12 @@ export async function settleUploadCallback(actor: Actor, uploadId: string, settl
     }
     await tx.upload.update({
       where: { id: upload.id },
-      data: { callbackDoneAt: new Date(), // Wrapped: a callback that returned null still leaves a (non-null) JSON value.
-      callbackResult: { serverData: (settlement.serverData ?? null) as object | null }, callbackClaimId: null, callbackClaimExpiresAt: null },
+      data: {
+        callbackDoneAt: new Date(), // Wrapped: a callback that returned null still leaves a (non-null) JSON value.
+        callbackResult: { serverData: (settlement.serverData ?? null) as object | null },
+        callbackClaimId: null,
+        callbackClaimExpiresAt: null,
+      },
     })
     await recordAudit(tx, actor, actor, {
       organizationId: access.team.organizationId,

@@ -25,7 +25,11 @@ const SOURCE_TIMEOUT_MS = 30_000
 export const uploadFromUrlSchema = z
   .object({
     projectId: optionalProjectId,
-    url: z.string({ error: 'url is required' }).min(1, 'url is required').max(2048, 'url must be at most 2048 characters').describe('An http or https URL Carcosa fetches the file from'),
+    url: z
+      .string({ error: 'url is required' })
+      .min(1, 'url is required')
+      .max(2048, 'url must be at most 2048 characters')
+      .describe('An http or https URL Carcosa fetches the file from'),
     fileName: z.string().min(1).max(1024).optional().describe("The file's name; the URL's last path segment when omitted"),
     tenantId: z.string().min(1).max(64).optional().describe('A tenant of the same project'),
     tenantSlug: z.string().min(1).max(64).optional().describe('A tenant of the same project, by slug'),
@@ -62,27 +66,32 @@ function getGuarded(url: URL, redirectsLeft = MAX_REDIRECTS): Promise<http.Incom
   const agents = guardedAgents(callbackPolicy())
   const client = url.protocol === 'https:' ? https : http
   return new Promise((resolve, reject) => {
-    const request = client.get(url, { agent: url.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent, headers: { 'user-agent': 'Carcosa/1 (upload from URL)' } }, (response) => {
-      const status = response.statusCode ?? 0
-      if (status >= 300 && status < 400 && response.headers.location) {
-        response.resume()
-        if (redirectsLeft === 0) return reject(new AppError('UNPROCESSABLE', `The URL redirected more than ${MAX_REDIRECTS} times.`))
-        try {
-          resolve(getGuarded(checkSourceUrl(new URL(response.headers.location, url).toString()), redirectsLeft - 1))
-        } catch (error) {
-          reject(error)
+    const request = client.get(
+      url,
+      { agent: url.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent, headers: { 'user-agent': 'Carcosa/1 (upload from URL)' } },
+      (response) => {
+        const status = response.statusCode ?? 0
+        if (status >= 300 && status < 400 && response.headers.location) {
+          response.resume()
+          if (redirectsLeft === 0) return reject(new AppError('UNPROCESSABLE', `The URL redirected more than ${MAX_REDIRECTS} times.`))
+          try {
+            resolve(getGuarded(checkSourceUrl(new URL(response.headers.location, url).toString()), redirectsLeft - 1))
+          } catch (error) {
+            reject(error)
+          }
+          return
         }
-        return
-      }
-      if (status < 200 || status >= 300) {
-        response.resume()
-        return reject(new AppError('UNPROCESSABLE', `The URL answered HTTP ${status}; nothing was stored.`))
-      }
-      resolve(response)
-    })
+        if (status < 200 || status >= 300) {
+          response.resume()
+          return reject(new AppError('UNPROCESSABLE', `The URL answered HTTP ${status}; nothing was stored.`))
+        }
+        resolve(response)
+      },
+    )
     request.setTimeout(SOURCE_TIMEOUT_MS, () => request.destroy(new Error(`no answer within ${SOURCE_TIMEOUT_MS / 1000} s`)))
     request.on('error', (error) => {
-      if (error instanceof EndpointRefused || (error as { code?: string }).code === 'ECARCOSA_ENDPOINT_REFUSED') return reject(refused(error.message))
+      if (error instanceof EndpointRefused || (error as { code?: string }).code === 'ECARCOSA_ENDPOINT_REFUSED')
+        return reject(refused(error.message))
       reject(new AppError('UNPROCESSABLE', `The URL could not be fetched: ${error.message}`))
     })
   })
@@ -128,7 +137,10 @@ export async function uploadFromUrl(actor: Actor, input: UploadFromUrlInput): Pr
   const projectId = projectOfCall(actor, input.projectId)
   const target = await uploadTarget(actor, projectId, { id: input.tenantId, slug: input.tenantSlug })
   const { tenant } = target
-  const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES, streamedMaxBytes: config.STREAMED_UPLOAD_MAX_BYTES })
+  const maxSize = effectiveMaxBytes(target.rules, {
+    uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+    streamedMaxBytes: config.STREAMED_UPLOAD_MAX_BYTES,
+  })
   const url = checkSourceUrl(input.url)
   const response = await getGuarded(url)
   const length = Number(response.headers['content-length'] ?? Number.NaN)

@@ -9,11 +9,15 @@ const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(va
 
 export const uploadMetadataSchema = z
   .record(z.string(), z.json(), { error: 'metadata must be a JSON object' })
-  .refine((value) => jsonBytes(value) <= MAX_UPLOAD_METADATA_BYTES, { message: `metadata must be at most ${MAX_UPLOAD_METADATA_BYTES / 1024} KiB of JSON` })
+  .refine((value) => jsonBytes(value) <= MAX_UPLOAD_METADATA_BYTES, {
+    message: `metadata must be at most ${MAX_UPLOAD_METADATA_BYTES / 1024} KiB of JSON`,
+  })
 
 export const callbackResultSchema = z
   .json({ error: 'serverData must be JSON' })
-  .refine((value) => jsonBytes(value) <= MAX_CALLBACK_RESULT_BYTES, { message: `serverData must be at most ${MAX_CALLBACK_RESULT_BYTES / 1024} KiB of JSON` })
+  .refine((value) => jsonBytes(value) <= MAX_CALLBACK_RESULT_BYTES, {
+    message: `serverData must be at most ${MAX_CALLBACK_RESULT_BYTES / 1024} KiB of JSON`,
+  })
 
 /** `image/png`, a family `image/*`, or `*\/*`. */
 const typePatternSchema = z
@@ -21,12 +25,23 @@ const typePatternSchema = z
   .trim()
   .toLowerCase()
   .max(255)
-  .regex(/^(?:\*\/\*|[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]*))$/, 'each allowed type must be a media type, a family such as image/*, or */*')
+  .regex(
+    /^(?:\*\/\*|[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]*))$/,
+    'each allowed type must be a media type, a family such as image/*, or */*',
+  )
 
 /** The limits of the file route an upload is made for (an SDK route handler's), enforced by Carcosa. */
 export const uploadRouteSchema = z.object({
-  slug: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'route.slug must be 1-64 letters, digits, _ or -').describe('The route handler\'s slug'),
-  maxFileSize: z.number().int('route.maxFileSize must be a whole number of bytes').min(0).optional().describe('Largest file the route accepts, in bytes'),
+  slug: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'route.slug must be 1-64 letters, digits, _ or -')
+    .describe("The route handler's slug"),
+  maxFileSize: z
+    .number()
+    .int('route.maxFileSize must be a whole number of bytes')
+    .min(0)
+    .optional()
+    .describe('Largest file the route accepts, in bytes'),
   allowedTypes: z.array(typePatternSchema).min(1).max(20).optional().describe('Media types or families (image/*) the route accepts'),
 })
 export type UploadRoute = z.output<typeof uploadRouteSchema>
@@ -44,7 +59,10 @@ export function routeViolation(
     return { kind: 'type', message: `The route ${route.slug} does not accept ${upload.contentType} files; allowed: ${route.types.join(', ')}.` }
   }
   if (route.maxBytes !== null && upload.size > route.maxBytes) {
-    return { kind: 'size', message: `The file is ${upload.size} bytes; the route ${route.slug} accepts at most ${route.maxBytes} bytes per file.` }
+    return {
+      kind: 'size',
+      message: `The file is ${upload.size} bytes; the route ${route.slug} accepts at most ${route.maxBytes} bytes per file.`,
+    }
   }
   return null
 }

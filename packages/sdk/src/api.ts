@@ -51,7 +51,11 @@ export type CallbackClaim = {
   routeSlug: string | null
   metadata: Record<string, unknown> | null
   file: CarcosaFile
-} & ({ state: 'claimed'; claimId: string; leaseExpiresAt: string } | { state: 'done'; serverData: unknown } | { state: 'busy'; leaseExpiresAt: string })
+} & (
+  | { state: 'claimed'; claimId: string; leaseExpiresAt: string }
+  | { state: 'done'; serverData: unknown }
+  | { state: 'busy'; leaseExpiresAt: string }
+)
 
 export interface UploadOptions {
   tenantId?: string
@@ -101,7 +105,11 @@ export class CarcosaApi {
     const apiKey = options.apiKey ?? env('CARCOSA_API_KEY')
     const baseUrl = options.baseUrl ?? env('CARCOSA_URL')
     if (!apiKey) throw new CarcosaError({ code: 'UNAUTHORIZED', message: 'No API key: pass apiKey or set CARCOSA_API_KEY' })
-    if (!baseUrl) throw new CarcosaError({ code: 'BAD_REQUEST', message: "No Carcosa URL: pass baseUrl or set CARCOSA_URL (e.g. https://media.example.com)" })
+    if (!baseUrl)
+      throw new CarcosaError({
+        code: 'BAD_REQUEST',
+        message: 'No Carcosa URL: pass baseUrl or set CARCOSA_URL (e.g. https://media.example.com)',
+      })
     this.connection = { apiKey, baseUrl, retry: options.retry, fetch: options.fetch }
     this.multipartThreshold = options.multipartThreshold ?? 100 * MIB
   }
@@ -137,11 +145,17 @@ export class CarcosaApi {
   }
 
   /** Settles a claim: `done` stores serverData for every later report; `failed` releases the claim for a retry. */
-  settleUploadCallback(uploadId: string, settlement: { claimId: string; outcome: 'done'; serverData: unknown } | { claimId: string; outcome: 'failed' }): Promise<{ state: string }> {
+  settleUploadCallback(
+    uploadId: string,
+    settlement: { claimId: string; outcome: 'done'; serverData: unknown } | { claimId: string; outcome: 'failed' },
+  ): Promise<{ state: string }> {
     return this.request('POST', `/api/v1/uploads/${encodeURIComponent(uploadId)}/callback/settle`, { body: settlement })
   }
 
-  getUploadStatus(uploadId: string, signal?: AbortSignal): Promise<{ uploadId: string; status: string; file: CarcosaFile | null; failureReason: string | null }> {
+  getUploadStatus(
+    uploadId: string,
+    signal?: AbortSignal,
+  ): Promise<{ uploadId: string; status: string; file: CarcosaFile | null; failureReason: string | null }> {
     return this.request('GET', `/api/v1/uploads/${encodeURIComponent(uploadId)}/status`, { signal })
   }
 
@@ -160,7 +174,13 @@ export class CarcosaApi {
         results.push({ data: await this.uploadOne(source, options), error: null })
       } catch (error) {
         if (error instanceof CarcosaError && error.code === 'ABORTED') throw error
-        results.push({ data: null, error: error instanceof CarcosaError ? error : new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: String((error as Error).message ?? error), cause: error }) })
+        results.push({
+          data: null,
+          error:
+            error instanceof CarcosaError
+              ? error
+              : new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: String((error as Error).message ?? error), cause: error }),
+        })
       }
     }
     return Array.isArray(files) ? results : results[0]!
@@ -175,11 +195,22 @@ export class CarcosaApi {
         { ...(options.tenantId ? { tenantId: options.tenantId } : {}), ...(file.size !== null ? { size: String(file.size) } : {}) },
         { name: file.name, type: file.type, stream: countBytes(file.stream!(), progress) },
       )
-      const { file: stored } = await this.request<{ file: CarcosaFile }>('POST', '/api/v1/files/upload', { body, headers: { 'Content-Type': contentType }, signal: options.signal })
+      const { file: stored } = await this.request<{ file: CarcosaFile }>('POST', '/api/v1/files/upload', {
+        body,
+        headers: { 'Content-Type': contentType },
+        signal: options.signal,
+      })
       return stored
     }
     const started = await this.initUpload(
-      { fileName: file.name, contentType: file.type, size: file.size, tenantId: options.tenantId, metadata: options.metadata, multipart: file.size > this.multipartThreshold },
+      {
+        fileName: file.name,
+        contentType: file.type,
+        size: file.size,
+        tenantId: options.tenantId,
+        metadata: options.metadata,
+        multipart: file.size > this.multipartThreshold,
+      },
       options.signal,
     )
     try {
@@ -200,7 +231,10 @@ export class CarcosaApi {
   }
 
   /** Carcosa fetches the URL itself (behind its SSRF guard and size limits) and stores it as a file. */
-  uploadFileFromUrl(url: string | URL | { url: string | URL; name?: string }, options: { tenantId?: string; metadata?: Record<string, unknown>; signal?: AbortSignal } = {}): Promise<CarcosaFile> {
+  uploadFileFromUrl(
+    url: string | URL | { url: string | URL; name?: string },
+    options: { tenantId?: string; metadata?: Record<string, unknown>; signal?: AbortSignal } = {},
+  ): Promise<CarcosaFile> {
     const target = typeof url === 'string' || url instanceof URL ? { url: String(url) } : { url: String(url.url), name: url.name }
     return this.request<{ file: CarcosaFile }>('POST', '/api/v1/uploads/from-url', {
       body: { url: target.url, ...(target.name ? { fileName: target.name } : {}), tenantId: options.tenantId, metadata: options.metadata },
@@ -242,7 +276,9 @@ export class CarcosaApi {
 
   /** A signed, expiring image transform URL for a file path (`{ w: 300, format: 'webp' }`, or `{ preset: 'thumb' }`). */
   async signImageUrl(path: string, params: TransformParams = {}, options: SignImageUrlOptions = {}): Promise<string> {
-    const { url } = await this.request<{ url: string }>('POST', '/api/v1/transforms/sign', { body: { path, params, expiresIn: options.expiresIn } })
+    const { url } = await this.request<{ url: string }>('POST', '/api/v1/transforms/sign', {
+      body: { path, params, expiresIn: options.expiresIn },
+    })
     return url
   }
 
@@ -251,7 +287,8 @@ export class CarcosaApi {
   readonly tenants = {
     list: (options: PageOptions = {}): Promise<Page<Tenant>> => this.request('GET', '/api/v1/tenants', { query: { ...options } }),
     iterate: (): AsyncGenerator<Tenant> => pages((cursor) => this.tenants.list({ limit: 100, cursor })),
-    create: (input: { slug: string; name: string; metadata?: Record<string, unknown> }): Promise<Tenant> => this.request('POST', '/api/v1/tenants', { body: input }),
+    create: (input: { slug: string; name: string; metadata?: Record<string, unknown> }): Promise<Tenant> =>
+      this.request('POST', '/api/v1/tenants', { body: input }),
     get: (id: string): Promise<Tenant> => this.request('GET', `/api/v1/tenants/${encodeURIComponent(id)}`),
     update: (id: string, input: { name?: string; metadata?: Record<string, unknown> }): Promise<Tenant> =>
       this.request('PUT', `/api/v1/tenants/${encodeURIComponent(id)}`, { body: input }),
@@ -260,7 +297,8 @@ export class CarcosaApi {
 
   readonly presets = {
     list: (options: PageOptions = {}): Promise<Page<TransformPreset>> => this.request('GET', '/api/v1/transforms', { query: { ...options } }),
-    create: (input: { name: string; params: TransformParams }): Promise<TransformPreset> => this.request('POST', '/api/v1/transforms', { body: input }),
+    create: (input: { name: string; params: TransformParams }): Promise<TransformPreset> =>
+      this.request('POST', '/api/v1/transforms', { body: input }),
     get: (id: string): Promise<TransformPreset> => this.request('GET', `/api/v1/transforms/${encodeURIComponent(id)}`),
     update: (id: string, input: { name?: string; params?: TransformParams }): Promise<TransformPreset> =>
       this.request('PUT', `/api/v1/transforms/${encodeURIComponent(id)}`, { body: input }),

@@ -14,7 +14,14 @@ export class CarcosaClient {
     this.api = new CarcosaApi(options)
   }
 
-  async initUpload(input: { projectId?: string; tenantId?: string; fileName: string; fileSize: number; contentType: string; multipart?: boolean }) {
+  async initUpload(input: {
+    projectId?: string
+    tenantId?: string
+    fileName: string
+    fileSize: number
+    contentType: string
+    multipart?: boolean
+  }) {
     const started = await this.api.initUpload({
       projectId: input.projectId,
       tenantId: input.tenantId,
@@ -54,6 +61,8 @@ export class CarcosaClient {
 
   /** `identifier` is the tenant's slug (lower-case letters, digits, `-` and `_`). */
   createTenant(input: { projectId?: string; identifier: string; name: string; metadata?: Record<string, unknown> }): Promise<Tenant> {
-    return this.api.request('POST', '/api/v1/tenants', { body: { projectId: input.projectId, slug: input.identifier, name: input.name, metadata: input.metadata } })
+    return this.api.request('POST', '/api/v1/tenants', {
+      body: { projectId: input.projectId, slug: input.identifier, name: input.name, metadata: input.metadata },
+    })
   }
 }

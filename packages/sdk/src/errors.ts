@@ -87,7 +87,10 @@ export class CarcosaError extends Error {
     return (
       this.problem ?? {
         type: `https://carcosa.dev/problems/${this.code.toLowerCase().replace(/_/g, '-')}`,
-        title: this.code.replace(/_/g, ' ').toLowerCase().replace(/^./, (c) => c.toUpperCase()),
+        title: this.code
+          .replace(/_/g, ' ')
+          .toLowerCase()
+          .replace(/^./, (c) => c.toUpperCase()),
         status: this.status,
         detail: this.message,
       }
@@ -102,7 +105,9 @@ export class CarcosaError extends Error {
 export const isCarcosaError = (value: unknown): value is CarcosaError => value instanceof CarcosaError
 
 function isProblem(value: unknown): value is Problem {
-  return typeof value === 'object' && value !== null && typeof (value as Problem).status === 'number' && typeof (value as Problem).title === 'string'
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Problem).status === 'number' && typeof (value as Problem).title === 'string'
+  )
 }
 
 /** Reads a failed response into a CarcosaError, keeping its problem+json when it is one. */

@@ -83,7 +83,12 @@ export async function carcosaRequest<T>(connection: CarcosaConnection, method: s
 }
 
 /** As carcosaRequest, but hands back the successful Response itself. */
-export async function carcosaFetch(connection: CarcosaConnection, method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+export async function carcosaFetch(
+  connection: CarcosaConnection,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<Response> {
   const url = new URL(path, connection.baseUrl.endsWith('/') ? connection.baseUrl : `${connection.baseUrl}/`)
   for (const [name, value] of Object.entries(options.query ?? {})) {
     if (value !== undefined && value !== null) url.searchParams.set(name, String(value))
@@ -115,7 +120,12 @@ export async function carcosaFetch(connection: CarcosaConnection, method: string
         await sleep(backoffMs(attempt, base, max), options.signal)
         continue
       }
-      throw new CarcosaError({ code: 'NETWORK_ERROR', status: 0, message: `Carcosa could not be reached at ${url.origin}: ${(error as Error).message}`, cause: error })
+      throw new CarcosaError({
+        code: 'NETWORK_ERROR',
+        status: 0,
+        message: `Carcosa could not be reached at ${url.origin}: ${(error as Error).message}`,
+        cause: error,
+      })
     }
     if (response.ok) return response
     if ((response.status === 429 || response.status === 503) && attempt < retries) {

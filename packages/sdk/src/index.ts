@@ -1,4 +1,14 @@
-export { CarcosaApi, type CarcosaApiOptions, type CallbackClaim, type CompletedUpload, type FileFilters, type InitUploadOptions, type SignImageUrlOptions, type UploadOptions, type UploadResult } from './api.js'
+export {
+  CarcosaApi,
+  type CarcosaApiOptions,
+  type CallbackClaim,
+  type CompletedUpload,
+  type FileFilters,
+  type InitUploadOptions,
+  type SignImageUrlOptions,
+  type UploadOptions,
+  type UploadResult,
+} from './api.js'
 export { CarcosaClient } from './compat.js'
 export { CarcosaError, isCarcosaError, type CarcosaErrorCode, type CarcosaErrorOptions, type Problem } from './errors.js'
 export type { CarcosaConnection, RetryOptions } from './http.js'

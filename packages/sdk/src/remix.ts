@@ -12,7 +12,10 @@ interface RemixArgs {
  * A Remix resource route: `export const { loader, action } = createRouteHandler({ router, config })`
  * in e.g. `app/routes/api.uploads.ts`. The middleware's `req` is the Request.
  */
-export function createRouteHandler(options: RouteHandlerOptions): { loader: (args: RemixArgs) => Promise<Response>; action: (args: RemixArgs) => Promise<Response> } {
+export function createRouteHandler(options: RouteHandlerOptions): {
+  loader: (args: RemixArgs) => Promise<Response>
+  action: (args: RemixArgs) => Promise<Response>
+} {
   const handler = createFetchHandler(options)
   const handle = ({ request }: RemixArgs) => handler(request, { req: request })
   return { loader: handle, action: handle }

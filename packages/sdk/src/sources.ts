@@ -5,9 +5,7 @@ export type ByteStream = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array |
 
 /** Bytes with a name: a File, a named Blob, or a stream (give `size` when known: it allows a direct PUT). */
 export type UploadSource =
-  | File
-  | { name: string; blob: Blob; type?: string }
-  | { name: string; stream: ByteStream; size?: number; type?: string }
+  File | { name: string; blob: Blob; type?: string } | { name: string; stream: ByteStream; size?: number; type?: string }
 
 export interface NormalizedSource {
   name: string
@@ -39,7 +37,13 @@ export function normalizeSource(source: UploadSource): NormalizedSource {
     return { name, type: source.type || guessContentType(name), size: source.size, blob: source, stream: null }
   }
   if ('blob' in source) {
-    return { name: source.name, type: source.type ?? (source.blob.type || guessContentType(source.name)), size: source.blob.size, blob: source.blob, stream: null }
+    return {
+      name: source.name,
+      type: source.type ?? (source.blob.type || guessContentType(source.name)),
+      size: source.blob.size,
+      blob: source.blob,
+      stream: null,
+    }
   }
   let used = false
   return {

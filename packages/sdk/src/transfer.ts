@@ -42,7 +42,13 @@ function countingStream(source: ReadableStream<Uint8Array>, onBytes: (n: number)
 }
 
 /** PUT with upload progress: XMLHttpRequest in browsers, a counted request stream elsewhere. */
-function putWithXhr(url: string, headers: Record<string, string>, body: Blob, onBytes: (loaded: number) => void, signal?: AbortSignal): Promise<PutResult> {
+function putWithXhr(
+  url: string,
+  headers: Record<string, string>,
+  body: Blob,
+  onBytes: (loaded: number) => void,
+  signal?: AbortSignal,
+): Promise<PutResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open('PUT', url, true)
@@ -52,7 +58,10 @@ function putWithXhr(url: string, headers: Record<string, string>, body: Blob, on
     }
     xhr.upload.onprogress = (event) => onBytes(event.loaded)
     xhr.onload = () => resolve({ status: xhr.status, etag: xhr.getResponseHeader('ETag'), text: xhr.responseText })
-    xhr.onerror = () => reject(new CarcosaError({ code: 'NETWORK_ERROR', status: 0, message: 'The upload could not reach the storage server (network error or CORS)' }))
+    xhr.onerror = () =>
+      reject(
+        new CarcosaError({ code: 'NETWORK_ERROR', status: 0, message: 'The upload could not reach the storage server (network error or CORS)' }),
+      )
     const onAbort = () => xhr.abort()
     xhr.onabort = () => reject(abortError(signal!))
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -64,7 +73,13 @@ function putWithXhr(url: string, headers: Record<string, string>, body: Blob, on
 export type PutBody = Blob | { stream: ReadableStream<Uint8Array>; size: number }
 
 /** One PUT of bytes to a signed URL, reporting bytes sent. */
-export async function putBytes(url: string, headers: Record<string, string>, body: PutBody, onLoaded: (loaded: number) => void, signal?: AbortSignal): Promise<PutResult> {
+export async function putBytes(
+  url: string,
+  headers: Record<string, string>,
+  body: PutBody,
+  onLoaded: (loaded: number) => void,
+  signal?: AbortSignal,
+): Promise<PutResult> {
   if (signal?.aborted) throw abortError(signal)
   if (body instanceof Blob && typeof XMLHttpRequest !== 'undefined') return putWithXhr(url, headers, body, onLoaded, signal)
   const size = body instanceof Blob ? body.size : body.size
@@ -83,7 +98,12 @@ export async function putBytes(url: string, headers: Record<string, string>, bod
     return { status: response.status, etag: response.headers.get('ETag'), response }
   } catch (error) {
     if (signal?.aborted) throw abortError(signal)
-    throw new CarcosaError({ code: 'NETWORK_ERROR', status: 0, message: `The upload could not reach the storage server: ${(error as Error).message}`, cause: error })
+    throw new CarcosaError({
+      code: 'NETWORK_ERROR',
+      status: 0,
+      message: `The upload could not reach the storage server: ${(error as Error).message}`,
+      cause: error,
+    })
   }
 }
 
@@ -92,7 +112,11 @@ async function failure(result: PutResult, what: string): Promise<CarcosaError> {
     const error = await errorFromResponse(result.response)
     return new CarcosaError({ code: error.code, status: error.status, message: `${what} failed: ${error.message}`, problem: error.problem })
   }
-  return new CarcosaError({ code: result.status >= 500 ? 'BAD_GATEWAY' : 'BAD_REQUEST', status: result.status, message: `${what} failed with HTTP ${result.status}` })
+  return new CarcosaError({
+    code: result.status >= 500 ? 'BAD_GATEWAY' : 'BAD_REQUEST',
+    status: result.status,
+    message: `${what} failed with HTTP ${result.status}`,
+  })
 }
 
 const retryable = (error: unknown) =>
@@ -144,13 +168,22 @@ export async function transferFile(file: PutBody, plan: TransferPlan, options: T
       try {
         if (!signed.has(partNumber)) await signBatch([partNumber])
         const target = signed.get(partNumber)!
-        const result = await putBytes(target.url, target.headers, blob, (loaded) => {
-          loadedByPart.set(partNumber, loaded)
-          report()
-        }, signal)
+        const result = await putBytes(
+          target.url,
+          target.headers,
+          blob,
+          (loaded) => {
+            loadedByPart.set(partNumber, loaded)
+            report()
+          },
+          signal,
+        )
         if (result.status >= 200 && result.status < 300) {
           if (!result.etag) {
-            throw new CarcosaError({ code: 'BAD_GATEWAY', message: 'The storage server answered a part without an ETag header (expose ETag in the bucket\'s CORS rules)' })
+            throw new CarcosaError({
+              code: 'BAD_GATEWAY',
+              message: "The storage server answered a part without an ETag header (expose ETag in the bucket's CORS rules)",
+            })
           }
           loadedByPart.set(partNumber, blob.size)
           report()

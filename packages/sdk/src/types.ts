@@ -54,8 +54,7 @@ export interface CompletedPart {
 
 /** How the bytes of one upload travel: one signed PUT, or signed parts of a multipart upload. */
 export type TransferPlan =
-  | { method: 'PUT'; url: string; headers: Record<string, string> }
-  | { method: 'MULTIPART'; partSize: number; partCount: number }
+  { method: 'PUT'; url: string; headers: Record<string, string> } | { method: 'MULTIPART'; partSize: number; partCount: number }
 
 export interface SignedPart {
   partNumber: number

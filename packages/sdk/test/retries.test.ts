@@ -13,7 +13,9 @@ const server = http.createServer((req, res) => {
   res.writeHead(answer.status, { 'Content-Type': problem ? 'application/problem+json' : 'application/json', ...answer.headers })
   res.end(JSON.stringify(answer.body))
 })
-const baseUrl = await new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)))
+const baseUrl = await new Promise<string>((resolve) =>
+  server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)),
+)
 after(() => server.close())
 
 const api = new CarcosaApi({ apiKey: 'ck_test', baseUrl, retry: { baseDelayMs: 10 } })

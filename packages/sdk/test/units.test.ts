@@ -24,7 +24,9 @@ describe('file sizes', () => {
 
 describe('tenant detection', () => {
   test('from a header, a subdomain and a path, on fetch and Node requests', () => {
-    const fetchRequest = new Request('https://acme.app.example.com/t/globex/upload', { headers: { 'x-tenant-id': 'Initech', host: 'acme.app.example.com' } })
+    const fetchRequest = new Request('https://acme.app.example.com/t/globex/upload', {
+      headers: { 'x-tenant-id': 'Initech', host: 'acme.app.example.com' },
+    })
     const nodeRequest = { headers: { 'x-tenant-id': 'initech', host: 'acme.app.example.com:3000' }, originalUrl: '/t/globex/upload?x=1' }
     for (const req of [fetchRequest, nodeRequest]) {
       assert.equal(tenantFromHeader(req), 'initech')
@@ -54,7 +56,13 @@ describe('routers', () => {
 
 describe('errors', () => {
   test('a problem keeps its fields; a code gives its status', () => {
-    const error = CarcosaError.fromProblem({ type: 't', title: 'Validation failed', status: 400, detail: 'size is wrong', errors: { size: ['too big'] } })
+    const error = CarcosaError.fromProblem({
+      type: 't',
+      title: 'Validation failed',
+      status: 400,
+      detail: 'size is wrong',
+      errors: { size: ['too big'] },
+    })
     assert.deepEqual([error.code, error.status, error.message, error.fieldErrors], ['BAD_REQUEST', 400, 'size is wrong', { size: ['too big'] }])
     const refused = new CarcosaError({ code: 'FORBIDDEN', message: 'Sign in first' })
     assert.equal(refused.status, 403)

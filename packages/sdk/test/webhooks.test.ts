@@ -25,7 +25,11 @@ describe('verifyWebhook', () => {
   test('the reference implementation accepts what signWebhook signs', async () => {
     const at = new Date()
     const signature = await signWebhook(secret, 'msg_2', at, body)
-    const verified = new Webhook(secret).verify(body, { 'webhook-id': 'msg_2', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature })
+    const verified = new Webhook(secret).verify(body, {
+      'webhook-id': 'msg_2',
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': signature,
+    })
     assert.deepEqual(verified, JSON.parse(body))
   })
 
@@ -49,6 +53,9 @@ describe('verifyWebhook', () => {
     assert.notEqual(await uploadCallbackSecret('ck_other_key'), a)
     const at = new Date()
     const signature = new Webhook(a).sign('msg_3', at, body)
-    await verifyWebhook({ body, headers: { 'webhook-id': 'msg_3', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature } }, a)
+    await verifyWebhook(
+      { body, headers: { 'webhook-id': 'msg_3', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature } },
+      a,
+    )
   })
 })

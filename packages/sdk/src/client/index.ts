@@ -75,20 +75,39 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
   const store = options.resumeStore === undefined ? localStorageResumeStore() : options.resumeStore
 
   const endpoint = (query: Record<string, string>) => {
-    const base = typeof options.url === 'string' && options.url.startsWith('/') && typeof location !== 'undefined' ? new URL(options.url, location.href) : new URL(options.url)
+    const base =
+      typeof options.url === 'string' && options.url.startsWith('/') && typeof location !== 'undefined'
+        ? new URL(options.url, location.href)
+        : new URL(options.url)
     for (const [name, value] of Object.entries(query)) base.searchParams.set(name, value)
     return base
   }
 
-  async function call<T>(query: Record<string, string>, body: unknown, headers: UploadFilesOptions<unknown>['headers'], signal?: AbortSignal): Promise<T> {
+  async function call<T>(
+    query: Record<string, string>,
+    body: unknown,
+    headers: UploadFilesOptions<unknown>['headers'],
+    signal?: AbortSignal,
+  ): Promise<T> {
     const extra = new Headers(typeof headers === 'function' ? await headers() : headers)
     extra.set('Content-Type', 'application/json')
     let response: Response
     try {
-      response = await doFetch(endpoint(query), { method: 'POST', headers: extra, body: JSON.stringify(body), signal, credentials: 'same-origin' })
+      response = await doFetch(endpoint(query), {
+        method: 'POST',
+        headers: extra,
+        body: JSON.stringify(body),
+        signal,
+        credentials: 'same-origin',
+      })
     } catch (error) {
       if (signal?.aborted) throw abortError(signal)
-      throw new CarcosaError({ code: 'NETWORK_ERROR', status: 0, message: `The upload route could not be reached: ${(error as Error).message}`, cause: error })
+      throw new CarcosaError({
+        code: 'NETWORK_ERROR',
+        status: 0,
+        message: `The upload route could not be reached: ${(error as Error).message}`,
+        cause: error,
+      })
     }
     if (!response.ok) throw await errorFromResponse(response)
     return (await response.json()) as T
@@ -111,7 +130,11 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
       const file = normalizeSource(source)
       if (file.size === null) throw new TypeError(`${file.name}: give the size of a stream to upload it through a route`)
       const lastModified = source instanceof File ? source.lastModified : 0
-      return { source, file: file as Prepared['file'], resumeKey: `carcosa-upload:${String(options.url)}:${slug}:${file.name}:${file.size}:${lastModified}` }
+      return {
+        source,
+        file: file as Prepared['file'],
+        resumeKey: `carcosa-upload:${String(options.url)}:${slug}:${file.name}:${file.size}:${lastModified}`,
+      }
     })
 
     // Progress, per file and in total.
@@ -144,7 +167,11 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
       if (batch.length === 0) return new Map<Prepared, PresignedUpload>()
       const { uploads } = await call<{ uploads: PresignedUpload[] }>(
         { slug, actionType: 'upload' },
-        { files: batch.map((p) => ({ name: p.file.name, size: p.file.size, type: p.file.type })), input: opts.input, multipart: batch.map((p) => p.file.size > threshold) },
+        {
+          files: batch.map((p) => ({ name: p.file.name, size: p.file.size, type: p.file.type })),
+          input: opts.input,
+          multipart: batch.map((p) => p.file.size > threshold),
+        },
         headers,
         signal,
       )
@@ -153,13 +180,24 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
     const fresh = await start(prepared.filter((p) => !saved.has(p)))
 
     const landed = new Set<string>()
-    const sendOne = async (p: Prepared, upload: PresignedUpload, done: CompletedPart[]): Promise<UploadedFile<inferServerData<TRouter, TSlug>>> => {
+    const sendOne = async (
+      p: Prepared,
+      upload: PresignedUpload,
+      done: CompletedPart[],
+    ): Promise<UploadedFile<inferServerData<TRouter, TSlug>>> => {
       const body: PutBody = p.file.blob ?? { stream: p.file.stream!(), size: p.file.size }
       if (upload.method === 'MULTIPART') await store?.set(p.resumeKey, { upload, parts: done, savedAt: Date.now() })
       opts.onUploadBegin?.({ file: p.source, name: p.file.name })
       const parts = await transferFile(body, upload, {
         signParts: async (partNumbers) =>
-          (await call<{ parts: SignedPart[] }>({ slug, actionType: 'multipart-sign' }, { uploadId: upload.uploadId, token: upload.token, partNumbers }, headers, signal)).parts,
+          (
+            await call<{ parts: SignedPart[] }>(
+              { slug, actionType: 'multipart-sign' },
+              { uploadId: upload.uploadId, token: upload.token, partNumbers },
+              headers,
+              signal,
+            )
+          ).parts,
         onProgress: (bytes) => report(p, bytes),
         signal,
         done,

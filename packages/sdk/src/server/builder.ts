@@ -1,5 +1,18 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- routes are matched structurally whatever their generic parameters (`any` is the type-level wildcard for them) */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { FileRouteLimits, FileRoute, FileRouteConfig, FileRouter, MiddlewareArgs, RouteDefinition, ServerData, UploadCompleteArgs, UploadErrorArgs, UploadRouter, AnyFileRoute } from './types.js'
+import type {
+  FileRouteLimits,
+  FileRoute,
+  FileRouteConfig,
+  FileRouter,
+  MiddlewareArgs,
+  RouteDefinition,
+  ServerData,
+  UploadCompleteArgs,
+  UploadErrorArgs,
+  UploadRouter,
+  AnyFileRoute,
+} from './types.js'
 
 /** A route under construction: `.input()`, `.middleware()`, `.onUploadError()`, then `.onUploadComplete()` finishes it. */
 export interface RouteBuilder<TReq, TInput, TParsedInput, TMetadata> {
@@ -13,7 +26,9 @@ export interface RouteBuilder<TReq, TInput, TParsedInput, TMetadata> {
   ): RouteBuilder<TReq, TInput, TParsedInput, TResult>
   onUploadError(fn: (args: UploadErrorArgs) => void | Promise<void>): RouteBuilder<TReq, TInput, TParsedInput, TMetadata>
   /** Runs once per verified file; what it returns reaches the client as `serverData`. */
-  onUploadComplete<TResult>(fn: (args: UploadCompleteArgs<TMetadata>) => TResult | Promise<TResult>): FileRoute<TInput, TMetadata, ServerData<TResult>>
+  onUploadComplete<TResult>(
+    fn: (args: UploadCompleteArgs<TMetadata>) => TResult | Promise<TResult>,
+  ): FileRoute<TInput, TMetadata, ServerData<TResult>>
 }
 
 type NoInput = undefined
@@ -68,7 +83,7 @@ export function createCarcosa<TReq = Request>(): RouteFactory<TReq> {
  * The seed's router form: `createUploadRouter().addRoute('profileImage', f.imageUploader(...)...)`.
  * Chain the calls (or keep each result) for the client's types to see the routes.
  */
-export function createUploadRouter(): UploadRouter<{}> {
+export function createUploadRouter(): UploadRouter<Record<never, never>> {
   const routes: Record<string, AnyFileRoute> = {}
   const router: UploadRouter<any> = {
     routes,

@@ -28,7 +28,7 @@ export interface RouteHandlerConfig {
 }
 
 export interface RouteHandlerOptions {
-  router: FileRouter | UploadRouter<any>
+  router: FileRouter | UploadRouter<FileRouter>
   config?: RouteHandlerConfig
 }
 
@@ -46,7 +46,10 @@ const json = (data: unknown, status = 200) =>
   new Response(JSON.stringify(data), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } })
 
 const problem = (error: CarcosaError) =>
-  new Response(JSON.stringify(error.toProblem()), { status: error.status, headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store' } })
+  new Response(JSON.stringify(error.toProblem()), {
+    status: error.status,
+    headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store' },
+  })
 
 const bad = (message: string) => new CarcosaError({ code: 'BAD_REQUEST', message })
 
@@ -88,7 +91,8 @@ function parseParts(value: unknown): CompletedPart[] | undefined {
   if (!Array.isArray(value) || value.length > 10_000) throw bad('parts must be a list of { partNumber, etag }')
   return value.map((part) => {
     const { partNumber, etag } = (part ?? {}) as Record<string, unknown>
-    if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || typeof etag !== 'string') throw bad('parts must be a list of { partNumber, etag }')
+    if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || typeof etag !== 'string')
+      throw bad('parts must be a list of { partNumber, etag }')
     return { partNumber, etag }
   })
 }
@@ -106,8 +110,14 @@ function inputError(issues: ReadonlyArray<{ message: string; path?: ReadonlyArra
     const path = (issue.path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.') || 'input'
     ;(errors[path] ??= []).push(issue.message)
   }
-  const detail = `The input is not valid: ${Object.entries(errors).map(([path, messages]) => `${path}: ${messages.join('; ')}`).join('. ')}`
-  return new CarcosaError({ code: 'BAD_REQUEST', message: detail, problem: { type: 'https://carcosa.dev/problems/invalid-input', title: 'Invalid input', status: 400, detail, errors } })
+  const detail = `The input is not valid: ${Object.entries(errors)
+    .map(([path, messages]) => `${path}: ${messages.join('; ')}`)
+    .join('. ')}`
+  return new CarcosaError({
+    code: 'BAD_REQUEST',
+    message: detail,
+    problem: { type: 'https://carcosa.dev/problems/invalid-input', title: 'Invalid input', status: 400, detail, errors },
+  })
 }
 
 /** A thrown middleware error: a CarcosaError keeps its status and message; anything else refuses with 403 and says no more. */
@@ -144,7 +154,8 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
   }
   const routeFor = (slug: string | null): [string, AnyFileRoute] => {
     const route = slug ? routes[slug] : undefined
-    if (!slug || !route) throw new CarcosaError({ code: 'NOT_FOUND', message: `There is no upload route ${slug ? `"${slug}"` : '(give ?slug=)'}` })
+    if (!slug || !route)
+      throw new CarcosaError({ code: 'NOT_FOUND', message: `There is no upload route ${slug ? `"${slug}"` : '(give ?slug=)'}` })
     return [slug, route]
   }
 
@@ -158,7 +169,8 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
     const deadline = Date.now() + (config.callbackWaitMs ?? 30_000)
     for (;;) {
       const claim = await carcosa().claimUploadCallback(uploadId)
-      if (claim.routeSlug !== null && claim.routeSlug !== slug) throw new CarcosaError({ code: 'NOT_FOUND', message: 'There is no such upload on this route' })
+      if (claim.routeSlug !== null && claim.routeSlug !== slug)
+        throw new CarcosaError({ code: 'NOT_FOUND', message: 'There is no such upload on this route' })
       const file = await completedFile(claim.file, uploadId)
       if (claim.state === 'done') return { file, serverData: claim.serverData ?? null }
       if (claim.state === 'claimed') {
@@ -167,13 +179,20 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
           serverData = (await route._def.onUploadComplete({ metadata: claim.metadata ?? {}, file })) ?? null
         } catch (error) {
           logger.error('onUploadComplete failed; the claim is released so a later report runs it again', error)
-          await carcosa().settleUploadCallback(uploadId, { claimId: claim.claimId, outcome: 'failed' }).catch(() => {})
-          throw new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: 'The upload was stored, but the server could not finish processing it', cause: error })
+          await carcosa()
+            .settleUploadCallback(uploadId, { claimId: claim.claimId, outcome: 'failed' })
+            .catch(() => {})
+          throw new CarcosaError({
+            code: 'INTERNAL_SERVER_ERROR',
+            message: 'The upload was stored, but the server could not finish processing it',
+            cause: error,
+          })
         }
         await carcosa().settleUploadCallback(uploadId, { claimId: claim.claimId, outcome: 'done', serverData })
         return { file, serverData }
       }
-      if (Date.now() > deadline) throw new CarcosaError({ code: 'SERVICE_UNAVAILABLE', message: 'The upload is still being processed; ask again shortly' })
+      if (Date.now() > deadline)
+        throw new CarcosaError({ code: 'SERVICE_UNAVAILABLE', message: 'The upload is still being processed; ask again shortly' })
       await sleep(250)
     }
   }
@@ -188,7 +207,7 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
       if (result.issues) throw inputError(result.issues)
       input = result.value
     }
-    let metadata: Record<string, unknown> = {}
+    let metadata: Record<string, unknown>
     try {
       metadata = ((await route._def.middleware?.({ req: context.req ?? request, files, input })) ?? {}) as Record<string, unknown>
     } catch (error) {
@@ -196,7 +215,8 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
     }
     const tenant = tenantFields(await route._def.config.tenant?.({ req: context.req ?? request, metadata }))
     const multipartFlags = Array.isArray(body.multipart) ? body.multipart : []
-    const callbackUrl = config.callbackUrl === false ? undefined : (config.callbackUrl ?? `${new URL(request.url).origin}${new URL(request.url).pathname}`)
+    const callbackUrl =
+      config.callbackUrl === false ? undefined : (config.callbackUrl ?? `${new URL(request.url).origin}${new URL(request.url).pathname}`)
     const started: PresignedUpload[] = []
     try {
       for (const [i, file] of files.entries()) {
@@ -214,7 +234,13 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
         started.push({ ...init, token: await tokenFor(init.uploadId, slug), name: init.name, size: file.size, type: file.type })
       }
     } catch (error) {
-      await Promise.all(started.map((s) => carcosa().abortUpload(s.uploadId).catch(() => {})))
+      await Promise.all(
+        started.map((s) =>
+          carcosa()
+            .abortUpload(s.uploadId)
+            .catch(() => {}),
+        ),
+      )
       throw error
     }
     return json({ uploads: started })
@@ -232,7 +258,16 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
       throw error
     }
     const { file, serverData } = await runCallback(slug, route, uploadId)
-    const result: UploadedFile = { key: file.key, name: file.name, size: file.size, type: file.type, path: file.path, tenantId: file.tenantId, url: file.url, serverData }
+    const result: UploadedFile = {
+      key: file.key,
+      name: file.name,
+      size: file.size,
+      type: file.type,
+      path: file.path,
+      tenantId: file.tenantId,
+      url: file.url,
+      serverData,
+    }
     return json(result)
   }
 
@@ -288,7 +323,7 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
       if (error instanceof CarcosaError) {
         // Carcosa refusing the API key is the server's fault, not the browser's: never pass a 401 on as is.
         if (error.status === 401 && error.code !== 'INVALID_WEBHOOK') {
-          logger.error('Carcosa refused the route handler\'s API key', error.message)
+          logger.error("Carcosa refused the route handler's API key", error.message)
           return problem(new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: 'The upload service is misconfigured' }))
         }
         return problem(error)

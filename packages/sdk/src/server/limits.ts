@@ -18,7 +18,7 @@ export interface ResolvedLimit {
   minFileCount: number
 }
 
-export function resolveLimits(config: FileRouteConfig<any>): ResolvedLimit[] {
+export function resolveLimits(config: FileRouteConfig<never>): ResolvedLimit[] {
   return Object.entries(config)
     .filter(([key]) => key !== 'tenant')
     .map(([key, value]) => {
@@ -42,7 +42,9 @@ export function resolveLimits(config: FileRouteConfig<any>): ResolvedLimit[] {
 export function routeConfigEntry(slug: string, limits: ResolvedLimit[]): RouteConfigEntry {
   return {
     slug,
-    config: Object.fromEntries(limits.map((l) => [l.key, { maxFileSize: l.maxFileSize, maxFileCount: l.maxFileCount, minFileCount: l.minFileCount }])),
+    config: Object.fromEntries(
+      limits.map((l) => [l.key, { maxFileSize: l.maxFileSize, maxFileCount: l.maxFileCount, minFileCount: l.minFileCount }]),
+    ),
   }
 }
 
@@ -73,10 +75,16 @@ export function checkFiles(files: UploadFileInfo[], limits: ResolvedLimit[]): Re
   for (const limit of limits) {
     const count = matched.filter((l) => l === limit).length
     if (count > limit.maxFileCount) {
-      throw new CarcosaError({ code: 'BAD_REQUEST', message: `This route accepts at most ${limit.maxFileCount} ${limit.key} file${limit.maxFileCount === 1 ? '' : 's'} per upload; ${count} were given` })
+      throw new CarcosaError({
+        code: 'BAD_REQUEST',
+        message: `This route accepts at most ${limit.maxFileCount} ${limit.key} file${limit.maxFileCount === 1 ? '' : 's'} per upload; ${count} were given`,
+      })
     }
     if (count > 0 && count < limit.minFileCount) {
-      throw new CarcosaError({ code: 'BAD_REQUEST', message: `This route needs at least ${limit.minFileCount} ${limit.key} files per upload; ${count} were given` })
+      throw new CarcosaError({
+        code: 'BAD_REQUEST',
+        message: `This route needs at least ${limit.minFileCount} ${limit.key} files per upload; ${count} were given`,
+      })
     }
   }
   return matched

@@ -41,7 +41,10 @@ export function tenantFromSubdomain(req: RequestLike, options: { baseDomain: str
  * A path segment: `{ prefix: '/t' }` reads `acme` from `/t/acme/...`; `{ index: 0 }` the first segment.
  */
 export function tenantFromPath(req: RequestLike, options: { prefix: string } | { index: number }): string | null {
-  const segments = pathOf(req).split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+  const segments = pathOf(req)
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s))
   if ('index' in options) return asSlug(segments[options.index])
   const prefix = options.prefix.split('/').filter(Boolean)
   if (!prefix.every((segment, i) => segments[i] === segment)) return null

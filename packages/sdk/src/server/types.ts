@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- routes are matched structurally whatever their generic parameters (`any` is the type-level wildcard for them) */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { CarcosaError } from '../errors.js'
 import type { FileKind, MimeType } from '../file-types.js'

@@ -9,14 +9,14 @@ import { createCarcosa, createUploadRouter, f as seedF, type FileRouter } from '
 
 const f = createCarcosa()
 
-const router = {
+const _router = {
   avatar: f({ image: { maxFileSize: '4MB', maxFileCount: 1 } })
     .input(z.object({ albumId: z.string() }))
     .middleware(async ({ req, input }) => ({ userId: req.headers.get('x-user') ?? 'anonymous', albumId: input.albumId }))
     .onUploadComplete(async ({ metadata, file }) => ({ uploadedBy: metadata.userId, key: file.key })),
   document: f({ pdf: { maxFileSize: '1.5GB' }, 'application/json': { maxFileSize: '512KB' } }).onUploadComplete(() => {}),
 } satisfies FileRouter
-type AppRouter = typeof router
+type AppRouter = typeof _router
 
 const uploader = genUploader<AppRouter>({ url: 'http://localhost/api/uploads' })
 const file = new File(['x'], 'a.png', { type: 'image/png' })
@@ -41,19 +41,23 @@ async function mistakes() {
   await uploader.uploadFiles('avatar', { files: [file] })
   const [result] = await uploader.uploadFiles('avatar', { files: [file], input: { albumId: 'a1' } })
   // @ts-expect-error: serverData has no such field
-  result!.serverData.uploadedAt
+  void result!.serverData.uploadedAt
   // @ts-expect-error: a size needs a unit
   f({ image: { maxFileSize: '4 megabytes' } })
+  const withMetadata = f({ image: {} }).middleware(() => ({ userId: 'u' }))
   // @ts-expect-error: the middleware's metadata has no such field
-  f({ image: {} }).middleware(() => ({ userId: 'u' })).onUploadComplete(({ metadata }) => metadata.teamId)
+  withMetadata.onUploadComplete(({ metadata }) => metadata.teamId)
 }
 
 // The seed's form: chained, the routes' types reach the client too.
-const seedRouter = createUploadRouter().addRoute(
+const _seedRouter = createUploadRouter().addRoute(
   'profileImage',
-  seedF.imageUploader({ maxFileSize: '2MB' }).middleware(async ({ req }) => ({ projectId: String(req.headers['x-project-id']) })).onUploadComplete(async ({ metadata }) => ({ projectId: metadata.projectId })),
+  seedF
+    .imageUploader({ maxFileSize: '2MB' })
+    .middleware(async ({ req }) => ({ projectId: String(req.headers['x-project-id']) }))
+    .onUploadComplete(async ({ metadata }) => ({ projectId: metadata.projectId })),
 )
-const seedUploader = genUploader<typeof seedRouter>({ url: 'http://localhost/api/uploads' })
+const seedUploader = genUploader<typeof _seedRouter>({ url: 'http://localhost/api/uploads' })
 async function seedForm() {
   const [result] = await seedUploader.uploadFiles('profileImage', { files: [file] })
   const projectId: string = result!.serverData.projectId
