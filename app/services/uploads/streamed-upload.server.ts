@@ -117,7 +117,15 @@ async function storeStream(
   }
   const projectId = target.access.project.id
   const tenant = parsedFields.data.tenantId ? await requireTenantInProject(prisma, projectId, parsedFields.data.tenantId) : null
-  return storeReadable(actor, target, { stream, fileName: info.filename || 'file', declaredType: info.mimeType, declaredSize: parsedFields.data.size, tenant, maxSize })
+  return storeReadable(actor, target, {
+    stream,
+    fileName: info.filename || 'file',
+    declaredType: info.mimeType,
+    declaredSize: parsedFields.data.size,
+    tenant,
+    maxSize,
+    clientReference: parsedFields.data.clientReference,
+  })
 }
 
 /**
@@ -136,6 +144,8 @@ export async function storeReadable(
     tenant: { id: string; slug: string } | null
     maxSize: number
     metadata?: Record<string, unknown> | null
+    /** The client's own name for the upload, for its live progress channel. */
+    clientReference?: string
   },
 ): Promise<string> {
   const { stream, declaredSize, maxSize } = input
@@ -145,7 +155,7 @@ export async function storeReadable(
   if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)
   const upload = await reserveUpload(actor, target, { tenant: input.tenant, fileName: input.fileName, contentType, size: 0, method: 'STREAM', metadata: input.metadata })
   const { location } = upload
-  const objects = { id: upload.id, projectId, clientReference: parsedFields.data.clientReference, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
+  const objects = { id: upload.id, projectId: target.access.project.id, clientReference: input.clientReference, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
   const organizationId = target.access.team.organizationId
   let size: number
   try {
