@@ -1,5 +1,7 @@
 /**
- * An authenticated list call through Carcosa's whole stack against a bare Express JSON route.
+ * An authenticated list call (`GET /api/v1/files` with an API key) through Carcosa's whole stack
+ * against a hand-written Express 4 + pg reference doing the same work on the same PostgreSQL, and a
+ * bare Express JSON route; then the dashboard's project files page, signed in.
  *
  *   npm run bench:api [-- --duration 10 --slice 2 --warmup 3 --connections 1,64 --build --cpu-prof DIR]
  *
@@ -10,9 +12,15 @@
  *    creates an organization, a team, a project, raises the project's READ limit to 1,000,000/h (so
  *    the run measures the path, not 429s) and creates five API keys, the first with projects:read
  *    and api-keys:read;
- * 2. starts a bare Express 4 app in another process whose one route answers the same JSON body;
+ *    The project gets FILES_IN_PROJECT file rows (written straight into the database: the bench measures
+ *    listing, not uploading) and the key `files:read`;
+ * 2. starts, in other processes, the reference: Express 4 + pg with its own small tables in the same
+ *    database (schema `bench_reference`: keys, projects, files), whose route hashes the bearer key,
+ *    looks it up joined to its project (one query), then reads the page (a second query) and
+ *    answers the same JSON shape; and a bare Express 4 app whose one route answers Carcosa's body;
  * 3. loads, with autocannon from this process, at each concurrency (`--connections`):
- *    - `GET /api/v1/api-keys` with the key (key lookup, rate limit, the list query),
+ *    - `GET /api/v1/files` with the key (credentials, rate limit, the page query),
+ *    - the reference with its own key,
  *    - the same without a key (a 401 problem before any database work: the host and Remix alone),
  *    - the bare route,
  *    each warmed up for `--warmup` s, then measured for `--duration` s in `--slice`-second turns
@@ -39,11 +47,13 @@ import autocannon from 'autocannon'
 import express from 'express'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const LIST_PATH = '/api/v1/api-keys'
+const LIST_PATH = '/api/v1/files'
+const FILES_IN_PROJECT = 20
+const DASHBOARD_CONNECTIONS = 16
+const DASHBOARD_TARGET_P99_MS = 50
 const TARGET_RATIO = 0.5
 const TARGET_P99_MS = 25
 const TARGET_CONNECTIONS = 64
-const KEYS_IN_LIST = 5
 
 // ---------------------------------------------------------------------------------------------
 // The bare server (child process): Express 4 defaults, one route, the body Carcosa answered.
@@ -61,6 +71,84 @@ async function runBareServer() {
   process.on('SIGINT', stop)
   // Gone with the benchmark even if it is killed: its end of our stdin closes.
   process.stdin.on('end', stop).resume()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference (child process): Express 4 + pg, hand-written, its own tables in the same database.
+
+const REFERENCE_SCHEMA = 'bench_reference'
+
+async function runReferenceServer() {
+  const { createHash } = await import('node:crypto')
+  const pg = (await import('pg')).default
+  const port = Number(process.env.BENCH_REFERENCE_PORT)
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+  const app = express()
+  app.get('/', (_req, res) => void res.send('ok'))
+  app.get(LIST_PATH, async (req, res) => {
+    try {
+      const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1]
+      if (!token) return void res.status(401).json({ title: 'Unauthorized' })
+      const hash = createHash('sha256').update(token).digest('hex')
+      const { rows: keys } = await pool.query(
+        `SELECT k.project_id, k.permissions, p.name, p.rate_limits FROM ${REFERENCE_SCHEMA}.api_keys k
+           JOIN ${REFERENCE_SCHEMA}.projects p ON p.id = k.project_id
+          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
+        [hash],
+      )
+      const key = keys[0]
+      if (!key || !key.permissions.includes('files:read')) return void res.status(401).json({ title: 'Unauthorized' })
+      const { rows } = await pool.query(
+        `SELECT id, project_id AS "projectId", tenant_id AS "tenantId", path, name, size, content_type AS "contentType",
+                is_public AS "isPublic", metadata, created_at AS "createdAt", updated_at AS "updatedAt"
+           FROM ${REFERENCE_SCHEMA}.files WHERE project_id = $1 ORDER BY id LIMIT 21`,
+        [key.project_id],
+      )
+      const items = rows.slice(0, 20).map((row) => ({ ...row, size: Number(row.size) }))
+      res.json({ items, nextCursor: rows.length > 20 ? items.at(-1)?.id : null })
+    } catch (error) {
+      res.status(500).json({ title: String(error) })
+    }
+  })
+  const server = app.listen(port, '127.0.0.1', () => console.log('listening'))
+  const stop = () => server.close(() => pool.end().then(() => process.exit(0)))
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.stdin.on('end', stop).resume()
+}
+
+/** The reference's tables, filled like Carcosa's project: one key, one project, the same number of files. */
+async function prepareReference(databaseUrl: string) {
+  const { createHash } = await import('node:crypto')
+  const pg = (await import('pg')).default
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  const key = `ref_${randomBytes(32).toString('base64url')}`
+  try {
+    await client.query(`
+      CREATE SCHEMA ${REFERENCE_SCHEMA};
+      CREATE TABLE ${REFERENCE_SCHEMA}.projects (id text PRIMARY KEY, name text NOT NULL, rate_limits jsonb NOT NULL DEFAULT '{}');
+      CREATE TABLE ${REFERENCE_SCHEMA}.api_keys (id text PRIMARY KEY, key_hash text UNIQUE NOT NULL, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects,
+        permissions text[] NOT NULL, expires_at timestamptz, revoked_at timestamptz);
+      CREATE TABLE ${REFERENCE_SCHEMA}.files (id text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, tenant_id text,
+        path text NOT NULL, name text NOT NULL, size bigint NOT NULL, content_type text NOT NULL, is_public boolean NOT NULL DEFAULT false,
+        metadata jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX ON ${REFERENCE_SCHEMA}.files (project_id, id);
+      INSERT INTO ${REFERENCE_SCHEMA}.projects (id, name) VALUES ('p1', 'Reference project');`)
+    await client.query(`INSERT INTO ${REFERENCE_SCHEMA}.api_keys VALUES ('k1', $1, 'p1', $2, NULL, NULL)`, [
+      createHash('sha256').update(key).digest('hex'),
+      ['files:read'],
+    ])
+    await client.query(
+      `INSERT INTO ${REFERENCE_SCHEMA}.files (id, project_id, path, name, size, content_type)
+       SELECT 'f' || lpad(n::text, 4, '0'), 'p1', 'photos/photo-' || n || '.jpg', 'photo-' || n || '.jpg', 1000 + n, 'image/jpeg'
+         FROM generate_series(1, $1) AS n`,
+      [FILES_IN_PROJECT],
+    )
+  } finally {
+    await client.end()
+  }
+  return key
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +190,7 @@ function positive(text: string, flag: string | undefined) {
   return n
 }
 
-type TargetName = 'carcosa' | 'carcosa-401' | 'bare'
+type TargetName = 'carcosa' | 'carcosa-401' | 'reference' | 'bare' | 'dashboard'
 
 interface Target {
   name: TargetName
@@ -206,13 +294,23 @@ async function run(options: Options) {
       DATA_DIR: path.join(tempDir, 'data'),
       DATABASE_URL: database.url,
       SESSION_SECRET: randomBytes(32).toString('base64url'),
+      CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
       LOG_LEVEL: 'warn',
       REDIS_URL: '',
     },
     `http://127.0.0.1:${carcosaPort}/api/v1/health`,
   )
   const carcosaUrl = `http://127.0.0.1:${carcosaPort}${LIST_PATH}`
-  const { key, body } = await prepareData(`http://127.0.0.1:${carcosaPort}`)
+  const { key, body, dashboardPath, cookie } = await prepareData(`http://127.0.0.1:${carcosaPort}`, database.url)
+
+  const referenceKey = await prepareReference(database.url)
+  const referencePort = await findFreePort()
+  const reference = await startChild(
+    'reference',
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--reference-server'],
+    { BENCH_REFERENCE_PORT: String(referencePort), DATABASE_URL: database.url, NODE_ENV: 'production' },
+    `http://127.0.0.1:${referencePort}/`,
+  )
 
   const barePort = await findFreePort()
   const bare = await startChild(
@@ -228,15 +326,23 @@ async function run(options: Options) {
     // The same route without credentials: refused with a 401 problem before any database work, so
     // this is the cost of the host and Remix stack alone.
     { name: 'carcosa-401', label: 'Carcosa, no key: 401', url: carcosaUrl, process: carcosa, headers: {}, expect: 401 },
+    {
+      name: 'reference',
+      label: 'Express + pg reference',
+      url: `http://127.0.0.1:${referencePort}${LIST_PATH}`,
+      process: reference,
+      headers: { authorization: `Bearer ${referenceKey}` },
+      expect: 200,
+    },
     { name: 'bare', label: 'bare Express', url: `http://127.0.0.1:${barePort}${LIST_PATH}`, process: bare, headers: authorization, expect: 200 },
   ]
-  serverPids.push(carcosa.pid as number, bare.pid as number)
+  serverPids.push(carcosa.pid as number, reference.pid as number, bare.pid as number)
   const postmasterPid = Number((await fs.readFile(path.join(database.directory, 'postmaster.pid'), 'utf8')).split('\n')[0])
 
   console.log(describeMachine())
   console.log(
-    `GET ${LIST_PATH} (${KEYS_IN_LIST} keys, ${Buffer.byteLength(body)} bytes of JSON) with an API key, the same without a key (401), ` +
-      'and the same body from a bare Express route; ' +
+    `GET ${LIST_PATH} (${FILES_IN_PROJECT} files, ${Buffer.byteLength(body)} bytes of JSON) with an API key, the same without a key (401), ` +
+      'the hand-written Express + pg reference, and the same body from a bare Express route; ' +
       `${options.warmupSeconds} s warm-up + ${options.durationSeconds} s per run, autocannon in this process\n`,
   )
 
@@ -262,6 +368,28 @@ async function run(options: Options) {
       )
     }
   }
+
+  // The dashboard's project files page, signed in (layout and leaf loaders, server rendering).
+  const dashboard: Target = {
+    name: 'dashboard',
+    label: 'dashboard files page',
+    url: `http://127.0.0.1:${carcosaPort}${dashboardPath}`,
+    process: carcosa,
+    headers: { cookie },
+    expect: 200,
+  }
+  if (options.warmupSeconds > 0) await loadSlice(dashboard, DASHBOARD_CONNECTIONS, options.warmupSeconds, postmasterPid)
+  const dashboardSlices: Slice[] = []
+  for (let done = 0; done < options.durationSeconds; done += options.sliceSeconds) {
+    dashboardSlices.push(await loadSlice(dashboard, DASHBOARD_CONNECTIONS, Math.min(options.sliceSeconds, options.durationSeconds - done), postmasterPid))
+  }
+  const page = summarize(dashboard, DASHBOARD_CONNECTIONS, dashboardSlices)
+  results.push(page)
+  console.log(
+    `  ${dashboard.label.padEnd(20)} c=${String(DASHBOARD_CONNECTIONS).padEnd(3)} ${page.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+      `p50 ${page.p50.toFixed(2)} ms  p99 ${page.p99.toFixed(2)} ms` +
+      (page.other + page.errors > 0 ? `  (${page.other} non-2xx, ${page.errors} errors)` : ''),
+  )
 
   const hwm = { carcosa: procStatusKb(carcosa.pid, 'VmHWM') / 1024, bare: procStatusKb(bare.pid, 'VmHWM') / 1024 }
   console.log(`\n${resultTable(results)}\n`)
@@ -339,7 +467,7 @@ async function stopChild(child: ChildProcess) {
 }
 
 /** Creates the user, organization, team, project, rate-limit override and keys; returns the key and the list's body. */
-async function prepareData(origin: string) {
+async function prepareData(origin: string, databaseUrl: string) {
   const call = async (method: string, url: string, token: string | null, body?: unknown, expected = [200, 201]) => {
     const response = await fetch(`${origin}${url}`, {
       method,
@@ -351,11 +479,9 @@ async function prepareData(origin: string) {
     return { json: JSON.parse(text) as Record<string, unknown>, text, headers: response.headers }
   }
   const suffix = randomBytes(4).toString('hex')
-  const registered = await call('POST', '/api/v1/auth/register', null, {
-    name: 'Bench User',
-    email: `bench-${suffix}@example.com`,
-    password: randomBytes(12).toString('base64url'),
-  })
+  const email = `bench-${suffix}@example.com`
+  const password = randomBytes(12).toString('base64url')
+  const registered = await call('POST', '/api/v1/auth/register', null, { name: 'Bench User', email, password })
   const token = String(registered.json.accessToken)
   const organization = await call('POST', '/api/v1/organizations', token, { name: `Bench ${suffix}` })
   const team = await call('POST', '/api/v1/teams', token, { organizationId: organization.json.id, name: 'Bench team' })
@@ -363,21 +489,43 @@ async function prepareData(origin: string) {
   const projectId = String(project.json.id)
   // The owner holds `admin` in the project, which this endpoint needs.
   await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { READ: 1_000_000 })
-  const created = await call('POST', '/api/v1/api-keys', token, {
-    projectId,
-    name: 'bench reader',
-    permissions: ['projects:read', 'api-keys:read'],
-  })
-  for (let i = 2; i <= KEYS_IN_LIST; i++) {
-    await call('POST', '/api/v1/api-keys', token, { projectId, name: `bench key ${i}`, permissions: ['projects:read'] })
+  const created = await call('POST', '/api/v1/api-keys', token, { projectId, name: 'bench reader', permissions: ['files:read'] })
+
+  // File rows straight into the database, in the project's bucket (listing is measured, not uploading).
+  const pg = (await import('pg')).default
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    await client.query(
+      `INSERT INTO "File" (id, "projectId", "bucketId", "objectKey", path, name, "contentType", size, "updatedAt")
+       SELECT 'benchfile' || lpad(n::text, 4, '0'), p.id, p."bucketId", 'bench/photo-' || n || '.jpg', 'photos/photo-' || n || '.jpg',
+              'photo-' || n || '.jpg', 'image/jpeg', 1000 + n, now()
+         FROM "Project" p, generate_series(1, $2) AS n WHERE p.id = $1`,
+      [projectId, FILES_IN_PROJECT],
+    )
+  } finally {
+    await client.end()
   }
   const key = String(created.json.key)
   const list = await call('GET', LIST_PATH, key, undefined, [200])
   const items = list.json.items as unknown[]
-  if (items.length !== KEYS_IN_LIST) throw new Error(`expected ${KEYS_IN_LIST} keys in the list, got ${items.length}`)
+  if (items.length !== FILES_IN_PROJECT) throw new Error(`expected ${FILES_IN_PROJECT} files in the list, got ${items.length}`)
   const limit = list.headers.get('x-ratelimit-limit')
   if (limit !== '1000000') throw new Error(`the READ override did not apply (X-RateLimit-Limit: ${limit})`)
-  return { key, body: list.text }
+
+  // A dashboard session: the sign-in form, as a browser without JavaScript sends it.
+  const signIn = await fetch(`${origin}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    body: new URLSearchParams({ email, password }),
+    redirect: 'manual',
+  })
+  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  if (!cookie.includes('=')) throw new Error(`signing in answered ${signIn.status} without a session cookie`)
+  const dashboardPath = `/orgs/${String(organization.json.slug)}/teams/${String(team.json.slug)}/projects/${String(project.json.slug)}/files`
+  const pageCheck = await fetch(`${origin}${dashboardPath}`, { headers: { cookie } })
+  if (pageCheck.status !== 200) throw new Error(`the files page answered ${pageCheck.status}`)
+  return { key, body: list.text, dashboardPath, cookie }
 }
 
 /** One autocannon run against a target, with the target's CPU and memory sampled meanwhile. */
@@ -581,33 +729,43 @@ const percent = (share: number) => `${(share * 100).toFixed(0)} %`
 const cpuPerRequest = (r: Measurement) => ((r.serverCpu / r.requestsPerSecond) * 1e3).toFixed(2)
 
 function verdict(results: Measurement[]) {
-  const lines: string[] = ['Carcosa / bare Express:']
-  const connections = [...new Set(results.map((r) => r.connections))]
+  const lines: string[] = ['Carcosa / the Express + pg reference (and / bare Express):']
+  const find = (target: TargetName, c: number) => results.find((r) => r.target === target && r.connections === c)
+  const connections = [...new Set(results.filter((r) => r.target === 'carcosa').map((r) => r.connections))]
   for (const c of connections) {
-    const carcosa = results.find((r) => r.target === 'carcosa' && r.connections === c)
-    const bare = results.find((r) => r.target === 'bare' && r.connections === c)
-    if (!carcosa || !bare) continue
-    const floor = results.find((r) => r.target === 'carcosa-401' && r.connections === c)
+    const carcosa = find('carcosa', c)
+    const reference = find('reference', c)
+    const bare = find('bare', c)
+    if (!carcosa || !reference || !bare) continue
+    const floor = find('carcosa-401', c)
     lines.push(
-      `  ${c} client${c === 1 ? '' : 's'}: throughput ${(carcosa.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}× ` +
-        `(${carcosa.requestsPerSecond.toFixed(0)} vs ${bare.requestsPerSecond.toFixed(0)} req/s), ` +
-        `p50 ${(carcosa.p50 / bare.p50).toFixed(1)}×, p99 ${(carcosa.p99 / bare.p99).toFixed(1)}×; ` +
-        `server CPU per request ${cpuPerRequest(carcosa)} ms vs ${cpuPerRequest(bare)} ms` +
-        (floor ? ` (${cpuPerRequest(floor)} ms for the 401 without database work)` : ''),
+      `  ${c} client${c === 1 ? '' : 's'}: throughput ${(carcosa.requestsPerSecond / reference.requestsPerSecond).toFixed(2)}× the reference ` +
+        `(${carcosa.requestsPerSecond.toFixed(0)} vs ${reference.requestsPerSecond.toFixed(0)} req/s), ` +
+        `${(carcosa.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}× bare (${bare.requestsPerSecond.toFixed(0)} req/s); ` +
+        `server CPU per request ${cpuPerRequest(carcosa)} ms vs ${cpuPerRequest(reference)} ms (reference), ${cpuPerRequest(bare)} ms (bare)` +
+        (floor ? `, ${cpuPerRequest(floor)} ms for the 401` : ''),
     )
   }
-  const carcosa = results.find((r) => r.target === 'carcosa' && r.connections === TARGET_CONNECTIONS)
-  const bare = results.find((r) => r.target === 'bare' && r.connections === TARGET_CONNECTIONS)
-  if (carcosa && bare) {
-    const ratio = carcosa.requestsPerSecond / bare.requestsPerSecond
+  const carcosa = find('carcosa', TARGET_CONNECTIONS)
+  const reference = find('reference', TARGET_CONNECTIONS)
+  if (carcosa && reference) {
+    const ratio = carcosa.requestsPerSecond / reference.requestsPerSecond
     const failures = carcosa.other + carcosa.errors
     lines.push(
-      `Target at ${TARGET_CONNECTIONS} clients: throughput >= ${TARGET_RATIO}× bare: ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}×); ` +
+      `Target at ${TARGET_CONNECTIONS} clients: throughput >= ${TARGET_RATIO}× the reference: ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}×); ` +
         `p99 < ${TARGET_P99_MS} ms: ${carcosa.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (${carcosa.p99.toFixed(1)} ms)` +
         (failures > 0 ? `; but ${failures} requests failed, so the figures do not stand` : ''),
     )
   } else {
     lines.push(`(the target is stated at ${TARGET_CONNECTIONS} clients, which this run did not measure)`)
+  }
+  const page = find('dashboard', DASHBOARD_CONNECTIONS)
+  if (page) {
+    lines.push(
+      `Dashboard files page at ${DASHBOARD_CONNECTIONS} clients: p99 < ${DASHBOARD_TARGET_P99_MS} ms: ` +
+        `${page.p99 < DASHBOARD_TARGET_P99_MS ? 'MET' : 'MISSED'} (${page.p99.toFixed(1)} ms, ${page.requestsPerSecond.toFixed(0)} req/s)` +
+        (page.other + page.errors > 0 ? `; but ${page.other + page.errors} requests failed` : ''),
+    )
   }
   return lines.join('\n')
 }
@@ -732,4 +890,5 @@ function sleep(ms: number) {
 
 // Last, once every module-level binding above is initialised.
 if (process.argv.includes('--bare-server')) await runBareServer()
+else if (process.argv.includes('--reference-server')) await runReferenceServer()
 else await main()
