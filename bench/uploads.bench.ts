@@ -80,18 +80,63 @@ const s3Client = (endpoint: string) =>
   })
 
 // ---------------------------------------------------------------------------------------------
-// The reference for init: a bare Express route that presigns the same PUT (child process).
+// The reference for init (child process): hand-written Express 4 + pg with its own small tables in
+// the same PostgreSQL: the key hash joined to its project, one INSERT of the upload row, and the same
+// SDK presign of the PUT.
+
+const REFERENCE_SCHEMA = 'bench_reference'
+
+async function prepareReference(databaseUrl: string) {
+  const pg = (await import('pg')).default
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  const key = `ref_${randomBytes(32).toString('base64url')}`
+  try {
+    await client.query(`
+      CREATE SCHEMA ${REFERENCE_SCHEMA};
+      CREATE TABLE ${REFERENCE_SCHEMA}.projects (id text PRIMARY KEY, slug text NOT NULL);
+      CREATE TABLE ${REFERENCE_SCHEMA}.api_keys (key_hash text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, permissions text[] NOT NULL);
+      CREATE TABLE ${REFERENCE_SCHEMA}.uploads (id text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, object_key text NOT NULL,
+        content_type text NOT NULL, size bigint NOT NULL, status text NOT NULL DEFAULT 'PENDING', created_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO ${REFERENCE_SCHEMA}.projects VALUES ('p1', 'reference');`)
+    await client.query(`INSERT INTO ${REFERENCE_SCHEMA}.api_keys VALUES ($1, 'p1', $2)`, [createHash('sha256').update(key).digest('hex'), ['files:write']])
+  } finally {
+    await client.end()
+  }
+  return key
+}
 
 async function runBareServer() {
+  const pg = (await import('pg')).default
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
   const client = s3Client(process.env.BENCH_S3_ENDPOINT as string)
   const bucket = process.env.BENCH_BUCKET as string
   const app = express()
   app.use(express.json())
   app.post('/init', async (req, res) => {
-    const { fileName, contentType, size } = req.body as { fileName: string; contentType: string; size: number }
-    const command = new PutObjectCommand({ Bucket: bucket, Key: `bare/${randomBytes(8).toString('hex')}-${fileName}`, ContentType: contentType, ContentLength: size })
-    const url = await getSignedUrl(client, command, { expiresIn: 900, signableHeaders: new Set(['content-type', 'content-length']) })
-    res.status(201).json({ method: 'PUT', url, headers: { 'Content-Type': contentType } })
+    try {
+      const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1] ?? ''
+      const { rows } = await pool.query(
+        `SELECT k.project_id, p.slug, k.permissions FROM ${REFERENCE_SCHEMA}.api_keys k JOIN ${REFERENCE_SCHEMA}.projects p ON p.id = k.project_id WHERE k.key_hash = $1`,
+        [createHash('sha256').update(token).digest('hex')],
+      )
+      if (!rows[0]?.permissions.includes('files:write')) return void res.status(401).json({ title: 'Unauthorized' })
+      const { fileName, contentType, size } = req.body as { fileName: string; contentType: string; size: number }
+      const id = randomBytes(12).toString('hex')
+      const objectKey = `${rows[0].slug}/${id}-${fileName}`
+      await pool.query(`INSERT INTO ${REFERENCE_SCHEMA}.uploads (id, project_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5)`, [
+        id,
+        rows[0].project_id,
+        objectKey,
+        contentType,
+        size,
+      ])
+      const command = new PutObjectCommand({ Bucket: bucket, Key: objectKey, ContentType: contentType, ContentLength: size })
+      const url = await getSignedUrl(client, command, { expiresIn: 900, signableHeaders: new Set(['content-type', 'content-length']) })
+      res.status(201).json({ uploadId: id, method: 'PUT', url, headers: { 'Content-Type': contentType } })
+    } catch (error) {
+      res.status(500).json({ title: String(error) })
+    }
   })
   const server = app.listen(Number(process.env.BENCH_BARE_PORT), '127.0.0.1', () => console.log('listening'))
   const stop = () => server.close(() => process.exit(0))
@@ -184,8 +229,10 @@ async function run(options: Options) {
   )
 
   const barePort = await findFreePort()
+  const referenceKey = await prepareReference(database.url)
   await startChild('bare', ['--import', 'tsx', fileURLToPath(import.meta.url), '--bare-server'], {
     BENCH_BARE_PORT: String(barePort),
+    DATABASE_URL: database.url,
     BENCH_S3_ENDPOINT: s3rver.endpoint,
     BENCH_BUCKET: bucketName,
     NODE_ENV: 'production',
@@ -194,8 +241,8 @@ async function run(options: Options) {
   const body = JSON.stringify({ fileName: 'photo.jpg', contentType: 'image/jpeg', size: 1_000_000 })
   console.log(`Upload init: POST, ${options.connections} clients, 2 s warm-up + ${options.initSeconds} s each`)
   const init = await load(`${origin}/api/v1/uploads/init`, { authorization: `Bearer ${key}` }, body, options)
-  const bare = await load(`http://127.0.0.1:${barePort}/init`, {}, body, options)
-  for (const [label, r] of [['Carcosa /api/v1/uploads/init', init], ['bare Express + SDK presign', bare]] as const) {
+  const bare = await load(`http://127.0.0.1:${barePort}/init`, { authorization: `Bearer ${referenceKey}` }, body, options)
+  for (const [label, r] of [['Carcosa /api/v1/uploads/init', init], ['Express + pg: insert + presign', bare]] as const) {
     console.log(`  ${label.padEnd(30)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.non201} non-201)`)
   }
   console.log(`  ratio Carcosa/bare throughput ${(init.rps / bare.rps).toFixed(2)}, p99 ${(init.p99 / bare.p99).toFixed(1)}x`)
