@@ -31,8 +31,10 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
+  // Every page is also checked with axe (tests/e2e/support/accessibility.ts): long flows need the time.
+  timeout: 120_000,
+  // An assertion on a page not yet checked includes that page's axe run (seconds on a loaded machine).
+  expect: { timeout: 20_000 },
   reporter: [['list'], ['json', { outputFile: `${resultsDir}/playwright.json` }]],
   use: { baseURL, trace: 'retain-on-failure' },
   outputDir: `${resultsDir}/playwright-output`,

@@ -15,6 +15,7 @@ import {
   useRouteLoaderData,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
+import type { ShouldRevalidateFunction } from '@remix-run/react'
 import './styles/app.css'
 import { FlashBanner } from './components/flash-banner'
 import { takeFlash } from './utils/flash.server'
@@ -35,6 +36,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
     setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined,
   )
 }
+
+/** The banner (and a new key's secret) is read per page: a client-side navigation must not show an old one again. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({ currentUrl, nextUrl, defaultShouldRevalidate }) =>
+  defaultShouldRevalidate || currentUrl.pathname !== nextUrl.pathname
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce()

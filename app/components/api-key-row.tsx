@@ -1,6 +1,7 @@
+import { OneTimeSecret } from './one-time-secret'
 import { revokeApiKeySchema } from '~/services/api-keys/schemas'
-import { formatDateTime } from '~/utils/dates'
 import { IntentForm, SubmitButton, useIntentForm } from './forms'
+import { DateTime } from '~/components/date-time'
 
 export type ApiKeyState = 'active' | 'expired' | 'revoked'
 
@@ -17,6 +18,7 @@ const STATE_TONES: Record<ApiKeyState, string> = {
 export function ApiKeyRow({
   apiKey,
   canRevoke,
+  secret,
 }: {
   apiKey: {
     id: string
@@ -30,14 +32,16 @@ export function ApiKeyRow({
     state: ApiKeyState
   }
   canRevoke: boolean
+  /** The key's secret, right after it was created (never again). */
+  secret: { label: string; value: string } | null
 }) {
   const intent = `revoke:${apiKey.id}`
   const [form] = useIntentForm(intent, revokeApiKeySchema)
   const dates = [
-    { label: 'Created', value: formatDateTime(apiKey.createdAt) },
-    { label: 'Last used', value: apiKey.lastUsedAt ? formatDateTime(apiKey.lastUsedAt) : 'Never' },
-    { label: 'Expires', value: apiKey.expiresAt ? formatDateTime(apiKey.expiresAt) : 'Never' },
-    ...(apiKey.revokedAt ? [{ label: 'Revoked', value: formatDateTime(apiKey.revokedAt) }] : []),
+    { label: 'Created', value: <DateTime value={apiKey.createdAt} /> },
+    { label: 'Last used', value: apiKey.lastUsedAt ? <DateTime value={apiKey.lastUsedAt} relative /> : 'Never' },
+    { label: 'Expires', value: apiKey.expiresAt ? <DateTime value={apiKey.expiresAt} relative /> : 'Never' },
+    ...(apiKey.revokedAt ? [{ label: 'Revoked', value: <DateTime value={apiKey.revokedAt} /> }] : []),
   ]
   return (
     <li className="space-y-2 py-4">
@@ -65,6 +69,7 @@ export function ApiKeyRow({
           </li>
         ))}
       </ul>
+      {secret ? <OneTimeSecret label={secret.label} value={secret.value} /> : null}
       <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs text-slate-600">
         {dates.map((date) => (
           <div key={date.label} className="flex gap-1">

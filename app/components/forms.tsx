@@ -170,14 +170,21 @@ export function IntentForm<Fields extends Record<string, unknown>>({
   className?: string
   action?: string
 }) {
+  const actionData = useActionData<FormReply>()
+  // The server refused fields of this form (the page that comes back without JavaScript): say so where it is announced.
+  const refusedFields =
+    actionData && 'intent' in actionData && actionData.intent === intent
+      ? Object.entries(actionData.result.error ?? {}).filter(([name, errors]) => name !== '' && errors?.length).length
+      : 0
   return (
     <Form method="post" action={action} {...getFormProps(form)} className={className}>
       <input type="hidden" name="intent" value={intent} />
-      {form.errors?.length ? (
+      {form.errors?.length || refusedFields > 0 ? (
         <div id={form.errorId} role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-          {form.errors.map((error) => (
+          {form.errors?.map((error) => (
             <p key={error}>{error}</p>
           ))}
+          {refusedFields > 0 ? <p>{refusedFields === 1 ? 'Nothing was changed: one field below needs attention.' : `Nothing was changed: ${refusedFields} fields below need attention.`}</p> : null}
         </div>
       ) : null}
       {children}

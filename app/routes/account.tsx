@@ -10,6 +10,7 @@ import { changeEmail, changePassword, updateProfile } from '~/services/accounts/
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
+import { DateTime } from '~/components/date-time'
 
 export const meta: MetaFunction = () => [{ title: 'Account · Carcosa' }]
 
@@ -113,7 +114,7 @@ export default function Account() {
                     {describeAgent(session.userAgent)} {session.current ? <span className="text-xs text-green-700">(this browser)</span> : null}
                   </p>
                   <p className="text-slate-600">
-                    {session.ipAddress ?? 'unknown address'} · last active {new Date(session.lastSeenAt).toUTCString()}
+                    {session.ipAddress ?? 'unknown address'} · last active <DateTime value={session.lastSeenAt} relative />
                   </p>
                 </div>
                 <Form method="post">

@@ -17,6 +17,7 @@ import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { organizationPath } from '~/utils/paths'
 import { organizationFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 const revokeInvitationSchema = z.object({ invitationId: z.string().min(1) })
 
@@ -100,7 +101,7 @@ export default function OrganizationMembers() {
                   <li key={invitation.id} className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
                     <span>
                       <RoleBadge role={invitation.role} /> invited by {invitation.createdBy.name}, expires{' '}
-                      {new Date(invitation.expiresAt).toUTCString()}
+                      <DateTime value={invitation.expiresAt} relative />
                     </span>
                     <Form method="post">
                       <input type="hidden" name="intent" value={`revoke-invitation:${invitation.id}`} />

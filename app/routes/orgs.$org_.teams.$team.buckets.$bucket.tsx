@@ -33,6 +33,7 @@ import { teamPath } from '~/utils/paths'
 import { asRouteError, handleForm, orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { teamFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 const accessOptions = BUCKET_ACCESS_LEVELS.map((level) => ({ value: level, label: SHARE_ACCESS_DESCRIPTIONS[level] }))
 const noFields = z.object({})
@@ -129,9 +130,14 @@ export default function BucketPage() {
           <dd>{bucket.access}</dd>
           <dt className="font-medium text-slate-600">Last connection test</dt>
           <dd data-testid="last-test">
-            {bucket.lastTest
-              ? `${bucket.lastTest.ok ? 'OK' : 'Failed'}${bucket.lastTest.reason ? `: ${bucket.lastTest.reason}` : ''} (${new Date(bucket.lastTest.at).toISOString().slice(0, 16).replace('T', ' ')} UTC)`
-              : 'Never tested'}
+            {bucket.lastTest ? (
+              <>
+                {`${bucket.lastTest.ok ? 'OK' : 'Failed'}${bucket.lastTest.reason ? `: ${bucket.lastTest.reason}` : ''}, `}
+                <DateTime value={bucket.lastTest.at} relative />
+              </>
+            ) : (
+              'Never tested'
+            )}
           </dd>
         </dl>
         <TestForm />

@@ -14,6 +14,7 @@ import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
 import { projectPath, teamPath } from '~/utils/paths'
 import { projectFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
@@ -68,7 +69,9 @@ export default function ProjectOverview() {
           </div>
           <div>
             <dt className="text-slate-500">Created</dt>
-            <dd>{new Date(project.createdAt).toUTCString()}</dd>
+            <dd>
+              <DateTime value={project.createdAt} />
+            </dd>
           </div>
           {storage ? (
             <div>

@@ -1,7 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
-import { Link, useLoaderData } from '@remix-run/react'
+import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { ApiKeyRow, type ApiKeyState } from '~/components/api-key-row'
+import { OneTimeSecret } from '~/components/one-time-secret'
+import type { loader as rootLoader } from '~/root'
 import { CheckboxGroupField, IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card, EmptyState } from '~/components/layout'
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey, type PublicApiKey } from '~/services/api-keys/api-keys.server'
@@ -55,7 +57,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         return redirectWithFlash(here, {
           kind: 'success',
           message: `API key ${apiKey.name} created. Copy it now: it is not shown again.`,
-          secret: { label: 'API key', value: key },
+          secret: { label: 'API key', value: key, forId: apiKey.id },
         })
       })
     case 'revoke':
@@ -72,6 +74,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 
 export default function ProjectApiKeys() {
   const { keys, nextCursor, permissionOptions, canCreate, canRevoke } = useLoaderData<typeof loader>()
+  // The new key's secret, from the redirect's flash: shown beside its row (or above the list when the row is on another page).
+  const secret = useRouteLoaderData<typeof rootLoader>('root')?.flash?.secret
+  const newKeySecret = secret?.forId ? secret : null
+  const secretRowShown = newKeySecret ? keys.some((apiKey) => apiKey.id === newKeySecret.forId) : false
   return (
     <div className="space-y-6">
       <Card title="API keys">
@@ -79,12 +85,13 @@ export default function ProjectApiKeys() {
           Keys let servers and SDK clients call the <Link to="/docs/api">REST API</Link> for this project only, within
           their permissions. Send a key in the <code>Authorization: Bearer ck_…</code> header.
         </p>
+        {newKeySecret && !secretRowShown ? <OneTimeSecret label={newKeySecret.label} value={newKeySecret.value} /> : null}
         {keys.length === 0 ? (
           <EmptyState>No API keys in this project yet.</EmptyState>
         ) : (
           <ul className="divide-y divide-slate-100">
             {keys.map((apiKey) => (
-              <ApiKeyRow key={apiKey.id} apiKey={apiKey} canRevoke={canRevoke} />
+              <ApiKeyRow key={apiKey.id} apiKey={apiKey} canRevoke={canRevoke} secret={newKeySecret?.forId === apiKey.id ? newKeySecret : null} />
             ))}
           </ul>
         )}

@@ -9,13 +9,13 @@ import { THUMBNAIL_TYPES } from '~/services/files/download-headers.server'
 import { deleteFile, getFile } from '~/services/files/files.server'
 import { confirmFileDeletionSchema } from '~/services/files/schemas'
 import { getTenant } from '~/services/tenants/tenants.server'
-import { formatDateTime } from '~/utils/dates'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
 import { projectPath } from '~/utils/paths'
 import { projectFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.file.name ?? 'File'} · Carcosa` }]
 
@@ -53,7 +53,7 @@ export default function FileDetails() {
     { label: 'Type', value: <code>{file.contentType}</code> },
     { label: 'Size', value: `${formatBytes(file.size)} (${file.size} bytes)` },
     { label: 'Tenant', value: tenant ? <Link to={`${tenantsPath}/${tenant.id}`}>{`${tenant.name} (${tenant.slug})`}</Link> : 'None' },
-    { label: 'Uploaded', value: formatDateTime(new Date(file.createdAt)) },
+    { label: 'Uploaded', value: <DateTime value={file.createdAt} /> },
     { label: 'File ID', value: <code>{file.id}</code> },
   ]
   return (
@@ -91,29 +91,27 @@ function DeleteFileCard({ name, allowed }: { name: string; allowed: boolean }) {
   const [form, fields] = useIntentForm('delete', confirmFileDeletionSchema)
   const checkboxId = useId()
   return (
-    <div id="delete">
-      <Card title="Delete file" tone="danger">
-        <IntentForm form={form} intent="delete">
-          <p className="text-sm text-slate-700">Deleting removes the file from the bucket and from Carcosa. This cannot be undone.</p>
-          {allowed ? null : <p className="text-sm font-medium text-slate-700">Your role cannot delete files in this project.</p>}
-          <div className="flex items-start gap-2">
-            <input
-              id={checkboxId}
-              type="checkbox"
-              name={fields.confirm.name}
-              value="on"
-              aria-invalid={fields.confirm.errors?.length ? true : undefined}
-              aria-describedby={fields.confirm.errors?.length ? fields.confirm.errorId : undefined}
-              className="mt-1 h-4 w-4 rounded border-slate-300"
-            />
-            <label htmlFor={checkboxId} className="text-sm text-slate-800">
-              Yes, delete {name} permanently
-            </label>
-          </div>
-          <ErrorList id={fields.confirm.errorId} errors={fields.confirm.errors} />
-          <SubmitButton variant="danger">Delete file</SubmitButton>
-        </IntentForm>
-      </Card>
-    </div>
+    <Card title="Delete file" tone="danger">
+      <IntentForm form={form} intent="delete">
+        <p className="text-sm text-slate-700">Deleting removes the file from the bucket and from Carcosa. This cannot be undone.</p>
+        {allowed ? null : <p className="text-sm font-medium text-slate-700">Your role cannot delete files in this project.</p>}
+        <div className="flex items-start gap-2">
+          <input
+            id={checkboxId}
+            type="checkbox"
+            name={fields.confirm.name}
+            value="on"
+            aria-invalid={fields.confirm.errors?.length ? true : undefined}
+            aria-describedby={fields.confirm.errors?.length ? fields.confirm.errorId : undefined}
+            className="mt-1 h-4 w-4 rounded border-slate-300"
+          />
+          <label htmlFor={checkboxId} className="text-sm text-slate-800">
+            Yes, delete {name} permanently
+          </label>
+        </div>
+        <ErrorList id={fields.confirm.errorId} errors={fields.confirm.errors} />
+        <SubmitButton variant="danger">Delete file</SubmitButton>
+      </IntentForm>
+    </Card>
   )
 }

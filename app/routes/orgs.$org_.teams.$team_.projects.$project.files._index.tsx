@@ -7,12 +7,12 @@ import { THUMBNAIL_TYPES } from '~/services/files/download-headers.server'
 import { listFiles, storageTotals } from '~/services/files/files.server'
 import { fileFiltersSchema } from '~/services/files/schemas'
 import { listTenants } from '~/services/tenants/tenants.server'
-import { formatDateTime } from '~/utils/dates'
 import { orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
 import { projectPath } from '~/utils/paths'
 import { projectFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 /** Files per page of the browser. */
 const PAGE_SIZE = 25
@@ -144,8 +144,8 @@ export default function FileBrowser() {
             </label>
             <input id="filter-name" name="q" type="search" defaultValue={filters.q} className={controlClass} />
           </div>
-          <div className="flex gap-2">
-            <button type="submit" className="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-900">
+          <div className="flex items-center gap-2">
+            <button type="submit" className="h-10 rounded-md bg-slate-800 px-3 text-sm font-semibold text-white hover:bg-slate-900">
               Filter
             </button>
             {filters.tenant || filters.type || filters.q ? (
@@ -209,14 +209,14 @@ export default function FileBrowser() {
                   </td>
                   <td className="py-2 pr-3">{formatBytes(file.size)}</td>
                   <td className="py-2 pr-3">{file.tenant ?? '—'}</td>
-                  <td className="py-2 pr-3">{formatDateTime(new Date(file.createdAt))}</td>
+                  <td className="py-2 pr-3"><DateTime value={file.createdAt} /></td>
                   <td className="space-x-3 whitespace-nowrap py-2">
                     {/* A document request: the route answers with a redirect to the signed URL. */}
                     <a href={`${base}/${file.id}/download`}>
                       Download<span className="sr-only"> {file.name}</span>
                     </a>
                     {canDelete ? (
-                      <Link to={`${base}/${file.id}#delete`}>
+                      <Link to={`${base}/${file.id}#section-delete-file`}>
                         Delete…<span className="sr-only"> {file.name}</span>
                       </Link>
                     ) : null}

@@ -9,13 +9,13 @@ import { storageTotals } from '~/services/files/files.server'
 import { updateTenantFormSchema } from '~/services/tenants/schemas'
 import { deleteTenant, getTenant, updateTenant } from '~/services/tenants/tenants.server'
 import { confirmDeletionSchema } from '~/services/workspaces/schemas'
-import { formatDateTime } from '~/utils/dates'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
 import { projectPath } from '~/utils/paths'
 import { projectFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.tenant.name ?? 'Tenant'} · Carcosa` }]
 
@@ -80,7 +80,9 @@ export default function TenantPage() {
           </div>
           <div>
             <dt className="text-slate-500">Created</dt>
-            <dd>{formatDateTime(new Date(tenant.createdAt))}</dd>
+            <dd>
+              <DateTime value={tenant.createdAt} />
+            </dd>
           </div>
           {totals ? (
             <div>

@@ -7,12 +7,12 @@ import { hasPermission } from '~/services/api-keys/permissions'
 import { DASHBOARD_PAGE, pageQuerySchema } from '~/services/pagination'
 import { createTenantFormSchema } from '~/services/tenants/schemas'
 import { createTenant, listTenants } from '~/services/tenants/tenants.server'
-import { formatDateTime } from '~/utils/dates'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm, orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { projectPath } from '~/utils/paths'
 import { projectFromParams } from '~/services/workspaces/workspace-params.server'
+import { DateTime } from '~/components/date-time'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
@@ -62,7 +62,7 @@ export default function ProjectTenants() {
                     {tenant.name}
                   </Link>{' '}
                   <code className="text-sm text-slate-600">{tenant.slug}</code>
-                  <span className="block text-xs text-slate-500">Created {formatDateTime(new Date(tenant.createdAt))}</span>
+                  <span className="block text-xs text-slate-500">Created <DateTime value={tenant.createdAt} /></span>
                 </p>
                 <Link to={`${filesPath}?tenant=${encodeURIComponent(tenant.id)}`} className="text-sm">
                   Files<span className="sr-only"> of {tenant.name}</span>

@@ -8,7 +8,9 @@ import { hasPermission } from '~/services/api-keys/permissions'
 import { DASHBOARD_PAGE } from '~/services/pagination'
 import { publicBaseUrl } from '~/services/buckets/bucket-storage.server'
 import { listFiles } from '~/services/files/files.server'
-import { canonicalQuery, type TransformParams } from '~/services/transforms/params'
+import { canonicalQuery, FITS, FORMATS, type Fit, type RequestedFormat, type TransformParams } from '~/services/transforms/params'
+import { DateTime } from '~/components/date-time'
+import { formatDuration } from '~/utils/dates'
 import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from '~/services/transforms/presets.server'
 import { presetFormSchema, presetIdFormSchema, transformParamsObjectSchema, transformSettingsFormSchema, urlBuilderSchema } from '~/services/transforms/schemas'
 import { getTransformSettings, updateTransformSettings } from '~/services/transforms/settings.server'
@@ -36,7 +38,7 @@ async function buildUrl(actor: UserActor, projectId: string, search: URLSearchPa
   if (!params.success) return { values, result: { error: params.error.issues.map((issue) => issue.message).join(' ') } }
   try {
     const signed = await signTransformUrl(actor, projectId, { path, params: params.data, expiresIn }, baseUrl)
-    return { values, result: { url: signed.url, expiresAt: signed.expiresAt.toISOString() } }
+    return { values, result: { url: signed.url, expiresAt: signed.expiresAt.toISOString(), validFor: expiresIn, applied: canonicalQuery(params.data as TransformParams) } }
   } catch (error) {
     if (error instanceof AppError && error.code !== 'NOT_FOUND') return { values, result: { error: error.message } }
     throw error
@@ -151,7 +153,7 @@ function UrlBuilder({
 }: {
   imagePaths: string[]
   values: Record<string, string>
-  result: { url: string; expiresAt: string } | { error: string } | null
+  result: { url: string; expiresAt: string; validFor: number; applied: string } | { error: string } | null
   presets: string[]
   canSign: boolean
 }) {
@@ -174,6 +176,20 @@ function UrlBuilder({
           {hint}
         </p>
       ) : null}
+    </div>
+  )
+  const choice = (name: string, label: string, options: { value: string; label: string }[]) => (
+    <div>
+      <label htmlFor={`builder-${name}`} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <select id={`builder-${name}`} name={name} defaultValue={values[name]} className={input}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
     </div>
   )
   return (
@@ -212,8 +228,8 @@ function UrlBuilder({
         </div>
         {field('w', 'Width (w)')}
         {field('h', 'Height (h)')}
-        {field('fit', 'Fit', 'cover, contain, fill, inside or outside')}
-        {field('format', 'Format', 'webp, avif, jpeg, png or auto')}
+        {choice('fit', 'Fit', [{ value: '', label: 'Default (cover when both sides are set)' }, ...FIT_CHOICES])}
+        {choice('format', 'Format', [{ value: '', label: "The source's format" }, ...FORMAT_CHOICES])}
         {field('quality', 'Quality', '1 to 100')}
         {field('expiresIn', 'Expires in (seconds)', '60 to 31536000; default 3600')}
         <div className="sm:col-span-2">
@@ -230,15 +246,41 @@ function UrlBuilder({
       {result && 'url' in result ? (
         <div className="mt-4 space-y-2">
           <label htmlFor="signed-url" className="block text-sm font-medium text-slate-700">
-            Signed URL (valid until {result.expiresAt})
+            Signed URL
           </label>
-          <textarea id="signed-url" readOnly rows={3} value={result.url} className={`${input} font-mono text-xs`} />
-          <img src={result.url} alt="Transformed result" className="max-w-full rounded border border-slate-200" />
+          <textarea id="signed-url" readOnly rows={3} value={result.url} aria-describedby="signed-url-validity" className={`${input} font-mono text-xs`} />
+          <p id="signed-url-validity" className="text-sm text-slate-600">
+            Valid for {formatDuration(result.validFor)}, until <DateTime value={result.expiresAt} />.
+          </p>
+          <figure className="space-y-1">
+            <img src={result.url} alt="Transformed result" className="max-w-full rounded border border-slate-200" />
+            <figcaption className="text-sm text-slate-600">
+              <code>{values.path}</code> {result.applied ? <>with <code>{result.applied}</code></> : 'unchanged'}
+            </figcaption>
+          </figure>
         </div>
       ) : null}
     </Card>
   )
 }
+
+// Every valid choice, in words (a Record, so a new fit or format cannot be left out).
+const FIT_LABELS: Record<Fit, string> = {
+  cover: 'cover: fill the box, cropping the overflow',
+  contain: 'contain: the whole image inside the box, letterboxed',
+  fill: 'fill: stretch to the box',
+  inside: 'inside: shrink to fit within the box',
+  outside: 'outside: shrink until the box is covered',
+}
+const FORMAT_LABELS: Record<RequestedFormat, string> = {
+  auto: 'auto: the best the browser accepts',
+  webp: 'WebP',
+  avif: 'AVIF',
+  jpeg: 'JPEG',
+  png: 'PNG',
+}
+const FIT_CHOICES = FITS.map((value) => ({ value, label: FIT_LABELS[value] }))
+const FORMAT_CHOICES = FORMATS.map((value) => ({ value, label: FORMAT_LABELS[value] }))
 
 function PresetRow({ preset, canWrite, canDelete }: { preset: { id: string; name: string; params: string }; canWrite: boolean; canDelete: boolean }) {
   const [form, fields] = useIntentForm(`update-preset:${preset.id}`, presetFormSchema, { name: preset.name, params: preset.params })
@@ -318,7 +360,10 @@ function SecretsCard({ secrets, canRotate }: { secrets: { id: string; createdAt:
       <p className="mb-3 text-sm text-slate-600">
         {secrets.length === 0
           ? 'No secret yet: one is made when the first URL is signed.'
-          : `${secrets.length} active secret${secrets.length > 1 ? 's' : ''}, the newest made ${secrets[0]!.createdAt}. Rotating keeps the newest valid and revokes the older one.`}
+          : <>
+              {`${secrets.length} active secret${secrets.length > 1 ? 's' : ''}, the newest made `}
+              <DateTime value={secrets[0]!.createdAt} relative />. Rotating keeps the newest valid and revokes the older one.
+            </>}
       </p>
       {canRotate ? (
         <Form method="post">

@@ -1,4 +1,51 @@
-/** A timestamp as people read it in the dashboard, in UTC so server and browser render the same text. */
-export function formatDateTime(value: Date) {
-  return `${value.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+/**
+ * The one way the dashboard writes times: "29 Nov 2026, 02:06 UTC" (UTC, so server and browser
+ * render the same text), and relative ("in 59 minutes", "3 hours ago") where nearness matters.
+ */
+const absolute = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+  timeZone: 'UTC',
+})
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+]
+
+const asDate = (value: Date | string | number) => (value instanceof Date ? value : new Date(value))
+
+export function formatDateTime(value: Date | string | number) {
+  return `${absolute.format(asDate(value))} UTC`
+}
+
+/** "in 59 minutes", "3 hours ago", "yesterday": the largest whole unit, seconds only under a minute. */
+export function formatRelative(value: Date | string | number, now: Date | number = Date.now()) {
+  const seconds = Math.round((asDate(value).getTime() - asDate(now).getTime()) / 1000)
+  const [unit, size] = UNITS.find(([, size]) => Math.abs(seconds) >= size) ?? ['second', 1]
+  return relative.format(Math.trunc(seconds / size), unit)
+}
+
+/** A length of time in words: "1 hour", "90 minutes" stays "1 hour 30 minutes", "45 seconds". */
+export function formatDuration(totalSeconds: number) {
+  const parts: string[] = []
+  let rest = Math.max(0, Math.round(totalSeconds))
+  for (const [unit, size] of UNITS.filter(([unit]) => unit !== 'month' && unit !== 'week')) {
+    const count = Math.floor(rest / size)
+    if (count === 0) continue
+    parts.push(`${count} ${unit}${count === 1 ? '' : 's'}`)
+    rest -= count * size
+    if (parts.length === 2) break
+  }
+  return parts.length > 0 ? parts.join(' ') : '0 seconds'
 }

@@ -4,8 +4,8 @@ import { getConfig } from './config.server'
 export interface Flash {
   kind: 'success' | 'error'
   message: string
-  /** A value shown once and never stored readable, e.g. an invitation link. */
-  secret?: { label: string; value: string }
+  /** A value shown once and never stored readable, e.g. an invitation link; `forId` names the row it belongs to. */
+  secret?: { label: string; value: string; forId?: string }
 }
 
 let storage: ReturnType<typeof createCookieSessionStorage<{ flash: Flash }>> | undefined

@@ -1,6 +1,6 @@
-import { expect, test } from '@playwright/test'
+import { expect, test } from './support/test'
 
-test('account: rename, change password (other sessions end), revoke a session, change email', async ({ page, browser }) => {
+test('account: rename, change password (other sessions end), revoke a session, change email', async ({ page, newVisitor }) => {
   const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
   const email = `acct-${id}@example.com`
   await page.goto('/register')
@@ -11,8 +11,7 @@ test('account: rename, change password (other sessions end), revoke a session, c
   await expect(page.getByRole('heading', { name: 'Set up your workspace' })).toBeVisible()
 
   // A second browser signs in too.
-  const other = await browser.newContext()
-  const otherPage = await other.newPage()
+  const otherPage = await newVisitor()
   await otherPage.goto('/login')
   await otherPage.getByLabel('Email').fill(email)
   await otherPage.getByLabel('Password').fill('first password')
@@ -52,7 +51,6 @@ test('account: rename, change password (other sessions end), revoke a session, c
   await expect(page.getByText('Session revoked.')).toBeVisible()
   await otherPage.reload()
   await expect(otherPage.getByRole('heading', { name: 'Sign in to Carcosa' })).toBeVisible()
-  await other.close()
 
   const emailCard = page.getByRole('region', { name: 'Email' })
   await emailCard.getByLabel('New email').fill(`renamed-${id}@example.com`)

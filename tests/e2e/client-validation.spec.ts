@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test'
+import { expect, test } from './support/test'
 
 // Runs in the JavaScript project only: the same zod schema validates in the browser, before any request.
 test('with JavaScript, forms validate in the browser without a round trip', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test'
+import { expect, test } from './support/test'
 
 test('pages carry a per-request CSP nonce, security headers and an immutable stylesheet', async ({ request }) => {
   const first = await request.get('/login')

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { expect, test } from './support/test'
 import { registerAndOnboard, unique } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; ends on the new project's overview. */
@@ -15,10 +16,13 @@ async function createKey(page: Page, name: string, permissions: string[]) {
   for (const permission of permissions) await page.getByRole('checkbox', { name: new RegExp(`^${permission}\\b`) }).check()
   await page.getByRole('button', { name: 'Create API key' }).click()
   await expect(page.getByText(`API key ${name} created.`)).toBeVisible()
-  return page.getByLabel('API key (shown once: copy it now)').inputValue()
+  // The secret sits in the new key's row, with the warning that it will not come back.
+  const row = page.getByRole('listitem').filter({ has: page.getByRole('list', { name: `Permissions of ${name}` }) })
+  await expect(row).toContainText('It will not be shown again')
+  return row.getByLabel('API key (shown once: copy it now)').inputValue()
 }
 
-test('an API key is created, shown once, works against the API and stops when revoked', async ({ page, request }) => {
+test('an API key is created, shown once, works against the API and stops when revoked', async ({ page, request, javaScriptEnabled }) => {
   const { projectId } = await ownerWithProject(page)
 
   await test.step('the create form explains what is missing', async () => {
@@ -31,6 +35,15 @@ test('an API key is created, shown once, works against the API and stops when re
 
   const key = await createKey(page, 'CI uploads', ['projects:read', 'files:write'])
   expect(key).toMatch(/^ck_[\w-]{43}$/)
+
+  await test.step('with JavaScript, a button copies the secret; without, it is selectable text', async () => {
+    const copy = page.getByRole('button', { name: 'Copy API key' })
+    if (!javaScriptEnabled) return expect(copy).toHaveCount(0)
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await copy.click()
+    await expect(page.getByText('Copied to the clipboard.')).toBeVisible()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key)
+  })
 
   await test.step('the list shows the key by prefix and last four characters, with its permissions', async () => {
     await expect(page.getByText(`ck_…${key.slice(-4)}`)).toBeVisible()
@@ -94,7 +107,7 @@ test('project settings and rate-limit overrides are saved, shown, and applied to
   })
 })
 
-test('a viewer sees the project settings but is refused changing the rate limits', async ({ page, browser }) => {
+test('a viewer sees the project settings but is refused changing the rate limits', async ({ page, newVisitor }) => {
   const { projectUrl } = await ownerWithProject(page)
   await page.goto(`${projectUrl.split('/teams/')[0]}/members`)
   await page.getByLabel('Role for the invited person').selectOption('MEMBER')
@@ -102,8 +115,7 @@ test('a viewer sees the project settings but is refused changing the rate limits
   const invitationLink = await page.getByLabel('Invitation link (shown once: copy it now)').inputValue()
 
   // An organization member outside the team views its projects.
-  const viewerContext = await browser.newContext()
-  const viewer = await viewerContext.newPage()
+  const viewer = await newVisitor()
   await viewer.goto(invitationLink)
   await viewer.getByRole('link', { name: 'Create an account' }).click()
   await viewer.getByLabel('Name').fill('Vic Viewer')
@@ -122,12 +134,13 @@ test('a viewer sees the project settings but is refused changing the rate limits
   await viewer.goto(`${projectUrl}/api-keys`)
   await expect(viewer.getByRole('checkbox', { name: /^projects:read\b/ })).toBeEnabled()
   await expect(viewer.getByRole('checkbox', { name: /^projects:write\b/ })).toBeDisabled()
-  await viewerContext.close()
 })
 
-test('the API reference lists every operation without signing in', async ({ page }) => {
+test('the API reference lists every operation without signing in', async ({ page, checkAccessibility }) => {
   await page.goto('/')
   await page.getByRole('link', { name: 'API docs' }).click()
+  await page.waitForURL('**/docs/api')
+  await checkAccessibility()
   await expect(page.getByRole('heading', { level: 1, name: 'API reference' })).toBeVisible()
   const createKey = page.getByRole('region', { name: 'POST /api/v1/api-keys', exact: true })
   await expect(createKey).toContainText('api-keys:write')

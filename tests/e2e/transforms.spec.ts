@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { expect, test } from './support/test'
 import sharp from 'sharp'
 import { registerAndOnboard } from './support/onboarding'
 
@@ -51,6 +52,21 @@ test('transforms page: presets, access settings, secret rotation and a URL build
     expect(answer.headers()['content-type']).toBe('image/webp')
     const tampered = await page.request.get(url.replace('preset=thumb', 'preset=thumbs'))
     expect(tampered.status()).toBe(403)
+  })
+
+  await test.step('fit and format are chosen from their valid values; the validity is said in words and the result captioned', async () => {
+    await page.getByLabel('Preset', { exact: true }).selectOption('')
+    await page.getByLabel('Width (w)').fill('80')
+    await page.getByLabel('Height (h)').fill('60')
+    await page.getByLabel('Fit', { exact: true }).selectOption({ label: 'contain: the whole image inside the box, letterboxed' })
+    await page.getByLabel('Format', { exact: true }).selectOption({ label: 'PNG' })
+    await page.getByLabel('Expires in (seconds)').fill('5400')
+    await page.getByRole('button', { name: 'Build signed URL' }).click()
+    await expect(page.getByLabel('Signed URL')).toHaveValue(/exp=\d+&fit=contain&format=png&h=60&w=80&sig=/)
+    await expect(page.getByText(/^Valid for 1 hour 30 minutes, until \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC\.$/)).toBeVisible()
+    const figure = page.getByRole('figure')
+    await expect(figure.getByRole('img', { name: 'Transformed result' })).toBeVisible()
+    await expect(figure).toContainText(/sunset\.png with fit=contain&format=png&h=60&w=80$/)
   })
 
   await test.step('access settings are saved; the secret is rotated; the preset is deleted', async () => {

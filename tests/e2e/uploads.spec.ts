@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { expect, test } from './support/test'
 import { registerAndOnboard } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; the new project gets the team's local storage. */

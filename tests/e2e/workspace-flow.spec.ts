@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { expect, test } from './support/test'
 
 // Each Playwright project (no-js, js) runs against the same database: names must not collide.
 const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
@@ -18,7 +19,7 @@ async function signIn(page: Page, email: string, password: string) {
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
-test('register, onboard, manage teams and projects, invite a member who is refused an owner action', async ({ page, browser }) => {
+test('register, onboard, manage teams and projects, invite a member who is refused an owner action', async ({ page, newVisitor }) => {
   const id = unique('flow')
   const owner = { name: 'Olive Owner', email: `owner-${id}@example.com`, password: 'correct horse battery' }
   const orgName = `Acme ${id}`
@@ -94,8 +95,7 @@ test('register, onboard, manage teams and projects, invite a member who is refus
     expect(invitationLink).toMatch(/\/invitations\/[\w-]{20,}$/)
   })
 
-  const memberContext = await browser.newContext()
-  const memberPage = await memberContext.newPage()
+  const memberPage = await newVisitor()
   const member = { name: 'Max Member', email: `member-${id}@example.com`, password: 'another good password' }
   await test.step('the second user registers from the link and accepts', async () => {
     await memberPage.goto(invitationLink)
@@ -132,7 +132,6 @@ test('register, onboard, manage teams and projects, invite a member who is refus
     await memberPage.goto('/orgs')
     await expect(memberPage.getByRole('heading', { name: 'Sign in to Carcosa' })).toBeVisible()
   })
-  await memberContext.close()
 })
 
 test('a wrong password is refused with a message', async ({ page }) => {
@@ -145,16 +144,14 @@ test('a wrong password is refused with a message', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Set up your workspace' })).toBeVisible()
 })
 
-test('a duplicate email and a short password are refused with messages', async ({ page, browser }) => {
+test('a duplicate email and a short password are refused with messages', async ({ page, newVisitor }) => {
   const email = `${unique('dup')}@example.com`
   await register(page, 'First Person', email, 'long enough password')
   await expect(page.getByRole('heading', { name: 'Set up your workspace' })).toBeVisible()
 
-  const other = await browser.newContext()
-  const otherPage = await other.newPage()
+  const otherPage = await newVisitor()
   await register(otherPage, 'Second Person', email.toUpperCase(), 'another long password')
   await expect(otherPage.getByText('An account with this email already exists')).toBeVisible()
   await register(otherPage, 'Third Person', `${unique('short')}@example.com`, 'short')
   await expect(otherPage.getByText('Password must be at least 8 characters')).toBeVisible()
-  await other.close()
 })

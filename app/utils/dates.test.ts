@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { formatDateTime, formatDuration, formatRelative } from './dates'
+
+test('absolute times read the same everywhere, in UTC', () => {
+  assert.equal(formatDateTime(new Date('2026-11-29T02:06:59Z')), '29 Nov 2026, 02:06 UTC')
+  assert.equal(formatDateTime('2026-01-03T23:00:00Z'), '3 Jan 2026, 23:00 UTC')
+})
+
+test('relative times use the largest whole unit', () => {
+  const now = new Date('2026-11-29T02:00:00Z')
+  assert.equal(formatRelative(new Date('2026-11-29T02:59:30Z'), now), 'in 59 minutes')
+  assert.equal(formatRelative(new Date('2026-11-29T01:00:00Z'), now), '1 hour ago')
+  assert.equal(formatRelative(new Date('2026-11-28T02:00:00Z'), now), 'yesterday')
+  assert.equal(formatRelative(new Date('2026-11-29T02:00:20Z'), now), 'in 20 seconds')
+  assert.equal(formatRelative(now, now), 'now')
+})
+
+test('durations in words', () => {
+  assert.equal(formatDuration(3600), '1 hour')
+  assert.equal(formatDuration(5400), '1 hour 30 minutes')
+  assert.equal(formatDuration(60), '1 minute')
+  assert.equal(formatDuration(31_536_000), '1 year')
+  assert.equal(formatDuration(45), '45 seconds')
+})
