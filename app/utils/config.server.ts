@@ -14,8 +14,31 @@ export const encryptionKeySchema = z
 const flag = z.stringbool({ error: 'must be true or false' })
 const bytes = z.coerce.number().int().min(1)
 
+/**
+ * The database connection budget of one instance (ADR: overload answers 503). Parsed on its own as
+ * well, because the pool opens wherever DATABASE_URL is set (tests, scripts) without the rest.
+ */
+export const databaseLimitsSchema = z.object({
+  /** Connections this instance opens at most (PostgreSQL allows 100 by default, shared by every instance). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+  /** Of those, at most this many hold a transaction (writes) at once: the rest stay free for reads. */
+  DATABASE_WRITE_CONNECTIONS: z.coerce.number().int().min(1).max(500).optional(),
+  /** Longest wait for a connection (or a write's turn); past it the request is answered 503 with Retry-After. */
+  DATABASE_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  /** Requests waiting for a write's turn at once; more are answered 503 at once. */
+  DATABASE_WRITE_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(500),
+})
+
+export function databaseLimits(env: NodeJS.ProcessEnv = process.env) {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const limits = databaseLimitsSchema.parse(present)
+  const writeConnections = Math.min(limits.DATABASE_WRITE_CONNECTIONS ?? Math.max(1, Math.floor(limits.DATABASE_POOL_SIZE * 0.75)), limits.DATABASE_POOL_SIZE - 1)
+  return { ...limits, DATABASE_WRITE_CONNECTIONS: Math.max(1, writeConnections) }
+}
+
 const configSchema = z
   .object({
+    ...databaseLimitsSchema.shape,
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(3000),
     HOST: z.string().min(1).optional(),
@@ -25,6 +48,8 @@ const configSchema = z
       .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
       .optional(),
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    /** How long a rate-limit check waits for Redis (then once more) before this instance counts alone. */
+    RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
     /** Prefix of the Redis pub/sub channels that carry realtime events between instances (several deployments may share one Redis). */
     REALTIME_REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 letters, digits, or _ : . -').default('carcosa:realtime:'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),

@@ -145,6 +145,8 @@ async function createDatabaseIfMissing(url: string, database: string) {
   const adminUrl = new URL(url)
   adminUrl.pathname = '/postgres'
   const client = new pg.Client({ connectionString: adminUrl.toString() })
+  // A terminated connection fails the awaited query; its 'error' event must not end the process.
+  client.on('error', () => {})
   await client.connect()
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])

@@ -48,6 +48,8 @@ export async function applyMigrations(
 ): Promise<string[]> {
   const migrations = await readMigrations(options.dir)
   const client = new pg.Client({ connectionString: databaseUrl })
+  // A terminated connection fails the awaited query; its 'error' event must not end the process.
+  client.on('error', () => {})
   await client.connect()
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID])

@@ -418,4 +418,32 @@ describe('Redis rate limiter', () => {
     proxy.close()
     for (const socket of sockets) socket.destroy()
   })
+
+  test('two instances keep the limit exact while Redis answers slower than a check waits', { ...options, timeout: 60_000 }, async () => {
+    const key = `${run}:slow`
+    const warnings: string[] = []
+    // Short waits, so that a Redis busy for 400 ms times out first attempts (as a loaded host would).
+    const slowAware = () => {
+      const limiter = createRedisRateLimiter({ url: redisUrl!, fallback: createMemoryRateLimiter(), commandTimeoutMs: 300, log: (message) => warnings.push(message) })
+      limiters.push(limiter)
+      return limiter
+    }
+    const [first, second] = [slowAware(), slowAware()]
+    await Promise.all([first.consume(`${key}:warm-up`, 1), second.consume(`${key}:warm-up`, 1)])
+    // Redis runs one script at a time: this one keeps it busy for 400 ms, the checks queue behind it.
+    const busy = redis().eval(
+      "local start = redis.call('TIME') local function ms(t) return t[1] * 1000 + t[2] / 1000 end while ms(redis.call('TIME')) - ms(start) < 400 do end return 1",
+      0,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const limit = 10
+    const decisions = await Promise.all([...consumeAll(first, key, limit, 12), ...consumeAll(second, key, limit, 12)])
+    await busy
+    assert.equal(decisions.filter((d) => d.allowed).length, limit, 'exactly the limit admitted across both instances')
+    assert.deepEqual(warnings, [], 'no check fell back to counting alone')
+  })
 })
+
+function consumeAll(limiter: RateLimiter, key: string, limit: number, count: number) {
+  return Array.from({ length: count }, () => limiter.consume(key, limit))
+}

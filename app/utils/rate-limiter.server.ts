@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { remember } from '@epic-web/remember'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
@@ -130,8 +131,13 @@ function refusedUntil(entry: KeyCounts, limit: number, windowMs: number, current
 }
 
 // The same algorithm in one atomic script: one hash per key and window, one field per slice.
-// KEYS[1] the hash; ARGV now, limit, windowMs, SUB_WINDOWS. Returns {allowed, counted, resetAt}.
+// KEYS[1] the hash, KEYS[2] this check's id; ARGV now, limit, windowMs, SUB_WINDOWS. Returns
+// {allowed, counted, resetAt}. A check sent again under the same id (a retry after a timeout, when
+// the first attempt may have run) gets the first answer instead of being counted twice.
 const REDIS_SCRIPT = `
+local answered = redis.call('GET', KEYS[2])
+if answered then return cjson.decode(answered) end
+local function check()
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
@@ -168,42 +174,52 @@ for _, entry in ipairs(live) do
   if released >= excess then return { 0, total, releaseOf(entry[1]) } end
 end
 return { 0, total, releaseOf(newest) }
+end
+local result = check()
+redis.call('SET', KEYS[2], cjson.encode(result), 'PX', 60000)
+return result
 `
 
 const REDIS_KEY_PREFIX = 'carcosa:rate-limit:'
-const CONNECT_TIMEOUT_MS = 1_000
-const COMMAND_TIMEOUT_MS = 500
+/** Defaults sized for a loaded host, where a Redis round trip of a few hundred ms is slow, not down. */
+export const REDIS_CONNECT_TIMEOUT_MS = 5_000
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000
+const RETRY_DELAY_MS = 50
 const WARNING_INTERVAL_MS = 30_000
 
 type LimiterRedis = Redis & {
-  carcosaRateLimit(key: string, now: number, limit: number, windowMs: number, subWindows: number): Promise<[number, number, number]>
+  carcosaRateLimit(key: string, checkKey: string, now: number, limit: number, windowMs: number, subWindows: number): Promise<[number, number, number]>
 }
 
 /**
- * Shares limits between instances through Redis: one EVALSHA per check. When Redis is unreachable
- * or fails, that call is answered by `fallback` (this instance's own limits: fail open to per-instance
- * limits rather than refusing everything), and `log` gets a warning at most every 30 s. `close` closes
- * the connection and the fallback.
+ * Shares limits between instances through Redis: one EVALSHA per check. A check that fails or
+ * times out is sent once more under the same id (counted once either way); when that fails too,
+ * the call is answered by `fallback` (this instance's own limits: fail open to per-instance limits
+ * rather than refusing everything), and `log` gets a warning at most every 30 s. `close` closes the
+ * connection and the fallback.
  */
 export function createRedisRateLimiter(options: {
   url: string
   fallback: RateLimiter
   log?: (message: string) => void
   now?: () => number
+  commandTimeoutMs?: number
+  connectTimeoutMs?: number
 }): RateLimiter {
   const { fallback } = options
   const now = options.now ?? Date.now
   const log = options.log ?? ((message: string) => logger.warn(message))
-  // No offline queue and one retry: while Redis is away a check fails at once and falls back,
-  // instead of waiting for a reconnection.
+  const connectTimeout = options.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS
+  // No offline queue: while Redis is away a check fails at once and falls back, instead of waiting
+  // for a reconnection.
   const redis = new Redis(options.url, {
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout,
+    commandTimeout: options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectionName: 'carcosa-rate-limiter',
   }) as LimiterRedis
-  redis.defineCommand('carcosaRateLimit', { numberOfKeys: 1, lua: REDIS_SCRIPT })
+  redis.defineCommand('carcosaRateLimit', { numberOfKeys: 2, lua: REDIS_SCRIPT })
 
   let lastWarningAt = -Infinity
   const warn = (error: unknown) => {
@@ -224,7 +240,7 @@ export function createRedisRateLimiter(options: {
       firstConnection = undefined
       resolve()
     }
-    const timer = setTimeout(settle, CONNECT_TIMEOUT_MS)
+    const timer = setTimeout(settle, connectTimeout)
     timer.unref()
     redis.once('ready', settle).once('error', settle).once('end', settle)
   })
@@ -236,14 +252,19 @@ export function createRedisRateLimiter(options: {
       if (firstConnection) await firstConnection
       if (closed) return fallback.consume(key, limit, windowMs)
       const time = now()
+      const checkKey = `${REDIS_KEY_PREFIX}check:${randomUUID()}`
+      const attempt = () => redis.carcosaRateLimit(`${REDIS_KEY_PREFIX}${windowMs}:${key}`, checkKey, time, limit, windowMs, SUB_WINDOWS)
       try {
-        const [allowed, counted, resetAt] = await redis.carcosaRateLimit(
-          `${REDIS_KEY_PREFIX}${windowMs}:${key}`,
-          time,
-          limit,
-          windowMs,
-          SUB_WINDOWS,
-        )
+        let answer: [number, number, number]
+        try {
+          answer = await attempt()
+        } catch {
+          // Slow is not down: one more try, answered once even if the first attempt ran.
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
+          if (closed) return fallback.consume(key, limit, windowMs)
+          answer = await attempt()
+        }
+        const [allowed, counted, resetAt] = answer
         return decide(allowed === 1, limit, counted, resetAt, time)
       } catch (error) {
         warn(error)
@@ -263,9 +284,9 @@ const RATE_LIMITER = 'carcosa.rate-limiter'
 /** The process's limiter: Redis when REDIS_URL is set (with the memory limiter as fallback), else memory. Created once, lazily. */
 export function getRateLimiter(): RateLimiter {
   return remember(RATE_LIMITER, () => {
-    const url = getConfig().REDIS_URL
+    const { REDIS_URL: url, RATE_LIMIT_REDIS_TIMEOUT_MS } = getConfig()
     const memory = createMemoryRateLimiter()
-    return url ? createRedisRateLimiter({ url, fallback: memory }) : memory
+    return url ? createRedisRateLimiter({ url, fallback: memory, commandTimeoutMs: RATE_LIMIT_REDIS_TIMEOUT_MS }) : memory
   })
 }
 

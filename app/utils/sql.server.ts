@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { pool } from './db.server'
+import { asOverloadError } from './db-overload.server'
 
 // Prisma stores DateTime as `timestamp(3)` in UTC; pg would read it as local time.
 const TIMESTAMP = 1114
@@ -18,6 +19,10 @@ const types = {
  * Prisma's types: DateTime as Date, BigInt as bigint, Json parsed. Values are always parameters.
  */
 export async function sql<Row>(text: string, values: unknown[] = []): Promise<Row[]> {
-  const result = await pool().query<Row & pg.QueryResultRow>({ text, values, types })
-  return result.rows
+  try {
+    const result = await pool().query<Row & pg.QueryResultRow>({ text, values, types })
+    return result.rows
+  } catch (error) {
+    throw asOverloadError(error)
+  }
 }
