@@ -32,7 +32,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   // Every page is also checked with axe (tests/e2e/support/accessibility.ts): long flows need the time.
-  timeout: 120_000,
+  timeout: 180_000,
   // An assertion on a page not yet checked includes that page's axe run (seconds on a loaded machine).
   expect: { timeout: 20_000 },
   reporter: [['list'], ['json', { outputFile: `${resultsDir}/playwright.json` }]],
