@@ -77,6 +77,39 @@ export const fieldConflict = (field: string, message: string) =>
 export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error
   if (error instanceof StorageError) return new AppError('STORAGE_FAILED', `The bucket could not be reached or refused: ${error.message}`)
+  return databaseOverload(error)
+}
+
+/** What an overloaded instance asks callers to wait before trying again. */
+export const OVERLOAD_RETRY_AFTER_SECONDS = 2
+
+const OVERLOAD_MESSAGES = [
+  // Prisma (P2028): no connection for a transaction within maxWait, or a transaction outlived its timeout.
+  /Unable to start a transaction in the given time/i,
+  /Transaction already closed/i,
+  // pg-pool: no connection within connectionTimeoutMillis.
+  /timeout exceeded when trying to connect/i,
+  /Connection terminated due to connection timeout/i,
+]
+
+/** An overloaded instance's answer: 503 with Retry-After, nothing changed (ADR 016). */
+export function overloaded(detail: string) {
+  return new AppError('UNAVAILABLE', `Carcosa is busy right now (${detail}); nothing was changed. Try again in a moment.`, {
+    retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
+  })
+}
+
+/**
+ * The one place a database wait that ran out becomes a 503: a Prisma P2028 or a pool timeout,
+ * anywhere in the error's cause chain; null for anything else.
+ */
+export function databaseOverload(error: unknown): AppError | null {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown }
+    if (code === 'P2028' || (typeof message === 'string' && OVERLOAD_MESSAGES.some((pattern) => pattern.test(message)))) {
+      return overloaded('the database did not answer in time')
+    }
+  }
   return null
 }
 
