@@ -92,7 +92,7 @@ const OVERLOAD_MESSAGES = [
   /Connection terminated due to connection timeout/i,
 ]
 
-/** An overloaded instance's answer: 503 with Retry-After, nothing changed (ADR 016). */
+/** An overloaded instance's answer: 503 with Retry-After, nothing changed (ADR 017). */
 export function overloaded(detail: string) {
   return new AppError('UNAVAILABLE', `Carcosa is busy right now (${detail}); nothing was changed. Try again in a moment.`, {
     retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
