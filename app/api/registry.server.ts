@@ -8,6 +8,7 @@ import { carcosaUploadOperations } from './operations/carcosa-uploads.server'
 import { fileOperations } from './operations/files.server'
 import { organizationOperations } from './operations/organizations.server'
 import { projectOperations } from './operations/projects.server'
+import { seedPathOperations } from './operations/seed-paths.server'
 import { realtimeOperations } from './operations/realtime.server'
 import { settingsOperations } from './operations/settings.server'
 import { systemOperations } from './operations/system.server'
@@ -56,6 +57,7 @@ export const OPERATIONS: Operation[] = [
   ...transformOperations,
   ...realtimeOperations,
   ...usageOperations,
+  ...seedPathOperations,
 ]
 
 const byPath = new Map<string, Operation[]>()

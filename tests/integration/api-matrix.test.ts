@@ -982,6 +982,33 @@ async function setupFor(operation: Operation) {
   return call
 }
 
+// The paths of Carcosa's first README answer on the same operations: the same fixtures prove them.
+Object.assign(FIXTURES, {
+  shareBucketAtSharePath: FIXTURES.shareBucket!,
+  revokeBucketShareAtSharePath: FIXTURES.revokeBucketShare!,
+  getProjectSettingsAtSettingsPath: FIXTURES.getProjectSettings!,
+  updateProjectSettingsAtSettingsPath: FIXTURES.updateProjectSettings!,
+  getUserSettingsAtSettingsPath: FIXTURES.getUserSettings!,
+  updateUserSettingsAtSettingsPath: FIXTURES.updateUserSettings!,
+  carcosaStorageStats: FIXTURES.carcosaStats!,
+  getRateLimitsOfCall: {
+    setup: async () => ({ query: { projectId: world.project.id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json.defaults, DEFAULT_TIER_LIMITS),
+  },
+  updateRateLimitsOfCall: {
+    // GET's answer, changed and sent back: one shape both ways.
+    setup: async () => {
+      const { id } = await freshProject()
+      return { query: { projectId: id }, projectId: id, body: { overrides: { EXPENSIVE: 42 }, defaults: DEFAULT_TIER_LIMITS, effective: DEFAULT_TIER_LIMITS, windowSeconds: 3600 } }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.overrides, r.json.effective.EXPENSIVE], [{ EXPENSIVE: 42 }, 42]),
+  },
+} satisfies Record<string, Fixture>)
+
 /** Placeholder values for every `{name}` of a path: enough to be refused before anything is looked up. */
 const placeholders = (path: string) => Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'placeholder']))
 
