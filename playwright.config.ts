@@ -59,6 +59,8 @@ export default defineConfig({
       DATA_DIR: `${resultsDir}/e2e-data`,
       // Test-only password hashing cost (app/services/accounts/passwords.server.ts).
       NODE_ENV: 'test',
+      // Usage pages show new activity within a second instead of ten.
+      USAGE_FLUSH_SECONDS: '1',
     },
   },
 })

@@ -25,6 +25,7 @@ export default function OrganizationLayout() {
           label: 'Organization',
           items: [
             { to: base, label: 'Teams', end: true },
+            { to: `${base}/usage`, label: 'Usage' },
             { to: `${base}/members`, label: 'Members' },
             { to: `${base}/settings`, label: 'Settings' },
           ],

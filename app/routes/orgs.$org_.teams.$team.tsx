@@ -31,6 +31,7 @@ export default function TeamLayout() {
           items: [
             { to: base, label: 'Projects', end: true },
             { to: `${base}/buckets`, label: 'Buckets' },
+            { to: `${base}/usage`, label: 'Usage' },
             { to: `${base}/members`, label: 'Members' },
             { to: `${base}/settings`, label: 'Settings' },
           ],
