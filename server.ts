@@ -100,7 +100,7 @@ async function serve(runtime: Runtime) {
   })
   // Cached signed transforms are answered here, ahead of Remix and the database (ADR 010); the
   // function comes from the build so it sees the same caches the transform route fills. It runs
-  // before the access log, compression, static files and the CSRF check (ADR 017): a memory hit is
+  // before the access log, compression, static files and the CSRF check (ADR 019): a memory hit is
   // a GET of an image, as cheap as the bytes it sends; like /build/ assets, hits are not logged.
   const transformFastPath = (build.entry.module as { transformFastPath?: typeof TransformFastPath }).transformFastPath
   if (transformFastPath) {

@@ -1,6 +1,6 @@
 /**
  * Resolved API keys and access tokens are held in memory for a few seconds per instance; a change
- * made on one instance must reach the others' memory at once (ADR 017). Two real processes on this
+ * made on one instance must reach the others' memory at once (ADR 019). Two real processes on this
  * file's database: PostgreSQL LISTEN/NOTIFY, and Redis pub/sub when TEST_REDIS_URL is set.
  */
 import { testDatabaseUrl } from '../support/test-database'

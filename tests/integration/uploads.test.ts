@@ -320,7 +320,7 @@ describe('completion checks', () => {
     const { key } = await setup('local')
     const started = await init(key, { fileName: 'due.bin', contentType: 'application/octet-stream', size: 10 })
     const uploadId = started.json.uploadId as string
-    // Written off the request path, in batches within a second (ADR 017): write this one now.
+    // Written off the request path, in batches within a second (ADR 019): write this one now.
     const { flushUploadExpiries } = await import('~/services/uploads/expiry-jobs.server')
     await flushUploadExpiries()
     const [job] = await prisma.$queryRaw<{ start_after: Date }[]>`SELECT start_after FROM pgboss.job WHERE name = 'upload-expire' AND data->>'uploadId' = ${uploadId}`

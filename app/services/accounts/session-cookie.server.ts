@@ -43,7 +43,7 @@ export interface CurrentUser extends SignedInUser {
   actor: UserActor
 }
 
-// The loaders of one page load (a GET) share the signed-in user and its actor (ADR 017): the
+// The loaders of one page load (a GET) share the signed-in user and its actor (ADR 019): the
 // session is read once, and what the layout resolves the leaf reuses. Actions always read afresh.
 const signedInForRequest = new WeakMap<AppLoadContext, Promise<CurrentUser>>()
 

@@ -65,7 +65,7 @@ export async function listFiles(actor: Actor, projectId: string, filters: FileFi
   if (filters.namePrefix) conditions.push(`name ILIKE ${bind(`${escapeLike(filters.namePrefix)}%`)}`)
 
   const { limit } = page
-  // One statement on the hot path (ADR 017); `id > cursor` so a page still follows when the cursor's file was deleted meanwhile.
+  // One statement on the hot path (ADR 019); `id > cursor` so a page still follows when the cursor's file was deleted meanwhile.
   const backward = Boolean(page.before && !page.cursor)
   if (backward) conditions.push(`id < ${bind(page.before)}`)
   else if (page.cursor) conditions.push(`id > ${bind(page.cursor)}`)

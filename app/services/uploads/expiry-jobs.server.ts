@@ -15,7 +15,7 @@ const state = remember('carcosa.upload-expiry-jobs', () => ({
 }))
 
 /**
- * Schedules an upload's expiry job off the request path (ADR 017): jobs are written in one insert
+ * Schedules an upload's expiry job off the request path (ADR 019): jobs are written in one insert
  * per batch, within EXPIRY_JOB_FLUSH_MS. Should the process die before, the sweep that runs every
  * minute expires the upload instead.
  */

@@ -5,7 +5,7 @@ import type { UserActor } from '../actor'
 import { resolveWorkspace, type WorkspaceAccess, type WorkspaceSlugs } from './workspace-access.server'
 
 // One resolution per request and set of slugs: the layout and leaf loaders of a page share the
-// actor requireUser made for the request (ADR 017), so they share this too.
+// actor requireUser made for the request (ADR 019), so they share this too.
 const resolutions = new WeakMap<UserActor, Map<string, Promise<WorkspaceAccess>>>()
 
 function resolved(actor: UserActor, slugs: WorkspaceSlugs): Promise<WorkspaceAccess> {
