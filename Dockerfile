@@ -54,6 +54,6 @@ EXPOSE 3000
 # No curl in the slim image: Node's fetch asks the health route, which checks the database.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/api/v1/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node itself is PID 1, so SIGTERM from `docker stop` reaches the server's graceful shutdown (npx
-# and npm do not pass signals on). No rebuild here: `npm start` would run `remix build` again.
+# Node itself is PID 1, so SIGTERM from `docker stop` reaches the server's graceful shutdown with
+# nothing in between. No rebuild here: `npm start` would run `remix build` again.
 CMD ["node", "--import", "tsx", "server.ts"]

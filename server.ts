@@ -28,17 +28,79 @@ import { logger } from '~/utils/logger.server'
 import { closeRateLimiter } from '~/utils/rate-limiter.server'
 import { closeRealtimeHub } from '~/utils/realtime-hub.server'
 import { closeRealtimeServer } from '~/api/realtime/realtime-server.server'
+import { forgetServerAddress, recordServerAddress, serverUrl } from '~/utils/server-address.server'
 
 const SHUTDOWN_GRACE_MS = 10_000
+// Ctrl-C under `npm start` arrives twice at once (from the terminal and forwarded by npm): a repeat
+// within this delay is the same request, a later one forces the exit.
+const REPEAT_SIGNAL_MS = 1_000
+
+let stopSignal: NodeJS.Signals | null = null
+let onStopSignal: (signal: NodeJS.Signals) => void = () => {}
+
+/**
+ * SIGTERM and SIGINT are watched from the first moment: a signal while the database starts or
+ * migrations run must not kill the process with the default action and leave the database running.
+ */
+function watchStopSignals() {
+  let firstAt = 0
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopSignal === null) {
+        stopSignal = signal
+        firstAt = Date.now()
+        return onStopSignal(signal)
+      }
+      if (Date.now() - firstAt < REPEAT_SIGNAL_MS) return
+      logger.warn(`${signal} again: exiting now`)
+      // The embedded PostgreSQL is still told to stop as the process exits (embedded-postgres.server.ts).
+      process.exit(1)
+    })
+  }
+}
 
 async function main() {
+  watchStopSignals()
   const runtime = await prepareRuntime({ info: (m) => logger.info(m), warn: (m) => logger.warn(m) })
+  let served: Awaited<ReturnType<typeof serve>>
   try {
-    await serve(runtime)
+    if (stopSignal) throw new StoppedWhileStarting(stopSignal)
+    served = await serve(runtime)
   } catch (error) {
     // Whatever failed after the embedded database started must not leave it running.
     await runtime.stop()
     throw error
+  }
+  const { server, jobs, stopUsageFlushing } = served
+
+  const shutdown = async (signal: string) => {
+    logger.info(`${signal} received: finishing requests in flight, then stopping`)
+    // Upgraded sockets are no longer the HTTP server's: close them first, or server.close waits on nothing.
+    await closeRealtimeServer().catch(() => {})
+    const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    clearTimeout(forced)
+    // The last requests' usage counts, written before the database goes.
+    await stopUsageFlushing()
+    await jobs.stop().catch((error: unknown) => logger.warn({ err: error as Error }, 'job runner did not stop cleanly'))
+    await closeRateLimiter().catch(() => {})
+    await closeRealtimeHub().catch(() => {})
+    await flushApiKeyUse()
+    await flushUploadExpiries()
+    await closeInvalidationBus().catch(() => {})
+    await disconnectDatabase().catch(() => {})
+    await forgetServerAddress(runtime.config.DATA_DIR).catch(() => {})
+    await runtime.stop()
+    logger.info('stopped')
+    process.exit(0)
+  }
+  onStopSignal = (signal) => void shutdown(signal)
+  if (stopSignal) onStopSignal(stopSignal)
+}
+
+class StoppedWhileStarting extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`${signal} received while starting`)
   }
 }
 
@@ -176,41 +238,13 @@ async function serve(runtime: Runtime) {
     if (realtimeUpgrade) return realtimeUpgrade(req, socket, head)
     socket.destroy()
   })
-  const shownHost = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST
-  const url = config.APP_URL ?? `http://${shownHost}:${config.PORT}`
+  const url = serverUrl(config)
   logger.info({ url }, `Carcosa is running at ${url}`)
   // The structured line is for log collectors; a person starting it locally wants the URL plainly.
   if (!config.isProduction && process.stdout.isTTY) console.log(`\n  Carcosa is running at ${url}\n`)
-  const stopUsageFlushing = startUsageFlushing()
-
-  let stopping = false
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting now`)
-      process.exit(1)
-    }
-    stopping = true
-    logger.info(`${signal} received: finishing requests in flight, then stopping`)
-    // Upgraded sockets are no longer the HTTP server's: close them first, or server.close waits on nothing.
-    await closeRealtimeServer().catch(() => {})
-    const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-    clearTimeout(forced)
-    // The last requests' usage counts, written before the database goes.
-    await stopUsageFlushing()
-    await jobs.stop().catch((error: unknown) => logger.warn({ err: error as Error }, 'job runner did not stop cleanly'))
-    await closeRateLimiter().catch(() => {})
-    await closeRealtimeHub().catch(() => {})
-    await flushApiKeyUse()
-    await flushUploadExpiries()
-    await closeInvalidationBus().catch(() => {})
-    await disconnectDatabase().catch(() => {})
-    await runtime.stop()
-    logger.info('stopped')
-    process.exit(0)
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  process.on('SIGINT', () => void shutdown('SIGINT'))
+  // Only a hint for tools such as db:seed: a data directory that cannot take it does not stop the server.
+  await recordServerAddress(config.DATA_DIR, url).catch((error: Error) => logger.warn(`could not record the server's URL in DATA_DIR: ${error.message}`))
+  return { server, jobs, stopUsageFlushing: startUsageFlushing() }
 }
 
 function listen(app: express.Express, config: Runtime['config']) {
@@ -227,11 +261,17 @@ function listen(app: express.Express, config: Runtime['config']) {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof StoppedWhileStarting) {
+    logger.info(`${error.message}: stopped`)
+    process.exit(0)
+  }
   if (error instanceof ConfigError) {
     console.error(`Carcosa cannot start: invalid configuration`)
     for (const problem of error.problems) console.error(`  - ${problem}`)
   } else {
-    console.error(`Carcosa cannot start: ${error instanceof Error ? error.message : String(error)}`)
+    // One line, no stack: what went wrong and, where the cause says it, what to do.
+    const message = error instanceof Error ? error.message || error.name : String(error)
+    console.error(`Carcosa cannot start: ${message.replace(/\s*\n\s*/g, ' ')}`)
   }
   process.exit(1)
 })

@@ -2,14 +2,15 @@
  * `npm run db:seed`: a demo account with an organization, a team and a project, created through the
  * same services the dashboard calls (so audit entries are written too). Safe to run again: whatever
  * already exists is kept. Uses DATABASE_URL, or the embedded database in DATA_DIR (started here
- * when the server is not running, shared with it when it is). Refuses to run in production, since
- * the demo password is published in the README.
+ * when the server is not running, shared with it when it is; never a new one), and says which.
+ * Refuses to run in production, since the demo password is published in the README.
  */
 import { prepareRuntime } from '../app/utils/boot.server'
 import { DASHBOARD_PAGE } from '~/services/pagination'
 import { ConfigError } from '../app/utils/config.server'
-import { prisma } from '../app/utils/db.server'
+import { disconnectDatabase, prisma } from '../app/utils/db.server'
 import type { RequestMeta } from '../app/utils/request.server'
+import { runningServerAddress, serverUrl } from '../app/utils/server-address.server'
 import { userActor } from '../app/services/actor'
 import { registerUser } from '../app/services/accounts/users.server'
 import { createOrganization, listOrganizations } from '../app/services/workspaces/organizations.server'
@@ -59,17 +60,20 @@ async function main() {
   if (process.env.NODE_ENV === 'production') {
     throw new Error('refusing to run with NODE_ENV=production: the demo account has a published password')
   }
-  const runtime = await prepareRuntime({ info: () => {}, warn: (message) => console.warn(`warning: ${message}`) })
+  // Never a new embedded cluster: seeding one that no server uses would look like success and help nobody.
+  const runtime = await prepareRuntime({ info: () => {}, warn: (message) => console.warn(`warning: ${message}`) }, { createDatabase: false })
   try {
-    console.log('db:seed:')
+    console.log(`db:seed: ${runtime.database}`)
     const userExisted = await seed()
-    const origin = runtime.config.APP_URL ?? `http://localhost:${runtime.config.PORT}`
+    const running = await runningServerAddress(runtime.config.DATA_DIR)
+    const origin = running ?? serverUrl(runtime.config)
     console.log(
       `\nSign in at ${origin}/login as ${DEMO.email} with the password ${DEMO.password}` +
-        (userExisted ? ' (unless it was changed after the first seed)' : ''),
+        (userExisted ? ' (unless it was changed after the first seed)' : '') +
+        (running ? '' : ` once Carcosa runs (npm start${runtime.config.APP_URL ? '' : `, PORT ${runtime.config.PORT}`})`),
     )
   } finally {
-    await prisma.$disconnect()
+    await disconnectDatabase()
     await runtime.stop()
   }
 }

@@ -1,10 +1,11 @@
 /**
  * `npm run db:migrate`: applies the committed migrations in prisma/migrations that the database has
  * not seen, then exits. With DATABASE_URL set it migrates that database; without it, the embedded
- * database in DATA_DIR (default ./.carcosa), started the same way `npm start` starts it. Fly runs this
- * as the release command, before new machines take traffic.
+ * database in DATA_DIR (default ./.carcosa), started the same way `npm start` starts it (or shared with
+ * the server running on it), and never a new one. Fly runs this as the release command, before new
+ * machines take traffic.
  */
-import { prepareRuntime } from '../app/utils/boot.server'
+import { describeDatabaseUrl, prepareRuntime } from '../app/utils/boot.server'
 import { ConfigError } from '../app/utils/config.server'
 import { prepareJobStore } from '../app/services/jobs/job-store.server'
 import { applyMigrations, readMigrations } from '../app/utils/migrate.server'
@@ -16,12 +17,13 @@ async function main() {
   let applied: string[]
   if (process.env.DATABASE_URL) {
     // Migrating needs the database only: no session secret, no data directory.
-    console.log(`db:migrate: DATABASE_URL ${describeUrl(process.env.DATABASE_URL)}`)
+    console.log(`db:migrate: DATABASE_URL ${describeDatabaseUrl(process.env.DATABASE_URL)}`)
     applied = await applyMigrations(process.env.DATABASE_URL, { log: log.info })
     await prepareJobStore(process.env.DATABASE_URL)
   } else {
-    console.log('db:migrate: DATABASE_URL is unset: migrating the embedded database in DATA_DIR')
-    const runtime = await prepareRuntime(log)
+    // Never a new cluster: one nobody else uses would be a second, silent database.
+    const runtime = await prepareRuntime(log, { createDatabase: false })
+    console.log(`db:migrate: ${runtime.database}`)
     applied = runtime.appliedMigrations
     await prepareJobStore(runtime.databaseUrl).finally(() => runtime.stop())
   }
@@ -30,16 +32,6 @@ async function main() {
       ? `db:migrate: applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; ${known.length} in total`
       : `db:migrate: the database is up to date (${known.length} migration${known.length === 1 ? '' : 's'})`,
   )
-}
-
-/** host:port/database, without credentials. */
-function describeUrl(url: string) {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.host}${parsed.pathname}`
-  } catch {
-    return '(not a valid URL)'
-  }
 }
 
 function describe(error: unknown): string {

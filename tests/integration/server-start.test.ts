@@ -53,17 +53,15 @@ after(async () => {
 })
 
 /**
- * `tsx server.ts` is what `npm start` runs; `node --import tsx server.ts` is the Dockerfile's CMD.
- * Either way the signal goes to the process spawned here, as Docker and Fly send it.
+ * `node --import tsx server.ts` is the Dockerfile's CMD, and the process `npm start` ends up as
+ * (scripts/start.ts imports server.ts; npm-start.test.ts covers that path). The signal goes to the
+ * process spawned here, as Docker and Fly send it. (Not the `tsx` CLI: it relays a signal only if
+ * the child acknowledges it within 30 ms, else kills it with SIGKILL, which a loaded machine misses.)
  */
-function startServer(env: Record<string, string>, via: 'tsx' | 'node' = 'tsx'): Server {
+function startServer(env: Record<string, string>): Server {
   const baseEnv = { ...process.env }
   for (const name of CONFIG_VARIABLES) delete baseEnv[name]
-  const [command, args] =
-    via === 'tsx'
-      ? [path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts']]
-      : [process.execPath, ['--import', 'tsx', 'server.ts']]
-  const child = spawn(command, args, {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: { ...baseEnv, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -174,6 +172,17 @@ async function stopPostmaster(clusterDir: string) {
   for (let waited = 0; waited < 10_000 && isAlive(running.pid); waited += 100) await sleep(100)
 }
 
+/** Runs a command-line tool of the repository (db:seed, db:migrate) to completion. */
+function runTool(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const baseEnv = { ...process.env }
+  for (const name of CONFIG_VARIABLES) delete baseEnv[name]
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [script], { cwd: ROOT, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })))
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 describe('server start', () => {
@@ -182,7 +191,7 @@ describe('server start', () => {
     const clusterDir = path.join(dataDir, 'postgres')
 
     const port = await freePort()
-    const first = startServer({ DATA_DIR: dataDir, PORT: String(port) }, 'tsx')
+    const first = startServer({ DATA_DIR: dataDir, PORT: String(port) })
     const url = await waitUntilReady(first)
     assert.equal(url, `http://127.0.0.1:${port}`, 'prints the URL it listens on')
     assert.match(first.output(), /generated development secrets \(SESSION_SECRET, CREDENTIALS_ENCRYPTION_KEY\)/, 'warns about generated secrets')
@@ -211,9 +220,9 @@ describe('server start', () => {
     assert.equal(await postmaster(clusterDir), null, 'postmaster.pid is removed')
     assert.equal(isAlive(firstPostmaster.pid), false, 'the embedded postgres process is gone')
 
-    // The second start goes the Dockerfile's way and stops on SIGINT (Ctrl-C).
+    // The second start stops on SIGINT (Ctrl-C).
     const secondPort = await freePort()
-    const second = startServer({ DATA_DIR: dataDir, PORT: String(secondPort) }, 'node')
+    const second = startServer({ DATA_DIR: dataDir, PORT: String(secondPort) })
     const secondUrl = await waitUntilReady(second)
     assert.doesNotMatch(second.output(), /initialising embedded PostgreSQL/, 'reuses the cluster')
     assert.doesNotMatch(second.output(), /applied migration/, 'finds the migrations applied')
@@ -246,6 +255,49 @@ describe('server start', () => {
     assert.notEqual(code, 0)
     assert.match(server.output(), /^\s*- PORT .+$/m)
     assert.doesNotMatch(server.output(), /embedded PostgreSQL running/, 'stops before starting a database')
+  })
+
+  test('db:seed and db:migrate use the running server’s database and print its URL; without a cluster they stop and say so', { timeout: 240_000 }, async () => {
+    const dataDir = await makeDataDir()
+    const port = await freePort()
+    const server = startServer({ DATA_DIR: dataDir, PORT: String(port) })
+    await waitUntilReady(server)
+
+    // No PORT here: the URL printed is the running server's.
+    const seeded = await runTool('prisma/seed.ts', { DATA_DIR: dataDir })
+    assert.equal(seeded.code, 0, seeded.output)
+    assert.match(seeded.output, new RegExp(`db:seed: the embedded PostgreSQL in ${path.join(dataDir, 'postgres')} \\(already running, pid \\d+\\)`))
+    assert.match(seeded.output, new RegExp(`Sign in at http://127\\.0\\.0\\.1:${port}/login as demo@carcosa\\.local`))
+    const migrated = await runTool('scripts/migrate.ts', { DATA_DIR: dataDir })
+    assert.equal(migrated.code, 0, migrated.output)
+    assert.match(migrated.output, new RegExp(`db:migrate: the embedded PostgreSQL in ${path.join(dataDir, 'postgres')} \\(already running`))
+
+    const elsewhere = path.join(await makeDataDir(), 'not-the-server')
+    for (const [tool, script] of [['db:seed', 'prisma/seed.ts'], ['db:migrate', 'scripts/migrate.ts']] as const) {
+      const refused = await runTool(script, { DATA_DIR: elsewhere })
+      assert.equal(refused.code, 1, refused.output)
+      assert.match(refused.output, new RegExp(`^${tool} failed: no embedded database in DATA_DIR ${elsewhere} .*set DATA_DIR to the server's data directory`, 'm'))
+      await assert.rejects(fs.access(elsewhere), `${tool} created nothing in ${elsewhere}`)
+    }
+
+    assert.deepEqual(await stopServer(server), { code: 0, signal: null }, server.output())
+    await assert.rejects(fs.access(path.join(dataDir, 'server.json')), 'the server forgets its URL when it stops')
+  })
+
+  test('a failed start says what went wrong in one line, without a stack, and leaves no cluster directory', { timeout: 120_000 }, async () => {
+    const dataDir = await makeDataDir()
+    await fs.mkdir(path.join(dataDir, 'postgres'))
+    await fs.writeFile(path.join(dataDir, 'postgres', 'notes.txt'), 'not a cluster')
+    const server = startServer({ DATA_DIR: dataDir, PORT: String(await freePort()) })
+    const { code } = await waitForExit(server)
+    assert.equal(code, 1)
+    const lines = server.output().split('\n').filter((line) => line.startsWith('Carcosa cannot start'))
+    assert.deepEqual(lines, [
+      `Carcosa cannot start: ${path.join(dataDir, 'postgres')} is not empty but holds no PostgreSQL cluster: move it away, or set DATA_DIR`,
+    ])
+    assert.doesNotMatch(server.output(), /^\s+at /m, 'no stack trace')
+    assert.deepEqual((await fs.readdir(dataDir)).sort(), ['postgres', 'secrets.json'], 'no staging directory is left')
+    assert.deepEqual(await fs.readdir(path.join(dataDir, 'postgres')), ['notes.txt'], 'what was there is untouched')
   })
 
   const externalUrl = process.env.TEST_EXTERNAL_DATABASE_URL
