@@ -73,8 +73,6 @@ const configSchema = z
     STREAMED_UPLOAD_MAX_BYTES: bytes.default(2 * 1024 ** 3),
     /** How long a started upload may stay pending before it is swept. */
     UPLOAD_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
-    /** Seconds after which a pending upload with a callback URL is checked: landed bytes are verified and the callback webhook sent. */
-    UPLOAD_RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(60),
     /** Seconds one report of a completed upload holds the right to run its completion callback before another may take it. */
     UPLOAD_CALLBACK_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
     /** Image transforms: sources with more pixels than this are refused before decoding (decompression bombs). */

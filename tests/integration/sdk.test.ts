@@ -77,7 +77,7 @@ before(async () => {
       'transforms:execute',
     ])
   ).key
-  carcosaUrl = await startCarcosa({ UPLOAD_RECONCILE_AFTER_SECONDS: '2' })
+  carcosaUrl = await startCarcosa()
   api = new CarcosaApi({ apiKey, baseUrl: carcosaUrl })
 
   const app = express()
