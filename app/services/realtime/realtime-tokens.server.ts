@@ -59,9 +59,15 @@ export async function createRealtimeToken(actor: Actor, input: CreateRealtimeTok
     if (found !== uploadIds.length) throw notFound('Upload')
   }
   const expiresAt = new Date(Math.floor(Date.now() / 1000 + getConfig().REALTIME_TOKEN_TTL_SECONDS) * 1000)
-  const payload: Payload = { v: 1, p: projectId, ...(uploadIds ? { u: uploadIds } : {}), s: `${actor.type}:${actorId(actor)}`, e: expiresAt.getTime() / 1000 }
+  const scope = { projectId, uploadIds, expiresAt }
+  return { token: signRealtimeToken(scope, `${actor.type}:${actorId(actor)}`), ...scope }
+}
+
+/** The token for a scope already authorized (`subject` names who asked, for the record). */
+export function signRealtimeToken(scope: RealtimeTokenScope, subject: string): string {
+  const payload: Payload = { v: 1, p: scope.projectId, ...(scope.uploadIds ? { u: scope.uploadIds } : {}), s: subject, e: Math.floor(scope.expiresAt.getTime() / 1000) }
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url')
-  return { token: `${REALTIME_TOKEN_PREFIX}${body}.${mac(body)}`, projectId, uploadIds, expiresAt }
+  return `${REALTIME_TOKEN_PREFIX}${body}.${mac(body)}`
 }
 
 /** The token's scope when its signature holds and it has not expired; null otherwise (never says which). */
