@@ -1,7 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { Form, Link, useLoaderData } from '@remix-run/react'
+import { Form, Link, useLoaderData, useRevalidator } from '@remix-run/react'
+import { useEffect, useRef, useState } from 'react'
 import { z } from 'zod'
 import { Card, EmptyState } from '~/components/layout'
+import { useProjectEvents } from '~/components/use-project-events'
 import { hasPermission } from '~/services/api-keys/permissions'
 import { THUMBNAIL_TYPES } from '~/services/files/download-headers.server'
 import { listFiles, storageTotals } from '~/services/files/files.server'
@@ -56,6 +58,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   )
   const tenantNames = new Map(tenants.items.map((tenant) => [tenant.id, tenant.name]))
   return {
+    projectId: project.id,
     base,
     filters: { tenant: query.tenant ?? '', type: query.type ?? '', q: query.q ?? '' },
     filterError,
@@ -83,9 +86,28 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 const controlClass =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500'
 
+/** Loads the page again (at most every half second) when files arrive or go elsewhere; JavaScript only. */
+function useLiveFiles(projectId: string) {
+  const revalidator = useRevalidator()
+  const [notice, setNotice] = useState('')
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(timer.current), [])
+  const live = useProjectEvents(projectId, (message) => {
+    if (message.type !== 'file.uploaded' && message.type !== 'file.deleted') return
+    setNotice(message.type === 'file.uploaded' ? `New file: ${message.data?.file?.name ?? 'a file'}` : `A file was deleted: ${message.data?.path ?? ''}`)
+    if (timer.current) return
+    timer.current = setTimeout(() => {
+      timer.current = undefined
+      revalidator.revalidate()
+    }, 500)
+  })
+  return { live, notice }
+}
+
 export default function FileBrowser() {
-  const { base, filters, filterError, files, nextCursor, previousBefore, tenants, totals, projectTotals, canUpload, canDelete } =
+  const { projectId, base, filters, filterError, files, nextCursor, previousBefore, tenants, totals, projectTotals, canUpload, canDelete } =
     useLoaderData<typeof loader>()
+  const { live, notice } = useLiveFiles(projectId)
   // Page links keep the filters; only one of cursor/before is set at a time.
   const pageLink = (key: 'cursor' | 'before', id: string) => {
     const search = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== ''))
@@ -96,7 +118,10 @@ export default function FileBrowser() {
     ? TYPE_OPTIONS
     : [...TYPE_OPTIONS, { value: filters.type, label: filters.type }]
   return (
-    <div className="space-y-6">
+    <div className="space-y-6" data-live={live ? 'on' : 'off'}>
+      <p aria-live="polite" className="sr-only">
+        {notice}
+      </p>
       <Card title="Files">
         <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
           <p className="text-sm text-slate-700" data-testid="storage-totals">

@@ -1,7 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { useRef, useState } from 'react'
 import { Card } from '~/components/layout'
+import { useProjectEvents, type LiveMessage } from '~/components/use-project-events'
 import { receiveStreamedUpload } from '~/services/uploads/streamed-upload.server'
 import { uploadFormContext } from '~/services/uploads/upload-form.server'
 import { StorageError } from '~/storage/storage-adapter'
@@ -17,7 +19,7 @@ export const meta: MetaFunction = () => [{ title: 'Upload a file · Carcosa' }]
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { project } = await projectFromParams(actor, params)
-  return orRouteError(uploadFormContext(actor, project.id))
+  return { projectId: project.id, ...(await orRouteError(uploadFormContext(actor, project.id))) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
@@ -38,10 +40,72 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 const sizeLabel = (bytes: number) =>
   bytes >= 1024 ** 3 ? `${Number((bytes / 1024 ** 3).toFixed(2))} GiB` : bytes >= 1024 ** 2 ? `${Number((bytes / 1024 ** 2).toFixed(2))} MiB` : `${bytes} bytes`
 
+type Phase = { phase: 'uploading'; bytes: number; total: number | null } | { phase: 'verifying' } | { phase: 'done' } | { phase: 'failed'; reason: string }
+
+/**
+ * With JavaScript, the form tags its upload (a random `clientReference` and the file's `size`, set
+ * just before it is sent) and follows it on the project's live channel: bytes received by Carcosa,
+ * then the server's checks, then done. Without JavaScript those fields stay empty and nothing changes.
+ */
+function useUploadPhase(projectId: string) {
+  const [phase, setPhase] = useState<Phase | null>(null)
+  const reference = useRef<string | null>(null)
+  const uploadId = useRef<string | null>(null)
+  const live = useProjectEvents(projectId, (message: LiveMessage) => {
+    const ours = (id: unknown) => id !== undefined && id === uploadId.current
+    if (message.type === 'upload.progress' && reference.current && message.clientReference === reference.current) uploadId.current = message.uploadId
+    if (message.type === 'upload.progress' && ours(message.uploadId)) setPhase({ phase: 'uploading', bytes: message.bytes, total: message.total })
+    else if (message.type === 'upload.verifying' && ours(message.uploadId)) setPhase({ phase: 'verifying' })
+    else if (message.type === 'file.uploaded' && ours(message.data?.uploadId)) setPhase({ phase: 'done' })
+    else if (message.type === 'upload.failed' && ours(message.data?.uploadId)) setPhase({ phase: 'failed', reason: message.data.reason })
+  })
+  const start = () => {
+    reference.current = Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('')
+    uploadId.current = null
+    setPhase({ phase: 'uploading', bytes: 0, total: null })
+    return reference.current
+  }
+  return { phase, live, start }
+}
+
+function PhaseStatus({ phase }: { phase: Phase }) {
+  const percent = phase.phase === 'uploading' && phase.total ? Math.min(100, Math.round((phase.bytes / phase.total) * 100)) : null
+  return (
+    <div aria-live="polite" data-phase={phase.phase} className="space-y-1 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-800">
+      {phase.phase === 'uploading' ? (
+        <>
+          <p>
+            Uploading{percent !== null ? ` ${percent}%` : '…'}
+            {phase.total ? ` (${sizeLabel(phase.bytes)} of ${sizeLabel(phase.total)})` : ''}
+          </p>
+          <progress aria-label="Upload progress" max={phase.total ?? undefined} value={phase.total ? phase.bytes : undefined} className="w-full" />
+        </>
+      ) : phase.phase === 'verifying' ? (
+        <p>Verifying the file (size and type)…</p>
+      ) : phase.phase === 'done' ? (
+        <p>Done: the file is in the project.</p>
+      ) : (
+        <p>Failed: {phase.reason}</p>
+      )}
+    </div>
+  )
+}
+
 export default function UploadFile() {
-  const { canUpload, hasBucket, tenants, allowedContentTypes, maxBytes } = useLoaderData<typeof loader>()
+  const { projectId, canUpload, hasBucket, tenants, allowedContentTypes, maxBytes } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const busy = useNavigation().state === 'submitting'
+  const { phase, live, start } = useUploadPhase(projectId)
+  const sizeField = useRef<HTMLInputElement>(null)
+  const referenceField = useRef<HTMLInputElement>(null)
+  const fileField = useRef<HTMLInputElement>(null)
+  // Set on the elements themselves: the form data is read right after this handler returns.
+  const tagUpload = () => {
+    const file = fileField.current?.files?.[0]
+    if (!file || !sizeField.current || !referenceField.current) return
+    sizeField.current.value = String(file.size)
+    referenceField.current.value = start()
+  }
   return (
     <Card title="Upload a file">
       {!canUpload ? (
@@ -52,7 +116,8 @@ export default function UploadFile() {
         </p>
       ) : (
         // Field order matters: the tenant must reach the server before the file's bytes do.
-        <Form method="post" encType="multipart/form-data" className="space-y-4">
+        <Form method="post" encType="multipart/form-data" className="space-y-4" onSubmit={tagUpload} data-live={live ? 'on' : 'off'}>
+          {phase && !(actionData && 'error' in actionData && phase.phase === 'uploading') ? <PhaseStatus phase={phase} /> : null}
           {actionData && 'error' in actionData ? (
             <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
               {actionData.error}
@@ -71,11 +136,15 @@ export default function UploadFile() {
               ))}
             </select>
           </div>
+          {/* Filled in by JavaScript only; they must precede the file part. */}
+          <input ref={sizeField} type="hidden" name="size" defaultValue="" />
+          <input ref={referenceField} type="hidden" name="clientReference" defaultValue="" />
           <div>
             <label htmlFor="upload-file" className="block text-sm font-medium text-slate-700">
               File
             </label>
             <input
+              ref={fileField}
               id="upload-file"
               name="file"
               type="file"
