@@ -10,7 +10,7 @@ const DAY_MS = 24 * 3600 * 1000
 /**
  * Deletes what has outlived its purpose: expired sessions and API tokens, sign-in attempts past the
  * window, expired uploads and their objects, and relayed events and settled webhook deliveries older
- * than EVENT_RETENTION_DAYS; and records today's storage snapshot for usage. Runs as the `housekeeping` job (ADR 012); every delete is idempotent.
+ * than EVENT_RETENTION_DAYS; and records today's storage snapshot for usage. Runs as the `housekeeping` job (ADR 016); every delete is idempotent.
  */
 export async function runHousekeeping() {
   const sessions = await prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } })

@@ -158,7 +158,12 @@ function statusesItCanAnswer(operation: Operation) {
   return [...statuses].sort((a, b) => a - b)
 }
 
-const shapeKeys = (schema: z.ZodType | undefined) => (schema instanceof z.ZodObject ? Object.keys(schema.shape).sort() : [])
+// A schema that transforms its input (a pipe) is documented by the object it reads.
+const inputOf = (schema: z.ZodType | undefined): z.ZodType | undefined => (schema instanceof z.ZodPipe ? inputOf(schema.in as z.ZodType) : schema)
+const shapeKeys = (schema: z.ZodType | undefined) => {
+  const input = inputOf(schema)
+  return input instanceof z.ZodObject ? Object.keys(input.shape).sort() : []
+}
 
 describe('the OpenAPI document at /api/v1/openapi.json', () => {
   let document: Json & {

@@ -8,13 +8,14 @@ export const realtimeOperations = [
     method: 'POST',
     path: '/api/v1/realtime/tokens',
     summary:
-      "Mint a short-lived token for a browser's WebSocket at `/api/v1/realtime?token=...`, scoped to one project and optionally to some of its uploads; the API key stays on your server. Needs `files:read` (or `files:write` when restricted to uploads)",
+      "Mint a short-lived token for a browser's WebSocket at `/api/v1/realtime?token=...`, scoped to one project and optionally to some of its uploads; the API key stays on your server",
     tag: 'Realtime',
     auth: 'any',
+    permission: 'files:read',
     tier: 'STANDARD',
     body: createRealtimeTokenSchema,
     status: 201,
-    errors: [400, 403, 404],
+    errors: [400, 403, 404, 413, 415],
     response: realtimeTokenSchema,
     handler: async ({ actor, body }) => {
       const { token, projectId, uploadIds, expiresAt } = await createRealtimeToken(actor, body)

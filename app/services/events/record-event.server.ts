@@ -11,7 +11,7 @@ export const newEventId = () => `evt_${randomBytes(16).toString('base64url')}`
 
 /**
  * Records a domain event in the outbox. Call it inside the transaction that makes the change, beside
- * recordAudit: the event is announced if and only if the change commits (ADR 012).
+ * recordAudit: the event is announced if and only if the change commits (ADR 016).
  */
 export async function recordEvent<T extends EventType>(tx: Transaction, event: { type: T; data: EventData<T> & { projectId: string } }) {
   const id = newEventId()

@@ -1,7 +1,7 @@
 import type { Queue } from 'pg-boss'
 
 /**
- * Every job queue Carcosa runs (ADR 012). `exclusive` queues hold at most one job queued or running,
+ * Every job queue Carcosa runs (ADR 016). `exclusive` queues hold at most one job queued or running,
  * so a periodic task never piles up or runs twice at once across instances.
  */
 export const QUEUES = {

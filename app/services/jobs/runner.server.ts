@@ -16,7 +16,7 @@ const MONITOR_INTERVAL_SECONDS = 5
 const STOP_TIMEOUT_MS = 10_000
 
 /**
- * Starts this instance's share of the background work (ADR 012): the outbox relay and the pg-boss
+ * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
  * workers (webhook attempts, upload expiry, housekeeping), plus the cron schedules, which pg-boss
  * runs once across all instances.
  */

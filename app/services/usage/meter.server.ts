@@ -15,7 +15,7 @@ export interface PendingUsage {
 }
 
 /**
- * In-memory usage counters of this process (ADR 014): a request adds to a map entry, never to the
+ * In-memory usage counters of this process (ADR 018): a request adds to a map entry, never to the
  * database; the flush takes the maps and writes additive upserts. The number of distinct entries
  * is bounded: past `maxKeys` new entries are dropped (and counted, and logged at the next flush)
  * rather than growing without limit.
