@@ -45,6 +45,8 @@ export function scriptlessCopier(browser: Browser) {
   }
   return {
     async copy(page: Page): Promise<Page> {
+      // The handler can fire as soon as a new document's <body> exists: copy it once it has fully arrived.
+      await page.waitForLoadState('load')
       const target = await (opened ??= open())
       serve.html = (await page.content()).replace(/<script\b[\s\S]*?<\/script>/gi, '').replace(/<link\b[^>]*rel="modulepreload"[^>]*>/gi, '')
       serve.url = page.url().split('#')[0]!
