@@ -159,7 +159,7 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
 export async function listApiKeys(actor: Actor, projectId: string, page: PageQuery): Promise<Page<PublicApiKey>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'api-keys:read', 'list API keys of this project')
-  const rows = await prisma.apiKey.findMany({ where: { projectId }, select: rowFields, ...pageArgs(page) })
+  const rows = await prisma.apiKey.findMany({ select: rowFields, ...pageArgs(page, { projectId }) })
   return toPage(rows.map(toPublic), page)
 }
 

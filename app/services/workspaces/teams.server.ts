@@ -17,8 +17,7 @@ const slugTaken = () => fieldConflict('slug', 'This slug is already taken by ano
 export async function listTeams(actor: UserActor, organizationId: string, page: PageQuery) {
   await organizationRole(prisma, actor, organizationId)
   const teams = await prisma.team.findMany({
-    where: { organizationId },
-    ...pageArgs(page),
+    ...pageArgs(page, { organizationId }),
     select: { ...fields, _count: { select: { projects: true, members: true } } },
   })
   return toPage(teams, page)
