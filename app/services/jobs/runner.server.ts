@@ -19,8 +19,7 @@ const STOP_TIMEOUT_MS = 10_000
 /**
  * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
  * workers (webhook attempts, upload expiry and reconciliation, housekeeping), plus the cron
- * schedules, which pg-boss
- * runs once across all instances.
+ * schedules, which pg-boss runs once across all instances.
  */
 export async function startJobRunner(options: { databaseUrl: string }): Promise<JobRunner> {
   const config = getConfig()
