@@ -4,9 +4,8 @@ import { useLoaderData } from '@remix-run/react'
 import { DeleteCard } from '~/components/delete-card'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
-import { atLeast } from '~/services/workspaces/access.server'
 import { confirmDeletionSchema, updateTeamSchema } from '~/services/workspaces/schemas'
-import { deleteTeam, updateTeam } from '~/services/workspaces/teams.server'
+import { deleteTeam, teamCapabilities, updateTeam } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
@@ -15,8 +14,8 @@ import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
-  const { team, role } = await teamFromParams(actor, params)
-  return { team, canEdit: atLeast(role, 'ADMIN'), canDelete: role === 'OWNER' }
+  const access = await teamFromParams(actor, params)
+  return { team: access.team, ...teamCapabilities(access) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

@@ -22,14 +22,15 @@ export interface Page<T> {
 }
 
 /**
- * Prisma arguments for one page ordered by id: one extra row tells whether another page follows.
- * Ids are cuids, so the order is stable (not chronological).
+ * Prisma arguments for one page ordered by id, `where` included: `id > cursor` (keyset) so a page
+ * still follows when the cursor's row was deleted meanwhile, as files do. One extra row tells whether
+ * another page follows. Ids are cuids, so the order is stable (not chronological).
  */
-export function pageArgs({ cursor, limit }: PageQuery) {
+export function pageArgs<W extends object>({ cursor, limit }: PageQuery, where: W) {
   return {
+    where: cursor ? { AND: [where, { id: { gt: cursor } }] } : where,
     orderBy: { id: 'asc' as const },
     take: limit + 1,
-    ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
   }
 }
 

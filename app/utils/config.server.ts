@@ -75,6 +75,7 @@ const configSchema = z
     UPLOAD_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
     /** Seconds one report of a completed upload holds the right to run its completion callback before another may take it. */
     UPLOAD_CALLBACK_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+    UPLOAD_RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     /** Image transforms: sources with more pixels than this are refused before decoding (decompression bombs). */
     TRANSFORM_MAX_INPUT_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(50_000_000),
     /** Image transforms: largest source file, in bytes. */

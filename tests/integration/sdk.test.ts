@@ -2,7 +2,8 @@
  * @carcosa/sdk as an application uses it: a real Carcosa (server.ts in a child process, s3rver
  * bucket) and a real Express app in this process mounting the SDK's route handler. Uploads go from
  * Node through the handler (the middleware decides) straight to the bucket, and onUploadComplete
- * runs on the Express side. s3rver ignores signatures: nothing here proves signing.
+ * runs on the Express side, from the client's report or from Carcosa's signed webhook when the
+ * client went away. s3rver ignores signatures: nothing here proves presigning.
  */
 import '../support/test-database'
 import assert from 'node:assert/strict'
@@ -20,6 +21,7 @@ import { prisma } from '~/utils/db.server'
 import { createTestApiKey, createWorkspace } from '../support/factories'
 import { startCarcosa } from '../support/carcosa-server'
 import { attachS3Bucket } from '../support/storage-factories'
+import { waitFor } from '../support/webhook-receiver'
 
 const MIB = 1024 * 1024
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex')
@@ -77,7 +79,8 @@ before(async () => {
       'transforms:execute',
     ])
   ).key
-  carcosaUrl = await startCarcosa()
+  // Uploads whose client goes away are reconciled a second after init (the webhook tests below).
+  carcosaUrl = await startCarcosa({ UPLOAD_RECONCILE_AFTER_SECONDS: '1' })
   api = new CarcosaApi({ apiKey, baseUrl: carcosaUrl })
 
   const app = express()
@@ -294,6 +297,75 @@ describe('route handler', () => {
     })
     assert.deepEqual([result!.tenantId, result!.serverData], [tenant.id, { tenantId: tenant.id }])
     assert.ok(result!.path.startsWith(`${tenant.slug}/`))
+  })
+})
+
+/** Starts an avatar upload through the handler and PUTs its bytes, then goes away without reporting completion. */
+async function putAndVanish(name: string, bytes: Buffer, type: string, albumId: string) {
+  const start = await fetch(`${appUrl}/api/uploads?slug=avatar&actionType=upload`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...asUser },
+    body: JSON.stringify({ files: [{ name, size: bytes.length, type }], input: { albumId } }),
+  })
+  assert.equal(start.status, 200)
+  const [upload] = ((await start.json()) as { uploads: Array<{ uploadId: string; token: string; url: string; headers: Record<string, string> }> }).uploads
+  assert.ok(upload)
+  const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(bytes) })
+  assert.equal(put.status, 200)
+  return upload
+}
+
+describe('reconciliation of uploads whose client went away', () => {
+  test('bytes landed, completion never reported: Carcosa verifies them and its webhook runs onUploadComplete once', async () => {
+    const upload = await putAndVanish('lost.png', await png(24, 24), 'image/png', 'lost')
+    await waitFor('onUploadComplete from the webhook', () => runsOf(upload.uploadId) === 1)
+    const row = await waitFor('the callback settled', async () => {
+      const found = await prisma.upload.findUniqueOrThrow({ where: { id: upload.uploadId } })
+      return found.callbackDoneAt ? found : null
+    })
+    assert.equal(row.status, 'COMPLETED')
+    assert.ok(row.fileId)
+    assert.deepEqual(completions.find((c) => c.uploadId === upload.uploadId)?.metadata, { userId: 'ada', albumId: 'lost', fileCount: 1 })
+
+    // The client comes back late: it gets the stored serverData, and the callback does not run again.
+    const late = await fetch(`${appUrl}/api/uploads?slug=avatar&actionType=complete`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ uploadId: upload.uploadId, token: upload.token }),
+    })
+    assert.equal(late.status, 200)
+    assert.deepEqual(((await late.json()) as { serverData: unknown }).serverData, { uploadedBy: 'ada', album: 'lost' })
+    assert.equal(runsOf(upload.uploadId), 1)
+  })
+
+  test('bytes that are not what was declared are refused by reconciliation and never reach onUploadComplete', async () => {
+    const upload = await putAndVanish('fake.png', Buffer.from('this is not a png at all'), 'image/png', 'fake')
+    const row = await waitFor('the upload refused', async () => {
+      const found = await prisma.upload.findUniqueOrThrow({ where: { id: upload.uploadId } })
+      return found.status === 'FAILED' ? found : null
+    })
+    assert.match(row.failureReason ?? '', /png|type|content/i)
+    assert.equal(row.fileId, null)
+    assert.equal(row.callbackDoneAt, null)
+    assert.equal(runsOf(upload.uploadId), 0)
+  })
+
+  test('an upload whose bytes never landed is left to expiry', async () => {
+    const start = await fetch(`${appUrl}/api/uploads?slug=avatar&actionType=upload`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...asUser },
+      body: JSON.stringify({ files: [{ name: 'never.png', size: 100, type: 'image/png' }], input: { albumId: 'never' } }),
+    })
+    const [upload] = ((await start.json()) as { uploads: Array<{ uploadId: string }> }).uploads
+    assert.ok(upload)
+    // The reconcile job (due after a second) ran and finished without touching the upload.
+    await waitFor('the reconcile job done', async () => {
+      const [job] = await prisma.$queryRaw<Array<{ state: string }>>`SELECT state::text FROM pgboss.job WHERE name = 'upload-reconcile' AND data->>'uploadId' = ${upload.uploadId}`
+      return job?.state === 'completed'
+    })
+    const row = await prisma.upload.findUniqueOrThrow({ where: { id: upload.uploadId } })
+    assert.equal(row.status, 'PENDING')
+    assert.equal(runsOf(upload.uploadId), 0)
   })
 })
 

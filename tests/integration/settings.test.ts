@@ -10,6 +10,7 @@ import {
   updateRateLimitOverrides,
   updateUserSettings,
 } from '~/services/settings/settings.server'
+import { getTransformSettings, updateTransformSettings } from '~/services/transforms/settings.server'
 import { prisma } from '~/utils/db.server'
 import { addMember, addToTeam, assertAppError, createTestApiKey, createTestUser, createWorkspace, withAuditDelta } from '../support/factories'
 
@@ -31,6 +32,20 @@ async function setup() {
 }
 
 describe('project settings', () => {
+  test('a settings save and a transform settings save at the same time both stick', async () => {
+    const { owner, project } = await setup()
+    // Each save reads, changes one part and writes the whole JSON back; without one row lock a save overwrites the other.
+    for (let round = 0; round < 8; round++) {
+      const access = round % 2 === 0 ? 'public' : 'signed'
+      await Promise.all([
+        updateProjectSettings(owner.actor, project.id, projectInput({ description: `round ${round}` })),
+        updateTransformSettings(owner.actor, project.id, { access, presetsOnly: false, allowAnimated: round % 2 === 0 }),
+      ])
+      assert.equal((await getProjectSettings(owner.actor, project.id)).description, `round ${round}`)
+      assert.deepEqual(await getTransformSettings(owner.actor, project.id), { access, presetsOnly: false, allowAnimated: round % 2 === 0 })
+    }
+  })
+
   test('a new project has the defaults; a MEMBER replaces them, normalized, with before and after audited', async () => {
     const { member, viewer, project, organization } = await setup()
     assert.deepEqual(await getProjectSettings(viewer.actor, project.id), { description: '', allowedOrigins: [] })

@@ -25,6 +25,21 @@ async function setup() {
 }
 
 describe('tenant service', () => {
+  test('the next page follows the cursor even when its row was deleted meanwhile (keyset paging)', async () => {
+    const { owner, project } = await setup()
+    for (const slug of ['one', 'two', 'three', 'four', 'five']) await createTenant(owner.actor, create(project.id, { slug, name: slug }))
+    const all = await listTenants(owner.actor, project.id, page({ limit: 5 }))
+    const first = await listTenants(owner.actor, project.id, page({ limit: 2 }))
+    assert.ok(first.nextCursor)
+    await prisma.tenant.delete({ where: { id: first.nextCursor } })
+    const second = await listTenants(owner.actor, project.id, page({ limit: 2, cursor: first.nextCursor }))
+    assert.deepEqual(
+      second.items.map((tenant) => tenant.id),
+      all.items.slice(2, 4).map((tenant) => tenant.id),
+    )
+    assert.equal(second.nextCursor, all.items[3]?.id)
+  })
+
   test('create, get, list in pages, update and delete, each change audited', async () => {
     const { owner, organization, project } = await setup()
     const { result: acme, rows } = await withAuditDelta(() =>

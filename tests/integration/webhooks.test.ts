@@ -192,6 +192,31 @@ describe('webhook delivery', () => {
 })
 
 describe('webhook endpoints', () => {
+  test('the delivery log pages newest first by (createdAt, id), ties included', async () => {
+    const receiver = await startWebhookReceiver()
+    after(() => receiver.close())
+    const { owner, webhook } = await endpointFor(receiver.url)
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute))
+    // Two pairs share a timestamp, so only the id tells them apart.
+    const stamps = [at(1), at(2), at(2), at(3), at(3)]
+    await prisma.webhookDelivery.createMany({
+      data: stamps.map((createdAt, index) => ({
+        id: `delivery-${index}`, endpointId: webhook.id, eventId: `event-${index}`, eventType: 'test', payload: '{}', status: 'SUCCEEDED', createdAt,
+      })),
+    })
+    const expected = ['delivery-4', 'delivery-3', 'delivery-2', 'delivery-1', 'delivery-0']
+    const seen: string[] = []
+    let cursor: string | undefined
+    do {
+      const result = await listDeliveries(owner.actor, webhook.id, pageQuerySchema.parse({ limit: 2, cursor }))
+      seen.push(...result.items.map((delivery) => delivery.id))
+      cursor = result.nextCursor ?? undefined
+    } while (cursor)
+    assert.deepEqual(seen, expected)
+    const afterGone = await listDeliveries(owner.actor, webhook.id, pageQuerySchema.parse({ limit: 2, cursor: 'no-such-delivery' }))
+    assert.deepEqual(afterGone, { items: [], nextCursor: null })
+  })
+
   test("another project's endpoints and deliveries are not found; a viewer cannot manage them", async () => {
     const receiver = await startWebhookReceiver()
     after(() => receiver.close())

@@ -159,7 +159,7 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
 export async function listApiKeys(actor: Actor, projectId: string, page: PageQuery): Promise<Page<PublicApiKey>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'api-keys:read', 'list API keys of this project')
-  const rows = await prisma.apiKey.findMany({ where: { projectId }, select: rowFields, ...pageArgs(page) })
+  const rows = await prisma.apiKey.findMany({ select: rowFields, ...pageArgs(page, { projectId }) })
   return toPage(rows.map(toPublic), page)
 }
 
@@ -343,4 +343,28 @@ export async function validateApiKey(key: string): Promise<ApiKeyValidation> {
   const row = await findUsableKey(key)
   if (!row) return { valid: false }
   return { valid: true, projectId: row.scope.project.id, permissions: row.permissions, expiresAt: row.expiresAt, name: row.name }
+}
+
+/**
+ * The actor of a stored key by its id, for work done later on its behalf (an upload's
+ * reconciliation), with the key's hash (the upload callback secret derives from it). Null once the
+ * key is revoked or expired: the work is not done in the name of a key that may no longer act.
+ */
+export async function apiKeyActorById(apiKeyId: string): Promise<{ actor: ApiKeyActor; keyHash: string } | null> {
+  const row = await prisma.apiKey.findUnique({ where: { id: apiKeyId }, select: { keyHash: true } })
+  if (!row) return null
+  const resolved = await loadKey(row.keyHash)
+  if (!resolved || (resolved.expiresAt && resolved.expiresAt.getTime() <= Date.now())) return null
+  return {
+    keyHash: row.keyHash,
+    actor: {
+      type: 'api-key',
+      apiKeyId: resolved.id,
+      projectId: resolved.scope.project.id,
+      permissions: resolved.permissions,
+      scope: resolved.scope,
+      ipAddress: null,
+      userAgent: null,
+    },
+  }
 }

@@ -72,9 +72,8 @@ function requireLocalEnabled() {
 export async function listBuckets(actor: UserActor, teamId: string, page: PageQuery): Promise<Page<BucketView>> {
   await teamAccess(prisma, actor, teamId)
   const rows = await prisma.bucket.findMany({
-    where: { OR: [{ teamId }, { shares: { some: { teamId } } }] },
+    ...pageArgs(page, { OR: [{ teamId }, { shares: { some: { teamId } } }] }),
     select: { ...bucketFields, shares: { where: { teamId }, select: { access: true } } },
-    ...pageArgs(page),
   })
   const views = rows.map(({ shares, ...row }) => toBucketView(row, row.teamId === teamId ? 'OWNER' : (shares[0]?.access ?? 'READ_ONLY')))
   return toPage(views, page)

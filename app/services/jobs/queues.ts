@@ -12,6 +12,12 @@ export const QUEUES = {
   /** One job per upload, due at its expiry: sweeping follows UPLOAD_EXPIRY_MINUTES to the second. */
   uploadExpire: { name: 'upload-expire', policy: 'standard', retryLimit: 5, retryDelay: 30, expireInSeconds: 5 * 60 },
   /**
+   * One job per upload started with a callbackUrl, due UPLOAD_RECONCILE_AFTER_SECONDS after init:
+   * completes a landed but unreported upload and sends its signed `upload.completed` webhook; a
+   * failed delivery throws, so pg-boss retries it with backoff (about 40 minutes in all).
+   */
+  uploadReconcile: { name: 'upload-reconcile', policy: 'standard', retryLimit: 8, retryDelay: 10, retryBackoff: true, expireInSeconds: 5 * 60 },
+  /**
    * One job per webhook attempt. The heartbeat returns a job whose instance died (kill -9) to the
    * queue within seconds instead of at its expiry; the handler's own retries follow the schedule.
    */
@@ -24,5 +30,6 @@ export interface JobPayloads {
   housekeeping: Record<string, never>
   'uploads-sweep': Record<string, never>
   'upload-expire': { uploadId: string }
+  'upload-reconcile': { uploadId: string }
   'webhook-deliver': { deliveryId: string }
 }

@@ -3,6 +3,7 @@ import { getConfig } from '~/utils/config.server'
 import { logger } from '~/utils/logger.server'
 import { startEventRelay } from '../events/relay.server'
 import { runHousekeeping } from '../housekeeping.server'
+import { reconcileUpload } from '../uploads/reconcile-upload.server'
 import { expireUpload, sweepExpiredUploads } from '../uploads/sweep-uploads.server'
 import { attemptDelivery } from '../webhooks/deliver.server'
 import { QUEUES, type JobPayloads } from './queues'
@@ -17,8 +18,8 @@ const STOP_TIMEOUT_MS = 10_000
 
 /**
  * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
- * workers (webhook attempts, upload expiry, housekeeping), plus the cron schedules, which pg-boss
- * runs once across all instances.
+ * workers (webhook attempts, upload expiry and reconciliation, housekeeping), plus the cron
+ * schedules, which pg-boss runs once across all instances.
  */
 export async function startJobRunner(options: { databaseUrl: string }): Promise<JobRunner> {
   const config = getConfig()
@@ -40,6 +41,7 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
   await boss.work(QUEUES.housekeeping.name, each<'housekeeping'>(() => runHousekeeping()))
   await boss.work(QUEUES.uploadsSweep.name, each<'uploads-sweep'>(() => sweepExpiredUploads()))
   await boss.work(QUEUES.uploadExpire.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-expire'>(({ uploadId }) => expireUpload(uploadId)))
+  await boss.work(QUEUES.uploadReconcile.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-reconcile'>(({ uploadId }) => reconcileUpload(uploadId)))
   await boss.work(
     QUEUES.webhookDeliver.name,
     {

@@ -8,6 +8,7 @@ import { logger } from '~/utils/logger.server'
 import type { Actor, UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
+import { lockProjectSettings } from './project-settings-lock.server'
 import {
   projectSettingsSchema,
   rateLimitOverridesSchema,
@@ -52,8 +53,7 @@ export async function updateProjectSettings(actor: Actor, projectId: string, inp
   return prisma.$transaction(async (tx) => {
     const access = await projectAccess(tx, actor, projectId)
     requirePermission(access, 'projects:write', 'change the settings of this project')
-    const row = await tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { settings: true } })
-    const before = readStored(projectSettingsSchema, row.settings, 'project settings')
+    const before = readStored(projectSettingsSchema, await lockProjectSettings(tx, projectId), 'project settings')
     // Transform access has its own page: a save that leaves it out (the settings form) keeps it.
     if (input.transforms === undefined && before.transforms !== undefined) input = { ...input, transforms: before.transforms }
     const after = toJson(input)

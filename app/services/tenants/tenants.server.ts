@@ -59,7 +59,7 @@ export async function requireTenantInProject(db: Pick<Transaction, 'tenant'>, pr
 export async function listTenants(actor: Actor, projectId: string, page: PageQuery): Promise<Page<TenantView>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'projects:read', 'list the tenants of this project')
-  const rows = await prisma.tenant.findMany({ where: { projectId }, select: tenantSelect, ...pageArgs(page) })
+  const rows = await prisma.tenant.findMany({ select: tenantSelect, ...pageArgs(page, { projectId }) })
   return toPage(rows.map(toView), page)
 }
 

@@ -78,7 +78,7 @@ export async function createPreset(actor: Actor, projectId: string, input: Omit<
 export async function listPresets(actor: Actor, projectId: string, page: PageQuery): Promise<Page<TransformPreset>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'transforms:read', 'list transform presets of this project')
-  const rows = await prisma.transformPreset.findMany({ where: { projectId }, select, ...pageArgs(page) })
+  const rows = await prisma.transformPreset.findMany({ select, ...pageArgs(page, { projectId }) })
   return toPage(rows.map(toPreset), page)
 }
 

@@ -1,6 +1,7 @@
 import { prisma } from '~/utils/db.server'
 import type { Actor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
+import { lockProjectSettings } from '../settings/project-settings-lock.server'
 import { transformSettingsSchema, type TransformSettings } from '../settings/schemas'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
 import { forgetProject } from './known-sources.server'
@@ -26,9 +27,7 @@ export async function updateTransformSettings(actor: Actor, projectId: string, i
   const saved = await prisma.$transaction(async (tx) => {
     const access = await projectAccess(tx, actor, projectId)
     requirePermission(access, 'projects:write', 'change the transform settings of this project')
-    // Locks the row: a concurrent save of the other settings cannot overwrite this one, nor this one it.
-    const [row] = await tx.$queryRaw<{ settings: unknown }[]>`SELECT settings FROM "Project" WHERE id = ${projectId} FOR UPDATE`
-    const settings = typeof row?.settings === 'object' && row.settings !== null ? (row.settings as Record<string, unknown>) : {}
+    const settings = await lockProjectSettings(tx, projectId)
     const before = readTransformSettings(settings)
     await tx.project.update({ where: { id: projectId }, data: { settings: { ...settings, transforms: { ...input } } as never } })
     await recordAudit(tx, actor, actor, {

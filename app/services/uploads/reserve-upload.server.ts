@@ -6,7 +6,7 @@ import type { Actor } from '../actor'
 import { actorId } from '../actor'
 import { auditInsertSql } from '../audit/record-audit.server'
 import { objectLocation, type ObjectLocation } from './object-keys'
-import { scheduleUploadExpiry } from './expiry-jobs.server'
+import { scheduleUploadExpiry, scheduleUploadReconcile } from './expiry-jobs.server'
 import type { UploadTarget } from './upload-target.server'
 
 export interface UploadReservation {
@@ -108,5 +108,7 @@ export async function reserveUpload(
   // in batches after the row (init stays two statements); should this process die in between, the
   // sweep that runs every minute expires the upload instead.
   scheduleUploadExpiry(id, expiresAt)
+  // A client that vanishes after its bytes landed: Carcosa completes the upload and sends the callback webhook.
+  if (input.callbackUrl) scheduleUploadReconcile(id, new Date(now.getTime() + getConfig().UPLOAD_RECONCILE_AFTER_SECONDS * 1000))
   return { id, location, expiresAt }
 }

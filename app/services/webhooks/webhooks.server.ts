@@ -133,7 +133,7 @@ const auditFields = (row: Pick<WebhookView, 'url' | 'description' | 'eventTypes'
 export async function listWebhooks(actor: Actor, projectId: string, page: PageQuery): Promise<Page<WebhookView>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'projects:read', 'list the webhooks of this project')
-  const rows = await prisma.webhookEndpoint.findMany({ where: { projectId }, select: endpointSelect, ...pageArgs(page) })
+  const rows = await prisma.webhookEndpoint.findMany({ select: endpointSelect, ...pageArgs(page, { projectId }) })
   return toPage(rows.map(toView), page)
 }
 
@@ -255,12 +255,18 @@ export async function listDeliveries(
 ): Promise<Page<WebhookDeliveryView>> {
   const { access } = await endpointWithAccess(prisma, actor, endpointId, options.projectId)
   requirePermission(access, 'projects:read', 'read the delivery log of this project\'s webhooks')
+  // Newest first, so the keyset is (createdAt, id) below the cursor's; pruning removes the oldest, so a gone cursor has nothing after it.
+  const after = page.cursor ? await prisma.webhookDelivery.findFirst({ where: { id: page.cursor, endpointId }, select: { id: true, createdAt: true } }) : null
+  if (page.cursor && !after) return { items: [], nextCursor: null }
   const rows = await prisma.webhookDelivery.findMany({
-    where: { endpointId, status: options.status },
+    where: {
+      endpointId,
+      status: options.status,
+      ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+    },
     select: deliverySelect,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: page.limit + 1,
-    ...(page.cursor ? { cursor: { id: page.cursor }, skip: 1 } : {}),
   })
   return toPage(rows, page)
 }

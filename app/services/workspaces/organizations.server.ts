@@ -17,8 +17,7 @@ const slugTaken = () => fieldConflict('slug', 'This slug is already taken by ano
 /** Organizations the actor belongs to, with the actor's role in each, a page at a time. */
 export async function listOrganizations(actor: UserActor, page: PageQuery) {
   const organizations = await prisma.organization.findMany({
-    where: { members: { some: { userId: actor.userId } } },
-    ...pageArgs(page),
+    ...pageArgs(page, { members: { some: { userId: actor.userId } } }),
     select: { ...fields, members: { where: { userId: actor.userId }, select: { role: true } } },
   })
   return toPage(

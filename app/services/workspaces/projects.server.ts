@@ -18,7 +18,7 @@ const slugTaken = () => fieldConflict('slug', 'This slug is already taken by ano
 
 export async function listProjects(actor: UserActor, teamId: string, page: PageQuery) {
   await teamAccess(prisma, actor, teamId)
-  return toPage(await prisma.project.findMany({ where: { teamId }, ...pageArgs(page), select: fields }), page)
+  return toPage(await prisma.project.findMany({ ...pageArgs(page, { teamId }), select: fields }), page)
 }
 
 export async function getProjectBySlug(actor: UserActor, teamId: string, slug: string) {

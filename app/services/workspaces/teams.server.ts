@@ -17,8 +17,7 @@ const slugTaken = () => fieldConflict('slug', 'This slug is already taken by ano
 export async function listTeams(actor: UserActor, organizationId: string, page: PageQuery) {
   await organizationRole(prisma, actor, organizationId)
   const teams = await prisma.team.findMany({
-    where: { organizationId },
-    ...pageArgs(page),
+    ...pageArgs(page, { organizationId }),
     select: { ...fields, _count: { select: { projects: true, members: true } } },
   })
   return toPage(teams, page)
@@ -28,6 +27,12 @@ export async function getTeamBySlug(actor: UserActor, organizationId: string, sl
   const team = await prisma.team.findUnique({ where: { organizationId_slug: { organizationId, slug } }, select: { id: true } })
   if (!team) throw notFound('Team')
   return teamAccess(prisma, actor, team.id)
+}
+
+/** What a user may do with a team: the checks below and the team's pages read the same flags. */
+export function teamCapabilities({ orgRole, role }: { orgRole: Role; role: Role }) {
+  // Organization admins are team admins elsewhere, but may delete a team as its owners can.
+  return { canEdit: atLeast(role, 'ADMIN'), canDelete: role === 'OWNER' || atLeast(orgRole, 'ADMIN') }
 }
 
 export async function getTeam(actor: UserActor, teamId: string) {
@@ -90,9 +95,9 @@ export async function updateTeam(actor: UserActor, teamId: string, input: Partia
 /** Deletes a team and its projects. Team owners and organization owners/admins only. */
 export async function deleteTeam(actor: UserActor, teamId: string) {
   await prisma.$transaction(async (tx) => {
-    const { team, orgRole, role } = await teamAccess(tx, actor, teamId)
-    // Organization admins are team admins elsewhere, but may delete a team as its owners can.
-    if (!atLeast(orgRole, 'ADMIN')) requireRole(role, 'OWNER', 'delete this team')
+    const access = await teamAccess(tx, actor, teamId)
+    const { team } = access
+    if (!teamCapabilities(access).canDelete) requireRole(access.role, 'OWNER', 'delete this team')
     // The team's buckets go with it: refuse while another team's project still keeps files in one.
     const borrower = await tx.project.findFirst({
       where: { teamId: { not: teamId }, OR: [{ bucket: { teamId } }, { files: { some: { bucket: { teamId } } } }] },
