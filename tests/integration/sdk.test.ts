@@ -301,11 +301,11 @@ describe('route handler', () => {
 })
 
 /** Starts an avatar upload through the handler and PUTs its bytes, then goes away without reporting completion. */
-async function putAndVanish(name: string, bytes: Buffer, type: string, albumId: string) {
+async function putAndVanish(name: string, bytes: Buffer, type: string, albumId: string, declaredSize = bytes.length) {
   const start = await fetch(`${appUrl}/api/uploads?slug=avatar&actionType=upload`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...asUser },
-    body: JSON.stringify({ files: [{ name, size: bytes.length, type }], input: { albumId } }),
+    body: JSON.stringify({ files: [{ name, size: declaredSize, type }], input: { albumId } }),
   })
   assert.equal(start.status, 200)
   const [upload] = ((await start.json()) as { uploads: Array<{ uploadId: string; token: string; url: string; headers: Record<string, string> }> }).uploads
@@ -345,6 +345,19 @@ describe('reconciliation of uploads whose client went away', () => {
       return found.status === 'FAILED' ? found : null
     })
     assert.match(row.failureReason ?? '', /png|type|content/i)
+    assert.equal(row.fileId, null)
+    assert.equal(row.callbackDoneAt, null)
+    assert.equal(runsOf(upload.uploadId), 0)
+  })
+
+  test('bytes larger than declared are refused by reconciliation and never reach onUploadComplete', async () => {
+    const bytes = await png(40, 40)
+    const upload = await putAndVanish('big.png', bytes, 'image/png', 'big', bytes.length - 10)
+    const row = await waitFor('the upload refused', async () => {
+      const found = await prisma.upload.findUniqueOrThrow({ where: { id: upload.uploadId } })
+      return found.status === 'FAILED' ? found : null
+    })
+    assert.match(row.failureReason ?? '', /size|bytes/i)
     assert.equal(row.fileId, null)
     assert.equal(row.callbackDoneAt, null)
     assert.equal(runsOf(upload.uploadId), 0)
