@@ -4,7 +4,16 @@ import { useEffect, useId, useState } from 'react'
  * A secret shown once (a new API key, an invitation link): selectable text that works without
  * JavaScript, plus a copy button once JavaScript runs, and the warning that it will not come back.
  */
-export function OneTimeSecret({ label, value }: { label: string; value: string }) {
+export function OneTimeSecret({
+  label,
+  value,
+  kept = 'Carcosa keeps only a hash of it.',
+}: {
+  label: string
+  value: string
+  /** How Carcosa keeps the secret, i.e. why it cannot show it again. */
+  kept?: string
+}) {
   const id = useId()
   const [canCopy, setCanCopy] = useState(false)
   const [copied, setCopied] = useState<'copied' | 'failed' | null>(null)
@@ -35,7 +44,7 @@ export function OneTimeSecret({ label, value }: { label: string; value: string }
         ) : null}
       </div>
       <p id={`${id}-note`} className="mt-1 text-xs">
-        It will not be shown again: Carcosa keeps only a hash of it.{' '}
+        It will not be shown again: {kept}{' '}
         <span role="status">{copied === 'copied' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copying failed: select the text and copy it.' : ''}</span>
       </p>
     </div>

@@ -40,6 +40,7 @@ export default function ProjectLayout() {
             { to: `${base}/tenants`, label: 'Tenants' },
             { to: `${base}/api-keys`, label: 'API keys' },
             { to: `${base}/transforms`, label: 'Transforms' },
+            { to: `${base}/webhooks`, label: 'Webhooks' },
             { to: `${base}/usage`, label: 'Usage' },
             { to: `${base}/settings`, label: 'Settings' },
           ],

@@ -48,3 +48,24 @@ export const webhookFormSchema = z.object({
     .optional()
     .transform((value) => (value === undefined ? [] : Array.isArray(value) ? [...new Set(value)] : [value])),
 })
+
+const webhookIdField = z.string({ error: 'Choose an endpoint' }).min(1).max(64)
+
+/** The dashboard's edit form: an unticked "enabled" box sends nothing, so absent means disabled. */
+export const webhookEditFormSchema = webhookFormSchema.extend({
+  webhookId: webhookIdField,
+  enabled: z
+    .literal('on')
+    .optional()
+    .transform((value) => value === 'on'),
+})
+
+/** Rotate and send-test buttons name only their endpoint. */
+export const webhookIdFormSchema = z.object({ webhookId: webhookIdField })
+
+/** Deleting asks for a ticked box: a form without JavaScript cannot delete on one stray click. */
+export const deleteWebhookFormSchema = webhookIdFormSchema.extend({
+  confirm: z.literal('on', { error: 'Tick the box to confirm that the endpoint should be deleted' }),
+})
+
+export const replayDeliveryFormSchema = webhookIdFormSchema.extend({ deliveryId: z.string().min(1).max(64) })
