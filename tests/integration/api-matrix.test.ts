@@ -911,7 +911,7 @@ function uploadFixtures(): Record<string, Fixture> {
     createRealtimeToken: {
       setup: async () => {
         const { projectId, uploadId } = await pendingUpload()
-        return { body: { projectId, uploadIds: [uploadId] }, projectId, keyPermissions: ['files:write'] }
+        return { body: { projectId, uploadIds: [uploadId] }, projectId, keyPermissions: ['files:read'] }
       },
       status: 201,
       hiddenFromOutsiders: true,

@@ -42,7 +42,8 @@ const mac = (body: string) => createHmac('sha256', key()).update(body).digest('b
 /**
  * Mints a short-lived token for a browser's WebSocket (the application's server asks with its API
  * key or a user token; the key never reaches the browser). A project-wide token needs `files:read`;
- * one restricted to uploads also accepts `files:write` (the uploader watching its own uploads).
+ * one restricted to uploads also accepts `files:write` (the uploader watching its own uploads) for
+ * users; the REST operation asks an API key for `files:read` (one permission per operation).
  * Uploads must belong to the project. Stateless: it is checked when a connection opens.
  */
 export async function createRealtimeToken(actor: Actor, input: CreateRealtimeTokenInput): Promise<{ token: string } & RealtimeTokenScope> {
