@@ -125,7 +125,10 @@ async function runPlaywright(adminUrl: URL, databaseUrl: string, env: NodeJS.Pro
   await admin.end()
   const e2eUrl = new URL(databaseUrl)
   e2eUrl.pathname = `/${e2eDatabase}`
-  return run('npx', ['playwright', 'test', ...extraArgs], { ...env, E2E_DATABASE_URL: e2eUrl.toString() })
+  // Named spec files run alone: without --no-deps the js project's dependency would run every no-js spec first.
+  const namesSpecs = extraArgs.some((arg) => /\.spec\.ts(:\d+)*$/.test(arg))
+  const depsArgs = namesSpecs && !extraArgs.includes('--no-deps') ? ['--no-deps'] : []
+  return run('npx', ['playwright', 'test', ...depsArgs, ...extraArgs], { ...env, E2E_DATABASE_URL: e2eUrl.toString() })
 }
 
 async function summarize() {
