@@ -1,7 +1,7 @@
 import { getCollectionProps, getFormProps, getInputProps, getSelectProps, getTextareaProps, useForm, type FieldMetadata, type FormMetadata } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
-import type { ReactNode } from 'react'
+import { useId, type ReactNode } from 'react'
 import type { z } from 'zod'
 import type { FormReply } from '~/utils/route-errors.server'
 
@@ -153,6 +153,31 @@ export function CheckboxGroupField({
       </ul>
       <ErrorList id={field.errorId} errors={field.errors} />
     </fieldset>
+  )
+}
+
+/** A "yes, I mean it" checkbox that a destructive form requires, with its error tied to it. */
+export function ConfirmCheckbox({ field, children }: { field: { name: string; errors?: string[]; errorId: string }; children: ReactNode }) {
+  const id = useId()
+  const invalid = Boolean(field.errors?.length)
+  return (
+    <>
+      <div className="flex items-start gap-2">
+        <input
+          id={id}
+          type="checkbox"
+          name={field.name}
+          value="on"
+          aria-invalid={invalid ? true : undefined}
+          aria-describedby={invalid ? field.errorId : undefined}
+          className="mt-1 h-4 w-4 rounded border-slate-300"
+        />
+        <label htmlFor={id} className="text-sm text-slate-800">
+          {children}
+        </label>
+      </div>
+      <ErrorList id={field.errorId} errors={field.errors} />
+    </>
   )
 }
 

@@ -1,8 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
-import { useId } from 'react'
-import { ErrorList, IntentForm, SubmitButton, useIntentForm } from '~/components/forms'
+import { ConfirmCheckbox, IntentForm, SubmitButton, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
 import { hasPermission } from '~/services/api-keys/permissions'
 import { THUMBNAIL_TYPES } from '~/services/files/download-headers.server'
@@ -89,27 +88,12 @@ export default function FileDetails() {
 /** Deleting asks for a ticked box: a plain form (no JavaScript) cannot delete on one stray click. */
 function DeleteFileCard({ name, allowed }: { name: string; allowed: boolean }) {
   const [form, fields] = useIntentForm('delete', confirmFileDeletionSchema)
-  const checkboxId = useId()
   return (
     <Card title="Delete file" tone="danger">
       <IntentForm form={form} intent="delete">
         <p className="text-sm text-slate-700">Deleting removes the file from the bucket and from Carcosa. This cannot be undone.</p>
         {allowed ? null : <p className="text-sm font-medium text-slate-700">Your role cannot delete files in this project.</p>}
-        <div className="flex items-start gap-2">
-          <input
-            id={checkboxId}
-            type="checkbox"
-            name={fields.confirm.name}
-            value="on"
-            aria-invalid={fields.confirm.errors?.length ? true : undefined}
-            aria-describedby={fields.confirm.errors?.length ? fields.confirm.errorId : undefined}
-            className="mt-1 h-4 w-4 rounded border-slate-300"
-          />
-          <label htmlFor={checkboxId} className="text-sm text-slate-800">
-            Yes, delete {name} permanently
-          </label>
-        </div>
-        <ErrorList id={fields.confirm.errorId} errors={fields.confirm.errors} />
+        <ConfirmCheckbox field={fields.confirm}>Yes, delete {name} permanently</ConfirmCheckbox>
         <SubmitButton variant="danger">Delete file</SubmitButton>
       </IntentForm>
     </Card>

@@ -1,9 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
 import { Link, useActionData, useLoaderData, useRouteLoaderData } from '@remix-run/react'
-import { useId } from 'react'
 import { DateTime } from '~/components/date-time'
-import { CheckboxGroupField, ErrorList, IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
+import { CheckboxGroupField, ConfirmCheckbox, IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card, EmptyState } from '~/components/layout'
 import { OneTimeSecret } from '~/components/one-time-secret'
 import type { loader as rootLoader } from '~/root'
@@ -255,26 +254,11 @@ function EditWebhookForm({ webhook }: { webhook: Webhook }) {
 function DeleteWebhookForm({ webhook, name }: { webhook: Webhook; name: string }) {
   const intent = `delete:${webhook.id}`
   const [form, fields] = useIntentForm(intent, deleteWebhookFormSchema)
-  const checkboxId = useId()
   return (
     <IntentForm form={form} intent={intent}>
       <input type="hidden" name="webhookId" value={webhook.id} />
       <p className="text-sm text-slate-700">Deleting removes the endpoint and its delivery log. This cannot be undone.</p>
-      <div className="flex items-start gap-2">
-        <input
-          id={checkboxId}
-          type="checkbox"
-          name={fields.confirm.name}
-          value="on"
-          aria-invalid={fields.confirm.errors?.length ? true : undefined}
-          aria-describedby={fields.confirm.errors?.length ? fields.confirm.errorId : undefined}
-          className="mt-1 h-4 w-4 rounded border-slate-300"
-        />
-        <label htmlFor={checkboxId} className="text-sm text-slate-800">
-          Yes, delete the endpoint {name} permanently
-        </label>
-      </div>
-      <ErrorList id={fields.confirm.errorId} errors={fields.confirm.errors} />
+      <ConfirmCheckbox field={fields.confirm}>Yes, delete the endpoint {name} permanently</ConfirmCheckbox>
       <SubmitButton variant="danger">Delete endpoint</SubmitButton>
     </IntentForm>
   )
