@@ -8,7 +8,6 @@ import { testDatabaseUrl } from '../support/test-database'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -28,6 +27,7 @@ import {
   uniqueIp,
   type TestUser,
 } from '../support/factories'
+import { freePort } from '../support/carcosa-server'
 
 const WINDOW_SECONDS = 3600
 /** A request counts for one window plus at most one slice (1/60 of it): see ADR 006. */
@@ -258,16 +258,6 @@ after(async () => {
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true })
 })
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))))
-    })
-  })
-}
 
 /** `node --import tsx server.ts` (the Docker image's command) on this file's database and the Redis. */
 async function startServer(redis: string, directory: string, port: number) {

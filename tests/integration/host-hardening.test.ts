@@ -8,7 +8,6 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
 import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -16,21 +15,12 @@ import { createSession } from '~/services/accounts/sessions.server'
 import { commitSessionCookie } from '~/services/accounts/session-cookie.server'
 import { prisma } from '~/utils/db.server'
 import { createWorkspace, testMeta } from '../support/factories'
+import { freePort } from '../support/carcosa-server'
 
 let child: ChildProcess
 let port: number
 let output = ''
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 before(async () => {
   port = await freePort()

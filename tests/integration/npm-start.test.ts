@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { embeddedClusterDirectory } from '~/utils/embedded-postgres.server'
+import { freePort } from '../support/carcosa-server'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const READY_TIMEOUT_MS = 240_000
@@ -126,16 +126,6 @@ async function stopProcess(pid: number) {
   for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100)
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 /** The health check's status once it is 200, or its last one after a minute (the first database query of a fresh process may be slow on a loaded machine). */
 async function health(url: string) {

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -18,6 +17,7 @@ import { testDatabaseUrl } from '../support/test-database'
 import { createTestApiKey, createWorkspace } from '../support/factories'
 import { connectRealtime, refusedUpgrade, type TestRealtimeClient } from '../support/realtime-client'
 import { attachS3Bucket } from '../support/storage-factories'
+import { freePort } from '../support/carcosa-server'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const READY_TIMEOUT_MS = 90_000
@@ -34,13 +34,6 @@ const instances: Instance[] = []
 const clients: TestRealtimeClient[] = []
 let dataDir: string
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /** `tsx server.ts` on a free loopback port, on this file's database; resolves once it listens. */
 async function startInstance(env: Record<string, string> = {}): Promise<Instance> {

@@ -7,7 +7,6 @@ import { testDatabaseUrl } from '../support/test-database'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -20,6 +19,7 @@ import { prisma } from '~/utils/db.server'
 import { createTestApiKey, createWorkspace } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
 import { attachS3Bucket } from '../support/storage-factories'
+import { freePort } from '../support/carcosa-server'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const READY_TIMEOUT_MS = 90_000
@@ -33,16 +33,6 @@ let exited: Promise<unknown> | undefined
 let dataDir: string | undefined
 let origin = ''
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))))
-    })
-  })
-}
 
 before(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-fast-path-'))

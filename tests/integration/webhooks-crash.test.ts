@@ -6,7 +6,6 @@
 import '../support/test-database'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +16,7 @@ import { prisma } from '~/utils/db.server'
 import { createTestApiKey, createWorkspace } from '../support/factories'
 import { testDatabaseUrl } from '../support/test-database'
 import { startWebhookReceiver, waitFor } from '../support/webhook-receiver'
+import { freePort } from '../support/carcosa-server'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const RUNNING = /Carcosa is running at (\S+?)["\s]/
@@ -26,13 +26,6 @@ after(() => {
   for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL')
 })
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** server.ts on the test database, in its own process group so `kill -9` reaches all of it. */
 async function startCarcosa(port: number) {
