@@ -58,6 +58,8 @@ test('buckets: the default local storage, a local and an S3-compatible bucket re
     await page.goto(organizationUrl)
     await page.getByLabel('Team name').fill('Second')
     await page.getByRole('button', { name: 'Create team' }).click()
+    // With JavaScript the form posts by fetch: leaving before its answer would cancel the creation.
+    await expect(page.getByText('Team Second created.')).toBeVisible()
     await page.goto(bucketUrl)
     await page.getByLabel('Team to share with').selectOption({ label: 'Second' })
     await page.getByLabel('Access', { exact: true }).selectOption('READ_ONLY')
