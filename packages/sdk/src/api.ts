@@ -1,3 +1,4 @@
+import type { ResumeStore } from './client/resume-store.js'
 import { CarcosaError } from './errors.js'
 import { carcosaRequest, type CarcosaConnection, type RequestOptions } from './http.js'
 import { multipartFormStream, normalizeSource, type UploadSource } from './sources.js'
@@ -59,10 +60,23 @@ export type CallbackClaim = {
 
 export interface UploadOptions {
   tenantId?: string
+  /** A tenant's slug, instead of tenantId (direct uploads only: a stream of unknown size needs tenantId). */
+  tenantSlug?: string
   metadata?: Record<string, unknown>
   signal?: AbortSignal
   /** Bytes sent of each file and in total. */
   onProgress?: (event: { name: string; loaded: number; total: number | null }) => void
+  /**
+   * Keeps multipart uploads resumable: the started upload and its parts are saved after each part
+   * under `resumeKey(file)`, and a later call with the same key continues from the saved parts. An
+   * interrupted upload (aborted signal, network failure) is then left in Carcosa until it expires,
+   * not aborted. In Node, back it with a file so a new process can resume.
+   */
+  resumeStore?: ResumeStore<InitUploadResult>
+  /** Names a file's saved state; a file without a key (undefined) is not resumable. Required with resumeStore. */
+  resumeKey?: (file: { name: string; size: number; source: UploadSource }) => string | undefined
+  /** Parts of one multipart file in flight at once (default 4). */
+  partConcurrency?: number
 }
 
 export type UploadResult = { data: CarcosaFile; error: null } | { data: null; error: CarcosaError }
@@ -202,32 +216,63 @@ export class CarcosaApi {
       })
       return stored
     }
-    const started = await this.initUpload(
-      {
-        fileName: file.name,
-        contentType: file.type,
-        size: file.size,
-        tenantId: options.tenantId,
-        metadata: options.metadata,
-        multipart: file.size > this.multipartThreshold,
-      },
-      options.signal,
-    )
-    try {
-      const body = file.blob ?? { stream: file.stream!(), size: file.size }
-      const parts = await transferFile(body, started, {
-        signParts: async (numbers) => (await this.signUploadParts(started.uploadId, numbers, options.signal)).parts,
-        onProgress: progress,
-        signal: options.signal,
-      })
-      return (await this.completeUpload(started.uploadId, parts ?? undefined, options.signal)).file
-    } catch (error) {
-      // Leave nothing pending behind a failed transfer (best effort: the sweeper gets the rest).
-      if (!(error instanceof CarcosaError && ['UNPROCESSABLE', 'TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].includes(error.code))) {
-        await this.abortUpload(started.uploadId).catch(() => {})
+    const size = file.size
+    const key = file.blob && options.resumeStore ? options.resumeKey?.({ name: file.name, size, source }) : undefined
+    const store = key ? options.resumeStore : undefined
+    const start = () =>
+      this.initUpload(
+        {
+          fileName: file.name,
+          contentType: file.type,
+          size,
+          tenantId: options.tenantId,
+          tenantSlug: options.tenantId ? undefined : options.tenantSlug,
+          metadata: options.metadata,
+          multipart: size > this.multipartThreshold,
+        },
+        options.signal,
+      )
+    const send = async (started: InitUploadResult, done: CompletedPart[]) => {
+      const resumable = store && started.method === 'MULTIPART'
+      if (resumable && done.length === 0) await store.set(key!, { upload: started, parts: [], savedAt: Date.now() })
+      try {
+        const body = file.blob ?? { stream: file.stream!(), size }
+        const parts = await transferFile(body, started, {
+          signParts: async (numbers) => (await this.signUploadParts(started.uploadId, numbers, options.signal)).parts,
+          onProgress: progress,
+          signal: options.signal,
+          done,
+          concurrency: options.partConcurrency,
+          onPartDone: resumable ? (all) => store.set(key!, { upload: started, parts: all, savedAt: Date.now() }) : undefined,
+        })
+        const completed = (await this.completeUpload(started.uploadId, parts ?? undefined, options.signal)).file
+        if (resumable) await store.delete(key!)
+        return completed
+      } catch (error) {
+        const interrupted = error instanceof CarcosaError && (error.code === 'ABORTED' || error.code === 'NETWORK_ERROR')
+        // A resumable upload that was interrupted stays in Carcosa (until it expires) for the next call.
+        if (resumable && interrupted) throw error
+        if (resumable) await store.delete(key!)
+        // Leave nothing pending behind a failed transfer (best effort: the sweeper gets the rest).
+        if (!(error instanceof CarcosaError && ['UNPROCESSABLE', 'TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].includes(error.code))) {
+          await this.abortUpload(started.uploadId).catch(() => {})
+        }
+        throw error
       }
-      throw error
     }
+
+    const saved = store ? await store.get(key!) : null
+    // A saved upload continues while it has time left; one that is gone (expired, aborted, swept) starts afresh.
+    if (saved && saved.upload.method === 'MULTIPART' && Date.parse(saved.upload.expiresAt) > Date.now() + 60_000) {
+      try {
+        return await send(saved.upload, saved.parts)
+      } catch (error) {
+        if (!(error instanceof CarcosaError && [404, 409, 410].includes(error.status))) throw error
+      }
+    } else if (saved) {
+      await store!.delete(key!)
+    }
+    return send(await start(), [])
   }
 
   /** Carcosa fetches the URL itself (behind its SSRF guard and size limits) and stores it as a file. */

@@ -10,6 +10,7 @@ export {
   type UploadResult,
 } from './api.js'
 export { CarcosaClient } from './compat.js'
+export { memoryResumeStore, type ResumeState, type ResumeStore } from './client/resume-store.js'
 export { CarcosaError, isCarcosaError, type CarcosaErrorCode, type CarcosaErrorOptions, type Problem } from './errors.js'
 export type { CarcosaConnection, RetryOptions } from './http.js'
 export { parseFileSize, formatFileSize, type FileSize, type SizeUnit } from './size.js'

@@ -1,22 +1,25 @@
 import type { CompletedPart, PresignedUpload } from '../types.js'
 
-/** What a multipart upload needs to continue after a reload or a crash. */
-export interface ResumeState {
-  upload: PresignedUpload
+/**
+ * What a multipart upload needs to continue after a reload or a crash: the upload as it was started
+ * (a route handler's `PresignedUpload`, or `InitUploadResult` for `CarcosaApi`) and the parts done.
+ */
+export interface ResumeState<TUpload = PresignedUpload> {
+  upload: TUpload
   parts: CompletedPart[]
   savedAt: number
 }
 
-/** Where the uploader keeps resumable state; `localStorage` in browsers by default. */
-export interface ResumeStore {
-  get(key: string): ResumeState | null | undefined | Promise<ResumeState | null | undefined>
-  set(key: string, state: ResumeState): void | Promise<void>
+/** Where an uploader keeps resumable state; `localStorage` in browsers by default. Plain JSON goes in. */
+export interface ResumeStore<TUpload = PresignedUpload> {
+  get(key: string): ResumeState<TUpload> | null | undefined | Promise<ResumeState<TUpload> | null | undefined>
+  set(key: string, state: ResumeState<TUpload>): void | Promise<void>
   delete(key: string): void | Promise<void>
 }
 
 /** Kept in this process only (tests, or a Node process that retries without restarting). */
-export function memoryResumeStore(): ResumeStore {
-  const states = new Map<string, ResumeState>()
+export function memoryResumeStore<TUpload = PresignedUpload>(): ResumeStore<TUpload> {
+  const states = new Map<string, ResumeState<TUpload>>()
   return {
     get: (key) => states.get(key) ?? null,
     set: (key, state) => void states.set(key, structuredClone(state)),
