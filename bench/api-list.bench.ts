@@ -488,7 +488,7 @@ async function prepareData(origin: string, databaseUrl: string) {
   const project = await call('POST', '/api/v1/projects', token, { teamId: team.json.id, name: 'Bench project' })
   const projectId = String(project.json.id)
   // The owner holds `admin` in the project, which this endpoint needs.
-  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { READ: 1_000_000 })
+  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { overrides: { READ: 1_000_000 } })
   const created = await call('POST', '/api/v1/api-keys', token, { projectId, name: 'bench reader', permissions: ['files:read'] })
 
   // File rows straight into the database, in the project's bucket (listing is measured, not uploading).

@@ -158,7 +158,7 @@ async function prepare(origin: string, endpoint: string, bucketName: string) {
     accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER',
   })
   const project = await call('POST', '/api/v1/projects', token, { teamId: team.id, name: 'Bench project', bucketId: bucket.id })
-  await call('PUT', `/api/v1/projects/${String(project.id)}/rate-limits`, token, { READ: 1_000_000, WRITE: 1_000_000 })
+  await call('PUT', `/api/v1/projects/${String(project.id)}/rate-limits`, token, { overrides: { READ: 1_000_000, WRITE: 1_000_000 } })
   const created = await call('POST', '/api/v1/api-keys', token, { projectId: project.id, name: 'bench', permissions: ['files:write', 'files:read', 'projects:read'] })
   return { key: String(created.key), projectId: String(project.id) }
 }

@@ -119,7 +119,7 @@ async function prepare(origin: string, jpeg: Buffer) {
   const project = await call('POST', '/api/v1/projects', token, { teamId: team.id, name: 'Bench project' })
   const projectId = String(project.id)
   // The run measures the transform path, not 429s.
-  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { EXPENSIVE: 1_000_000 })
+  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { overrides: { EXPENSIVE: 1_000_000 } })
   const form = new FormData()
   form.append('file', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), 'bench.jpg')
   const uploaded = await fetch(`${origin}/api/v1/files/upload?projectId=${projectId}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })

@@ -371,7 +371,7 @@ async function prepareData(origin: string, bucket: { bucketName: string; endpoin
     ...S3_CREDENTIALS,
   })
   const project = await call('POST', '/api/v1/projects', token, { teamId: team.id, name: 'Bench project', bucketId: registeredBucket.id })
-  await call('PUT', `/api/v1/projects/${String(project.id)}/rate-limits`, token, { WRITE: 1_000_000 })
+  await call('PUT', `/api/v1/projects/${String(project.id)}/rate-limits`, token, { overrides: { WRITE: 1_000_000 } })
   const created = await call('POST', '/api/v1/api-keys', token, { projectId: project.id, name: 'bench uploader', permissions: ['files:write', 'files:read'] })
   return { key: String(created.key) }
 }

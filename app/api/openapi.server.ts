@@ -47,6 +47,7 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
         : {
             description: 'Success',
             ...(operation.response ? { content: { 'application/json': { schema: jsonSchema(operation.response) } } } : {}),
+            ...(operation.responseMediaType ? { content: { [operation.responseMediaType]: { schema: { type: 'string', format: 'binary' } } } } : {}),
           },
     }
     for (const status of errorStatuses(operation)) {

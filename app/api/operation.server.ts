@@ -53,6 +53,8 @@ export interface OperationDefinition<
   status: 200 | 201 | 204
   /** Statuses this operation can answer besides success and the common ones (401, 429, 500). */
   errors: number[]
+  /** What a successful answer carries when it is not JSON (an image), for the documentation. */
+  responseMediaType?: string
   /** Body to expect (with `example`) for docs and the response shape. */
   response?: z.ZodType
   handler: (context: OperationContext<A, P, Q, B>) => Promise<unknown>

@@ -4,7 +4,8 @@ import { DEFAULT_TIER_LIMITS, RATE_LIMIT_TIERS } from '~/utils/rate-limiter.serv
 import { errorStatuses, jsonSchema } from './openapi.server'
 import type { Operation, OperationAuth } from './operation.server'
 import { problemTitle } from './problem.server'
-import { OPERATIONS } from './registry.server'
+import { DOCUMENTED_OPERATIONS } from './registry.server'
+import { tryableOperation } from './try-it.server'
 
 /** One path parameter, query parameter or body field of an operation, as the reference page lists it. */
 export interface FieldDoc {
@@ -27,6 +28,10 @@ export interface OperationDoc {
   fields: FieldDoc[]
   status: number
   errors: { status: number; title: string }[]
+  /** Whether the `/api-docs` console can send it (a file's bytes cannot go through a form field there). */
+  tryable: boolean
+  /** A JSON body with the required fields to fill in, for the console; null without a JSON body. */
+  bodyExample: string | null
 }
 
 interface JsonSchema {
@@ -95,6 +100,29 @@ function describeOperation(operation: Operation): OperationDoc {
     fields: [...fieldsOf(operation.params, 'path'), ...fieldsOf(operation.query, 'query'), ...fieldsOf(operation.body, 'body'), ...fieldsOf(operation.multipart, 'body')],
     status: operation.status,
     errors: errorStatuses(operation).map((status) => ({ status, title: problemTitle(status) })),
+    tryable: tryableOperation(operation.id) !== undefined,
+    bodyExample: operation.body ? JSON.stringify(exampleOf(jsonSchema(operation.body) as JsonSchema), null, 2) : null,
+  }
+}
+
+/** The shape of a body with its required fields left blank: a starting point, not a valid request. */
+function exampleOf(schema: JsonSchema): unknown {
+  if (schema.default !== undefined) return schema.default
+  if (schema.enum?.length) return schema.enum[0]
+  switch (schema.type) {
+    case 'object':
+      return Object.fromEntries((schema.required ?? []).map((name) => [name, exampleOf(schema.properties?.[name] ?? {})]))
+    case 'array':
+      return []
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 0
+    case 'boolean':
+      return false
+    case 'string':
+      return ''
+    default:
+      return null
   }
 }
 
@@ -108,10 +136,19 @@ export function apiReference() {
 
 function buildReference() {
   const groups = new Map<string, OperationDoc[]>()
-  for (const operation of OPERATIONS) groups.set(operation.tag, [...(groups.get(operation.tag) ?? []), describeOperation(operation)])
+  for (const operation of DOCUMENTED_OPERATIONS) groups.set(operation.tag, [...(groups.get(operation.tag) ?? []), describeOperation(operation)])
   return {
     groups: [...groups].map(([tag, operations]) => ({ tag, operations })),
     tiers: RATE_LIMIT_TIERS.map((tier) => ({ tier, limit: DEFAULT_TIER_LIMITS[tier] })),
     permissions: PERMISSIONS.map((name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] })),
   }
+}
+
+/** One operation's reference entry, by its id. */
+export function operationDoc(id: string): OperationDoc | undefined {
+  for (const group of apiReference().groups) {
+    const found = group.operations.find((operation) => operation.id === id)
+    if (found) return found
+  }
+  return undefined
 }

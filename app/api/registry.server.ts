@@ -14,6 +14,7 @@ import { settingsOperations } from './operations/settings.server'
 import { systemOperations } from './operations/system.server'
 import { teamOperations } from './operations/teams.server'
 import { tenantOperations } from './operations/tenants.server'
+import { transformEndpointDocumentation } from './operations/transform-endpoint.server'
 import { transformOperations } from './operations/transforms.server'
 import { uploadOperations } from './operations/uploads.server'
 import { usageOperations } from './operations/usage.server'
@@ -32,7 +33,7 @@ const openApiOperation = defineOperation({
   status: 200,
   errors: [429],
   handler: async ({ request }) => {
-    document ??= buildOpenApiDocument(OPERATIONS, new URL(request.url).origin)
+    document ??= buildOpenApiDocument(DOCUMENTED_OPERATIONS, new URL(request.url).origin)
     return document
   },
 })
@@ -59,6 +60,9 @@ export const OPERATIONS: Operation[] = [
   ...usageOperations,
   ...seedPathOperations,
 ]
+
+/** What the OpenAPI document and /docs/api describe: the table, and the transform URL served beside it. */
+export const DOCUMENTED_OPERATIONS: Operation[] = [...OPERATIONS, transformEndpointDocumentation]
 
 const byPath = new Map<string, Operation[]>()
 for (const operation of OPERATIONS) byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation])

@@ -1,3 +1,4 @@
+import { Link } from '@remix-run/react'
 import type { OperationAuth } from '~/api/operation.server'
 import type { OperationDoc } from '~/api/reference.server'
 
@@ -20,7 +21,7 @@ function WithCode({ text }: { text: string }) {
 }
 
 /** One REST operation of the API reference: what it does, who may call it, its inputs and its answers. */
-export function ApiOperation({ operation, tierLimit }: { operation: OperationDoc; tierLimit: number }) {
+export function ApiOperation({ operation, tierLimit, offerTryIt = true }: { operation: OperationDoc; tierLimit: number; offerTryIt?: boolean }) {
   const headingId = `op-${operation.id}`
   const facts = [
     { term: 'Authentication', value: AUTH_LABELS[operation.auth] },
@@ -38,6 +39,13 @@ export function ApiOperation({ operation, tierLimit }: { operation: OperationDoc
       <p className="mt-1 text-sm text-slate-700">
         <WithCode text={operation.summary} />
       </p>
+      {offerTryIt && operation.tryable ? (
+        <p className="mt-1 text-sm">
+          <Link to={`/api-docs/try/${operation.id}`} aria-label={`Try it: ${operation.method} ${operation.path}`}>
+            Try it
+          </Link>
+        </p>
+      ) : null}
       <dl className="mt-2 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_1fr]">
         {facts.map((fact) => (
           <div key={fact.term} className="contents">

@@ -25,7 +25,7 @@ export function useIntentForm<Schema extends z.ZodType>(
   })
 }
 
-const inputClass =
+export const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-500'
 
 export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {

@@ -147,5 +147,22 @@ test('the API reference lists every operation without signing in', async ({ page
   await expect(createKey).toContainText('User token or API key')
   await expect(createKey.getByRole('row', { name: /permissions body array of permission/ })).toBeVisible()
   await expect(page.getByRole('region', { name: 'GET /api/v1/projects/{id}', exact: true })).toContainText('projects:read')
-  await expect(page.getByRole('link', { name: '/api/v1/openapi.json' })).toHaveAttribute('href', '/api/v1/openapi.json')
+  await expect(page.getByRole('link', { name: '/api/v1/openapi.json', exact: true })).toHaveAttribute('href', '/api/v1/openapi.json')
+})
+
+test('the interactive reference at /api-docs sends a call with an API key and shows the answer', async ({ page, checkAccessibility }) => {
+  const { projectId } = await ownerWithProject(page)
+  const key = await createKey(page, 'Console', ['projects:read'])
+  await page.goto('/api-docs')
+  // The whole reference is one long page: its axe run may outlast an assertion's timeout on a busy machine.
+  await checkAccessibility()
+  await expect(page.getByRole('heading', { level: 1, name: 'API reference' })).toBeVisible()
+  await page.getByRole('link', { name: 'Try it: GET /api/v1/projects/{id}', exact: true }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'Try GET /api/v1/projects/{id}' })).toBeVisible()
+  await page.getByLabel('API key or user access token').fill(key)
+  await page.getByLabel('id (path, required)').fill(projectId)
+  await page.getByRole('button', { name: 'Send GET request' }).click()
+  await expect(page.getByRole('heading', { name: 'Answer: 200 OK' })).toBeVisible()
+  await expect(page.getByLabel('Response body')).toContainText(`"id": "${projectId}"`)
+  await expect(page.locator('body')).not.toContainText(key)
 })

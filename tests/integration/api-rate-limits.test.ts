@@ -86,7 +86,7 @@ describe('a tier limit over HTTP', () => {
   test("a project's READ override of 3: three calls pass with 2, 1, 0 remaining, the fourth is 429", async () => {
     const project = await freshProject()
     const admin = await keyIn(project.id, ['admin'])
-    const set = await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: admin, body: { READ: 3 } })
+    const set = await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: admin, body: { overrides: { READ: 3 } } })
     assert.equal(set.status, 200)
     assert.deepEqual([set.json.overrides, set.json.effective.READ], [{ READ: 3 }, 3])
 
@@ -193,16 +193,16 @@ describe('rate-limit overrides through PUT /api/v1/projects/{id}/rate-limits', (
     const allButAdmin = await keyIn(project.id, PERMISSIONS.filter((p) => p !== 'admin'))
 
     for (const token of [allButAdmin, memberToken]) {
-      const refused = await api('PUT', url, { token, body: { READ: 1 } })
+      const refused = await api('PUT', url, { token, body: { overrides: { READ: 1 } } })
       assertProblem(refused, 403)
       const read = await api('GET', url, { token })
       assert.equal(read.status, 200)
       assert.deepEqual(read.json.overrides, {}, 'nothing changed')
     }
-    const byOwner = await api('PUT', url, { token: ownerToken, body: { DELETE: 7 } })
+    const byOwner = await api('PUT', url, { token: ownerToken, body: { overrides: { DELETE: 7 } } })
     assert.equal(byOwner.status, 200)
     assert.deepEqual(byOwner.json.effective, { ...DEFAULT_TIER_LIMITS, DELETE: 7 })
-    const byAdminKey = await api('PUT', url, { token: await keyIn(project.id, ['admin']), body: {} })
+    const byAdminKey = await api('PUT', url, { token: await keyIn(project.id, ['admin']), body: { overrides: {} } })
     assert.equal(byAdminKey.status, 200)
     assert.deepEqual([byAdminKey.json.overrides, byAdminKey.json.effective], [{}, DEFAULT_TIER_LIMITS], 'an empty object restores the defaults')
   })
@@ -211,16 +211,35 @@ describe('rate-limit overrides through PUT /api/v1/projects/{id}/rate-limits', (
     const project = await freshProject()
     const url = `/api/v1/projects/${project.id}/rate-limits`
     for (const [body, field] of [
-      [{ READ: 0 }, 'READ'],
-      [{ WRITE: 2.5 }, 'WRITE'],
-      [{ ADMIN: '20' }, 'ADMIN'],
-      [{ READ: 5, SOMETIMES: 5 }, 'body'],
+      [{ READ: 0 }, 'overrides.READ'],
+      [{ WRITE: 2.5 }, 'overrides.WRITE'],
+      [{ ADMIN: '20' }, 'overrides.ADMIN'],
+      [{ READ: 5, SOMETIMES: 5 }, 'overrides'],
     ] as const) {
-      const response = await api('PUT', url, { token: ownerToken, body })
+      const response = await api('PUT', url, { token: ownerToken, body: { overrides: body } })
       assertProblem(response, 400)
       assert.deepEqual(Object.keys(response.json.errors), [field], JSON.stringify(body))
     }
     assert.deepEqual((await api('GET', url, { token: ownerToken })).json.overrides, {})
+    const flat = await api('PUT', url, { token: ownerToken, body: { READ: 5 } })
+    assertProblem(flat, 400)
+    assert.ok('overrides' in flat.json.errors, 'the old flat shape is refused, naming the missing overrides')
+  })
+
+  test('GET and PUT share one shape on both paths: what GET answers can be sent back unchanged', async () => {
+    const project = await freshProject()
+    const key = await keyIn(project.id, ['admin'])
+    const atProject = `/api/v1/projects/${project.id}/rate-limits`
+    const set = await api('PUT', atProject, { token: ownerToken, body: { overrides: { READ: 42 } } })
+    assert.equal(set.status, 200)
+    const read = await api('GET', atProject, { token: ownerToken })
+    assert.deepEqual(read.json, set.json)
+    const ofCall = await api('GET', '/api/v1/rate-limits', { token: key })
+    assert.deepEqual(ofCall.json, read.json, "the seed's path answers the key's project in the same shape")
+    const sentBack = await api('PUT', '/api/v1/rate-limits', { token: key, body: { ...read.json, overrides: { ...read.json.overrides, WRITE: 9 } } })
+    assert.equal(sentBack.status, 200)
+    assert.deepEqual(sentBack.json.overrides, { READ: 42, WRITE: 9 })
+    assert.deepEqual((await api('GET', atProject, { token: ownerToken })).json, sentBack.json)
   })
 
   test("take effect at the key's next call on this instance, keeping what it already spent", async () => {
@@ -228,7 +247,7 @@ describe('rate-limit overrides through PUT /api/v1/projects/{id}/rate-limits', (
     const key = await keyIn(project.id, ['projects:read'])
     const get = () => api('GET', `/api/v1/projects/${project.id}`, { token: key })
     assertAdmitted(await get(), DEFAULT_TIER_LIMITS.READ, DEFAULT_TIER_LIMITS.READ - 1) // caches the project's (absent) overrides
-    assert.equal((await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { READ: 3 } })).status, 200)
+    assert.equal((await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { overrides: { READ: 3 } } })).status, 200)
     assertAdmitted(await get(), 3, 1)
     assertAdmitted(await get(), 3, 0)
     assertRefused(await get(), 3, 'READ')
@@ -305,7 +324,7 @@ describe('several instances', () => {
       const limit = 10
       const project = await freshProject()
       // Set before either server reads the project's overrides (they cache them for 10 s).
-      assert.equal((await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { READ: limit } })).status, 200)
+      assert.equal((await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { overrides: { READ: limit } } })).status, 200)
       const key = await keyIn(project.id, ['projects:read'])
 
       dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-rate-limits-'))

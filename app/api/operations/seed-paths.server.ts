@@ -2,13 +2,11 @@ import { z } from 'zod'
 import { projectOfCall } from '~/services/project-scope.server'
 import { optionalProjectId } from '~/services/project-scope'
 import { getRateLimitOverrides, updateRateLimitOverrides } from '~/services/settings/settings.server'
-import { rateLimitOverridesSchema } from '~/services/settings/schemas'
-import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { defineOperation, type Operation } from '../operation.server'
 import { bucketOperations } from './buckets.server'
 import { carcosaFileOperations } from './carcosa-files.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS } from './common.server'
-import { settingsOperations } from './settings.server'
+import { rateLimitsDocument, rateLimitsDocumentSchema, settingsOperations } from './settings.server'
 
 /**
  * The paths Carcosa's first README documented, answering on the same operations as their current
@@ -19,21 +17,6 @@ function samePathAs(id: string, from: Operation[], alias: { id: string; path: st
   if (!operation) throw new Error(`No operation ${id} to serve ${alias.path}`)
   return { ...operation, ...alias, summary: `${operation.summary} (also at ${operation.path})` }
 }
-
-/** Rate limits read and written in one shape: PUT takes the `overrides` that GET answers (the rest of GET's answer may be sent back and is ignored). */
-export const rateLimitsDocumentSchema = z.object({
-  overrides: rateLimitOverridesSchema,
-  defaults: z.record(z.string(), z.number()).optional().describe('Read-only: ignored'),
-  effective: z.record(z.string(), z.number()).optional().describe('Read-only: ignored'),
-  windowSeconds: z.number().optional().describe('Read-only: ignored'),
-})
-
-const rateLimitsAnswer = (overrides: Partial<Record<keyof typeof DEFAULT_TIER_LIMITS, number>>) => ({
-  overrides,
-  defaults: DEFAULT_TIER_LIMITS,
-  effective: { ...DEFAULT_TIER_LIMITS, ...overrides },
-  windowSeconds: 3600,
-})
 
 export const seedPathOperations: Operation[] = [
   samePathAs('shareBucket', bucketOperations, { id: 'shareBucketAtSharePath', path: '/api/v1/buckets/{id}/share' }),
@@ -55,7 +38,7 @@ export const seedPathOperations: Operation[] = [
     query: z.object({ projectId: optionalProjectId }),
     status: 200,
     errors: RESOURCE_ERRORS,
-    handler: async ({ actor, query }) => rateLimitsAnswer(await getRateLimitOverrides(actor, projectOfCall(actor, query.projectId))),
+    handler: async ({ actor, query }) => rateLimitsDocument(await getRateLimitOverrides(actor, projectOfCall(actor, query.projectId))),
   }),
   defineOperation({
     id: 'updateRateLimitsOfCall',
@@ -70,6 +53,6 @@ export const seedPathOperations: Operation[] = [
     body: rateLimitsDocumentSchema,
     status: 200,
     errors: WRITE_ERRORS,
-    handler: async ({ actor, query, body }) => rateLimitsAnswer(await updateRateLimitOverrides(actor, projectOfCall(actor, query.projectId), body.overrides)),
+    handler: async ({ actor, query, body }) => rateLimitsDocument(await updateRateLimitOverrides(actor, projectOfCall(actor, query.projectId), body.overrides)),
   }),
 ]

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import {
   getProjectSettings,
   getRateLimitOverrides,
@@ -11,7 +12,15 @@ import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
-const withDefaults = (overrides: Partial<Record<keyof typeof DEFAULT_TIER_LIMITS, number>>) => ({
+/** Rate limits read and written in one shape: PUT takes the `overrides` that GET answers (the rest of GET's answer may be sent back and is ignored). */
+export const rateLimitsDocumentSchema = z.object({
+  overrides: rateLimitOverridesSchema,
+  defaults: z.record(z.string(), z.number()).optional().describe('Read-only: ignored'),
+  effective: z.record(z.string(), z.number()).optional().describe('Read-only: ignored'),
+  windowSeconds: z.number().optional().describe('Read-only: ignored'),
+})
+
+export const rateLimitsDocument = (overrides: Partial<Record<keyof typeof DEFAULT_TIER_LIMITS, number>>) => ({
   overrides,
   defaults: DEFAULT_TIER_LIMITS,
   effective: { ...DEFAULT_TIER_LIMITS, ...overrides },
@@ -85,21 +94,21 @@ export const settingsOperations = [
     params: idParams,
     status: 200,
     errors: RESOURCE_ERRORS,
-    handler: async ({ actor, params }) => withDefaults(await getRateLimitOverrides(actor, params.id)),
+    handler: async ({ actor, params }) => rateLimitsDocument(await getRateLimitOverrides(actor, params.id)),
   }),
   defineOperation({
     id: 'updateRateLimits',
     method: 'PUT',
     path: '/api/v1/projects/{id}/rate-limits',
-    summary: "Replace a project's rate-limit overrides (admin)",
+    summary: "Replace a project's rate-limit overrides, sending the shape GET answers (admin)",
     tag: 'Rate limits',
     auth: 'any',
     permission: 'admin',
     tier: 'ADMIN',
     params: idParams,
-    body: rateLimitOverridesSchema,
+    body: rateLimitsDocumentSchema,
     status: 200,
     errors: WRITE_ERRORS,
-    handler: async ({ actor, params, body }) => withDefaults(await updateRateLimitOverrides(actor, params.id, body)),
+    handler: async ({ actor, params, body }) => rateLimitsDocument(await updateRateLimitOverrides(actor, params.id, body.overrides)),
   }),
 ]
