@@ -119,7 +119,7 @@ const configSchema = z
     /** Webhook attempts in flight at once per instance. */
     WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     /** Attempts in flight at once per instance for one endpoint, so a slow endpoint cannot hold every slot. */
-    WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** An endpoint whose every attempt has failed for this many days is disabled. */
     WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().min(0.001).max(365).default(5),
     /** Hours the previous signing secret keeps signing after a rotation. */

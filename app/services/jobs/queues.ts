@@ -21,7 +21,7 @@ export const QUEUES = {
    * One job per webhook attempt. The heartbeat returns a job whose instance died (kill -9) to the
    * queue within seconds instead of at its expiry; the handler's own retries follow the schedule.
    */
-  webhookDeliver: { name: 'webhook-deliver', policy: 'standard', retryLimit: 5, retryDelay: 10, heartbeatSeconds: 10, expireInSeconds: 5 * 60 },
+  webhookDeliver: { name: 'webhook-deliver', policy: 'standard', retryLimit: 5, retryDelay: 10, heartbeatSeconds: 10, expireInSeconds: 5 * 60, notify: true },
 } as const satisfies Record<string, Queue>
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name']

@@ -1,4 +1,4 @@
-import { PgBoss, type WorkHandler } from 'pg-boss'
+import { PgBoss, type JobResult, type WorkHandler } from 'pg-boss'
 import { getConfig } from '~/utils/config.server'
 import { logger } from '~/utils/logger.server'
 import { startEventRelay } from '../events/relay.server'
@@ -15,6 +15,8 @@ export interface JobRunner {
 /** Seconds between checks for jobs of dead instances (heartbeats) and for expired ones. */
 const MONITOR_INTERVAL_SECONDS = 5
 const STOP_TIMEOUT_MS = 10_000
+/** Webhook jobs one worker fetches at once (each batch's attempts run side by side). */
+const WEBHOOK_BATCH_SIZE = 4
 
 /**
  * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
@@ -25,9 +27,11 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
   const config = getConfig()
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
-    max: 4,
+    max: 6,
     migrate: false, // prepareJobStore did it at start-up
     monitorIntervalSeconds: MONITOR_INTERVAL_SECONDS,
+    // Queues with `notify` wake their workers on a job's commit instead of at the next poll.
+    useListenNotify: true,
   })
   // A database restart or failover must never crash the process: pg-boss reconnects by itself.
   boss.on('error', (error) => logger.warn({ err: error }, 'job queue error'))
@@ -42,14 +46,35 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
   await boss.work(QUEUES.uploadsSweep.name, each<'uploads-sweep'>(() => sweepExpiredUploads()))
   await boss.work(QUEUES.uploadExpire.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-expire'>(({ uploadId }) => expireUpload(uploadId)))
   await boss.work(QUEUES.uploadReconcile.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-reconcile'>(({ uploadId }) => reconcileUpload(uploadId)))
-  await boss.work(
+  // Webhook attempts: fetched in batches and run side by side, WEBHOOK_CONCURRENCY in all, at most
+  // WEBHOOK_ENDPOINT_CONCURRENCY per endpoint (a job's group); a full batch fetches again at once,
+  // and a new job wakes the workers (notify), so a burst drains without waiting for polls.
+  // A batch no larger than one endpoint may take, so a burst to one endpoint is not fetched only to be put back.
+  const deliverBatch = Math.min(WEBHOOK_BATCH_SIZE, config.WEBHOOK_CONCURRENCY, config.WEBHOOK_ENDPOINT_CONCURRENCY)
+  await boss.work<JobPayloads['webhook-deliver']>(
     QUEUES.webhookDeliver.name,
     {
-      localConcurrency: config.WEBHOOK_CONCURRENCY,
+      localConcurrency: Math.ceil(config.WEBHOOK_CONCURRENCY / deliverBatch),
       localGroupConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+      batchSize: deliverBatch,
+      burstWhenBatchFull: true,
+      perJobResults: true,
       pollingIntervalSeconds: 1,
+      // The backstop for attempts due later (retries), whose creation wakes nobody.
+      notifyPollingIntervalSeconds: 1,
     },
-    each<'webhook-deliver'>(({ deliveryId }) => attemptDelivery(deliveryId)),
+    (jobs) =>
+      Promise.all(
+        jobs.map((job) =>
+          attemptDelivery(job.data.deliveryId).then(
+            (): JobResult => ({ id: job.id, status: 'completed' }),
+            (error: unknown): JobResult => {
+              logger.warn({ err: error as Error, deliveryId: job.data.deliveryId }, 'webhook attempt failed to run; retrying')
+              return { id: job.id, status: 'failed', output: { message: error instanceof Error ? error.message : String(error) } }
+            },
+          ),
+        ),
+      ),
   )
   await boss.schedule(QUEUES.housekeeping.name, '*/10 * * * *')
   await boss.schedule(QUEUES.uploadsSweep.name, '* * * * *')

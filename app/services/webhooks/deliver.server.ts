@@ -95,10 +95,15 @@ export async function attemptDelivery(deliveryId: string): Promise<void> {
       where: { id: deliveryId },
       data: { attemptCount, lastAttemptAt: now, nextAttemptAt, status: ok ? 'SUCCEEDED' : delay === null ? 'FAILED' : 'PENDING' },
     })
-    await tx.webhookEndpoint.update({
-      where: { id: endpoint.id },
-      data: { failingSince, ...(disabledReason ? { enabled: false, disabledReason } : {}) },
-    })
+    // Written only when the endpoint's health changes: concurrent attempts to one endpoint would
+    // otherwise queue on its row lock.
+    if (disabledReason) {
+      await tx.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince, enabled: false, disabledReason } })
+    } else if (ok && endpoint.failingSince) {
+      await tx.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: { not: null } }, data: { failingSince: null } })
+    } else if (!ok && !endpoint.failingSince) {
+      await tx.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: null }, data: { failingSince } })
+    }
     if (nextAttemptAt) await enqueueJob(tx, QUEUES.webhookDeliver.name, { deliveryId }, { startAfter: nextAttemptAt, group: { id: endpoint.id } })
   })
   if (disabledReason) logger.warn({ endpointId: endpoint.id }, disabledReason)
