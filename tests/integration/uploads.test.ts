@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { buffer } from 'node:stream/consumers'
 import { describe, test } from 'node:test'
+import { ListPartsCommand } from '@aws-sdk/client-s3'
 import sharp from 'sharp'
 import { bucketConnectionSelect, storageFor } from '~/services/buckets/bucket-storage.server'
 import { stagingKeyOf } from '~/services/uploads/object-keys'
@@ -16,6 +17,7 @@ import { prisma } from '~/utils/db.server'
 import { api, assertProblem } from '../support/api-client'
 import { createTestApiKey, createWorkspace } from '../support/factories'
 import { attachLocalBucket, attachS3Bucket } from '../support/storage-factories'
+import { rawS3Client } from '../support/s3'
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex')
 const MIB = 1024 * 1024
@@ -314,6 +316,27 @@ describe('completion checks', () => {
     assert.equal(row.status, 'EXPIRED')
     assert.equal(await storedBytes(started.json.uploadId), null)
     assert.equal((await sweepExpiredUploads()).expired, 0, 'a second sweep finds nothing')
+  })
+
+  test('an expired multipart upload is aborted in its bucket: the parts the client sent do not linger', async () => {
+    const { key } = await setup('s3')
+    const started = await init(key, { fileName: 'left.bin', contentType: 'application/octet-stream', size: 2 * 8 * MIB, multipart: true })
+    assert.equal(started.status, 201, started.text)
+    const signed = await api('POST', `/api/v1/uploads/${started.json.uploadId}/parts`, { token: key, body: { partNumbers: [1] } })
+    assert.equal((await putTo(signed.json.parts[0].url, signed.json.parts[0].headers, randomBytes(8 * MIB))).status, 200)
+    const row = await uploadRow(started.json.uploadId)
+    const listParts = () =>
+      rawS3Client().send(new ListPartsCommand({ Bucket: row.bucket.bucketName!, Key: row.objectKey, UploadId: row.multipartUploadId! })).then(
+        (listed) => listed.Parts?.map((part) => part.PartNumber) ?? [],
+        (error: { name?: string }) => error.name ?? 'error',
+      )
+    assert.deepEqual(await listParts(), [1], 'the part is in the bucket while the upload is pending')
+
+    await prisma.upload.update({ where: { id: started.json.uploadId }, data: { expiresAt: new Date(Date.now() - 1000) } })
+    const { sweepExpiredUploads } = await import('~/services/uploads/sweep-uploads.server')
+    assert.ok((await sweepExpiredUploads()).expired >= 1)
+    assert.equal((await uploadRow(started.json.uploadId)).status, 'EXPIRED')
+    assert.equal(await listParts(), 'NoSuchUpload', 'the multipart upload was aborted with its parts')
   })
 
   test('each upload has an expiry job due at its deadline, which expires it and announces upload.expired', async () => {
