@@ -9,6 +9,7 @@ import type {
   InitUploadResult,
   Page,
   PageOptions,
+  RealtimeGrant,
   SignedPart,
   Tenant,
   TransformParams,
@@ -325,6 +326,21 @@ export class CarcosaApi {
       body: { path, params, expiresIn: options.expiresIn },
     })
     return url
+  }
+
+  // --- realtime ------------------------------------------------------------------------------
+
+  /**
+   * A short-lived token for a browser's WebSocket at `/api/v1/realtime?token=` (needs files:read),
+   * scoped to the project or to some of its uploads (at most 20); `url` is that endpoint.
+   */
+  async createRealtimeToken(options: { uploadIds?: string[]; projectId?: string } = {}): Promise<RealtimeGrant & { projectId: string; uploadIds: string[] | null }> {
+    const answer = await this.request<{ token: string; projectId: string; uploadIds: string[] | null; expiresAt: string }>('POST', '/api/v1/realtime/tokens', {
+      body: options,
+    })
+    const url = new URL('/api/v1/realtime', this.connection.baseUrl)
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+    return { ...answer, url: url.toString() }
   }
 
   // --- tenants and presets -------------------------------------------------------------------

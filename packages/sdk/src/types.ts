@@ -71,6 +71,20 @@ export type InitUploadResult = {
   maxSize: number
 } & TransferPlan
 
+/** A short-lived realtime token the route handler minted for the uploads of one call, and where to use it. */
+export interface RealtimeGrant {
+  /** Carcosa's WebSocket endpoint, `wss://.../api/v1/realtime`. */
+  url: string
+  token: string
+  expiresAt: string
+}
+
+/** What the route handler answers `actionType=upload`: one presigned upload per file, and a realtime grant when it offers one. */
+export interface StartedUploads {
+  uploads: PresignedUpload[]
+  realtime?: RealtimeGrant
+}
+
 /** What the route handler hands back to the browser after `actionType=upload`, per file. */
 export type PresignedUpload = {
   uploadId: string

@@ -3,12 +3,15 @@ import { abortError } from '../http.js'
 import type { inferRouteInput, inferRouteSlugs, inferServerData } from '../server/types.js'
 import { normalizeSource, type NormalizedSource, type UploadSource } from '../sources.js'
 import { transferFile, type PutBody } from '../transfer.js'
-import type { CompletedPart, PresignedUpload, RouteConfigEntry, SignedPart, UploadedFile } from '../types.js'
+import type { CompletedPart, PresignedUpload, RealtimeGrant, RouteConfigEntry, SignedPart, StartedUploads, UploadedFile } from '../types.js'
+import { watchUploads, type UploadPhase } from './realtime.js'
 import { localStorageResumeStore, type ResumeStore } from './resume-store.js'
 
 export { memoryResumeStore, localStorageResumeStore, type ResumeState, type ResumeStore } from './resume-store.js'
 export { CarcosaError, isCarcosaError, type Problem } from '../errors.js'
-export type { UploadedFile, RouteConfigEntry } from '../types.js'
+export type { UploadedFile, RouteConfigEntry, RealtimeGrant } from '../types.js'
+export type { UploadPhase } from './realtime.js'
+export { checkRouteFiles, routeAccepts } from '../server/limits.js'
 export type { UploadSource } from '../sources.js'
 
 export interface GenUploaderOptions {
@@ -44,8 +47,16 @@ type InputOption<TInput> = undefined extends TInput ? { input?: TInput } : { inp
 
 export type UploadFilesOptions<TInput> = {
   files: UploadSource[]
-  onUploadBegin?: (event: { file: UploadSource; name: string }) => void
+  /** A file's bytes start moving; `uploadId` is Carcosa's id of its upload. */
+  onUploadBegin?: (event: { file: UploadSource; name: string; uploadId: string }) => void
   onUploadProgress?: (event: UploadProgressEvent) => void
+  /**
+   * Server phases of a file after its bytes landed (`verifying`: Carcosa checks the object;
+   * `completed`: it is a file, your onUploadComplete runs; `failed`), live over Carcosa's WebSocket
+   * when the route handler offers a realtime token and the runtime has a WebSocket. Best effort: the
+   * upload's outcome is the promise's.
+   */
+  onUploadPhase?: (event: { file: UploadSource; name: string; uploadId: string; phase: UploadPhase; reason?: string }) => void
   /**
    * Aborting stops the transfers. Files whose bytes all landed are still verified by Carcosa and reach
    * onUploadComplete through its webhook; a multipart upload stays resumable (with a resume store) until
@@ -165,7 +176,7 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
     }
     const start = async (batch: Prepared[]) => {
       if (batch.length === 0) return new Map<Prepared, PresignedUpload>()
-      const { uploads } = await call<{ uploads: PresignedUpload[] }>(
+      const { uploads, realtime } = await call<StartedUploads>(
         { slug, actionType: 'upload' },
         {
           files: batch.map((p) => ({ name: p.file.name, size: p.file.size, type: p.file.type })),
@@ -175,7 +186,17 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
         headers,
         signal,
       )
+      if (opts.onUploadPhase) watches.push(watch(realtime, batch, uploads))
       return new Map(batch.map((p, i) => [p, uploads[i]!]))
+    }
+    const watches: ReturnType<typeof watchUploads>[] = []
+    const ready = (uploadId: string) => Promise.all(watches.map((w) => w.ready(uploadId)))
+    const watch = (grant: RealtimeGrant | undefined, batch: Prepared[], uploads: PresignedUpload[]) => {
+      const byId = new Map(uploads.map((u, i) => [u.uploadId, batch[i]!]))
+      return watchUploads(grant, [...byId.keys()], (uploadId, phase, reason) => {
+        const p = byId.get(uploadId)!
+        opts.onUploadPhase?.({ file: p.source, name: p.file.name, uploadId, phase, ...(reason ? { reason } : {}) })
+      })
     }
     const fresh = await start(prepared.filter((p) => !saved.has(p)))
 
@@ -187,7 +208,7 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
     ): Promise<UploadedFile<inferServerData<TRouter, TSlug>>> => {
       const body: PutBody = p.file.blob ?? { stream: p.file.stream!(), size: p.file.size }
       if (upload.method === 'MULTIPART') await store?.set(p.resumeKey, { upload, parts: done, savedAt: Date.now() })
-      opts.onUploadBegin?.({ file: p.source, name: p.file.name })
+      opts.onUploadBegin?.({ file: p.source, name: p.file.name, uploadId: upload.uploadId })
       const parts = await transferFile(body, upload, {
         signParts: async (partNumbers) =>
           (
@@ -207,6 +228,8 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
       })
       landed.add(upload.uploadId)
       report(p, p.file.size)
+      // Subscribed before completion starts, or its verifying phase could pass unseen.
+      await ready(upload.uploadId)
       const result = await call<UploadedFile<inferServerData<TRouter, TSlug>>>(
         { slug, actionType: 'complete' },
         { uploadId: upload.uploadId, token: upload.token, ...(parts ? { parts } : {}) },
@@ -234,6 +257,7 @@ export function genUploader<TRouter>(options: GenUploaderOptions) {
         return sendOne(p, fresh.get(p)!, [])
       }),
     )
+    for (const w of watches) w.close()
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) {
       // Landed bytes are left for Carcosa to verify and report (its reconciliation webhook); a multipart

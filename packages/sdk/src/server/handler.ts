@@ -2,9 +2,10 @@ import { CarcosaApi } from '../api.js'
 import { bytesToBase64Url, constantTimeEqual, hmacSha256, textBytes } from '../crypto.js'
 import { CarcosaError } from '../errors.js'
 import { sleep } from '../http.js'
-import type { CarcosaFile, CompletedFile, CompletedPart, PresignedUpload, UploadedFile } from '../types.js'
+import type { CarcosaFile, CompletedFile, CompletedPart, PresignedUpload, RealtimeGrant, StartedUploads, UploadedFile } from '../types.js'
 import { uploadCallbackSecret, verifyWebhook } from '../webhooks.js'
 import { routesOf } from './builder.js'
+import { parseImagesToSign, sharedImageSigner, type ImageSigner, type ImageToSign } from './images.js'
 import { checkFiles, resolveLimits, routeConfigEntry, type ResolvedLimit } from './limits.js'
 import type { AnyFileRoute, FileRouter, TenantChoice, UploadFileInfo, UploadRouter } from './types.js'
 
@@ -25,6 +26,22 @@ export interface RouteHandlerConfig {
   logger?: Pick<Console, 'error'>
   /** Another CarcosaApi (shared connection, custom fetch). */
   api?: CarcosaApi
+  /**
+   * Offer browsers a short-lived realtime token for the uploads of each call, so they can show
+   * Carcosa's server phases (verifying, done) live. Needs files:read on the API key; a failed mint
+   * is logged and the upload goes on without it. Default true.
+   */
+  realtime?: boolean
+  /**
+   * Signs image transform URLs for browsers (`POST ?actionType=sign-images`, used by
+   * `@carcosa/react`'s CarcosaImage). Off unless given: `authorize` decides, per request, whether
+   * these paths may be shown to this visitor. Needs transforms:execute on the API key.
+   */
+  images?: {
+    authorize: (args: { req: unknown; paths: string[] }) => boolean | Promise<boolean>
+    /** Seconds a signed URL works (default an hour; URLs are reused for the first half). */
+    expiresIn?: number
+  }
 }
 
 export interface RouteHandlerOptions {
@@ -41,6 +58,8 @@ export type FetchRouteHandler = (request: Request, context?: HandlerContext) => 
 
 const MAX_BODY_BYTES = 1024 * 1024
 const MAX_FILES = 100
+/** Uploads one realtime token may name (Carcosa's bound). */
+const MAX_REALTIME_UPLOADS = 20
 
 const json = (data: unknown, status = 200) =>
   new Response(JSON.stringify(data), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } })
@@ -129,7 +148,8 @@ function refusal(error: unknown): CarcosaError {
 /**
  * The fetch-standard route handler: `GET` answers the routes' limits; `POST ?slug=&actionType=`
  * drives an upload (`upload`, `multipart-sign`, `complete`, `abort`); a POST carrying Standard
- * Webhooks headers is Carcosa's completion webhook. `onUploadComplete` runs once per verified file:
+ * Webhooks headers is Carcosa's completion webhook. With `images` configured, `POST
+ * ?actionType=sign-images` signs transform URLs and `GET ?actionType=image` redirects to one. `onUploadComplete` runs once per verified file:
  * the exactly-once state lives in Carcosa (a claim per upload), not in this process.
  */
 export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHandler {
@@ -139,6 +159,47 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
   let api: CarcosaApi | undefined = config.api
   const carcosa = () => (api ??= new CarcosaApi({ apiKey: config.apiKey, baseUrl: config.baseUrl }))
   const logger = config.logger ?? console
+  let signer: ImageSigner | undefined
+  let realtimeRefused = false
+  /** A realtime token for these uploads, or nothing (off, too many uploads, or the key may not mint one). */
+  async function realtimeGrant(uploadIds: string[]): Promise<RealtimeGrant | undefined> {
+    if (config.realtime === false || realtimeRefused || uploadIds.length > MAX_REALTIME_UPLOADS) return undefined
+    try {
+      const { url, token, expiresAt } = await carcosa().createRealtimeToken({ uploadIds })
+      return { url, token, expiresAt }
+    } catch (error) {
+      // A key without files:read cannot mint: say so once, and stop asking.
+      if (error instanceof CarcosaError && error.status === 403) realtimeRefused = true
+      logger.error('No realtime token for these uploads; they go on without live phases', error instanceof Error ? error.message : error)
+      return undefined
+    }
+  }
+
+  /** Signs these images' URLs when `images.authorize` lets this request see their paths. */
+  async function signAuthorized(request: Request, context: HandlerContext, images: ImageToSign[]): Promise<string[]> {
+    if (!config.images) throw new CarcosaError({ code: 'NOT_FOUND', message: 'This handler does not sign image URLs (configure `images`)' })
+    const paths = [...new Set(images.map((image) => image.path))]
+    let allowed: boolean
+    try {
+      allowed = await config.images.authorize({ req: context.req ?? request, paths })
+    } catch (error) {
+      throw refusal(error)
+    }
+    if (!allowed) throw new CarcosaError({ code: 'FORBIDDEN', message: 'These images may not be shown to you' })
+    signer ??= sharedImageSigner(carcosa(), config.images.expiresIn)
+    return signer.sign(images)
+  }
+
+  /** `GET ?actionType=image&path=&w=...`: a redirect to the signed URL, for loaders that must answer synchronously (next/image). */
+  async function imageRedirect(request: Request, context: HandlerContext, query: URLSearchParams): Promise<Response> {
+    const params: Record<string, string> = {}
+    for (const [name, value] of query) if (name !== 'actionType' && name !== 'path') params[name] = value
+    const [image] = parseImagesToSign([{ path: query.get('path'), params }])
+    const [url] = await signAuthorized(request, context, [image!])
+    // Private: the answer depends on who asked. Cached for a quarter of the URL's life.
+    const maxAge = Math.floor((config.images?.expiresIn ?? 3600) / 4)
+    return new Response(null, { status: 302, headers: { Location: url!, 'Cache-Control': `private, max-age=${maxAge}` } })
+  }
   let tokenKey: Promise<Uint8Array> | undefined
   const tokenFor = async (uploadId: string, slug: string) => {
     tokenKey ??= hmacSha256(textBytes(carcosa().connection.apiKey), 'carcosa-upload-token-v1')
@@ -243,7 +304,9 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
       )
       throw error
     }
-    return json({ uploads: started })
+    const realtime = await realtimeGrant(started.map((s) => s.uploadId))
+    const answer: StartedUploads = { uploads: started, ...(realtime ? { realtime } : {}) }
+    return json(answer)
   }
 
   async function complete(request: Request, slug: string, route: AnyFileRoute): Promise<Response> {
@@ -286,6 +349,9 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
   return async (request, context = {}) => {
     try {
       const url = new URL(request.url)
+      if ((request.method === 'GET' || request.method === 'HEAD') && url.searchParams.get('actionType') === 'image') {
+        return await imageRedirect(request, context, url.searchParams)
+      }
       if (request.method === 'GET' || request.method === 'HEAD') {
         return json([...limits].map(([slug, routeLimits]) => routeConfigEntry(slug, routeLimits)))
       }
@@ -296,6 +362,7 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
       }
       const actionType = url.searchParams.get('actionType')
       if (request.headers.has('webhook-signature') && (actionType === null || actionType === 'callback')) return await callback(request)
+      if (actionType === 'sign-images') return json({ urls: await signAuthorized(request, context, parseImagesToSign((await readJson(request)).images)) })
       const [slug, route] = routeFor(url.searchParams.get('slug'))
       switch (actionType) {
         case 'upload':
@@ -317,7 +384,7 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
           return json({ uploadId, aborted: true })
         }
         default:
-          throw bad('actionType must be upload, multipart-sign, complete or abort')
+          throw bad('actionType must be upload, multipart-sign, complete, abort or sign-images')
       }
     } catch (error) {
       if (error instanceof CarcosaError) {

@@ -1,5 +1,7 @@
 export { createCarcosa, createUploadRouter, f, routesOf, type RouteBuilder, type RouteFactory, type KindShorthands } from './builder.js'
 export { createRouteHandler, type FetchRouteHandler, type HandlerContext, type RouteHandlerConfig, type RouteHandlerOptions } from './handler.js'
+export { createImageSigner, sharedImageSigner, type ImageSigner, type ImageSignerOptions, type ImageToSign } from './images.js'
+export { checkRouteFiles, routeAccepts } from './limits.js'
 export { tenantFromHeader, tenantFromPath, tenantFromSubdomain } from './tenant.js'
 export type * from './types.js'
 export { CarcosaError, isCarcosaError, type CarcosaErrorCode, type Problem } from '../errors.js'

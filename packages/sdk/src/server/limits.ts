@@ -1,5 +1,5 @@
 import { CarcosaError } from '../errors.js'
-import { patternOf, typeMatches, type FileRouteKey } from '../file-types.js'
+import { guessContentType, patternOf, typeMatches, type FileRouteKey } from '../file-types.js'
 import { formatFileSize, parseFileSize } from '../size.js'
 import type { RouteConfigEntry } from '../types.js'
 import type { FileRouteConfig, FileRouteLimits, UploadFileInfo } from './types.js'
@@ -91,3 +91,26 @@ export function checkFiles(files: UploadFileInfo[], limits: ResolvedLimit[]): Re
 }
 
 const rank = (pattern: string) => (pattern === '*/*' ? 2 : pattern.endsWith('/*') ? 1 : 0)
+
+/** A route's limits as its `GET` entry carries them (what a browser knows before uploading). */
+function limitsOfEntry(entry: RouteConfigEntry): ResolvedLimit[] {
+  return Object.entries(entry.config).map(([key, limit]) => ({ key, pattern: patternOf(key as FileRouteKey), ...limit }))
+}
+
+/**
+ * The handler's own checks, run before any byte moves: throws the CarcosaError the handler would
+ * answer (415 for a type the route does not take, 413 for a file too large, 400 for a count out of
+ * bounds). Files without a type are judged by their extension, as the uploader sends them.
+ */
+export function checkRouteFiles(files: ReadonlyArray<{ name: string; size: number; type?: string }>, entry: RouteConfigEntry): void {
+  checkFiles(
+    files.map((file) => ({ name: file.name, size: file.size, type: file.type || guessContentType(file.name) })),
+    limitsOfEntry(entry),
+  )
+}
+
+/** MIME patterns for a file input's `accept` attribute (`image/*`, `application/pdf`); empty when the route takes anything. */
+export function routeAccepts(entry: RouteConfigEntry): string[] {
+  const patterns = limitsOfEntry(entry).map((limit) => limit.pattern)
+  return patterns.includes('*/*') ? [] : patterns
+}
