@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './free-port'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const READY_TIMEOUT_MS = 120_000
@@ -20,16 +20,7 @@ after(async () => {
   await Promise.all(stops.map((stop) => stop()))
 })
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
+export { freePort }
 
 /** Starts Carcosa on the database in DATABASE_URL (import '../support/test-database' first); resolves to its origin. */
 export async function startCarcosa(env: Record<string, string> = {}): Promise<string> {
