@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card, EmptyState } from '~/components/layout'
-import { atLeast } from '~/services/workspaces/access.server'
+import { organizationCapabilities } from '~/services/workspaces/access.server'
 import { createTeamSchema } from '~/services/workspaces/schemas'
 import { createTeam, listTeams } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
@@ -15,7 +15,7 @@ import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
-  return { organization, canCreate: atLeast(role, 'MEMBER'), teams: byName((await listTeams(actor, organization.id, DASHBOARD_PAGE)).items) }
+  return { organization, canCreate: organizationCapabilities(role).canCreateTeams, teams: byName((await listTeams(actor, organization.id, DASHBOARD_PAGE)).items) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

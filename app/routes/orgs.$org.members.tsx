@@ -7,7 +7,7 @@ import { Card, EmptyState } from '~/components/layout'
 import { MemberRow } from '~/components/member-row'
 import { RoleBadge } from '~/components/role-badge'
 import { roleOptions } from '~/components/role-options'
-import { atLeast } from '~/services/workspaces/access.server'
+import { organizationCapabilities } from '~/services/workspaces/access.server'
 import { createInvitation, listPendingInvitations, revokeInvitation } from '~/services/workspaces/invitations.server'
 import { changeMemberRole, listOrganizationMembers, removeMember } from '~/services/workspaces/members.server'
 import { changeRoleSchema, createInvitationSchema, removeMemberSchema } from '~/services/workspaces/schemas'
@@ -24,7 +24,7 @@ const revokeInvitationSchema = z.object({ invitationId: z.string().min(1) })
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor, user } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
-  const canManage = atLeast(role, 'ADMIN')
+  const canManage = organizationCapabilities(role).canManageMembers
   return {
     organization,
     role,

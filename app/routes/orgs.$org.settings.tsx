@@ -4,7 +4,7 @@ import { useLoaderData } from '@remix-run/react'
 import { DeleteCard } from '~/components/delete-card'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
-import { atLeast } from '~/services/workspaces/access.server'
+import { organizationCapabilities } from '~/services/workspaces/access.server'
 import { deleteOrganization, updateOrganization } from '~/services/workspaces/organizations.server'
 import { confirmDeletionSchema, updateOrganizationSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
@@ -16,7 +16,7 @@ import { organizationFromParams } from '~/services/workspaces/workspace-params.s
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
-  return { organization, canEdit: atLeast(role, 'ADMIN'), canDelete: role === 'OWNER' }
+  return { organization, ...organizationCapabilities(role) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

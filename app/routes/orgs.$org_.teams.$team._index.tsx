@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card, EmptyState } from '~/components/layout'
-import { atLeast } from '~/services/workspaces/access.server'
+import { teamCapabilities } from '~/services/workspaces/access.server'
 import { createProject, listProjects } from '~/services/workspaces/projects.server'
 import { createProjectSchema } from '~/services/workspaces/schemas'
 import { redirectWithFlash } from '~/utils/flash.server'
@@ -14,8 +14,9 @@ import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
-  const { organization, team, role } = await teamFromParams(actor, params)
-  return { organization, team, canCreate: atLeast(role, 'MEMBER'), projects: byName((await listProjects(actor, team.id, DASHBOARD_PAGE)).items) }
+  const access = await teamFromParams(actor, params)
+  const { organization, team } = access
+  return { organization, team, canCreate: teamCapabilities(access).canCreateProjects, projects: byName((await listProjects(actor, team.id, DASHBOARD_PAGE)).items) }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

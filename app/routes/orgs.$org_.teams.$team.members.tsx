@@ -5,7 +5,7 @@ import { IntentForm, SelectField, SubmitButton, useIntentForm } from '~/componen
 import { Card, EmptyState } from '~/components/layout'
 import { MemberRow } from '~/components/member-row'
 import { roleOptions } from '~/components/role-options'
-import { atLeast } from '~/services/workspaces/access.server'
+import { teamCapabilities } from '~/services/workspaces/access.server'
 import { listOrganizationMembers } from '~/services/workspaces/members.server'
 import { addTeamMemberSchema, changeRoleSchema, removeMemberSchema } from '~/services/workspaces/schemas'
 import { addTeamMember, changeTeamMemberRole, listTeamMembers, removeTeamMember } from '~/services/workspaces/teams.server'
@@ -17,13 +17,14 @@ import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor, user } = await requireUser(request, context)
-  const { organization, team, role } = await teamFromParams(actor, params)
+  const access = await teamFromParams(actor, params)
+  const { organization, team } = access
   const members = await listTeamMembers(actor, team.id)
   const inTeam = new Set(members.map((m) => m.user.id))
   const candidates = (await listOrganizationMembers(actor, organization.id))
     .filter((m) => !inTeam.has(m.user.id))
     .map((m) => ({ id: m.user.id, name: m.user.name, email: m.user.email }))
-  return { members, candidates, canManage: atLeast(role, 'ADMIN'), currentUserId: user.id }
+  return { members, candidates, canManage: teamCapabilities(access).canManageMembers, currentUserId: user.id }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

@@ -5,7 +5,8 @@ import { DeleteCard } from '~/components/delete-card'
 import { IntentForm, SubmitButton, TextField, useIntentForm } from '~/components/forms'
 import { Card } from '~/components/layout'
 import { confirmDeletionSchema, updateTeamSchema } from '~/services/workspaces/schemas'
-import { deleteTeam, teamCapabilities, updateTeam } from '~/services/workspaces/teams.server'
+import { teamCapabilities } from '~/services/workspaces/access.server'
+import { deleteTeam, updateTeam } from '~/services/workspaces/teams.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { handleForm } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
@@ -15,7 +16,8 @@ import { teamFromParams } from '~/services/workspaces/workspace-params.server'
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const access = await teamFromParams(actor, params)
-  return { team: access.team, ...teamCapabilities(access) }
+  const { canEdit, canDelete } = teamCapabilities(access)
+  return { team: access.team, canEdit, canDelete }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

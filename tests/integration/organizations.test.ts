@@ -2,6 +2,7 @@ import '../support/test-database'
 import { DASHBOARD_PAGE } from '~/services/pagination'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { organizationCapabilities } from '~/services/workspaces/access.server'
 import { createInvitation } from '~/services/workspaces/invitations.server'
 import { changeMemberRole, listOrganizationMembers, removeMember } from '~/services/workspaces/members.server'
 import {
@@ -370,5 +371,21 @@ describe('organization members', () => {
       (await prisma.organizationMember.findMany({ where: { organizationId: organization.id } })).map((m) => [m.userId, m.role]),
       [[second.user.id, 'OWNER']],
     )
+  })
+})
+
+describe('capabilities: what the pages offer is what the services allow', () => {
+  test('for every organization role, each flag of organizationCapabilities matches the service outcome', async () => {
+    for (const role of ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER'] as const) {
+      const owner = await createTestUser()
+      const organization = await createOrganizationFor(owner.actor)
+      const person = role === 'OWNER' ? owner : await addMember(organization.id, owner.actor, role)
+      const can = organizationCapabilities(role)
+      const outcome = async (work: Promise<unknown>) => work.then(() => true, () => false)
+      assert.equal(await outcome(createTeamIn(person.actor, organization.id)), can.canCreateTeams, `${role} creates teams`)
+      assert.equal(await outcome(createInvitation(person.actor, organization.id, 'VIEWER')), can.canManageMembers, `${role} invites`)
+      assert.equal(await outcome(updateOrganization(person.actor, organization.id, settings('Renamed', uniqueSlug('renamed')))), can.canEdit, `${role} edits`)
+      assert.equal(await outcome(deleteOrganization(person.actor, organization.id)), can.canDelete, `${role} deletes`)
+    }
   })
 })

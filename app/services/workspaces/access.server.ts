@@ -99,6 +99,46 @@ export function requirePermission(access: Pick<ProjectAccess, 'role' | 'permissi
   )
 }
 
+/**
+ * The least organization role each organization action needs. The services check these and the
+ * pages offer what `organizationCapabilities` answers, so a rule is written once.
+ */
+export const ORGANIZATION_ACTIONS = {
+  createTeams: 'MEMBER',
+  editSettings: 'ADMIN',
+  manageMembers: 'ADMIN',
+  delete: 'OWNER',
+} as const satisfies Record<string, Role>
+
+/** What a user with `role` in an organization may do there. */
+export function organizationCapabilities(role: Role) {
+  return {
+    canCreateTeams: atLeast(role, ORGANIZATION_ACTIONS.createTeams),
+    canEdit: atLeast(role, ORGANIZATION_ACTIONS.editSettings),
+    canManageMembers: atLeast(role, ORGANIZATION_ACTIONS.manageMembers),
+    canDelete: atLeast(role, ORGANIZATION_ACTIONS.delete),
+  }
+}
+
+/** The least team role each team action needs (organization admins may also delete a team). */
+export const TEAM_ACTIONS = {
+  createProjects: 'MEMBER',
+  editSettings: 'ADMIN',
+  manageMembers: 'ADMIN',
+  delete: 'OWNER',
+} as const satisfies Record<string, Role>
+
+/** What a user may do with a team: its services and its pages read the same flags. */
+export function teamCapabilities({ orgRole, role }: { orgRole: Role; role: Role }) {
+  return {
+    canCreateProjects: atLeast(role, TEAM_ACTIONS.createProjects),
+    canEdit: atLeast(role, TEAM_ACTIONS.editSettings),
+    canManageMembers: atLeast(role, TEAM_ACTIONS.manageMembers),
+    // Organization admins are team admins elsewhere, but may delete a team as its owners can.
+    canDelete: atLeast(role, TEAM_ACTIONS.delete) || atLeast(orgRole, 'ADMIN'),
+  }
+}
+
 /** Throws 403 with a message saying which role is needed. */
 export function requireRole(role: Role, minimum: Role, action: string) {
   if (!atLeast(role, minimum)) {

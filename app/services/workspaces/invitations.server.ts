@@ -4,7 +4,7 @@ import { prisma } from '~/utils/db.server'
 import { AppError, forbidden, notFound } from '~/utils/errors.server'
 import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
-import { organizationRole, requireRole } from './access.server'
+import { ORGANIZATION_ACTIONS, organizationRole, requireRole } from './access.server'
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
@@ -14,7 +14,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export async function createInvitation(actor: UserActor, organizationId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     const actorRole = await organizationRole(tx, actor, organizationId)
-    requireRole(actorRole, 'ADMIN', 'invite people')
+    requireRole(actorRole, ORGANIZATION_ACTIONS.manageMembers, 'invite people')
     if (role === 'OWNER' && actorRole !== 'OWNER') throw forbidden('Only an owner can invite another owner.')
     const token = randomBytes(32).toString('base64url')
     const invitation = await tx.invitation.create({
@@ -40,7 +40,7 @@ export async function createInvitation(actor: UserActor, organizationId: string,
 
 /** Invitations that can still be accepted. */
 export async function listPendingInvitations(actor: UserActor, organizationId: string) {
-  requireRole(await organizationRole(prisma, actor, organizationId), 'ADMIN', 'see invitations')
+  requireRole(await organizationRole(prisma, actor, organizationId), ORGANIZATION_ACTIONS.manageMembers, 'see invitations')
   return prisma.invitation.findMany({
     where: { organizationId, acceptedAt: null, declinedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },
     orderBy: { createdAt: 'desc' },
@@ -51,7 +51,7 @@ export async function listPendingInvitations(actor: UserActor, organizationId: s
 
 export async function revokeInvitation(actor: UserActor, organizationId: string, invitationId: string) {
   await prisma.$transaction(async (tx) => {
-    requireRole(await organizationRole(tx, actor, organizationId), 'ADMIN', 'revoke invitations')
+    requireRole(await organizationRole(tx, actor, organizationId), ORGANIZATION_ACTIONS.manageMembers, 'revoke invitations')
     const revoked = await tx.invitation.updateMany({
       where: { id: invitationId, organizationId, acceptedAt: null, declinedAt: null, revokedAt: null },
       data: { revokedAt: new Date() },

@@ -3,7 +3,7 @@ import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, forbidden, notFound } from '~/utils/errors.server'
 import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
-import { organizationRole, requireRole } from './access.server'
+import { ORGANIZATION_ACTIONS, organizationRole, requireRole } from './access.server'
 
 export async function listOrganizationMembers(actor: UserActor, organizationId: string) {
   await organizationRole(prisma, actor, organizationId)
@@ -44,7 +44,7 @@ export async function changeMemberRole(actor: UserActor, organizationId: string,
   return prisma.$transaction(async (tx) => {
     await lockOrganization(tx, organizationId)
     const actorRole = await organizationRole(tx, actor, organizationId)
-    requireRole(actorRole, 'ADMIN', 'change member roles')
+    requireRole(actorRole, ORGANIZATION_ACTIONS.manageMembers, 'change member roles')
     const member = await findMember(tx, organizationId, memberId)
     if ((member.role === 'OWNER' || role === 'OWNER') && actorRole !== 'OWNER') {
       throw forbidden('Only an owner can grant or remove the owner role.')
@@ -71,7 +71,7 @@ export async function removeMember(actor: UserActor, organizationId: string, mem
     const member = await findMember(tx, organizationId, memberId)
     const leaving = member.userId === actor.userId
     if (!leaving) {
-      requireRole(actorRole, 'ADMIN', 'remove members')
+      requireRole(actorRole, ORGANIZATION_ACTIONS.manageMembers, 'remove members')
       if (member.role === 'OWNER' && actorRole !== 'OWNER') throw forbidden('Only an owner can remove another owner.')
     }
     if (member.role === 'OWNER') await assertAnotherOwner(tx, organizationId, member.userId)

@@ -6,7 +6,7 @@ import { fieldConflict, notFound } from '~/utils/errors.server'
 import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
-import { organizationRole, requireRole } from './access.server'
+import { ORGANIZATION_ACTIONS, organizationRole, requireRole } from './access.server'
 import type { createOrganizationSchema, updateOrganizationSchema } from './schemas'
 import { availableSlug } from './slugs.server'
 import { publishInvalidation } from '~/utils/invalidation-bus.server'
@@ -72,7 +72,7 @@ export async function updateOrganization(
 ) {
   try {
     const updated = await prisma.$transaction(async (tx) => {
-      requireRole(await organizationRole(tx, actor, organizationId), 'ADMIN', 'change organization settings')
+      requireRole(await organizationRole(tx, actor, organizationId), ORGANIZATION_ACTIONS.editSettings, 'change organization settings')
       const before = await tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })
       const organization = await tx.organization.update({
         where: { id: organizationId },
@@ -100,7 +100,7 @@ export async function updateOrganization(
 /** Deletes an organization with its teams, projects, members and invitations. Owners only. */
 export async function deleteOrganization(actor: UserActor, organizationId: string) {
   await prisma.$transaction(async (tx) => {
-    requireRole(await organizationRole(tx, actor, organizationId), 'OWNER', 'delete this organization')
+    requireRole(await organizationRole(tx, actor, organizationId), ORGANIZATION_ACTIONS.delete, 'delete this organization')
     const before = await tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: fields })
     await tx.organization.delete({ where: { id: organizationId } })
     await recordAudit(tx, actor, actor, {

@@ -8,7 +8,7 @@ import { forgetProject } from '../transforms/known-sources.server'
 import { assertTeamMayWrite } from '../buckets/bucket-access.server'
 import { ensureTeamLocalBucket } from '../buckets/buckets.server'
 import { isUniqueViolation } from '../db-errors.server'
-import { projectAccess, requirePermission, requireRole, teamAccess } from './access.server'
+import { TEAM_ACTIONS, projectAccess, requirePermission, requireRole, teamAccess } from './access.server'
 import type { createProjectSchema, updateProjectSchema } from './schemas'
 import { availableSlug } from './slugs.server'
 import { publishInvalidation } from '~/utils/invalidation-bus.server'
@@ -34,7 +34,7 @@ export async function getProjectBySlug(actor: UserActor, teamId: string, slug: s
  */
 export async function createProject(actor: UserActor, teamId: string, input: z.output<typeof createProjectSchema> & { bucketId?: string }) {
   const { team, role } = await teamAccess(prisma, actor, teamId)
-  requireRole(role, 'MEMBER', 'create projects in this team')
+  requireRole(role, TEAM_ACTIONS.createProjects, 'create projects in this team')
   const slug =
     input.slug ??
     (await availableSlug(input.name, 'project', async (s) => (await prisma.project.count({ where: { teamId, slug: s } })) > 0))

@@ -6,7 +6,7 @@ import { AppError, fieldConflict, forbidden, notFound } from '~/utils/errors.ser
 import type { UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
-import { atLeast, organizationRole, requireRole, teamAccess } from './access.server'
+import { ORGANIZATION_ACTIONS, TEAM_ACTIONS, organizationRole, requireRole, teamAccess, teamCapabilities } from './access.server'
 import type { createTeamSchema, updateTeamSchema } from './schemas'
 import { availableSlug } from './slugs.server'
 import { publishInvalidation } from '~/utils/invalidation-bus.server'
@@ -29,12 +29,6 @@ export async function getTeamBySlug(actor: UserActor, organizationId: string, sl
   return teamAccess(prisma, actor, team.id)
 }
 
-/** What a user may do with a team: the checks below and the team's pages read the same flags. */
-export function teamCapabilities({ orgRole, role }: { orgRole: Role; role: Role }) {
-  // Organization admins are team admins elsewhere, but may delete a team as its owners can.
-  return { canEdit: atLeast(role, 'ADMIN'), canDelete: role === 'OWNER' || atLeast(orgRole, 'ADMIN') }
-}
-
 export async function getTeam(actor: UserActor, teamId: string) {
   const { team, role } = await teamAccess(prisma, actor, teamId)
   return { ...team, role }
@@ -43,7 +37,7 @@ export async function getTeam(actor: UserActor, teamId: string) {
 /** Creates a team; its creator becomes the team's owner. Viewers cannot. */
 export async function createTeam(actor: UserActor, organizationId: string, input: z.output<typeof createTeamSchema>) {
   const orgRole = await organizationRole(prisma, actor, organizationId)
-  requireRole(orgRole, 'MEMBER', 'create teams')
+  requireRole(orgRole, ORGANIZATION_ACTIONS.createTeams, 'create teams')
   const slug =
     input.slug ??
     (await availableSlug(input.name, 'team', async (s) => (await prisma.team.count({ where: { organizationId, slug: s } })) > 0))
@@ -72,7 +66,7 @@ export async function updateTeam(actor: UserActor, teamId: string, input: Partia
   try {
     const updated = await prisma.$transaction(async (tx) => {
       const { team: before, role } = await teamAccess(tx, actor, teamId)
-      requireRole(role, 'ADMIN', 'change team settings')
+      requireRole(role, TEAM_ACTIONS.editSettings, 'change team settings')
       const team = await tx.team.update({ where: { id: teamId }, data: { name: input.name, slug: input.slug }, select: fields })
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
@@ -97,7 +91,7 @@ export async function deleteTeam(actor: UserActor, teamId: string) {
   await prisma.$transaction(async (tx) => {
     const access = await teamAccess(tx, actor, teamId)
     const { team } = access
-    if (!teamCapabilities(access).canDelete) requireRole(access.role, 'OWNER', 'delete this team')
+    if (!teamCapabilities(access).canDelete) requireRole(access.role, TEAM_ACTIONS.delete, 'delete this team')
     // The team's buckets go with it: refuse while another team's project still keeps files in one.
     const borrower = await tx.project.findFirst({
       where: { teamId: { not: teamId }, OR: [{ bucket: { teamId } }, { files: { some: { bucket: { teamId } } } }] },
@@ -135,7 +129,7 @@ export async function listTeamMembers(actor: UserActor, teamId: string) {
 export async function addTeamMember(actor: UserActor, teamId: string, userId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
-    requireRole(actorRole, 'ADMIN', 'manage team members')
+    requireRole(actorRole, TEAM_ACTIONS.manageMembers, 'manage team members')
     if (role === 'OWNER' && actorRole !== 'OWNER') throw forbidden('Only an owner can make someone a team owner.')
     const orgMember = await tx.organizationMember.findUnique({
       where: { organizationId_userId: { organizationId: team.organizationId, userId } },
@@ -162,7 +156,7 @@ export async function addTeamMember(actor: UserActor, teamId: string, userId: st
 export async function changeTeamMemberRole(actor: UserActor, teamId: string, memberId: string, role: Role) {
   return prisma.$transaction(async (tx) => {
     const { team, role: actorRole } = await teamAccess(tx, actor, teamId)
-    requireRole(actorRole, 'ADMIN', 'manage team members')
+    requireRole(actorRole, TEAM_ACTIONS.manageMembers, 'manage team members')
     const member = await tx.teamMember.findFirst({ where: { id: memberId, teamId } })
     if (!member) throw notFound('Team member')
     if ((member.role === 'OWNER' || role === 'OWNER') && actorRole !== 'OWNER') {
@@ -187,7 +181,7 @@ export async function removeTeamMember(actor: UserActor, teamId: string, memberI
     const member = await tx.teamMember.findFirst({ where: { id: memberId, teamId } })
     if (!member) throw notFound('Team member')
     if (member.userId !== actor.userId) {
-      requireRole(actorRole, 'ADMIN', 'manage team members')
+      requireRole(actorRole, TEAM_ACTIONS.manageMembers, 'manage team members')
       if (member.role === 'OWNER' && actorRole !== 'OWNER') throw forbidden('Only an owner can remove a team owner.')
     }
     await tx.teamMember.delete({ where: { id: member.id } })
