@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { APIRequestContext, Page } from '@playwright/test'
+import type { APIRequestContext, Page, Route } from '@playwright/test'
 import sharp from 'sharp'
 import { planImage } from '@carcosa/react'
 import { freePort } from '../support/free-port'
@@ -185,6 +185,22 @@ test('the example app: avatar by button, documents and photos by drop zone, refu
       // A URL with its signature altered is refused by Carcosa.
       const tampered = await page.request.get(candidates[0]![0]!.replace(/w=\d+/, 'w=999'))
       expect(tampered.status()).toBe(403)
+    })
+
+    await test.step('an upload under way is cancelled: the row says so, the live region announces it, no photo is added', async () => {
+      // The bytes' PUT is held (not timed): the upload is certainly under way when Cancel is pressed.
+      const held: Route[] = []
+      await page.route(/\/storage\/local\//, (route) => (route.request().method() === 'PUT' ? void held.push(route) : route.fallback()))
+      await photosInput.setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: await png(400, 300, '#ea580c') })
+      await expect.poll(() => held.length).toBe(1)
+      await gallery.getByRole('button', { name: 'Cancel upload' }).click()
+      await expect(gallery.locator('[data-carcosa-element="file"]')).toHaveAttribute('data-state', 'cancelled')
+      await expect(gallery.getByRole('status')).toHaveText('Upload cancelled')
+      await expect(gallery.getByRole('button', { name: 'Cancel upload' })).toHaveCount(0)
+      await held[0]!.abort().catch(() => {})
+      await page.unroute(/\/storage\/local\//)
+      await expect(gallery.getByRole('img', { name: 'sunset.png' })).toHaveCount(0)
+      expect(uploadCalls).toEqual(['photos', 'photos'])
     })
 
     await test.step('the avatar uploads by button; its image is 1x/2x, eager and high priority', async () => {
