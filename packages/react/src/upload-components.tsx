@@ -115,11 +115,11 @@ function useAnnouncement(isUploading: boolean, progress: number, files: FileStat
     let next: string | undefined
     if (statuses !== last.current.statuses) {
       const changed = files.find((f, i) => f.status !== last.current.statuses.split(',')[i])
-      if (files.every((f) => f.status === 'done')) next = `Uploaded ${names}`
+      if (files.every((f) => f.status === 'uploading')) next = `Uploading ${names}`
+      else if (files.every((f) => f.status === 'done')) next = `Uploaded ${names}`
       else if (files.some((f) => f.status === 'cancelled')) next = 'Upload cancelled'
       else if (files.some((f) => f.status === 'failed' || f.status === 'refused')) next = undefined // the error's alert says it
       else if (changed && changed.status !== 'uploading') next = `${STATUS_TEXT[changed.status]}: ${changed.name}`
-      else if (!last.current.statuses) next = `Uploading ${names}`
     } else if (isUploading && quarter !== last.current.quarter && quarter > 0 && quarter < 4) {
       next = `${progress}% uploaded`
     }

@@ -101,8 +101,13 @@ export function generateReactHelpers<TRouter>(options: GenerateReactHelpersOptio
     useEffect(() => {
       let live = true
       loadRouteConfig().then(
-        (routes) => live && setRouteConfig(routes.find((route) => route.slug === endpoint)),
-        () => {},
+        (routes) => {
+          if (!live) return
+          const entry = routes.find((route) => route.slug === endpoint)
+          setRouteConfig(entry)
+          if (!entry) setError(new CarcosaError({ code: 'NOT_FOUND', message: `The upload handler has no route "${endpoint}"` }))
+        },
+        (failure: unknown) => live && setError(asCarcosaError(failure)),
       )
       return () => {
         live = false
