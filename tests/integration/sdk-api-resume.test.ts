@@ -91,3 +91,32 @@ test('a saved upload that Carcosa no longer has starts afresh', async () => {
   assert.deepEqual(signed, [1, 2, 1, 2], 'signing the aborted upload was refused, then a new one sent both parts')
   assert.equal(await store.get('gone'), null)
 })
+
+test('an abort while completing (the answer cut short) keeps the upload resumable, and the next call only completes it', async () => {
+  const bytes = randomBytes(9 * MIB)
+  const store = memoryResumeStore<InitUploadResult>()
+  const controller = new AbortController()
+  const cutting = new CarcosaApi({
+    apiKey,
+    baseUrl: carcosaUrl,
+    multipartThreshold: MIB,
+    // The completion reaches Carcosa, then the user aborts while its answer is read.
+    fetch: async (input, init) => {
+      const response = await fetch(input, init)
+      if (!new URL(String(input)).pathname.endsWith('/uploads/complete')) return response
+      controller.abort()
+      const body = new ReadableStream({ pull: (c) => c.error(new DOMException('The operation was aborted', 'AbortError')) })
+      return new Response(body, { status: response.status, headers: response.headers })
+    },
+  })
+  await assert.rejects(
+    cutting.uploadFiles({ name: 'cut.bin', blob: new Blob([bytes]) }, { resumeStore: store, resumeKey: () => 'cut', signal: controller.signal }),
+    (error: unknown) => error instanceof CarcosaError && error.code === 'ABORTED',
+  )
+  assert.equal((await store.get('cut'))?.parts.length, 2, 'the state survived the abort')
+  const { api, signed } = countingApi()
+  const result = await api.uploadFiles({ name: 'cut.bin', blob: new Blob([bytes]) }, { resumeStore: store, resumeKey: () => 'cut' })
+  assert.ok(result.data, String(result.error))
+  assert.equal(result.data.size, bytes.length)
+  assert.deepEqual(signed, [], 'no part was sent again')
+})

@@ -1,6 +1,6 @@
 import type { ResumeStore } from './client/resume-store.js'
 import { CarcosaError } from './errors.js'
-import { carcosaRequest, type CarcosaConnection, type RequestOptions } from './http.js'
+import { abortError, carcosaRequest, type CarcosaConnection, type RequestOptions } from './http.js'
 import { multipartFormStream, normalizeSource, type UploadSource } from './sources.js'
 import { transferFile } from './transfer.js'
 import type {
@@ -189,6 +189,8 @@ export class CarcosaApi {
         results.push({ data: await this.uploadOne(source, options), error: null })
       } catch (error) {
         if (error instanceof CarcosaError && error.code === 'ABORTED') throw error
+        // Aborting can surface as another error (a body read cut short): it is still an abort.
+        if (options.signal?.aborted) throw abortError(options.signal)
         results.push({
           data: null,
           error:
@@ -250,7 +252,8 @@ export class CarcosaApi {
         if (resumable) await store.delete(key!)
         return completed
       } catch (error) {
-        const interrupted = error instanceof CarcosaError && (error.code === 'ABORTED' || error.code === 'NETWORK_ERROR')
+        const interrupted =
+          options.signal?.aborted || (error instanceof CarcosaError && (error.code === 'ABORTED' || error.code === 'NETWORK_ERROR'))
         // A resumable upload that was interrupted stays in Carcosa (until it expires) for the next call.
         if (resumable && interrupted) throw error
         if (resumable) await store.delete(key!)
