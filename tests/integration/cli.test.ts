@@ -164,7 +164,8 @@ describe('carcosa', () => {
   })
 
   test('login stores the URL and key in the config directory, mode 0600, and refuses a bad key', async () => {
-    const refused = await carcosa(['login', '--url', carcosaUrl, '--api-key-stdin'], { input: 'ck_not_a_real_key\n' })
+    // Off a terminal the key is read from standard input, with or without --api-key-stdin.
+    const refused = await carcosa(['login', '--url', carcosaUrl], { input: 'ck_not_a_real_key\n' })
     assert.equal(refused.code, 1)
     assert.match(refused.stderr, /^carcosa: .*does not accept this API key.*\n$/)
 
@@ -377,6 +378,8 @@ describe('carcosa', () => {
     const [start] = ofType(third, 'start')
     assert.ok((start?.resumedParts as number) >= savedParts.size, `resumed after ${String(start?.resumedParts)} parts`)
     assert.equal(start?.partCount, 6)
+    assert.equal(start?.resumedBytes, (start?.resumedParts as number) * 8 * MIB)
+    assert.equal(ofType(third, 'progress')[0]?.loaded, start?.resumedBytes, 'progress starts from the stored parts')
 
     // Measured at the bucket: the last run sent only parts that no earlier run had finished.
     const resent = partPuts.filter((put) => put.phase === 'resume')

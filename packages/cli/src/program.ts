@@ -124,7 +124,7 @@ Exit codes: 0 done, 1 failed (the server refused, a file failed), 2 usage (bad a
     .option('--url <url>', "Carcosa's URL, e.g. https://media.example.com")
     .addOption(new Option('--base-url <url>').hideHelp())
     .option('--api-key <key>', 'the API key (visible to other local users in the process list: prefer the prompt or --api-key-stdin)')
-    .option('--api-key-stdin', 'read the API key from standard input')
+    .option('--api-key-stdin', 'read the API key from standard input (also done when it is not a terminal)')
     .option('--no-verify', 'save without asking Carcosa whether the key is valid')
     .action(async (options: { url?: string; baseUrl?: string; apiKey?: string; apiKeyStdin?: boolean; verify: boolean }, command: Command) => {
       const out = outputOf(command)
@@ -138,7 +138,7 @@ Exit codes: 0 done, 1 failed (the server refused, a file failed), 2 usage (bad a
         throw new UsageError(`--url must be a URL such as https://media.example.com, not ${url}`)
       }
       let apiKey = options.apiKeyStdin ? await readStdin() : (options.apiKey ?? process.env.CARCOSA_API_KEY)
-      if (!apiKey && interactive) apiKey = await prompt('API key: ', true)
+      if (!apiKey) apiKey = interactive ? await prompt('API key: ', true) : !process.stdin.isTTY ? await readStdin() : undefined
       if (!apiKey) throw new UsageError('Give the API key: --api-key-stdin, --api-key, CARCOSA_API_KEY, or run in a terminal to be asked')
       let projectId: string | undefined
       if (options.verify) {
@@ -198,7 +198,11 @@ Exit codes: 0 done, 1 failed (the server refused, a file failed), 2 usage (bad a
 
       const controller = new AbortController()
       const stop = () => {
-        if (controller.signal.aborted) process.exit(EXIT.interrupted) // a second Ctrl-C does not wait
+        if (controller.signal.aborted) {
+          // A second Ctrl-C does not wait; the bars hid the cursor.
+          if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\n')
+          process.exit(EXIT.interrupted)
+        }
         controller.abort()
       }
       process.on('SIGINT', stop)

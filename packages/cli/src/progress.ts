@@ -81,9 +81,14 @@ export class UploadProgress {
     if (this.mode === 'lines') process.stderr.write(`${name}: skipped (${reason})\n`)
   }
 
-  start(id: number, name: string, size: number | null, resumed: { parts: number; partCount: number } | null) {
+  start(id: number, name: string, size: number | null, resumed: { parts: number; partCount: number; bytes: number } | null) {
     this.loaded.set(id, 0)
-    this.out.event({ type: 'start', name, size, ...(resumed ? { resumedParts: resumed.parts, partCount: resumed.partCount } : {}) })
+    this.out.event({
+      type: 'start',
+      name,
+      size,
+      ...(resumed ? { resumedParts: resumed.parts, partCount: resumed.partCount, resumedBytes: resumed.bytes } : {}),
+    })
     const note = resumed ? `, resuming after ${resumed.parts} of ${resumed.partCount} parts` : ''
     if (this.mode === 'lines') process.stderr.write(`${name}: started (${size === null ? 'size unknown' : formatFileSize(size)}${note})\n`)
     if (this.multibar) {

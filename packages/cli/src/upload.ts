@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { CarcosaError, type CarcosaApi, type CarcosaFile, type InitUploadResult, type ResumeStore, type UploadSource } from '@carcosa/sdk'
+import { type CarcosaApi, type CarcosaFile, type InitUploadResult, type ResumeStore, type UploadSource } from '@carcosa/sdk'
 import picomatch from 'picomatch'
 import { UsageError } from './errors.js'
 import type { Output } from './output.js'
@@ -152,7 +152,7 @@ export async function runUpload(
       const saved = key ? await files!.get(key) : null
       const resumed =
         saved && saved.upload.method === 'MULTIPART' && saved.parts.length > 0
-          ? { parts: saved.parts.length, partCount: saved.upload.partCount }
+          ? { parts: saved.parts.length, partCount: saved.upload.partCount, bytes: partBytes(saved.upload, saved.parts, item.size ?? 0) }
           : null
       progress.start(id, item.name, item.size, resumed)
       try {
@@ -178,7 +178,7 @@ export async function runUpload(
         summary.bytes += result.data.size
         progress.uploaded(id, item.name, result.data as CarcosaFile)
       } catch (error) {
-        if (signal.aborted && error instanceof CarcosaError && error.code === 'ABORTED') {
+        if (signal.aborted) {
           progress.interrupted(id, item.name)
           continue
         }
@@ -189,6 +189,11 @@ export async function runUpload(
   }
   await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(items.length, 1)) }, worker))
   return { summary: { ...summary, seconds: (Date.now() - started) / 1000, ...(signal.aborted ? { interrupted: true } : {}) }, progress }
+}
+
+/** Bytes in the parts already stored (the last part may be short). */
+function partBytes(upload: InitUploadResult & { method: 'MULTIPART' }, parts: { partNumber: number }[], size: number) {
+  return parts.reduce((sum, part) => sum + Math.min(upload.partSize, size - (part.partNumber - 1) * upload.partSize), 0)
 }
 
 const partCountOf = (upload: InitUploadResult) => (upload.method === 'MULTIPART' ? upload.partCount : 1)
