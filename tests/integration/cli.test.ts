@@ -254,12 +254,32 @@ describe('carcosa', () => {
     assert.match(dry.stdout, /^0 uploaded, 5 skipped, 0 failed \(dry run: nothing sent\)$/m)
   })
 
+  test('standard input, with and without --size; plain lines off a terminal', async () => {
+    const text = 'line one\nline two\n'
+    const streamed = await carcosa(['upload', '-', '--name', 'notes.txt', '--json'], { input: text })
+    assert.equal(streamed.code, 0, streamed.stderr)
+    const [event] = ofType(streamed, 'uploaded')
+    assert.deepEqual([event?.name, (event?.file as { size: number }).size], ['notes.txt', Buffer.byteLength(text)])
+    const sized = await carcosa(['upload', '-', '--name', 'sized.bin', '--size', '300KB'], { input: randomBytes(300 * 1024) })
+    assert.equal(sized.code, 0, sized.stderr)
+    assert.match(sized.stdout, /^uploaded sized\.bin -> \S+ \S+-sized\.bin$/m)
+    assert.match(sized.stdout, /^1 uploaded, 0 skipped, 0 failed \(300 KiB in [\d.]+ s\)$/m)
+    assert.match(sized.stderr, /^sized\.bin: started \(300 KiB\)$/m)
+    const short = await carcosa(['upload', '-', '--name', 'short.bin', '--size', '1000'], { input: 'too short' })
+    assert.equal(short.code, 1, 'fewer bytes than --size fail')
+    assert.match(short.stderr, /^failed short\.bin: /m)
+    assert.equal((await carcosa(['upload', 'a', '--size', '10'])).code, 2, '--size without -')
+  })
+
   test('list, get, download byte-identical (to a file and to stdout), rm', async () => {
     const bytes = randomBytes(3 * MIB + 17)
     await fs.writeFile(path.join(work, 'report.bin'), bytes)
     const up = await carcosa(['upload', path.join(work, 'report.bin'), '--json'])
     assert.equal(up.code, 0, up.stderr)
     const id = (ofType(up, 'uploaded')[0]!.file as { id: string }).id
+    const all = await carcosa(['files', 'ls', '--all', '--type', 'application/*', '--json'])
+    assert.ok(all.events.some((file) => file.id === id))
+    assert.ok(all.events.every((file) => String(file.contentType).startsWith('application/')))
 
     const list = await carcosa(['files', 'ls', '--prefix', 'report', '--json'])
     assert.equal(list.code, 0, list.stderr)
