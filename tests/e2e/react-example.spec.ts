@@ -214,9 +214,19 @@ test('the example app: avatar by button, documents and photos by drop zone, refu
       await expect.poll(() => avatar.evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0)
     })
 
-    await test.step('a PDF goes to the visitor’s tenant through the manual drop zone', async () => {
+    await test.step('a PDF dropped on the manual drop zone goes to the visitor’s tenant', async () => {
       const documents = page.getByRole('region', { name: 'Documents' })
-      await documents.getByLabel('Choose PDFs or drag and drop them here').setInputFiles({ name: 'lease.pdf', mimeType: 'application/pdf', buffer: PDF })
+      const zone = documents.locator('[data-carcosa-element="upload-dropzone"]')
+      const dataTransfer = await page.evaluateHandle((text) => {
+        const transfer = new DataTransfer()
+        transfer.items.add(new File([text], 'lease.pdf', { type: 'application/pdf' }))
+        return transfer
+      }, PDF.toString('latin1'))
+      await zone.dispatchEvent('dragenter', { dataTransfer })
+      await expect(zone).toHaveAttribute('data-state', 'drag-over')
+      await zone.dispatchEvent('drop', { dataTransfer })
+      await expect(zone).toHaveAttribute('data-state', 'ready')
+      await expect(documents.getByRole('list', { name: 'Chosen files' })).toContainText('lease.pdf')
       await documents.getByRole('button', { name: 'Upload lease.pdf' }).click()
       await expect(documents.getByRole('list', { name: 'Your documents' })).toContainText(/lease\.pdf \(tenant \w+\)/)
     })

@@ -6,17 +6,18 @@ export type SignedImages = Record<string, string>
 
 interface ImageContextValue extends ImageSizesConfig {
   signed?: SignedImages
-  /** Your route handler, asked for what `signed` lacks (`images` configured on it). */
-  url?: string
+  /** Your route handler, asked for what `signed` lacks (`images` configured on it); `false`: never ask. */
+  url?: string | false
 }
 
-const ImageContext = createContext<ImageContextValue>({})
+// The same default handler as the upload components.
+const ImageContext = createContext<ImageContextValue>({ url: '/api/uploads' })
 
 export interface CarcosaImageProviderProps extends ImageSizesConfig {
   /** From `signImages` in your loader or server component. */
   signed?: SignedImages
-  /** Your route handler (e.g. `/api/uploads`), asked in the browser for URLs `signed` lacks. */
-  url?: string
+  /** Your route handler (default `/api/uploads`), asked in the browser for URLs `signed` lacks; `false` never asks. */
+  url?: string | false
   children?: ReactNode
 }
 
