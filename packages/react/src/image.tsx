@@ -41,6 +41,7 @@ export function CarcosaImageProvider({ signed, url, deviceSizes, imageSizes, chi
 /** Reuse a URL the handler signed for this long (the handler's default life is an hour). */
 const CLIENT_REUSE_MS = 25 * 60 * 1000
 const BATCH = 64
+const MAX_SIGNED_HERE = 2000
 const signedHere = new Map<string, { url: string; at: number }>()
 const queues = new Map<string, Map<string, { variant: ImageVariant; waiters: Array<{ resolve: (url: string) => void; reject: (error: Error) => void }> }>>()
 
@@ -70,6 +71,8 @@ async function flush(handlerUrl: string) {
       chunk.forEach(([key, item], i) => {
         const url = urls[i]!
         signedHere.set(key, { url, at: Date.now() })
+        // Bounded: the oldest signed URLs go first (they are the nearest to expiry anyway).
+        if (signedHere.size > MAX_SIGNED_HERE) signedHere.delete(signedHere.keys().next().value!)
         for (const waiter of item.waiters) waiter.resolve(url)
       })
     } catch (error) {
