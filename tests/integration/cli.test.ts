@@ -151,7 +151,7 @@ describe('carcosa', () => {
     for (const args of [['frobnicate'], ['upload'], ['upload', 'x', '--concurrency', '0'], ['files', 'list', '--limit', 'many']]) {
       const run = await carcosa(args)
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`)
-      assert.match(run.stderr, /^carcosa: /)
+      assert.match(run.stderr, /^carcosa: [^\n]+ \(see --help\)\n$/, 'one line')
     }
     const missing = await carcosa(['upload', 'no-such-file.txt'])
     assert.equal(missing.code, 2)
@@ -267,7 +267,7 @@ describe('carcosa', () => {
     assert.match(sized.stderr, /^sized\.bin: started \(300 KiB\)$/m)
     const short = await carcosa(['upload', '-', '--name', 'short.bin', '--size', '1000'], { input: 'too short' })
     assert.equal(short.code, 1, 'fewer bytes than --size fail')
-    assert.match(short.stderr, /^failed short\.bin: /m)
+    assert.match(short.stderr, /^failed short\.bin: standard input had 9 bytes, not the 1000 that --size says$/m)
     assert.equal((await carcosa(['upload', 'a', '--size', '10'])).code, 2, '--size without -')
   })
 
@@ -350,6 +350,8 @@ describe('carcosa', () => {
     assert.equal(response.status, 200)
     assert.equal(response.headers.get('content-type'), 'image/webp')
     assert.equal((await sharp(Buffer.from(await response.arrayBuffer())).metadata()).width, 32)
+    const byId = await carcosa(['url', file.id, '--w', '16', '--json'])
+    assert.match(String(byId.events[0]?.url), new RegExp(`/${file.path.replace(/[.]/g, '\\.')}\\?`), 'an id stands for its path')
     const badUrl = await carcosa(['url', file.path, '--format', 'bmp-ish'])
     assert.equal(badUrl.code, 1)
     assert.match(badUrl.stderr, /format/)

@@ -109,7 +109,6 @@ export function buildProgram(): Command {
     .option('--profile <name>', 'the saved login to use (default: CARCOSA_PROFILE or "default")')
     .option('--json', 'print one JSON object per line: results, and progress events for uploads')
     .option('-q, --quiet', 'print results only: no progress, no notes')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
@@ -342,7 +341,7 @@ Exit codes: 0 done, 1 failed (the server refused, a file failed), 2 usage (bad a
   program
     .command('url')
     .description('a signed, expiring image transform URL for a file path')
-    .argument('<path>', "the file's path (as `files get` shows it)")
+    .argument('<path-or-id>', "the file's path (as `files get` shows it), or its id")
     .option('--w <px>', 'width', positiveInt('--w', 10_000))
     .option('--h <px>', 'height', positiveInt('--h', 10_000))
     .option('--format <format>', 'webp, avif, jpeg, png, or auto')
@@ -357,6 +356,8 @@ Exit codes: 0 done, 1 failed (the server refused, a file failed), 2 usage (bad a
         command: Command,
       ) => {
         const { api } = await clientOf(command)
+        // Paths always hold `-` or `/` (Carcosa makes them `{unique}-{name}`); ids never do.
+        if (!/[-/.]/.test(filePath)) filePath = (await api.getFile(filePath)).path
         const params: Record<string, string | number> = {}
         if (options.w) params.w = options.w
         if (options.h) params.h = options.h
@@ -430,7 +431,8 @@ export async function main(argv: string[]): Promise<number> {
   const every = (command: Command): Command[] => [command, ...command.commands.flatMap(every)]
   for (const command of every(program)) {
     command.exitOverride()
-    command.configureOutput({ outputError: (text, write) => write(`carcosa: ${text.replace(/^error: /, '')}`) })
+    // One line, like every other error.
+    command.configureOutput({ outputError: (text, write) => write(`carcosa: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
   }
   const json = argv.includes('--json')
   try {

@@ -98,6 +98,22 @@ export async function collect(paths: string[], options: UploadCommandOptions): P
   return { items, skipped }
 }
 
+/** Standard input as a byte stream that counts what it read. */
+function countedStdin() {
+  const counted = {
+    bytes: 0,
+    ended: false,
+    async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+      for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+        counted.bytes += chunk.length
+        yield chunk
+      }
+      counted.ended = true
+    },
+  }
+  return counted
+}
+
 /** The command line again, quoted for a POSIX shell, to tell how to resume. */
 export function commandLine(argv: string[]) {
   const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
@@ -134,6 +150,7 @@ export async function runUpload(
   if (!api) throw new Error('runUpload needs a client unless dryRun')
 
   const files = options.resume ? fileResumeStore() : null
+  const stdin = countedStdin()
   const queue = items.map((item, id) => ({ item, id }))
   const worker = async () => {
     for (let next = queue.shift(); next && !signal.aborted; next = queue.shift()) {
@@ -159,7 +176,7 @@ export async function runUpload(
         const source: UploadSource =
           item.kind === 'file'
             ? { name: item.name, blob: await fs.openAsBlob(item.absolutePath) }
-            : { name: item.name, stream: process.stdin, ...(item.size !== null ? { size: item.size } : {}) }
+            : { name: item.name, stream: stdin, ...(item.size !== null ? { size: item.size } : {}) }
         const result = await api.uploadFiles(source, {
           tenantId: options.tenantId,
           signal,
@@ -177,7 +194,12 @@ export async function runUpload(
         summary.uploaded++
         summary.bytes += result.data.size
         progress.uploaded(id, item.name, result.data as CarcosaFile)
-      } catch (error) {
+      } catch (caught) {
+        // A wrong --size breaks the request mid-way; say what was wrong rather than how it broke.
+        const error =
+          stdin.ended && item.kind === 'stdin' && item.size !== null && stdin.bytes !== item.size
+            ? new Error(`standard input had ${stdin.bytes} bytes, not the ${item.size} that --size says`)
+            : caught
         if (signal.aborted) {
           progress.interrupted(id, item.name)
           continue
