@@ -9,6 +9,7 @@ import { authenticateRequest } from './authenticate.server'
 import type { Operation } from './operation.server'
 import { problemFromError, problemResponse } from './problem.server'
 import { applyRateLimit } from './rate-limit.server'
+import { recordRefusedCredential } from '~/services/audit/refused-credential.server'
 import { meterApiCall } from '~/services/usage/meter.server'
 import { operationsForPath } from './registry.server'
 
@@ -44,14 +45,16 @@ async function answerApiRequest({ request, context, params }: Args, path: string
   let rateLimitHeaders: Headers | undefined
   try {
     let actor: Actor | null
+    const refused: { token?: string | null } = {}
     try {
-      actor = await authorize(operation, request, meta)
+      actor = await authorize(operation, request, meta, refused)
     } catch (error) {
       // A missing or bad credential counts against the caller's address: guessing tokens is throttled too.
       if (!(error instanceof AppError && error.code === 'UNAUTHENTICATED')) throw error
       const limited = await applyRateLimit(operation, null, meta)
       if (limited.refusal) return limited.refusal
       rateLimitHeaders = limited.headers
+      if (refused.token !== undefined) await recordRefusedCredential(refused.token, meta, `${operation.method} ${operation.path}`)
       throw error
     }
     call.actor = actor
@@ -76,13 +79,16 @@ async function answerApiRequest({ request, context, params }: Args, path: string
   }
 }
 
-async function authorize(operation: Operation, request: Request, meta: ReturnType<typeof requestMeta>): Promise<Actor | null> {
+async function authorize(operation: Operation, request: Request, meta: ReturnType<typeof requestMeta>, refused: { token?: string | null }): Promise<Actor | null> {
   const credentials = await authenticateRequest(request, meta)
   if (operation.auth === 'none') return credentials.kind === 'valid' ? credentials.actor : null
   if (credentials.kind === 'missing') {
     throw new AppError('UNAUTHENTICATED', 'Send an API key or a user access token as `Authorization: Bearer <token>`.')
   }
-  if (credentials.kind === 'invalid') throw new AppError('UNAUTHENTICATED', 'The bearer token is invalid, expired or revoked.')
+  if (credentials.kind === 'invalid') {
+    refused.token = credentials.token
+    throw new AppError('UNAUTHENTICATED', 'The bearer token is invalid, expired or revoked.')
+  }
   const { actor } = credentials
   if (actor.type === 'api-key') {
     if (operation.auth === 'user') {

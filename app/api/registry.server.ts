@@ -1,6 +1,7 @@
 import { buildOpenApiDocument } from './openapi.server'
 import { defineOperation, type Operation } from './operation.server'
 import { apiKeyOperations } from './operations/api-keys.server'
+import { auditLogOperations } from './operations/audit-logs.server'
 import { authOperations } from './operations/auth.server'
 import { bucketOperations } from './operations/buckets.server'
 import { carcosaFileOperations } from './operations/carcosa-files.server'
@@ -58,6 +59,7 @@ export const OPERATIONS: Operation[] = [
   ...transformOperations,
   ...realtimeOperations,
   ...usageOperations,
+  ...auditLogOperations,
   ...seedPathOperations,
 ]
 

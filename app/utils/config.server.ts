@@ -126,6 +126,8 @@ const configSchema = z
     WEBHOOK_SECRET_ROTATION_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
     /** Days events and webhook delivery logs are kept. */
     EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** Days audit entries are kept; a daily job prunes older ones, keeping each chain verifiable from its anchor (ADR 024). */
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
     /** Seconds between writes of the in-memory usage counts to the database (a crash loses at most this much). */
     USAGE_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     /** Distinct project/tenant/hour entries kept in memory between usage flushes; beyond it new entries are dropped and logged. */

@@ -592,6 +592,27 @@ const FIXTURES: Record<string, Fixture> = {
     hiddenFromOutsiders: true,
     check: (r) => assert.equal(r.json.points.length, 24),
   },
+  listAuditLogs: {
+    setup: async () => ({ query: { projectId: world.project.id, limit: '5' }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.ok(r.json.items.length > 0)
+      for (const entry of r.json.items) assert.equal(entry.projectId, world.project.id)
+    },
+  },
+  verifyAuditLogs: {
+    setup: async () => ({ query: { projectId: world.project.id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.organizationId, r.json.ok, r.json.firstBroken], [world.organization.id, true, null]),
+  },
+  getAuditLog: {
+    setup: async () => ({ params: { id: (await prisma.auditLog.findFirstOrThrow({ where: { projectId: world.project.id } })).id }, projectId: world.project.id }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.id, r.json.projectId, 'after' in r.json], [call.params!.id, world.project.id, true]),
+  },
   createTenant: {
     setup: async () => ({
       body: { projectId: world.project.id, slug: `tenant-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant', metadata: { plan: 'pro' } },
@@ -1023,7 +1044,9 @@ function send(operation: Operation, call: Call, overrides: Partial<Call> & { hea
   })
 }
 
-const auditCount = () => prisma.auditLog.count()
+/** Entries of changes; a refused credential is recorded too (as `auth.credential_refused`) but changes nothing. */
+const auditCount = () => prisma.auditLog.count({ where: { action: { not: 'auth.credential_refused' } } })
+const refusalCount = () => prisma.auditLog.count({ where: { action: 'auth.credential_refused' } })
 
 /** Runs a refused call and checks that it changed nothing (every change writes an audit entry). */
 async function refused(status: number, call: () => Promise<ApiResponse>) {
@@ -1096,7 +1119,9 @@ for (const operation of OPERATIONS) {
 
       test('401 with a bearer token that is unknown, malformed or of another scheme', async () => {
         for (const header of [`Bearer ck_${'A'.repeat(43)}`, `Bearer cat_${'A'.repeat(43)}`, 'Bearer nonsense', 'Basic dXNlcjpwYXNz']) {
+          const before = await refusalCount()
           await refused(401, () => send(operation, {}, { token: undefined, headers: { Authorization: header } }))
+          assert.equal(await refusalCount(), before + 1, 'the refused credential is recorded in the audit log')
         }
       })
     }

@@ -6,6 +6,7 @@ import { REALTIME_TOKEN_PREFIX, verifyRealtimeToken } from '~/services/realtime/
 import { getConfig } from '~/utils/config.server'
 import type { RequestMeta } from '~/utils/request.server'
 import { getOptionalUser } from '~/services/accounts/session-cookie.server'
+import { recordRefusedCredential } from '~/services/audit/refused-credential.server'
 import { authenticateRequest } from '../authenticate.server'
 
 export interface AuthenticatedUpgrade {
@@ -35,7 +36,10 @@ export async function authenticateUpgrade(req: IncomingMessage, url: URL): Promi
   if (authorization) {
     const headers = new Headers({ authorization })
     const credentials = await authenticateRequest(new Request(url, { headers }), meta)
-    if (credentials.kind !== 'valid') return { status: 401, detail: 'The bearer token is invalid, expired or revoked.' }
+    if (credentials.kind !== 'valid') {
+      if (credentials.kind === 'invalid') await recordRefusedCredential(credentials.token, meta, 'realtime connection')
+      return { status: 401, detail: 'The bearer token is invalid, expired or revoked.' }
+    }
     const { actor } = credentials
     return { principal: { kind: 'actor', actor }, credential: actor.type === 'api-key' ? `api-key:${actor.apiKeyId}` : `user:${actor.userId}` }
   }

@@ -8,7 +8,7 @@ import { publishInvalidation } from '~/utils/invalidation-bus.server'
 import type { RequestMeta } from '~/utils/request.server'
 import { sql } from '~/utils/sql.server'
 import type { Actor, ApiKeyActor, ApiKeyScope } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { recordEvent } from '../events/record-event.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
@@ -131,7 +131,7 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
       select: rowFields,
     })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'api_key.create',
       targetType: 'api_key',
       targetId: row.id,
@@ -187,7 +187,7 @@ export async function updateApiKey(actor: Actor, apiKeyId: string, input: Update
     if (updated.count === 0) throw new AppError('CONFLICT', 'This API key is revoked and can no longer be changed')
     const row = await tx.apiKey.findUniqueOrThrow({ where: { id: apiKeyId }, select: rowFields })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'api_key.update',
       targetType: 'api_key',
       targetId: apiKeyId,
@@ -209,7 +209,7 @@ export async function revokeApiKey(actor: Actor, apiKeyId: string): Promise<Publ
     const updated = await tx.apiKey.updateMany({ where: { id: apiKeyId, revokedAt: null }, data: { revokedAt } })
     if (updated.count === 0) throw new AppError('CONFLICT', 'This API key is already revoked')
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'api_key.revoke',
       targetType: 'api_key',
       targetId: apiKeyId,

@@ -5,7 +5,11 @@ import type { RequestMeta } from '~/utils/request.server'
 import { actorId, type Actor } from '../actor'
 
 export interface AuditEntry {
+  /** Where the entry belongs: the organization's chain, and the team, project and tenant readers filter by. */
   organizationId?: string | null
+  teamId?: string | null
+  projectId?: string | null
+  tenantId?: string | null
   action: string
   targetType: string
   targetId?: string | null
@@ -13,14 +17,24 @@ export interface AuditEntry {
   after?: Prisma.InputJsonValue
 }
 
+/** The organization, team and project of an entry about something inside a project. */
+export const projectAuditScope = (access: { project: { id: string; teamId: string }; team: { organizationId: string } }) => ({
+  organizationId: access.team.organizationId,
+  teamId: access.project.teamId,
+  projectId: access.project.id,
+})
+
 /**
- * Writes one audit entry. Call it inside the transaction that makes the change, so the change and
+ * Writes one audit entry. A trigger appends it to its organization's hash chain (ADR 024). Call it inside the transaction that makes the change, so the change and
  * its record land together or not at all. `actor` is null for anonymous events (failed sign-ins).
  */
 export async function recordAudit(tx: Transaction, actor: Actor | null, meta: RequestMeta, entry: AuditEntry) {
   await tx.auditLog.create({
     data: {
       organizationId: entry.organizationId ?? null,
+      teamId: entry.teamId ?? null,
+      projectId: entry.projectId ?? null,
+      tenantId: entry.tenantId ?? null,
       actorType: actor?.type ?? 'anonymous',
       actorId: actor ? actorId(actor) : null,
       ipAddress: meta.ipAddress,
@@ -43,6 +57,9 @@ export function auditInsertSql(actor: Actor, meta: RequestMeta, entry: Omit<Audi
   const values = [
     cuid(),
     entry.organizationId ?? null,
+    entry.teamId ?? null,
+    entry.projectId ?? null,
+    entry.tenantId ?? null,
     actor.type,
     actorId(actor),
     meta.ipAddress,
@@ -54,7 +71,7 @@ export function auditInsertSql(actor: Actor, meta: RequestMeta, entry: Omit<Audi
     new Date().toISOString(),
   ]
   const $ = (i: number) => `$${first + i}`
-  const text = `INSERT INTO "AuditLog" (id, "organizationId", "actorType", "actorId", "ipAddress", "userAgent", action, "targetType", "targetId", before, after, "createdAt")
-    SELECT ${$(0)}, ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}, ${$(6)}, ${$(7)}, ${entry.targetIdColumn}, ${$(8)}::jsonb, ${$(9)}::jsonb, ${$(10)}::timestamptz AT TIME ZONE 'UTC'`
+  const text = `INSERT INTO "AuditLog" (id, "organizationId", "teamId", "projectId", "tenantId", "actorType", "actorId", "ipAddress", "userAgent", action, "targetType", "targetId", before, after, "createdAt")
+    SELECT ${$(0)}, ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}, ${$(6)}, ${$(7)}, ${$(8)}, ${$(9)}, ${$(10)}, ${entry.targetIdColumn}, ${$(11)}::jsonb, ${$(12)}::jsonb, ${$(13)}::timestamptz AT TIME ZONE 'UTC'`
   return { text, values }
 }

@@ -127,6 +127,7 @@ export async function createBucket(actor: UserActor, input: CreateBucketInput): 
       })
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
+        teamId: team.id,
         action: 'bucket.create',
         targetType: 'bucket',
         targetId: row.id,
@@ -200,6 +201,7 @@ export async function updateBucket(actor: UserActor, bucketId: string, input: Up
       const changed = (Object.keys(after) as (keyof typeof after)[]).filter((key) => before[key] !== after[key])
       await recordAudit(tx, actor, actor, {
         organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
         action: 'bucket.update',
         targetType: 'bucket',
         targetId: bucketId,
@@ -235,6 +237,7 @@ export async function deleteBucket(actor: UserActor, bucketId: string): Promise<
     const row = await tx.bucket.delete({ where: { id: bucketId }, select: bucketFields })
     await recordAudit(tx, actor, actor, {
       organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
       action: 'bucket.delete',
       targetType: 'bucket',
       targetId: bucketId,
@@ -287,6 +290,7 @@ export async function shareBucket(actor: UserActor, bucketId: string, input: { t
     const share = await tx.bucketShare.create({ data: { bucketId, teamId: team.id, access: input.access }, select: shareFields })
     await recordAudit(tx, actor, actor, {
       organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
       action: 'bucket.share',
       targetType: 'bucket',
       targetId: bucketId,
@@ -319,6 +323,7 @@ export async function updateBucketShare(actor: UserActor, bucketId: string, team
     const share = await tx.bucketShare.update({ where: { bucketId_teamId: { bucketId, teamId } }, data: { access: level }, select: shareFields })
     await recordAudit(tx, actor, actor, {
       organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
       action: 'bucket.share.update',
       targetType: 'bucket',
       targetId: bucketId,
@@ -338,6 +343,7 @@ export async function revokeBucketShare(actor: UserActor, bucketId: string, team
     await tx.bucketShare.delete({ where: { bucketId_teamId: { bucketId, teamId } } })
     await recordAudit(tx, actor, actor, {
       organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
       action: 'bucket.share.revoke',
       targetType: 'bucket',
       targetId: bucketId,
@@ -384,6 +390,7 @@ export async function ensureTeamLocalBucket(
   })
   await recordAudit(tx, actor, actor, {
     organizationId: team.organizationId,
+    teamId: team.id,
     action: 'bucket.create',
     targetType: 'bucket',
     targetId: row.id,

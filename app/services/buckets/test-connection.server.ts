@@ -93,6 +93,7 @@ export async function testBucketConnection(actor: UserActor, bucketId: string): 
     await tx.bucket.update({ where: { id: bucketId }, data: { lastTestedAt: testedAt, lastTestOk: ok, lastTestReason: reason } })
     await recordAudit(tx, actor, actor, {
       organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
       action: 'bucket.test',
       targetType: 'bucket',
       targetId: bucketId,

@@ -3,7 +3,7 @@ import { prisma, type Transaction } from '~/utils/db.server'
 import { sql } from '~/utils/sql.server'
 import { AppError, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { recordEvent } from '../events/record-event.server'
 import { bucketConnectionSelect, publicBaseUrl, storageFor } from '../buckets/bucket-storage.server'
 import type { Page, PageQuery } from '../pagination'
@@ -155,9 +155,10 @@ export async function deleteFile(actor: Actor, fileId: string, scope: Scope = {}
   return toFileView(file)
 }
 
-async function recordDeletion(tx: Transaction, actor: Actor, access: Pick<ProjectAccess, 'team'>, file: StoredFile) {
+async function recordDeletion(tx: Transaction, actor: Actor, access: Pick<ProjectAccess, 'team' | 'project'>, file: StoredFile) {
   await recordAudit(tx, actor, actor, {
-    organizationId: access.team.organizationId,
+    ...projectAuditScope(access),
+    tenantId: file.tenantId,
     action: 'file.delete',
     targetType: 'file',
     targetId: file.id,

@@ -7,6 +7,8 @@ import type { Queue } from 'pg-boss'
 export const QUEUES = {
   /** Expired sessions, API tokens, sign-in attempts, old events and delivery logs; every ten minutes. */
   housekeeping: { name: 'housekeeping', policy: 'exclusive', retryLimit: 0, expireInSeconds: 15 * 60 },
+  /** Audit entries past AUDIT_RETENTION_DAYS, pruned chain by chain from each chain's anchor (ADR 024); daily. */
+  auditPrune: { name: 'audit-prune', policy: 'exclusive', retryLimit: 2, retryDelay: 600, expireInSeconds: 60 * 60 },
   /** Backstop for uploads whose own expiry job was lost or that predate it; every minute. */
   uploadsSweep: { name: 'uploads-sweep', policy: 'exclusive', retryLimit: 0, expireInSeconds: 15 * 60 },
   /** One job per upload, due at its expiry: sweeping follows UPLOAD_EXPIRY_MINUTES to the second. */
@@ -28,6 +30,7 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name']
 
 export interface JobPayloads {
   housekeeping: Record<string, never>
+  'audit-prune': Record<string, never>
   'uploads-sweep': Record<string, never>
   'upload-expire': { uploadId: string }
   'upload-reconcile': { uploadId: string }

@@ -1,6 +1,7 @@
 import { PgBoss, type JobResult, type WorkHandler } from 'pg-boss'
 import { getConfig } from '~/utils/config.server'
 import { logger } from '~/utils/logger.server'
+import { pruneAuditLogs } from '../audit/retention.server'
 import { startEventRelay } from '../events/relay.server'
 import { runHousekeeping } from '../housekeeping.server'
 import { reconcileUpload } from '../uploads/reconcile-upload.server'
@@ -20,7 +21,7 @@ const WEBHOOK_BATCH_SIZE = 4
 
 /**
  * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
- * workers (webhook attempts, upload expiry and reconciliation, housekeeping), plus the cron
+ * workers (webhook attempts, upload expiry and reconciliation, housekeeping, audit retention), plus the cron
  * schedules, which pg-boss runs once across all instances.
  */
 export async function startJobRunner(options: { databaseUrl: string }): Promise<JobRunner> {
@@ -43,6 +44,7 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
     }
 
   await boss.work(QUEUES.housekeeping.name, each<'housekeeping'>(() => runHousekeeping()))
+  await boss.work(QUEUES.auditPrune.name, each<'audit-prune'>(() => pruneAuditLogs()))
   await boss.work(QUEUES.uploadsSweep.name, each<'uploads-sweep'>(() => sweepExpiredUploads()))
   await boss.work(QUEUES.uploadExpire.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-expire'>(({ uploadId }) => expireUpload(uploadId)))
   await boss.work(QUEUES.uploadReconcile.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-reconcile'>(({ uploadId }) => reconcileUpload(uploadId)))
@@ -78,6 +80,7 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
   )
   await boss.schedule(QUEUES.housekeeping.name, '*/10 * * * *')
   await boss.schedule(QUEUES.uploadsSweep.name, '* * * * *')
+  await boss.schedule(QUEUES.auditPrune.name, '17 3 * * *')
   // What the previous process left behind is due now, not at the next tick.
   await boss.send(QUEUES.housekeeping.name, {})
   await boss.send(QUEUES.uploadsSweep.name, {})

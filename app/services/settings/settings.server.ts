@@ -6,7 +6,7 @@ import { publishInvalidation } from '~/utils/invalidation-bus.server'
 import { notFound } from '~/utils/errors.server'
 import { logger } from '~/utils/logger.server'
 import type { Actor, UserActor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
 import { lockProjectSettings } from './project-settings-lock.server'
 import {
@@ -59,7 +59,7 @@ export async function updateProjectSettings(actor: Actor, projectId: string, inp
     const after = toJson(input)
     await tx.project.update({ where: { id: projectId }, data: { settings: after } })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'project.settings.update',
       targetType: 'project',
       targetId: projectId,
@@ -144,7 +144,7 @@ export async function updateRateLimitOverrides(
     const after = toJson(input)
     await tx.project.update({ where: { id: projectId }, data: { rateLimitOverrides: after } })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'project.rate_limits.update',
       targetType: 'project',
       targetId: projectId,

@@ -2,7 +2,7 @@ import type { Prisma } from '~/generated/prisma/client'
 import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, fieldConflict, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { recordEvent } from '../events/record-event.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
@@ -148,5 +148,5 @@ function audit(
   tenantId: string,
   change: { before?: Prisma.InputJsonValue; after?: Prisma.InputJsonValue },
 ) {
-  return recordAudit(tx, actor, actor, { organizationId: access.team.organizationId, action, targetType: 'tenant', targetId: tenantId, ...change })
+  return recordAudit(tx, actor, actor, { ...projectAuditScope(access), tenantId, action, targetType: 'tenant', targetId: tenantId, ...change })
 }

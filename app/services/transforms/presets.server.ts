@@ -2,7 +2,7 @@ import type { Prisma } from '~/generated/prisma/client'
 import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, fieldConflict, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
@@ -61,7 +61,7 @@ export async function createPreset(actor: Actor, projectId: string, input: Omit<
       requirePermission(access, 'transforms:write', 'create transform presets in this project')
       const row = await tx.transformPreset.create({ data: { projectId, name: input.name, params: asJson(input.params) }, select })
       await recordAudit(tx, actor, actor, {
-        organizationId: access.team.organizationId,
+        ...projectAuditScope(access),
         action: 'transform_preset.create',
         targetType: 'transform_preset',
         targetId: row.id,
@@ -99,7 +99,7 @@ export async function updatePreset(actor: Actor, presetId: string, input: Update
         select,
       })
       await recordAudit(tx, actor, actor, {
-        organizationId: access.team.organizationId,
+        ...projectAuditScope(access),
         action: 'transform_preset.update',
         targetType: 'transform_preset',
         targetId: presetId,
@@ -120,7 +120,7 @@ export async function deletePreset(actor: Actor, presetId: string): Promise<void
     requirePermission(access, 'transforms:delete', 'delete transform presets of this project')
     await tx.transformPreset.delete({ where: { id: presetId } })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'transform_preset.delete',
       targetType: 'transform_preset',
       targetId: presetId,

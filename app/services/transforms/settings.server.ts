@@ -1,6 +1,6 @@
 import { prisma } from '~/utils/db.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { lockProjectSettings } from '../settings/project-settings-lock.server'
 import { transformSettingsSchema, type TransformSettings } from '../settings/schemas'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
@@ -31,7 +31,7 @@ export async function updateTransformSettings(actor: Actor, projectId: string, i
     const before = readTransformSettings(settings)
     await tx.project.update({ where: { id: projectId }, data: { settings: { ...settings, transforms: { ...input } } as never } })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
       action: 'project.transform_settings.update',
       targetType: 'project',
       targetId: projectId,

@@ -97,6 +97,7 @@ async function addSecret(tx: Transaction, actor: Actor, organizationId: string, 
   })
   await recordAudit(tx, actor, actor, {
     organizationId,
+    projectId,
     action: reason === 'create' ? 'transform_secret.create' : 'transform_secret.rotate',
     targetType: 'project',
     targetId: projectId,

@@ -1,6 +1,6 @@
 import { prisma } from '~/utils/db.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { discardUploadObjects } from './upload-cleanup.server'
 import { recordUploadEvent } from './upload-events.server'
 import { requirePending } from './upload-state'
@@ -18,7 +18,8 @@ export async function abortUpload(actor: Actor, uploadId: string): Promise<Uploa
     const changed = await tx.upload.updateMany({ where: { id: upload.id, status: 'PENDING' }, data: { status: 'ABORTED' } })
     if (changed.count === 0) return false
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
+      tenantId: upload.tenantId,
       action: 'upload.abort',
       targetType: 'upload',
       targetId: upload.id,

@@ -5,7 +5,7 @@ import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { recordEvent } from '../events/record-event.server'
 import { ruleError } from './init-upload.server'
 import type { CompleteUploadInput } from './schemas'
@@ -113,7 +113,8 @@ export async function completeUpload(actor: Actor, input: CompleteUploadInput): 
       data: { status: 'COMPLETED', fileId: row.id, completedAt: new Date(), multipartUploadId: null },
     })
     await recordAudit(tx, actor, actor, {
-      organizationId,
+      ...projectAuditScope(access),
+      tenantId: row.tenantId,
       action: 'file.create',
       targetType: 'file',
       targetId: row.id,

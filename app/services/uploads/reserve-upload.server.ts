@@ -4,7 +4,7 @@ import { getConfig } from '~/utils/config.server'
 import { sql } from '~/utils/sql.server'
 import type { Actor } from '../actor'
 import { actorId } from '../actor'
-import { auditInsertSql } from '../audit/record-audit.server'
+import { auditInsertSql, projectAuditScope } from '../audit/record-audit.server'
 import { objectLocation, type ObjectLocation } from './object-keys'
 import { scheduleUploadExpiry, scheduleUploadReconcile } from './expiry-jobs.server'
 import type { UploadTarget } from './upload-target.server'
@@ -76,7 +76,8 @@ export async function reserveUpload(
     actor,
     actor,
     {
-      organizationId: target.access.team.organizationId,
+      ...projectAuditScope(target.access),
+      tenantId: input.tenant?.id ?? null,
       action: 'upload.create',
       targetType: 'upload',
       targetIdColumn: 'reserved.id',

@@ -4,7 +4,7 @@ import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { requirePending } from './upload-state'
 import { uploadWithAccess } from './upload-target.server'
 
@@ -104,7 +104,8 @@ export async function settleUploadCallback(
       },
     })
     await recordAudit(tx, actor, actor, {
-      organizationId: access.team.organizationId,
+      ...projectAuditScope(access),
+      tenantId: upload.tenantId,
       action: 'upload.callback',
       targetType: 'upload',
       targetId: upload.id,

@@ -51,6 +51,7 @@ export async function failUpload(actor: Actor | null, organizationId: string, up
     if (changed.count === 0) return false
     await recordAudit(tx, actor, actor ?? { ipAddress: null, userAgent: null }, {
       organizationId,
+      projectId: upload.projectId,
       action: 'upload.fail',
       targetType: 'upload',
       targetId: upload.id,

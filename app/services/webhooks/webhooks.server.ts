@@ -4,7 +4,7 @@ import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, notFound } from '~/utils/errors.server'
 import { EndpointRefused, assertHostAllowed, parseWebhookUrl } from '~/storage/endpoint-guard.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { newEventId } from '../events/record-event.server'
 import { toMessage } from '../events/relay.server'
 import { enqueueJob } from '../jobs/enqueue.server'
@@ -120,7 +120,7 @@ async function endpointWithAccess(db: Transaction, actor: Actor, endpointId: str
 }
 
 function audit(tx: Transaction, actor: Actor, access: ProjectAccess, action: string, endpointId: string, change: { before?: object; after?: object }) {
-  return recordAudit(tx, actor, actor, { organizationId: access.team.organizationId, action, targetType: 'webhook_endpoint', targetId: endpointId, ...change })
+  return recordAudit(tx, actor, actor, { ...projectAuditScope(access), action, targetType: 'webhook_endpoint', targetId: endpointId, ...change })
 }
 
 const auditFields = (row: Pick<WebhookView, 'url' | 'description' | 'eventTypes' | 'enabled'>) => ({
@@ -237,7 +237,9 @@ export async function sendTestEvent(actor: Actor, endpointId: string, options: {
         dispatchedAt: new Date(),
       },
     })
-    return createDelivery(tx, endpointId, { id: event.id, message: toMessage(event) })
+    const deliveryId = await createDelivery(tx, endpointId, { id: event.id, message: toMessage(event) })
+    await audit(tx, actor, access, 'webhook.test', endpointId, { after: { eventId: event.id, deliveryId } })
+    return deliveryId
   })
   return getDeliveryRow(deliveryId)
 }

@@ -45,6 +45,8 @@ export async function createProject(actor: UserActor, teamId: string, input: z.o
       const project = await tx.project.create({ data: { teamId, name: input.name, slug, bucketId }, select: fields })
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
+        teamId,
+        projectId: project.id,
         action: 'project.create',
         targetType: 'project',
         targetId: project.id,
@@ -81,6 +83,8 @@ export async function updateProject(
       const bucketChanged = before.bucketId !== project.bucketId
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
+        teamId: team.id,
+        projectId,
         action: 'project.update',
         targetType: 'project',
         targetId: projectId,
@@ -106,6 +110,8 @@ export async function deleteProject(actor: Actor, projectId: string) {
     await tx.project.delete({ where: { id: projectId } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
+      teamId: team.id,
+      projectId,
       action: 'project.delete',
       targetType: 'project',
       targetId: projectId,

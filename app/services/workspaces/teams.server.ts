@@ -49,6 +49,7 @@ export async function createTeam(actor: UserActor, organizationId: string, input
       })
       await recordAudit(tx, actor, actor, {
         organizationId,
+        teamId: team.id,
         action: 'team.create',
         targetType: 'team',
         targetId: team.id,
@@ -70,6 +71,7 @@ export async function updateTeam(actor: UserActor, teamId: string, input: Partia
       const team = await tx.team.update({ where: { id: teamId }, data: { name: input.name, slug: input.slug }, select: fields })
       await recordAudit(tx, actor, actor, {
         organizationId: team.organizationId,
+        teamId,
         action: 'team.update',
         targetType: 'team',
         targetId: teamId,
@@ -106,6 +108,7 @@ export async function deleteTeam(actor: UserActor, teamId: string) {
     await tx.team.delete({ where: { id: teamId } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
+      teamId,
       action: 'team.delete',
       targetType: 'team',
       targetId: teamId,
@@ -144,6 +147,7 @@ export async function addTeamMember(actor: UserActor, teamId: string, userId: st
     const member = await tx.teamMember.create({ data: { teamId, userId, role } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
+      teamId,
       action: 'team.member.add',
       targetType: 'user',
       targetId: userId,
@@ -165,6 +169,7 @@ export async function changeTeamMemberRole(actor: UserActor, teamId: string, mem
     const updated = await tx.teamMember.update({ where: { id: member.id }, data: { role } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
+      teamId,
       action: 'team.member.update',
       targetType: 'user',
       targetId: member.userId,
@@ -187,6 +192,7 @@ export async function removeTeamMember(actor: UserActor, teamId: string, memberI
     await tx.teamMember.delete({ where: { id: member.id } })
     await recordAudit(tx, actor, actor, {
       organizationId: team.organizationId,
+      teamId,
       action: 'team.member.remove',
       targetType: 'user',
       targetId: member.userId,
