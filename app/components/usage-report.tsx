@@ -2,6 +2,7 @@ import { Form } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import type { UsagePage } from '~/services/usage/usage-page.server'
 import { formatBytes } from '~/utils/sizes'
+import { FilterProblems, Labeled, filterInputClass } from './filter-form'
 
 type Page = UsagePage
 
@@ -20,32 +21,23 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
   const { totals, storage, cost } = overview
   return (
     <div className="space-y-6">
-      {errors.length > 0 ? (
-        <div role="alert" className="rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800">
-          <p className="font-medium">Some of the range could not be used; the defaults are shown instead.</p>
-          <ul className="mt-1 list-disc pl-5">
-            {errors.map((error) => (
-              <li key={error}>{error}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <FilterProblems title="Some of the range could not be used; the defaults are shown instead." errors={errors} />
 
       <Form method="get" className="flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Usage range">
         <Labeled label="From" htmlFor="usage-from">
-          <input id="usage-from" name="from" type="date" defaultValue={form.from} className={inputClass} />
+          <input id="usage-from" name="from" type="date" defaultValue={form.from} className={filterInputClass} />
         </Labeled>
         <Labeled label="To (inclusive)" htmlFor="usage-to">
-          <input id="usage-to" name="to" type="date" defaultValue={form.to} className={inputClass} />
+          <input id="usage-to" name="to" type="date" defaultValue={form.to} className={filterInputClass} />
         </Labeled>
         <Labeled label="Granularity" htmlFor="usage-granularity">
-          <select id="usage-granularity" name="granularity" defaultValue={form.granularity} className={inputClass}>
+          <select id="usage-granularity" name="granularity" defaultValue={form.granularity} className={filterInputClass}>
             <option value="day">Per day</option>
             <option value="hour">Per hour</option>
           </select>
         </Labeled>
         <Labeled label="Break down by" htmlFor="usage-group">
-          <select id="usage-group" name="groupBy" defaultValue={form.groupBy} className={inputClass}>
+          <select id="usage-group" name="groupBy" defaultValue={form.groupBy} className={filterInputClass}>
             {groupBys.map((groupBy) => (
               <option key={groupBy} value={groupBy}>
                 {GROUP_LABELS[groupBy]}
@@ -282,19 +274,7 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
   )
 }
 
-const inputClass = 'block rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500'
 const cellClass = 'px-2 py-1 text-left'
-
-function Labeled({ label, htmlFor, children }: { label: string; htmlFor: string; children: ReactNode }) {
-  return (
-    <div>
-      <label htmlFor={htmlFor} className="mb-1 block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      {children}
-    </div>
-  )
-}
 
 function Stat({ label, value, detail }: { label: string; value: string; detail: string }) {
   return (

@@ -26,6 +26,8 @@ export default function OrganizationLayout() {
           items: [
             { to: base, label: 'Teams', end: true },
             { to: `${base}/usage`, label: 'Usage' },
+            // The organization's audit log is its owners' and admins' to read.
+            ...(role === 'OWNER' || role === 'ADMIN' ? [{ to: `${base}/audit`, label: 'Audit log' }] : []),
             { to: `${base}/members`, label: 'Members' },
             { to: `${base}/settings`, label: 'Settings' },
           ],

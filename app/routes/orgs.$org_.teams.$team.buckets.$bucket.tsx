@@ -10,6 +10,7 @@ import {
   getBucket,
   listBucketShares,
   revokeBucketShare,
+  setBucketPrices,
   shareBucket,
   updateBucket,
   updateBucketShare,
@@ -24,6 +25,7 @@ import {
   updateShareSchema,
 } from '~/services/buckets/schemas'
 import { testBucketConnection } from '~/services/buckets/test-connection.server'
+import { bucketPricesFormSchema } from '~/services/usage/prices'
 import { DASHBOARD_PAGE } from '~/services/pagination'
 import { confirmDeletionSchema } from '~/services/workspaces/schemas'
 import { listTeams } from '~/services/workspaces/teams.server'
@@ -74,6 +76,16 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       return handleForm(formData, intent, rotateCredentialsFormSchema, async (input) => {
         await updateBucket(actor, bucket.id, input)
         return redirectWithFlash(here, { kind: 'success', message: 'Credentials replaced. Test the connection to check them.' })
+      })
+    case 'prices':
+      return handleForm(formData, intent, bucketPricesFormSchema, async (input) => {
+        await setBucketPrices(actor, bucket.id, input)
+        return redirectWithFlash(here, { kind: 'success', message: 'Prices saved: usage cost estimates now use them.' })
+      })
+    case 'clear-prices':
+      return handleForm(formData, intent, noFields, async () => {
+        await setBucketPrices(actor, bucket.id, null)
+        return redirectWithFlash(here, { kind: 'success', message: "Prices cleared: estimates use the provider's list prices, if it has any." })
       })
     case 'share':
       return handleForm(formData, intent, shareBucketSchema, async (input) => {
@@ -144,6 +156,7 @@ export default function BucketPage() {
       </Card>
       <EditForm key={`edit-${bucket.updatedAt}`} bucket={bucket} />
       {isLocal ? null : <RotateForm key={`rotate-${bucket.updatedAt}`} canEdit={bucket.canEdit} />}
+      <PricesForm key={`prices-${bucket.updatedAt}`} prices={bucket.prices} canEdit={bucket.canEdit} />
       <Card title="Shares">
         {shares.length === 0 ? (
           <EmptyState>Not shared with other teams.</EmptyState>
@@ -250,5 +263,45 @@ function ShareForm({ teams }: { teams: { value: string; label: string }[] }) {
       <SelectField label="Access" field={fields.access} options={accessOptions} />
       <SubmitButton>Share bucket</SubmitButton>
     </IntentForm>
+  )
+}
+
+const dollars = (value: number) => `$${value}`
+
+function PricesForm({
+  prices,
+  canEdit,
+}: {
+  prices: { source: 'custom' | 'list'; name: string; storagePerGbMonth: number; writesPerMillion: number; readsPerMillion: number; egressPerGb: number } | null
+  canEdit: boolean
+}) {
+  const [form, fields] = useIntentForm('prices', bucketPricesFormSchema, {
+    storagePerGbMonth: prices ? String(prices.storagePerGbMonth) : '',
+    writesPerMillion: prices ? String(prices.writesPerMillion) : '',
+    readsPerMillion: prices ? String(prices.readsPerMillion) : '',
+    egressPerGb: prices ? String(prices.egressPerGb) : '',
+  })
+  const [clearForm] = useIntentForm('clear-prices', noFields)
+  return (
+    <Card title="Prices for cost estimates">
+      <p className="text-sm text-slate-600">
+        {prices
+          ? `Usage pages estimate this bucket's cost with ${prices.source === 'custom' ? 'your own prices' : prices.name}: storage ${dollars(prices.storagePerGbMonth)} per GB-month, writes ${dollars(prices.writesPerMillion)} and reads ${dollars(prices.readsPerMillion)} per million, egress ${dollars(prices.egressPerGb)} per GB.`
+          : 'No prices are known for this provider: set what you pay so usage pages can estimate the cost.'}
+      </p>
+      <IntentForm form={form} intent="prices" className="mt-4 space-y-4">
+        {canEdit ? null : <p className="text-sm text-slate-600">Only admins of the owning team, or of a team with ADMIN access, can set prices.</p>}
+        <TextField label="Storage, US dollars per GB-month" field={fields.storagePerGbMonth} hint="GB = 2^30 bytes, e.g. 0.023" />
+        <TextField label="Writes, US dollars per million" field={fields.writesPerMillion} hint="Uploads and stored transform variants, e.g. 5" />
+        <TextField label="Reads, US dollars per million" field={fields.readsPerMillion} hint="Downloads and transform sources read, e.g. 0.4" />
+        <TextField label="Egress, US dollars per GB" field={fields.egressPerGb} hint="Bytes downloaded from the bucket, e.g. 0.09" />
+        <SubmitButton>Save prices</SubmitButton>
+      </IntentForm>
+      {prices?.source === 'custom' ? (
+        <IntentForm form={clearForm} intent="clear-prices" className="mt-4">
+          <SubmitButton>Use list prices instead</SubmitButton>
+        </IntentForm>
+      ) : null}
+    </Card>
   )
 }

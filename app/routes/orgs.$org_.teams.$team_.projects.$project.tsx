@@ -42,6 +42,7 @@ export default function ProjectLayout() {
             { to: `${base}/transforms`, label: 'Transforms' },
             { to: `${base}/webhooks`, label: 'Webhooks' },
             { to: `${base}/usage`, label: 'Usage' },
+            { to: `${base}/audit`, label: 'Audit log' },
             { to: `${base}/settings`, label: 'Settings' },
           ],
         }}

@@ -501,6 +501,21 @@ const FIXTURES: Record<string, Fixture> = {
     hiddenFromOutsiders: true,
     check: (r) => assert.equal(r.json.name, 'Renamed bucket'),
   },
+  setBucketPrices: {
+    setup: async () => ({ params: { id: (await freshBucket()).id }, body: { storagePerGbMonth: 0.01, writesPerMillion: 2, readsPerMillion: 0.2, egressPerGb: 0.05 } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: async (r, call) => {
+      assert.deepEqual(r.json.prices, { source: 'custom', name: "The team's own prices for this bucket", storagePerGbMonth: 0.01, writesPerMillion: 2, readsPerMillion: 0.2, egressPerGb: 0.05 })
+      assert.ok((await prisma.bucket.findUniqueOrThrow({ where: { id: call.params!.id } })).prices)
+    },
+  },
+  clearBucketPrices: {
+    setup: async () => ({ params: { id: (await freshBucket()).id } }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: async (_r, call) => assert.equal((await prisma.bucket.findUniqueOrThrow({ where: { id: call.params!.id } })).prices, null),
+  },
   deleteBucket: {
     setup: async () => ({ params: { id: (await freshBucket()).id } }),
     status: 204,

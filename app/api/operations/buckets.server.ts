@@ -6,6 +6,7 @@ import {
   listBucketShares,
   listBuckets,
   revokeBucketShare,
+  setBucketPrices,
   shareBucket,
   updateBucket,
   updateBucketShare,
@@ -13,6 +14,7 @@ import {
 import { createBucketSchema, shareBucketSchema, updateBucketSchema, updateShareSchema } from '~/services/buckets/schemas'
 import { testBucketConnection } from '~/services/buckets/test-connection.server'
 import { pageQuerySchema } from '~/services/pagination'
+import { bucketPricesSchema } from '~/services/usage/prices'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
@@ -76,6 +78,33 @@ export const bucketOperations = [
     status: 200,
     errors: WRITE_ERRORS,
     handler: ({ actor, params, body }) => updateBucket(actor, params.id, body),
+  }),
+  defineOperation({
+    id: 'setBucketPrices',
+    method: 'PUT',
+    path: '/api/v1/buckets/{id}/prices',
+    summary: "Set the prices the team pays for this bucket (USD: storage per GB-month, writes and reads per million, egress per GB); usage cost estimates use them instead of list prices",
+    tag: 'Buckets',
+    auth: 'user',
+    tier: 'WRITE',
+    params: idParams,
+    body: bucketPricesSchema,
+    status: 200,
+    errors: WRITE_ERRORS,
+    handler: ({ actor, params, body }) => setBucketPrices(actor, params.id, body),
+  }),
+  defineOperation({
+    id: 'clearBucketPrices',
+    method: 'DELETE',
+    path: '/api/v1/buckets/{id}/prices',
+    summary: "Forget the team's own prices for this bucket: estimates go back to the provider's list prices (none for S3-compatible and local buckets)",
+    tag: 'Buckets',
+    auth: 'user',
+    tier: 'WRITE',
+    params: idParams,
+    status: 200,
+    errors: RESOURCE_ERRORS,
+    handler: ({ actor, params }) => setBucketPrices(actor, params.id, null),
   }),
   defineOperation({
     id: 'deleteBucket',

@@ -1,3 +1,4 @@
+import { pricesFor, type BucketPrices } from '../usage/prices'
 import type { BucketAccessLevel } from './bucket-access.server'
 
 /** The Bucket columns an answer is made from: never `credentials`. */
@@ -14,6 +15,7 @@ export const bucketFields = {
   lastTestedAt: true,
   lastTestOk: true,
   lastTestReason: true,
+  prices: true,
   createdAt: true,
   updatedAt: true,
 } as const
@@ -31,12 +33,15 @@ interface BucketRow {
   lastTestedAt: Date | null
   lastTestOk: boolean | null
   lastTestReason: string | null
+  prices: unknown
   createdAt: Date
   updatedAt: Date
 }
 
 /** The one JSON shape of a bucket: credentials never, the access key id only masked. */
-export interface BucketView extends Omit<BucketRow, 'accessKeyHint' | 'lastTestedAt' | 'lastTestOk' | 'lastTestReason'> {
+export interface BucketView extends Omit<BucketRow, 'accessKeyHint' | 'lastTestedAt' | 'lastTestOk' | 'lastTestReason' | 'prices'> {
+  /** The prices usage cost estimates use for this bucket: the team's own, the provider's list prices, or none known. */
+  prices: ({ source: 'custom' | 'list'; name: string } & BucketPrices) | null
   /** "••••WXYZ": the last four characters of the access key id. */
   accessKeyId: string | null
   hasCredentials: boolean
@@ -61,6 +66,12 @@ export function toBucketView(row: BucketRow, access: BucketAccessLevel): BucketV
     accessKeyId: accessKeyHint ? `••••${accessKeyHint}` : null,
     hasCredentials: accessKeyHint !== null,
     lastTest: lastTestedAt ? { at: lastTestedAt, ok: lastTestOk ?? false, reason: lastTestReason } : null,
+    prices: pricedView(row),
     access,
   }
+}
+
+function pricedView(row: Pick<BucketRow, 'provider' | 'prices'>): BucketView['prices'] {
+  const priced = pricesFor(row)
+  return priced ? { source: priced.source, name: priced.name, ...priced.prices } : null
 }

@@ -10,6 +10,8 @@ import { isUniqueViolation } from '../db-errors.server'
 import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { requireRole, teamAccess } from '../workspaces/access.server'
 import { bucketAccess, mayWrite, requireEdit, requireManage, type BucketAccessLevel } from './bucket-access.server'
+import { Prisma } from '~/generated/prisma/client'
+import type { BucketPrices } from '../usage/prices'
 import { bucketFields, toBucketView, type BucketView } from './bucket-view'
 import {
   connectionProblems,
@@ -400,3 +402,27 @@ export async function ensureTeamLocalBucket(
 }
 
 export type { BucketAccessLevel }
+
+/**
+ * Sets the prices the team pays for a bucket (usage cost estimates use them instead of list
+ * prices), or with null goes back to the provider's list prices. Same rights as editing the bucket;
+ * audited with the old and new prices.
+ */
+export async function setBucketPrices(actor: UserActor, bucketId: string, prices: BucketPrices | null): Promise<BucketView> {
+  const access = await bucketAccess(prisma, actor, bucketId)
+  requireEdit(access, "set this bucket's prices")
+  return prisma.$transaction(async (tx) => {
+    const before = await tx.bucket.findUniqueOrThrow({ where: { id: bucketId }, select: { prices: true } })
+    const row = await tx.bucket.update({ where: { id: bucketId }, data: { prices: prices ?? Prisma.DbNull }, select: bucketFields })
+    await recordAudit(tx, actor, actor, {
+      organizationId: access.bucket.organizationId,
+      teamId: access.bucket.teamId,
+      action: 'bucket.prices.update',
+      targetType: 'bucket',
+      targetId: bucketId,
+      before: { prices: (before.prices ?? null) as Prisma.InputJsonValue },
+      after: { prices: prices ?? null } as Prisma.InputJsonValue,
+    })
+    return toBucketView(row, access.level)
+  })
+}

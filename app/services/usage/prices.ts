@@ -9,6 +9,22 @@ export const bucketPricesSchema = z.object({
 })
 export type BucketPrices = z.output<typeof bucketPricesSchema>
 
+const typedPrice = (what: string, max: number) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} is required`)
+    .transform(Number)
+    .pipe(z.number({ error: `${what} must be a number` }).min(0, `${what} cannot be negative`).max(max, `${what} is at most ${max}`))
+
+/** The bucket page's prices form: the same four prices, typed as text. */
+export const bucketPricesFormSchema = z.object({
+  storagePerGbMonth: typedPrice('Storage price', 1000),
+  writesPerMillion: typedPrice('Write price', 100_000),
+  readsPerMillion: typedPrice('Read price', 100_000),
+  egressPerGb: typedPrice('Egress price', 1000),
+})
+
 /** Published list prices (USD) of the providers that have one; S3-compatible and local buckets need a team's own prices. */
 export const LIST_PRICES: Partial<Record<string, BucketPrices & { name: string }>> = {
   s3: { name: 'AWS S3 Standard, us-east-1 list prices', storagePerGbMonth: 0.023, writesPerMillion: 5, readsPerMillion: 0.4, egressPerGb: 0.09 },
