@@ -138,10 +138,18 @@ export function generateReactHelpers<TRouter>(options: GenerateReactHelpersOptio
             return fail(carcosaError)
           }
         }
+        // A file's row only moves forward: a late progress event or phase never undoes a later state.
+        const order: FileStatus[] = ['uploading', 'finishing', 'verifying', 'processing']
         const update = (file: unknown, change: Partial<FileState<ServerData>>) => {
           const index = picked.indexOf(file as File)
           if (index < 0) return
-          setFiles((current) => current.map((state, i) => (i === index ? { ...state, ...change } : state)))
+          setFiles((current) =>
+            current.map((state, i) => {
+              if (i !== index) return state
+              const forward = !change.status || order.indexOf(change.status) >= order.indexOf(state.status)
+              return forward && order.includes(state.status) ? { ...state, ...change } : state
+            }),
+          )
         }
         controller.current?.abort()
         const abortController = new AbortController()
