@@ -410,6 +410,9 @@ describe('carcosa', () => {
     const resentBytes = resent.reduce((sum, put) => sum + put.bytes, 0)
     assert.ok(resentBytes <= bytes.length - 2 * 8 * MIB, `re-sent ${resentBytes} bytes of ${bytes.length}`)
 
+    const summary = ofType(third, 'summary')[0]!
+    assert.equal(summary.resumedBytes, start?.resumedBytes)
+    assert.ok(resentBytes >= bytes.length - (summary.resumedBytes as number), 'every missing part reached the bucket')
     const uploaded = ofType(third, 'uploaded')[0]!.file as { id: string; size: number }
     assert.equal(uploaded.size, bytes.length)
     const out = path.join(work, 'big.back')

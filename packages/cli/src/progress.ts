@@ -7,7 +7,10 @@ export interface Summary {
   uploaded: number
   skipped: number
   failed: number
+  /** Bytes of the files uploaded. */
   bytes: number
+  /** Of those, bytes an earlier run had already stored (resumed parts): this run sent the rest. */
+  resumedBytes: number
   seconds: number
   interrupted?: boolean
   dryRun?: boolean

@@ -139,7 +139,7 @@ export async function runUpload(
   const totalBytes = items.reduce((sum, item) => sum + (item.size ?? 0), 0)
   progress.plan(items.length, totalBytes, skipped.length)
   for (const skip of skipped) progress.skipped(skip.name, skip.reason)
-  const summary: Summary = { uploaded: 0, skipped: skipped.length, failed: 0, bytes: 0, seconds: 0 }
+  const summary: Summary = { uploaded: 0, skipped: skipped.length, failed: 0, bytes: 0, resumedBytes: 0, seconds: 0 }
 
   if (options.dryRun) {
     for (const item of items) {
@@ -167,7 +167,7 @@ export async function runUpload(
             })
           : undefined
       const saved = key ? await files!.get(key) : null
-      const resumed =
+      let resumed =
         saved && saved.upload.method === 'MULTIPART' && saved.parts.length > 0
           ? { parts: saved.parts.length, partCount: saved.upload.partCount, bytes: partBytes(saved.upload, saved.parts, item.size ?? 0) }
           : null
@@ -183,9 +183,11 @@ export async function runUpload(
           onProgress: ({ loaded, total }) => progress.progress(id, item.name, loaded, total),
           resumeStore:
             files && key
-              ? reportingStore(files, (state, added) =>
-                  added.forEach((n) => progress.part(item.name, n, state.parts.length, partCountOf(state.upload))),
-                )
+              ? reportingStore(files, (state, added) => {
+                  // A save with no parts is a new upload: the saved one could not be continued.
+                  if (state.parts.length === 0) resumed = null
+                  added.forEach((n) => progress.part(item.name, n, state.parts.length, partCountOf(state.upload)))
+                })
               : undefined,
           resumeKey: () => key,
           partConcurrency: options.partConcurrency,
@@ -193,6 +195,7 @@ export async function runUpload(
         if (result.error) throw result.error
         summary.uploaded++
         summary.bytes += result.data.size
+        summary.resumedBytes += resumed?.bytes ?? 0
         progress.uploaded(id, item.name, result.data as CarcosaFile)
       } catch (caught) {
         // A wrong --size breaks the request mid-way; say what was wrong rather than how it broke.
@@ -236,7 +239,7 @@ function reportingStore(
       await store.set(key, state)
       const added = state.parts.map((p) => p.partNumber).filter((n) => !known.has(n))
       known = new Set(state.parts.map((p) => p.partNumber))
-      if (added.length) onParts(state, added)
+      if (added.length || state.parts.length === 0) onParts(state, added)
     },
     delete: (key) => store.delete(key),
   }
