@@ -82,8 +82,7 @@ before(async () => {
 after(async () => {
   proxy?.closeAllConnections()
   proxy?.close()
-  await fs.rm(home, { recursive: true, force: true })
-  await fs.rm(work, { recursive: true, force: true })
+  for (const dir of [home, work]) if (dir) await fs.rm(dir, { recursive: true, force: true })
 })
 
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -254,7 +253,12 @@ describe('carcosa', () => {
     assert.match(dry.stdout, /^0 uploaded, 5 skipped, 0 failed \(dry run: nothing sent\)$/m)
   })
 
-  test('standard input, with and without --size; plain lines off a terminal', async () => {
+  test('standard input, with and without --size; plain lines off a terminal; expired upload states are pruned', async () => {
+    const states = path.join(home, 'data', 'carcosa', 'uploads')
+    await fs.mkdir(states, { recursive: true })
+    const expired = { upload: { method: 'MULTIPART', expiresAt: new Date(Date.now() - 1000).toISOString() }, parts: [], savedAt: 0 }
+    await fs.writeFile(path.join(states, 'expired.json'), JSON.stringify(expired))
+    await fs.writeFile(path.join(states, 'unreadable.json'), '{')
     const text = 'line one\nline two\n'
     const streamed = await carcosa(['upload', '-', '--name', 'notes.txt', '--json'], { input: text })
     assert.equal(streamed.code, 0, streamed.stderr)
@@ -269,6 +273,7 @@ describe('carcosa', () => {
     assert.equal(short.code, 1, 'fewer bytes than --size fail')
     assert.match(short.stderr, /^failed short\.bin: standard input had 9 bytes, not the 1000 that --size says$/m)
     assert.equal((await carcosa(['upload', 'a', '--size', '10'])).code, 2, '--size without -')
+    assert.deepEqual(await fs.readdir(states), [], 'expired and unreadable states were removed')
   })
 
   test('list, get, download byte-identical (to a file and to stdout), rm', async () => {

@@ -4,7 +4,31 @@ import path from 'node:path'
 import type { InitUploadResult, ResumeState, ResumeStore } from '@carcosa/sdk'
 import { stateDir, writePrivateFile } from './config.js'
 
-const fileOf = (key: string) => path.join(stateDir(), 'uploads', `${createHash('sha256').update(key).digest('hex')}.json`)
+const uploadsDir = () => path.join(stateDir(), 'uploads')
+const fileOf = (key: string) => path.join(uploadsDir(), `${createHash('sha256').update(key).digest('hex')}.json`)
+
+/**
+ * Removes saved uploads that Carcosa has let expire (or that cannot be read): a file that changed,
+ * or a run never repeated, would otherwise leave its state behind for good.
+ */
+export async function pruneResumeStates(now = Date.now()) {
+  const names = await fs.readdir(uploadsDir()).catch(() => [] as string[])
+  // Half-written states of a killed run (renamed into place only when whole).
+  for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+    const file = path.join(uploadsDir(), name)
+    const stat = await fs.stat(file).catch(() => null)
+    if (stat && stat.mtimeMs < now - 3_600_000) await fs.rm(file, { force: true })
+  }
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const file = path.join(uploadsDir(), name)
+    const state = await fs
+      .readFile(file, 'utf8')
+      .then((text) => JSON.parse(text) as ResumeState<InitUploadResult>)
+      .catch(() => null)
+    const expiresAt = state ? Date.parse(state.upload?.expiresAt) : NaN
+    if (!(expiresAt > now)) await fs.rm(file, { force: true })
+  }
+}
 
 /**
  * Resumable upload state as one small JSON file per upload, written whole and renamed into place

@@ -5,7 +5,7 @@ import picomatch from 'picomatch'
 import { UsageError } from './errors.js'
 import type { Output } from './output.js'
 import { UploadProgress, type Summary } from './progress.js'
-import { fileResumeStore, resumeKeyOf } from './resume-store.js'
+import { fileResumeStore, pruneResumeStates, resumeKeyOf } from './resume-store.js'
 
 export interface UploadCommandOptions {
   recursive?: boolean
@@ -150,6 +150,7 @@ export async function runUpload(
   if (!api) throw new Error('runUpload needs a client unless dryRun')
 
   const files = options.resume ? fileResumeStore() : null
+  if (files) await pruneResumeStates()
   const stdin = countedStdin()
   const queue = items.map((item, id) => ({ item, id }))
   const worker = async () => {
