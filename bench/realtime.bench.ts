@@ -13,6 +13,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import http from 'node:http'
+import os from 'node:os'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
@@ -101,12 +102,17 @@ async function measure(name: string, listen: () => Promise<{ url: string; subscr
   await new Promise((resolve) => setTimeout(resolve, 1_000))
   const after = memory()
   const started = performance.now()
+  // How long the synchronous fan-out (serializing, queueing a write on every socket) holds the event loop.
+  const publishMs: number[] = []
   for (let sequence = 0; sequence < MESSAGES; sequence++) {
     const due = started + sequence * INTERVAL_MS
     const wait = due - performance.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    const before = performance.now()
     server.publish(sequence)
+    publishMs.push(performance.now() - before)
   }
+  publishMs.sort((a, b) => a - b)
   const report = await new Promise<ClientReport>((resolve) => {
     clients.once('message', (message) => resolve(message as ClientReport))
     clients.send({ report: true })
@@ -117,6 +123,8 @@ async function measure(name: string, listen: () => Promise<{ url: string; subscr
     received: report.received,
     expected: CONNECTIONS * MESSAGES,
     ...report.latencies,
+    publishP50: publishMs[Math.floor(publishMs.length / 2)] ?? Number.NaN,
+    publishMax: publishMs.at(-1) ?? Number.NaN,
     rssPerConnection: (after.rss - before.rss) / CONNECTIONS,
     heapPerConnection: (after.heap - before.heap) / CONNECTIONS,
   }
@@ -179,11 +187,14 @@ async function main() {
 
   const ms = (value: number) => `${value.toFixed(2)} ms`
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
-  console.log(`\n${CONNECTIONS} connections, ${MESSAGES} events every ${INTERVAL_MS} ms, ${process.version}\n`)
-  console.log('| server | delivered | p50 | p99 | p99.9 | max | RSS per idle connection | heap+external per idle connection |')
-  console.log('|---|---|---|---|---|---|---|---|')
+  console.log(`\n${CONNECTIONS} connections, ${MESSAGES} events every ${INTERVAL_MS} ms, ${process.version}`)
+  console.log(`load average (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')} on ${os.cpus().length} cores\n`)
+  console.log('| server | delivered | p50 | p99 | p99.9 | max | fan-out call p50 / max | RSS per idle connection | heap+external per idle connection |')
+  console.log('|---|---|---|---|---|---|---|---|---|')
   for (const row of [carcosa, reference]) {
-    console.log(`| ${row.name} | ${row.received}/${row.expected} | ${ms(row.p50)} | ${ms(row.p99)} | ${ms(row.p999)} | ${ms(row.max)} | ${kib(row.rssPerConnection)} | ${kib(row.heapPerConnection)} |`)
+    console.log(
+      `| ${row.name} | ${row.received}/${row.expected} | ${ms(row.p50)} | ${ms(row.p99)} | ${ms(row.p999)} | ${ms(row.max)} | ${ms(row.publishP50)} / ${ms(row.publishMax)} | ${kib(row.rssPerConnection)} | ${kib(row.heapPerConnection)} |`,
+    )
   }
   console.log(`\np99 ratio Carcosa / bare ws: ${(carcosa.p99 / reference.p99).toFixed(2)}; heap per connection ratio: ${(carcosa.heapPerConnection / reference.heapPerConnection).toFixed(2)}`)
   console.log(`target: p99 under 50 ms -> ${carcosa.p99 < 50 ? 'met' : 'MISSED'}`)

@@ -38,6 +38,9 @@ describe('realtime hub in one process', () => {
     assert.equal(other.received.length, 0)
     assert.deepEqual(JSON.parse(first.received[0]!.frame), { type: 'file.uploaded', data: { id: 'f1' }, channel: 'project:p1' })
     assert.equal(first.received[0]!.frame, second.received[0]!.frame)
+    // Encoded once for every receiver: the same bytes, not a copy each.
+    assert.equal(first.received[0]!.frameBytes, second.received[0]!.frameBytes)
+    assert.equal(first.received[0]!.frameBytes.toString('utf8'), first.received[0]!.frame)
     await hub.close()
   })
 

@@ -16,6 +16,8 @@ export interface RealtimeDelivery {
   channel: string
   message: RealtimeMessage
   frame: string
+  /** `frame` as UTF-8, encoded once: sockets send these bytes as they are, without one encoding per receiver. */
+  frameBytes: Buffer
 }
 
 export type RealtimeListener = (delivery: RealtimeDelivery) => void
@@ -93,11 +95,15 @@ export function createRealtimeHub(
     const subscribers = channels.get(channel)?.listeners
     if (!subscribers || subscribers.size === 0) return
     let frame: string | undefined
+    let frameBytes: Buffer | undefined
     const delivery: RealtimeDelivery = {
       channel,
       message,
       get frame() {
         return (frame ??= JSON.stringify({ ...message, channel }))
+      },
+      get frameBytes() {
+        return (frameBytes ??= Buffer.from(this.frame, 'utf8'))
       },
     }
     // A copy: a listener may unsubscribe (itself or others) while we iterate.

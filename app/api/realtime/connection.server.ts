@@ -34,17 +34,18 @@ export function attachConnection(
 
   const open = () => ws.readyState === WebSocket.OPEN
 
-  function send(frame: string) {
+  /** Sends a text frame; a published event's bytes are shared by every receiver (no copy per socket). */
+  function send(frame: Buffer) {
     if (!open()) return
-    if (ws.bufferedAmount + Buffer.byteLength(frame) > limits.sendBufferBytes) {
+    if (ws.bufferedAmount + frame.length > limits.sendBufferBytes) {
       logger.warn({ bufferedBytes: ws.bufferedAmount }, 'realtime client too slow: disconnected')
       // A close frame would queue behind the data the client is not reading: cut the socket.
       ws.terminate()
       return
     }
-    ws.send(frame)
+    ws.send(frame, { binary: false })
   }
-  const reply = (message: ServerMessage) => send(JSON.stringify(message))
+  const reply = (message: ServerMessage) => send(Buffer.from(JSON.stringify(message), 'utf8'))
 
   async function subscribe(channel: string) {
     if (subscriptions.has(channel)) return reply({ type: 'subscribed', channel })
@@ -69,7 +70,7 @@ export function attachConnection(
       if (!allowed) reply({ type: 'refused', channel, code: 'not_found', detail: REFUSED_DETAIL })
       return
     }
-    const subscription = hub.subscribe(channel, (delivery) => send(delivery.frame))
+    const subscription = hub.subscribe(channel, (delivery) => send(delivery.frameBytes))
     subscriptions.set(channel, subscription)
     await subscription.ready
     reply({ type: 'subscribed', channel })
