@@ -1,5 +1,6 @@
 import '../support/test-database'
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { Webhook } from 'standardwebhooks'
 import { createTenant, deleteTenant } from '~/services/tenants/tenants.server'
@@ -145,6 +146,39 @@ describe('webhook delivery', () => {
     // One delivery replayed on its own; a pending one cannot be.
     await replayDelivery(owner.actor, failed!.id)
     await waitFor('the second replay', async () => (await getDelivery(owner.actor, failed!.id)).status === 'SUCCEEDED' && receiver.received.length === 5)
+  })
+
+  test('a slow endpoint holds at most WEBHOOK_ENDPOINT_CONCURRENCY attempts at once; another endpoint of the project gets every event', async () => {
+    // The slow receiver answers each request after a while (within the 2 s timeout) and counts how many it holds at once.
+    let open = 0
+    let mostOpen = 0
+    const slowReceived: string[] = []
+    const slow = http.createServer((req, res) => {
+      open++
+      mostOpen = Math.max(mostOpen, open)
+      req.resume()
+      req.on('end', () => {
+        slowReceived.push(String(req.headers['webhook-id']))
+        setTimeout(() => {
+          open--
+          res.writeHead(200).end('slow')
+        }, 1_200)
+      })
+    })
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
+    after(() => new Promise<void>((resolve) => slow.close(() => resolve())))
+    const fast = await startWebhookReceiver()
+    after(() => fast.close())
+    const { owner, project } = await endpointFor(`http://127.0.0.1:${(slow.address() as { port: number }).port}/hooks`, ['tenant.created'])
+    await createWebhook(owner.actor, { ...createWebhookSchema.parse({ url: fast.url, eventTypes: ['tenant.created'] }), projectId: project.id })
+
+    const events = 12
+    for (let i = 0; i < events; i++) await createTenant(owner.actor, tenantInput(project.id, `busy-${i}`))
+    await waitFor('every event at the fast endpoint', () => fast.received.length >= events, 60_000)
+    await waitFor('every event at the slow endpoint', () => slowReceived.length >= events, 60_000)
+    const { WEBHOOK_ENDPOINT_CONCURRENCY } = (await import('~/utils/config.server')).getConfig()
+    assert.ok(mostOpen <= WEBHOOK_ENDPOINT_CONCURRENCY, `the slow endpoint held ${mostOpen} attempts at once`)
+    assert.equal(new Set(fast.received.map((r) => r.headers['webhook-id'])).size, events)
   })
 
   test('410 Gone disables the endpoint and says so', async () => {

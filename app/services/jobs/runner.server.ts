@@ -1,10 +1,11 @@
+import { Semaphore } from 'async-mutex'
 import { PgBoss, type JobResult, type WorkHandler } from 'pg-boss'
 import { getConfig } from '~/utils/config.server'
 import { logger } from '~/utils/logger.server'
 import { pruneAuditLogs } from '../audit/retention.server'
 import { startEventRelay } from '../events/relay.server'
 import { runHousekeeping } from '../housekeeping.server'
-import { reconcileUpload } from '../uploads/reconcile-upload.server'
+import { reconcileUpload, requeueDueReconciles } from '../uploads/reconcile-upload.server'
 import { expireUpload, sweepExpiredUploads } from '../uploads/sweep-uploads.server'
 import { attemptDelivery } from '../webhooks/deliver.server'
 import { QUEUES, type JobPayloads } from './queues'
@@ -16,7 +17,7 @@ export interface JobRunner {
 /** Seconds between checks for jobs of dead instances (heartbeats) and for expired ones. */
 const MONITOR_INTERVAL_SECONDS = 5
 const STOP_TIMEOUT_MS = 10_000
-/** Webhook jobs one worker fetches at once (each batch's attempts run side by side). */
+/** Webhook jobs one worker fetches at once (their attempts run side by side). */
 const WEBHOOK_BATCH_SIZE = 4
 
 /**
@@ -45,20 +46,28 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
 
   await boss.work(QUEUES.housekeeping.name, each<'housekeeping'>(() => runHousekeeping()))
   await boss.work(QUEUES.auditPrune.name, each<'audit-prune'>(() => pruneAuditLogs()))
-  await boss.work(QUEUES.uploadsSweep.name, each<'uploads-sweep'>(() => sweepExpiredUploads()))
+  await boss.work(
+    QUEUES.uploadsSweep.name,
+    each<'uploads-sweep'>(async () => {
+      await sweepExpiredUploads()
+      await requeueDueReconciles()
+    }),
+  )
   await boss.work(QUEUES.uploadExpire.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-expire'>(({ uploadId }) => expireUpload(uploadId)))
   await boss.work(QUEUES.uploadReconcile.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-reconcile'>(({ uploadId }) => reconcileUpload(uploadId)))
-  // Webhook attempts: fetched in batches and run side by side, WEBHOOK_CONCURRENCY in all, at most
-  // WEBHOOK_ENDPOINT_CONCURRENCY per endpoint (a job's group); a full batch fetches again at once,
-  // and a new job wakes the workers (notify), so a burst drains without waiting for polls.
-  // A batch no larger than one endpoint may take, so a burst to one endpoint is not fetched only to be put back.
-  const deliverBatch = Math.min(WEBHOOK_BATCH_SIZE, config.WEBHOOK_CONCURRENCY, config.WEBHOOK_ENDPOINT_CONCURRENCY)
+  // Webhook attempts: WEBHOOK_CONCURRENCY workers fetch small batches whose attempts run side by
+  // side, at most WEBHOOK_CONCURRENCY in flight (the slots) and WEBHOOK_ENDPOINT_CONCURRENCY per
+  // endpoint (a job's group). A slow endpoint thus stalls at most that many workers, never the rest.
+  // A new job wakes the workers (notify) and a full batch fetches again at once, so a burst drains
+  // at the pace of the answers rather than of a poll.
+  const slots = new Semaphore(config.WEBHOOK_CONCURRENCY)
   await boss.work<JobPayloads['webhook-deliver']>(
     QUEUES.webhookDeliver.name,
     {
-      localConcurrency: Math.ceil(config.WEBHOOK_CONCURRENCY / deliverBatch),
+      localConcurrency: config.WEBHOOK_CONCURRENCY,
       localGroupConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
-      batchSize: deliverBatch,
+      // No larger than one endpoint may take, so a burst to one endpoint is not fetched only to be put back.
+      batchSize: Math.min(WEBHOOK_BATCH_SIZE, config.WEBHOOK_ENDPOINT_CONCURRENCY),
       burstWhenBatchFull: true,
       perJobResults: true,
       pollingIntervalSeconds: 1,
@@ -68,7 +77,7 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
     (jobs) =>
       Promise.all(
         jobs.map((job) =>
-          attemptDelivery(job.data.deliveryId).then(
+          slots.runExclusive(() => attemptDelivery(job.data.deliveryId)).then(
             (): JobResult => ({ id: job.id, status: 'completed' }),
             (error: unknown): JobResult => {
               logger.warn({ err: error as Error, deliveryId: job.data.deliveryId }, 'webhook attempt failed to run; retrying')
