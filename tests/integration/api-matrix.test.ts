@@ -765,6 +765,21 @@ const FIXTURES: Record<string, Fixture> = {
     hiddenFromOutsiders: true,
     check: (r) => assert.deepEqual(r.json, { replayed: 1 }),
   },
+  listUploadCallbackAttempts: {
+    setup: async () => {
+      const { projectId, uploadId } = await pendingUpload()
+      // One failed callback attempt, as reconciliation records it (upload-reconcile.test.ts sends real ones).
+      await prisma.uploadCallbackAttempt.create({ data: { uploadId, projectId, statusCode: 500, latencyMs: 3, responseBody: 'no' } })
+      return { query: { projectId, uploadId, failed: 'true' }, projectId }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) =>
+      assert.deepEqual(
+        r.json.items.map((a: { uploadId: string; statusCode: number }) => [a.uploadId, a.statusCode]),
+        [[call.query!.uploadId, 500]],
+      ),
+  },
   listFiles: {
     setup: async () => {
       await putTestFile(world.project.id)

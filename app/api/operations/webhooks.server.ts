@@ -16,6 +16,7 @@ import {
   sendTestEvent,
   updateWebhook,
 } from '~/services/webhooks/webhooks.server'
+import { callbackAttemptsQuerySchema, listUploadCallbackAttempts } from '~/services/uploads/callback-attempts.server'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
@@ -187,5 +188,21 @@ export const webhookOperations = [
     status: 200,
     errors: [...WRITE_ERRORS],
     handler: ({ actor, params, body }) => replayFailedDeliveries(actor, params.id, body.since),
+  }),
+  defineOperation({
+    id: 'listUploadCallbackAttempts',
+    method: 'GET',
+    path: '/api/v1/upload-callbacks',
+    summary:
+      "The project's upload callback log, newest first: each attempt to POST a reconciled upload's signed `upload.completed` to its `callbackUrl` (time, status, latency, first 1 KiB of the answer)",
+    tag: TAG,
+    auth: 'any',
+    permission: 'projects:read',
+    tier: 'READ',
+    query: callbackAttemptsQuerySchema.extend({ projectId: optionalProjectId }),
+    status: 200,
+    errors: [400, 403, 404],
+    handler: ({ actor, query: { projectId, uploadId, failed, ...page } }) =>
+      listUploadCallbackAttempts(actor, projectOfCall(actor, projectId), page, { uploadId, failed }),
   }),
 ]

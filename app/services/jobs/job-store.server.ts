@@ -1,5 +1,5 @@
 import { PgBoss } from 'pg-boss'
-import { QUEUES } from './queues'
+import { QUEUES, REBUILDABLE_QUEUES } from './queues'
 
 /**
  * Creates or upgrades the job tables (pg-boss's own `pgboss` schema, under its advisory lock, so
@@ -12,7 +12,11 @@ export async function prepareJobStore(databaseUrl: string): Promise<void> {
   await boss.start()
   try {
     for (const { name, ...options } of Object.values(QUEUES)) {
-      if (await boss.getQueue(name)) {
+      const existing = await boss.getQueue(name)
+      if (existing && existing.policy !== options.policy && REBUILDABLE_QUEUES.has(name)) {
+        await boss.deleteQueue(name)
+        await boss.createQueue(name, options)
+      } else if (existing) {
         const { policy: _policy, heartbeatSeconds: _heartbeat, ...changeable } = options as typeof options & { heartbeatSeconds?: number }
         await boss.updateQueue(name, changeable)
       } else {

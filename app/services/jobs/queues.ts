@@ -14,17 +14,25 @@ export const QUEUES = {
   /** One job per upload, due at its expiry: sweeping follows UPLOAD_EXPIRY_MINUTES to the second. */
   uploadExpire: { name: 'upload-expire', policy: 'standard', retryLimit: 5, retryDelay: 30, expireInSeconds: 5 * 60 },
   /**
-   * One job per upload started with a callbackUrl, due UPLOAD_RECONCILE_AFTER_SECONDS after init:
-   * completes a landed but unreported upload and sends its signed `upload.completed` webhook; a
-   * failed delivery throws, so pg-boss retries it with backoff (about 40 minutes in all).
+   * Reconciliation of an upload started with a callbackUrl: due UPLOAD_RECONCILE_AFTER_SECONDS after
+   * init, and again from every minute's sweep while the upload still needs it (its bytes may land
+   * later; its first job may have been lost with its process). `exclusive` with the upload id as
+   * singleton key: at most one queued or running per upload, so the sweep adds none while one waits.
+   * A failed callback delivery throws, so pg-boss retries it with backoff (about 40 minutes in all).
    */
-  uploadReconcile: { name: 'upload-reconcile', policy: 'standard', retryLimit: 8, retryDelay: 10, retryBackoff: true, expireInSeconds: 5 * 60 },
+  uploadReconcile: { name: 'upload-reconcile', policy: 'exclusive', retryLimit: 8, retryDelay: 10, retryBackoff: true, expireInSeconds: 5 * 60 },
   /**
    * One job per webhook attempt. The heartbeat returns a job whose instance died (kill -9) to the
    * queue within seconds instead of at its expiry; the handler's own retries follow the schedule.
    */
   webhookDeliver: { name: 'webhook-deliver', policy: 'standard', retryLimit: 5, retryDelay: 10, heartbeatSeconds: 10, expireInSeconds: 5 * 60, notify: true },
 } as const satisfies Record<string, Queue>
+
+/**
+ * Queues whose jobs the sweeps make again from the uploads' rows: when such a queue's policy
+ * changes (which pg-boss cannot update), it is dropped and created anew at start-up.
+ */
+export const REBUILDABLE_QUEUES: ReadonlySet<string> = new Set([QUEUES.uploadReconcile.name])
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name']
 

@@ -38,12 +38,12 @@ function schedule(queue: UploadJobQueue, uploadId: string, dueAt: Date) {
 export const scheduleUploadExpiry = (uploadId: string, expiresAt: Date) => schedule(QUEUES.uploadExpire.name, uploadId, expiresAt)
 
 /**
- * Schedules the reconciliation of an upload started with a callbackUrl, the same way. Lost with the
- * process, it leaves the upload to its client's report (or to expiry), as before reconciliation existed.
+ * Schedules the reconciliation of an upload started with a callbackUrl, the same way. Should the
+ * process die before, the minute sweep hands the upload over instead (requeueDueReconciles).
  */
 export const scheduleUploadReconcile = (uploadId: string, dueAt: Date) => schedule(QUEUES.uploadReconcile.name, uploadId, dueAt)
 
-/** Writes the scheduled jobs now (also at shutdown). A failure is logged: the minute sweep covers expiry. */
+/** Writes the scheduled jobs now (also at shutdown). A failure is logged: the minute sweep covers both queues. */
 export function flushUploadExpiries(): Promise<void> {
   clearTimeout(state.timer)
   state.timer = undefined

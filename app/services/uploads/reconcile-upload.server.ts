@@ -3,6 +3,8 @@ import { storageFor } from '~/services/buckets/bucket-storage.server'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
+import { enqueueJobs } from '../jobs/enqueue.server'
+import { QUEUES } from '../jobs/queues'
 import { logger } from '~/utils/logger.server'
 import { apiKeyActorById } from '../api-keys/api-keys.server'
 import { postWebhook } from '../webhooks/post-webhook.server'
@@ -28,7 +30,7 @@ export const uploadCallbackSecret = (keyHash: string) =>
 export async function reconcileUpload(uploadId: string): Promise<void> {
   const upload = await prisma.upload.findUnique({
     where: { id: uploadId },
-    select: { id: true, status: true, method: true, bucket: true, objectKey: true, callbackUrl: true, callbackDoneAt: true, routeSlug: true, actorType: true, actorId: true },
+    select: { id: true, projectId: true, status: true, method: true, bucket: true, objectKey: true, callbackUrl: true, callbackDoneAt: true, routeSlug: true, actorType: true, actorId: true },
   })
   if (!upload?.callbackUrl || upload.callbackDoneAt || upload.actorType !== 'api-key' || !upload.actorId) return
   const key = await apiKeyActorById(upload.actorId)
@@ -55,6 +57,7 @@ export async function reconcileUpload(uploadId: string): Promise<void> {
   }
 
   const body = JSON.stringify({ type: 'upload.completed', timestamp: new Date().toISOString(), data: { uploadId: upload.id, routeSlug: upload.routeSlug } })
+  const attemptedAt = new Date()
   const outcome = await postWebhook({
     url: upload.callbackUrl,
     headers: webhookHeaders([uploadCallbackSecret(key.keyHash)], `msg_upload_${upload.id}`, body),
@@ -62,8 +65,54 @@ export async function reconcileUpload(uploadId: string): Promise<void> {
     timeoutMs: getConfig().WEBHOOK_TIMEOUT_SECONDS * 1000,
     policy: callbackPolicy(),
   })
+  // The callbacks' delivery log (API and dashboard), like a webhook attempt's.
+  await prisma.uploadCallbackAttempt.create({
+    data: {
+      uploadId: upload.id,
+      projectId: upload.projectId,
+      attemptedAt,
+      statusCode: outcome.statusCode,
+      latencyMs: outcome.latencyMs,
+      responseBody: outcome.responseBody,
+      error: outcome.error,
+    },
+  })
   if (outcome.statusCode === null || outcome.statusCode < 200 || outcome.statusCode >= 300) {
-    // The job's retries (with backoff) deliver it again; the answer's body is the application's, not logged.
+    // The job's retries (with backoff) deliver it again; the answer's excerpt is in the log above.
     throw new Error(`upload callback delivery failed: ${outcome.error ?? `HTTP ${outcome.statusCode}`}`)
   }
+}
+
+/** Uploads one sweep hands to reconciliation at most (the oldest deadlines first). */
+export const MAX_RECONCILES_PER_SWEEP = 1000
+
+/**
+ * Part of the minute's uploads sweep, and what makes reconciliation durable: every upload with a
+ * callbackUrl whose callback is not settled and that is due (UPLOAD_RECONCILE_AFTER_SECONDS old, not
+ * yet expired) gets a reconcile job, unless one is already queued or running (the queue is
+ * `exclusive` per upload). That covers a job lost with its process before it was written (init
+ * writes jobs in batches, ADR 019), and a presigned PUT whose bytes landed after its first check;
+ * a completed upload is handed over only while no callback attempt was made (the job's own retries
+ * cover the rest). Returns how many uploads were handed over.
+ */
+export async function requeueDueReconciles(now = new Date()): Promise<number> {
+  const dueBefore = new Date(now.getTime() - getConfig().UPLOAD_RECONCILE_AFTER_SECONDS * 1000)
+  const due = await prisma.upload.findMany({
+    where: {
+      status: { in: ['PENDING', 'COMPLETED'] },
+      expiresAt: { gt: now },
+      callbackUrl: { not: null },
+      callbackDoneAt: null,
+      createdAt: { lte: dueBefore },
+      OR: [{ status: 'PENDING', method: 'PUT' }, { status: 'COMPLETED', callbackAttempts: { none: {} } }],
+    },
+    select: { id: true },
+    orderBy: { expiresAt: 'asc' },
+    take: MAX_RECONCILES_PER_SWEEP,
+  })
+  await enqueueJobs(
+    QUEUES.uploadReconcile.name,
+    due.map(({ id }) => ({ data: { uploadId: id }, singletonKey: id })),
+  )
+  return due.length
 }
