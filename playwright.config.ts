@@ -61,6 +61,8 @@ export default defineConfig({
       NODE_ENV: 'test',
       // Usage pages show new activity within a second instead of ten.
       USAGE_FLUSH_SECONDS: '1',
+      // A failing webhook is retried once, a second later, then its delivery has failed (replay tests).
+      WEBHOOK_RETRY_DELAYS_SECONDS: '1',
     },
   },
 })

@@ -73,7 +73,7 @@ export function TextField({
 }: {
   label: string
   field: AnyField
-  type?: 'text' | 'email' | 'password' | 'date' | 'number'
+  type?: 'text' | 'email' | 'password' | 'date' | 'datetime-local' | 'number'
   hint?: string
   autoComplete?: string
   placeholder?: string

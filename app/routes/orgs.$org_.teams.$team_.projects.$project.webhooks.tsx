@@ -14,6 +14,7 @@ import {
   MAX_ENDPOINTS_PER_PROJECT,
   deleteWebhookFormSchema,
   replayDeliveryFormSchema,
+  replayFailedFormSchema,
   webhookEditFormSchema,
   webhookFormSchema,
   webhookIdFormSchema,
@@ -24,10 +25,12 @@ import {
   listDeliveries,
   listWebhooks,
   replayDelivery,
+  replayFailedDeliveries,
   rotateWebhookSecret,
   sendTestEvent,
   updateWebhook,
 } from '~/services/webhooks/webhooks.server'
+import { listUploadCallbackAttempts } from '~/services/uploads/callback-attempts.server'
 import { projectFromParams } from '~/services/workspaces/workspace-params.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { projectPath } from '~/utils/paths'
@@ -36,6 +39,7 @@ import { handleForm, orRouteError, type FormReply } from '~/utils/route-errors.s
 /** How much of an answer's body the log shows (Carcosa keeps the first 1 KiB). */
 const RESPONSE_PREVIEW_CHARS = 200
 const SECRET_KEPT = 'Carcosa keeps it encrypted and never returns it.'
+const CALLBACK_PAGE = { limit: 20 }
 
 // The form schema accepts one type or several (one ticked box posts a single value): a collection either way.
 const asCollection = (field: unknown) => field as Parameters<typeof CheckboxGroupField>[0]['field']
@@ -52,9 +56,13 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const selected = endpointId ? webhooks.items.find((webhook) => webhook.id === endpointId) : undefined
   const page = pageQuerySchema.catch(DASHBOARD_PAGE).parse({ ...DASHBOARD_PAGE, cursor: search.get('cursor') ?? undefined })
   const deliveries = endpointId ? await orRouteError(listDeliveries(actor, endpointId, page, { projectId: project.id })) : null
+  // `?callbacks=<cursor>` pages the upload callback log.
+  const callbackPage = pageQuerySchema.catch(CALLBACK_PAGE).parse({ ...CALLBACK_PAGE, cursor: search.get('callbacks') ?? undefined })
+  const callbacks = await orRouteError(listUploadCallbackAttempts(actor, project.id, callbackPage))
   return {
     webhooks: webhooks.items,
     log: selected && deliveries ? { endpoint: { id: selected.id, url: selected.url, enabled: selected.enabled }, ...deliveries } : null,
+    callbacks,
     canWrite: hasPermission(permissions, 'projects:write'),
   }
 }
@@ -107,6 +115,15 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         await replayDelivery(actor, deliveryId, { ...own, endpointId: webhookId })
         return redirectWithFlash(logOf(webhookId), { kind: 'success', message: 'Delivery queued again with the same webhook-id.' })
       })
+    case 'replay-failed':
+      return handleForm(formData, intent, replayFailedFormSchema, async ({ webhookId, since }) => {
+        const { replayed } = await replayFailedDeliveries(actor, webhookId, since, own)
+        const message =
+          replayed === 0
+            ? `No failed deliveries since ${since.toISOString()}: nothing to replay.`
+            : `${replayed} failed deliver${replayed === 1 ? 'y' : 'ies'} since ${since.toISOString()} queued again, each with its webhook-id.`
+        return redirectWithFlash(logOf(webhookId), { kind: 'success', message })
+      })
     default:
       throw redirect(here)
   }
@@ -115,7 +132,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 type Webhook = ReturnType<typeof useLoaderData<typeof loader>>['webhooks'][number]
 
 export default function ProjectWebhooks() {
-  const { webhooks, log, canWrite } = useLoaderData<typeof loader>()
+  const { webhooks, log, callbacks, canWrite } = useLoaderData<typeof loader>()
   // The new or rotated secret, from the redirect's flash: shown beside its endpoint.
   const secret = useRouteLoaderData<typeof rootLoader>('root')?.flash?.secret
   const newSecret = secret?.forId ? secret : null
@@ -145,6 +162,7 @@ export default function ProjectWebhooks() {
         )}
       </Card>
       {log ? <DeliveryLog log={log} canWrite={canWrite} /> : null}
+      <UploadCallbackLog callbacks={callbacks} />
       {/* A new endpoint changes the list: the form then starts empty again, as after a reload. */}
       <CreateWebhookForm key={webhooks.map((webhook) => webhook.id).join()} canWrite={canWrite} />
     </div>
@@ -329,6 +347,94 @@ function DeliveryLog({ log, canWrite }: { log: Log; canWrite: boolean }) {
       {log.nextCursor ? (
         <p className="mt-3 text-sm">
           <Link to={`?endpoint=${encodeURIComponent(log.endpoint.id)}&cursor=${encodeURIComponent(log.nextCursor)}#delivery-log`}>Older deliveries</Link>
+        </p>
+      ) : null}
+      {canWrite ? <ReplayFailedForm webhookId={log.endpoint.id} url={log.endpoint.url} /> : null}
+    </section>
+  )
+}
+
+/** Sends again every failed delivery created since a time (what an endpoint missed while it was down). */
+function ReplayFailedForm({ webhookId, url }: { webhookId: string; url: string }) {
+  const intent = `replay-failed:${webhookId}`
+  const [form, fields] = useIntentForm(intent, replayFailedFormSchema)
+  return (
+    <div className="mt-6 border-t border-slate-100 pt-4">
+      <h3 className="mb-2 text-base font-semibold">Replay failed deliveries</h3>
+      <IntentForm form={form} intent={intent}>
+        <input type="hidden" name="webhookId" value={webhookId} />
+        <TextField
+          label="Failed since (UTC)"
+          type="datetime-local"
+          field={fields.since}
+          hint="Every delivery to this endpoint that failed and was created at or after this time is sent again, with its own webhook-id (at most 1,000)."
+        />
+        <SubmitButton variant="secondary">
+          Replay failed deliveries<span className="sr-only"> to {url}</span>
+        </SubmitButton>
+      </IntentForm>
+    </div>
+  )
+}
+
+type Callbacks = ReturnType<typeof useLoaderData<typeof loader>>['callbacks']
+
+/** Reconciled SDK uploads' signed `upload.completed` callbacks: every attempt, newest first. */
+function UploadCallbackLog({ callbacks }: { callbacks: Callbacks }) {
+  return (
+    <section id="upload-callbacks" aria-labelledby="upload-callbacks-title" className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+      <h2 id="upload-callbacks-title" className="mb-3 text-lg font-semibold">
+        Upload callbacks
+      </h2>
+      <p className="mb-3 text-sm text-slate-600">
+        When an SDK upload&apos;s client goes away after its bytes landed, Carcosa completes it and POSTs a signed <code>upload.completed</code> to the
+        route handler&apos;s callback URL, retrying failures. Every attempt, newest first.
+      </p>
+      {callbacks.items.length === 0 ? (
+        <EmptyState>No upload callbacks sent in this project yet.</EmptyState>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="min-w-full text-left text-sm">
+            <caption className="sr-only">Upload callback attempts</caption>
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th scope="col" className="py-2 pr-3">Time</th>
+                <th scope="col" className="py-2 pr-3">Upload</th>
+                <th scope="col" className="py-2 pr-3">Callback URL</th>
+                <th scope="col" className="py-2 pr-3">HTTP status</th>
+                <th scope="col" className="py-2 pr-3">Latency</th>
+                <th scope="col" className="py-2 pr-3">Response (first bytes)</th>
+                <th scope="col" className="py-2">Callback</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {callbacks.items.map((attempt) => (
+                <tr key={attempt.id} className="align-top">
+                  <td className="py-2 pr-3">
+                    <DateTime value={attempt.attemptedAt} />
+                  </td>
+                  <td className="py-2 pr-3">
+                    <code className="break-all">{attempt.path}</code>
+                    {attempt.routeSlug ? <span className="block text-xs text-slate-600">route {attempt.routeSlug}</span> : null}
+                  </td>
+                  <td className="py-2 pr-3">
+                    <code className="break-all text-xs">{attempt.callbackUrl}</code>
+                  </td>
+                  <td className="py-2 pr-3">{attempt.statusCode ?? attempt.error ?? 'No answer'}</td>
+                  <td className="py-2 pr-3">{attempt.latencyMs} ms</td>
+                  <td className="py-2 pr-3">
+                    {attempt.responseBody ? <code className="break-all text-xs">{attempt.responseBody.slice(0, RESPONSE_PREVIEW_CHARS)}</code> : ''}
+                  </td>
+                  <td className="py-2">{attempt.callbackSettled ? 'Settled' : 'Not settled'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {callbacks.nextCursor ? (
+        <p className="mt-3 text-sm">
+          <Link to={`?callbacks=${encodeURIComponent(callbacks.nextCursor)}#upload-callbacks`}>Older callback attempts</Link>
         </p>
       ) : null}
     </section>

@@ -9,20 +9,22 @@ interface Received {
   body: string
 }
 
-/** A local receiver on 127.0.0.1 (private targets are allowed outside production) that answers 200. */
+/** A local receiver on 127.0.0.1 (private targets are allowed outside production) that answers 200, or 500 while `failing`. */
 async function startReceiver() {
   const received: Received[] = []
+  const state = { failing: false }
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
       received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') })
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('receiver says thanks')
+      if (state.failing) response.writeHead(500, { 'content-type': 'text/plain' }).end('receiver is down')
+      else response.writeHead(200, { 'content-type': 'text/plain' }).end('receiver says thanks')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`
-  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  return { url, received, state, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
 }
 
 test('a webhook endpoint is added, its secret shown once, tested, logged, replayed, disabled and deleted', async ({ page }) => {
@@ -62,7 +64,7 @@ test('a webhook endpoint is added, its secret shown once, tested, logged, replay
       const log = page.getByRole('region', { name: /Delivery log of/ })
       await expect(async () => {
         await page.reload()
-        await expect(log.getByRole('row').filter({ hasText: 'webhook.test' })).toContainText('Succeeded', { timeout: 1000 })
+        await expect(log.getByRole('row').filter({ hasText: 'webhook.test' })).toContainText('Succeeded', { timeout: 10_000 })
       }).toPass({ timeout: 60_000 })
       const entry = log.getByRole('row').filter({ hasText: 'webhook.test' })
       await expect(entry).toContainText('200')
@@ -105,6 +107,41 @@ test('a webhook endpoint is added, its secret shown once, tested, logged, replay
       await expect(page.getByText('Webhook endpoint deleted with its delivery log.')).toBeVisible()
       await expect(page.getByText('No webhook endpoints in this project yet.')).toBeVisible()
     })
+  } finally {
+    await receiver.close()
+  }
+})
+
+test('every delivery that failed since a time is replayed from the Webhooks tab', async ({ page }) => {
+  const receiver = await startReceiver()
+  receiver.state.failing = true
+  try {
+    await registerAndOnboard(page, { label: 'replays', person: 'Rita Replay', organization: 'Replays', project: 'Media' })
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Webhooks' }).click()
+    await page.getByLabel('URL', { exact: true }).fill(receiver.url)
+    await page.getByLabel('Description (optional)').fill('Flaky receiver')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    await expect(page.getByText(`Webhook endpoint ${receiver.url} added.`)).toBeVisible()
+    await page.getByRole('button', { name: 'Send test event to Flaky receiver' }).click()
+    await expect(page.getByText('Test event queued')).toBeVisible()
+
+    // WEBHOOK_RETRY_DELAYS_SECONDS is 1 for browser tests: two attempts, then the delivery has failed.
+    await expect.poll(() => receiver.received.length, { timeout: 60_000 }).toBe(2)
+    const log = page.getByRole('region', { name: /Delivery log of/ })
+    // Each reload is checked for accessibility before the assertion: the inner wait leaves room for it,
+    // so a retry never reloads under a running check.
+    await expect(async () => {
+      await page.reload()
+      await expect(log.getByRole('row').filter({ hasText: 'Failed, 2 attempts' })).toContainText('receiver is down', { timeout: 10_000 })
+    }).toPass({ timeout: 90_000 })
+
+    receiver.state.failing = false
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000).toISOString().slice(0, 16)
+    await log.getByLabel('Failed since (UTC)').fill(tenMinutesAgo)
+    await log.getByRole('button', { name: /^Replay failed deliveries/ }).click()
+    await expect(page.getByText(`1 failed delivery since ${tenMinutesAgo}:00.000Z queued again, each with its webhook-id.`)).toBeVisible()
+    await expect.poll(() => receiver.received.length, { timeout: 60_000 }).toBe(3)
+    expect(receiver.received[2]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id'])
   } finally {
     await receiver.close()
   }

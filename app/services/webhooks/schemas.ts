@@ -69,3 +69,15 @@ export const deleteWebhookFormSchema = webhookIdFormSchema.extend({
 })
 
 export const replayDeliveryFormSchema = webhookIdFormSchema.extend({ deliveryId: z.string().min(1).max(64) })
+
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/
+
+/** "Replay failed deliveries since": a date-time field (no time zone), read as UTC as the form says. */
+export const replayFailedFormSchema = webhookIdFormSchema.extend({
+  since: z
+    .string({ error: 'Enter a date and time (UTC), e.g. 2026-11-29T06:00' })
+    .trim()
+    .regex(LOCAL_DATE_TIME, 'Enter a date and time (UTC), e.g. 2026-11-29T06:00')
+    .transform((text) => new Date(`${text}Z`))
+    .refine((date) => !Number.isNaN(date.getTime()), 'Enter a date and time that exists, e.g. 2026-11-29T06:00'),
+})
