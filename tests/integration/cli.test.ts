@@ -242,9 +242,9 @@ describe('carcosa', () => {
     const [failed] = ofType(run, 'failed')
     assert.match(String((failed?.error as { message: string }).message), /HTTP 4\d\d/)
 
-    // Events name files by their path in the tree; Carcosa keeps the last segment as the file's name.
+    // Events name files by their path in the tree, and so does Carcosa: the relative path is the file's name.
     const deeper = ofType(run, 'uploaded').find((event) => event.name === 'sub/deeper/c.txt')
-    assert.deepEqual(deeper?.file && [(deeper.file as { name: string }).name, (deeper.file as { size: number }).size], ['c.txt', 6])
+    assert.deepEqual(deeper?.file && [(deeper.file as { name: string }).name, (deeper.file as { size: number }).size], ['sub/deeper/c.txt', 6])
 
     // The human summary off a terminal, for the same tree with --dry-run: nothing sent.
     const dry = await carcosa(['upload', '-r', dir, '--include', 'sub/**', '--dry-run'])

@@ -409,7 +409,8 @@ describe('names, rules and refusals at init', () => {
       assert.ok(row.path.startsWith(`${tenant.slug}/`))
     }
     const names = (await prisma.upload.findMany({ where: { projectId: project.id }, orderBy: { createdAt: 'asc' } })).map((u) => u.fileName)
-    assert.deepEqual(names, ['passwd', 'x', 'abc.txt', 'file', 'env'])
+    // Names keep the folders they were sent with (a directory upload's relative paths), cleaned; keys never do.
+    assert.deepEqual(names, ['etc/passwd', 'x', 'abc.txt', 'file', 'env'])
   })
 
   test('sizes and types outside the project rules are refused at init (413, 415) and again at completion', async () => {

@@ -4,6 +4,7 @@ import { StorageError } from '~/storage/storage-adapter'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
+import { oneAtATime } from '~/utils/one-at-a-time'
 import type { Actor } from '../actor'
 import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { recordEvent } from '../events/record-event.server'
@@ -35,7 +36,15 @@ async function fileOf(fileId: string): Promise<FileView> {
  * fails the upload with the reason and answers 422 (413/415 for the project's rules). Completing
  * again returns the same file.
  */
-export async function completeUpload(actor: Actor, input: CompleteUploadInput): Promise<{ file: FileView }> {
+export function completeUpload(actor: Actor, input: CompleteUploadInput): Promise<{ file: FileView }> {
+  // Completions of one upload in this process take turns: the second finds the first one's file
+  // instead of racing it through the bucket (across instances, the races below are handled).
+  return completionTurns(input.uploadId, () => completeOnce(actor, input))
+}
+
+const completionTurns = oneAtATime()
+
+async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{ file: FileView }> {
   const { upload, access } = await uploadWithAccess(prisma, actor, input.uploadId, 'upload files to this project')
   if (upload.status === 'COMPLETED' && upload.fileId) return { file: await fileOf(upload.fileId) }
   requirePending(upload, 'complete it')

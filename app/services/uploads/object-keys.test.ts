@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { FALLBACK_NAME, MAX_NAME_BYTES, objectLocation, sanitizeFileName, uniqueComponent } from './object-keys'
+import { FALLBACK_NAME, MAX_NAME_BYTES, fileNameWithFolders, objectLocation, sanitizeFileName, uniqueComponent } from './object-keys'
 
 describe('sanitizeFileName', () => {
   test('keeps ordinary names as they are', () => {
@@ -67,6 +67,19 @@ describe('objectLocation', () => {
       assert.ok(!objectKey.split('/').some((part) => part === '..' || part === '.' || part === ''), objectKey)
       assert.ok(!path.includes('/'), path)
     }
+  })
+
+  test('a name keeps the folders it was sent with; the key and path never do', () => {
+    const located = objectLocation(scope, 'photos/2026/summer.jpg', 'abc123')
+    assert.deepEqual(located, { objectKey: 'acme/web/site/abc123-summer.jpg', path: 'abc123-summer.jpg', name: 'photos/2026/summer.jpg' })
+    assert.equal(fileNameWithFolders('../../etc/passwd'), 'etc/passwd')
+    assert.equal(fileNameWithFolders('a\\.\\b/ /c?.txt'), 'a/b/c_.txt')
+    assert.equal(fileNameWithFolders('/../../../root/.ssh/id_rsa'), 'root/ssh/id_rsa')
+    assert.equal(fileNameWithFolders('x\u0000/../b'), 'x/b')
+    assert.equal(fileNameWithFolders('file/a.txt'), 'file/a.txt')
+    assert.equal(fileNameWithFolders('1/2/3/4/5/6/7/8/9/10/a.txt'), '3/4/5/6/7/8/9/10/a.txt')
+    const deep = fileNameWithFolders(`${'d'.repeat(150)}/${'e'.repeat(150)}/f.txt`)
+    assert.equal(deep, `${'e'.repeat(150)}/f.txt`, 'outer folders go first when the whole is too long')
   })
 
   test('two uploads of one name get different keys', () => {

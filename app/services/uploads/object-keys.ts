@@ -33,6 +33,31 @@ export function sanitizeFileName(raw: string): string {
   return truncateKeepingExtension(name, MAX_NAME_BYTES)
 }
 
+/** Most folder levels a file's name keeps (deeper ones are dropped from the front). */
+const MAX_NAME_FOLDERS = 8
+
+/**
+ * A file's name as the project lists it: the sanitised file name, after the folders the client
+ * named it in (`photos/2026/a.jpg`, as a directory upload sends it), each folder cleaned like a
+ * name; empty, `.` and `..` folders are dropped, and the outermost ones too when the whole is longer
+ * than MAX_NAME_BYTES. Only the name keeps the folders: object keys and paths use the file name
+ * alone (`objectLocation`).
+ */
+export function fileNameWithFolders(raw: string): string {
+  const name = sanitizeFileName(raw)
+  const folders = raw
+    .normalize('NFC')
+    .split(/[/\\]/)
+    .slice(0, -1)
+    .map((folder) => ({ raw: folder.trim(), clean: sanitizeFileName(folder) }))
+    // A folder with nothing left after cleaning (`.`, `..`, controls only) is dropped, not renamed.
+    .filter(({ raw, clean }) => clean !== FALLBACK_NAME || raw === FALLBACK_NAME)
+    .map(({ clean }) => clean)
+    .slice(-MAX_NAME_FOLDERS)
+  while (folders.length > 0 && utf8Length([...folders, name].join('/')) > MAX_NAME_BYTES) folders.shift()
+  return [...folders, name].join('/')
+}
+
 function truncateKeepingExtension(name: string, maxBytes: number): string {
   if (utf8Length(name) <= maxBytes) return name
   const dot = name.lastIndexOf('.')
@@ -63,16 +88,15 @@ export interface ObjectLocation {
   objectKey: string
   /** What the project calls the file (transform URLs name it): `{tenant?}/{unique}-{name}`. */
   path: string
-  /** The sanitised client file name, kept as the file's `name`. */
+  /** The sanitised client file name with its folders (`fileNameWithFolders`), kept as the file's `name`. */
   name: string
 }
 
 /** The server-made key, path and name of a new object; nothing the client sent reaches the key raw. */
 export function objectLocation(scope: KeyScope, clientFileName: string, unique = uniqueComponent()): ObjectLocation {
-  const name = sanitizeFileName(clientFileName)
-  const path = [scope.tenantSlug, `${unique}-${name}`].filter(Boolean).join('/')
+  const path = [scope.tenantSlug, `${unique}-${sanitizeFileName(clientFileName)}`].filter(Boolean).join('/')
   const objectKey = [scope.organizationSlug, scope.teamSlug, scope.projectSlug, path].join('/')
-  return { objectKey, path, name }
+  return { objectKey, path, name: fileNameWithFolders(clientFileName) }
 }
 
 const STAGING_PREFIX = '.carcosa/staging/'
