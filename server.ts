@@ -16,12 +16,14 @@ import { prepareJobStore } from '~/services/jobs/job-store.server'
 import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
 import { startUsageFlushing } from '~/services/usage/flush.server'
-import type { realtimeUpgrade as RealtimeUpgrade } from '~/entry.server'
+import type { realtimeUpgrade as RealtimeUpgrade, serveApi as ServeApi } from '~/entry.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
+import { isApiPath } from '~/api/router.server'
 import { isCsrfExempt, isSameOriginRequest } from '~/utils/csrf.server'
 import { refuseUnservable } from '~/utils/request-guards.server'
+import { normalizedPathname } from '~/utils/request.server'
 import { disconnectDatabase } from '~/utils/db.server'
 import { closeInvalidationBus } from '~/utils/invalidation-bus.server'
 import { logger } from '~/utils/logger.server'
@@ -131,13 +133,15 @@ async function serve(runtime: Runtime) {
     answer.headers.forEach((value, name) => res.setHeader(name, value))
     void answer.text().then((body) => res.end(body))
   })
-  app.use(
+  // Security headers: pages get a CSP nonce per request; API answers (JSON, images) run no script,
+  // so theirs are the same for every request and computed once (ADR 027).
+  const securityHeaders = (nonce?: (req: http.IncomingMessage, res: http.ServerResponse) => string) =>
     helmet({
       contentSecurityPolicy: {
         useDefaults: false,
         directives: {
           defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`],
+          scriptSrc: ["'self'", ...(nonce ? [nonce] : [])],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:', 'blob:'],
           connectSrc: ["'self'"],
@@ -153,8 +157,14 @@ async function serve(runtime: Runtime) {
       crossOriginEmbedderPolicy: false,
       referrerPolicy: { policy: 'same-origin' },
       xFrameOptions: { action: 'deny' },
-    }),
-  )
+    })
+  const pageSecurityHeaders = securityHeaders((_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`)
+  const apiSecurityHeaders = headersSetBy(securityHeaders())
+  app.use((req, res, next) => {
+    if (!isApiPath(normalizedPathname(req.originalUrl) ?? '')) return pageSecurityHeaders(req, res, next)
+    for (const [name, value] of apiSecurityHeaders) res.setHeader(name, value)
+    next()
+  })
   // Transform URLs are meant for <img> tags on the projects' own sites: helmet's same-origin CORP would block them.
   app.use((req, res, next) => {
     if (req.path.startsWith('/api/v1/transform/')) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin')
@@ -189,6 +199,11 @@ async function serve(runtime: Runtime) {
   )
   // Stored objects go out byte for byte (ranges and Content-Length intact).
   app.use(compression({ filter: (req, res) => !req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) && compression.filter(req, res) }))
+
+  // The REST API under /api/v1 is answered here from the operation table, outside Remix (ADR 027).
+  const serveApi = (build.entry.module as { serveApi?: typeof ServeApi }).serveApi
+  if (!serveApi) throw new Error('build/index.js does not export serveApi: rebuild with `npm run build`')
+  app.use((req, res, next) => void serveApi(req, res, next))
 
   // Fingerprinted build assets never change; everything else in public/ may.
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y', index: false }))
@@ -245,6 +260,14 @@ async function serve(runtime: Runtime) {
   // Only a hint for tools such as db:seed: a data directory that cannot take it does not stop the server.
   await recordServerAddress(config.DATA_DIR, url).catch((error: Error) => logger.warn(`could not record the server's URL in DATA_DIR: ${error.message}`))
   return { server, jobs, stopUsageFlushing: startUsageFlushing() }
+}
+
+/** The headers a middleware that always sets the same ones sets, taken once. */
+function headersSetBy(middleware: express.RequestHandler): Array<[string, string]> {
+  const headers: Array<[string, string]> = []
+  const recorder = { setHeader: (name: string, value: unknown) => headers.push([name, String(value)]), removeHeader: () => {} }
+  middleware({} as express.Request, recorder as unknown as express.Response, () => {})
+  return headers
 }
 
 function listen(app: express.Express, config: Runtime['config']) {

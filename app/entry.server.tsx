@@ -21,6 +21,17 @@ const ABORT_DELAY = 5_000
 export const transformFastPath = answerFromMemory
 
 /**
+ * The host (server.ts) mounts this as `build.entry.module.serveApi` ahead of Remix: the REST API under
+ * /api/v1 is answered from the operation table (ADR 027), with the build's module instances (the
+ * credential cache, the rate limiter's overrides) that the dashboard's actions also reach.
+ */
+export { serveApi } from '~/api/host.server'
+
+/** The same handler for a Fetch Request, for callers without a socket (the in-process test client). */
+export { handleApiFetch } from '~/api/handle.server'
+export { isApiPath } from '~/api/router.server'
+
+/**
  * The host hands every HTTP upgrade to this (`build.entry.module.realtimeUpgrade`): the WebSocket
  * endpoint lives in the build so it authenticates through the same modules (and caches) as the API.
  */

@@ -7,8 +7,12 @@ import type { RequestMeta } from '~/utils/request.server'
 export type Credentials = { kind: 'missing' } | { kind: 'invalid'; token: string | null } | { kind: 'valid'; actor: Actor }
 
 /** `Authorization: Bearer <ck_... API key | cat_... user access token>`. */
-export async function authenticateRequest(request: Request, meta: RequestMeta): Promise<Credentials> {
-  const header = request.headers.get('authorization')
+export function authenticateRequest(request: Request, meta: RequestMeta): Promise<Credentials> {
+  return authenticateBearer(request.headers.get('authorization'), meta)
+}
+
+/** The same from the Authorization header's value. */
+export async function authenticateBearer(header: string | null, meta: RequestMeta): Promise<Credentials> {
   if (!header) return { kind: 'missing' }
   const match = /^Bearer\s+(\S{1,512})$/i.exec(header.trim())
   const token = match?.[1]

@@ -1,53 +1,92 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import type { z } from 'zod'
 import type { Actor } from '~/services/actor'
 import { hasPermission } from '~/services/api-keys/permissions'
 import { AppError } from '~/utils/errors.server'
 import { findUnsafeInput } from '~/utils/input-guards'
-import { requestMeta } from '~/utils/request.server'
-import { authenticateRequest } from './authenticate.server'
+import { requestMetaOf, type RequestMeta } from '~/utils/request.server'
+import { authenticateBearer } from './authenticate.server'
 import type { Operation } from './operation.server'
-import { problemFromError, problemResponse } from './problem.server'
+import { answerResponse, problemAnswer, problemAnswerFromError, type TextAnswer } from './problem.server'
 import { applyRateLimit } from './rate-limit.server'
 import { recordRefusedCredential } from '~/services/audit/refused-credential.server'
 import { meterApiCall } from '~/services/usage/meter.server'
-import { operationsForPath } from './registry.server'
+import { transformImage, type Credential } from '~/services/transforms/transform.server'
+import { routeApiPath } from './registry.server'
 
 /** JSON bodies of management calls are small; file bytes never come through here. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024
 
-type Args = LoaderFunctionArgs | ActionFunctionArgs
-
-/**
- * The one entry of every `api.v1.*` route: picks the operation for the method (405 with Allow
- * otherwise), authenticates, rate-limits, validates params, query and body with the operation's zod
- * schemas, runs it, and answers JSON, or problem+json for every error.
- */
-export async function handleApiRequest(args: Args, path: string): Promise<Response> {
-  const call: { actor?: Actor | null; operation?: Operation } = {}
-  const response = await answerApiRequest(args, path, call)
-  // Usage counts the calls of a project's API keys (in memory; flushed in the background).
-  if (call.actor?.type === 'api-key' && call.operation) meterApiCall(call.actor.projectId, call.operation.tier, response.status)
-  return response
+/** What the host knows of a call beyond the request itself. */
+export interface ApiCallContext {
+  requestId: string
+  clientIp: string | null
 }
 
-async function answerApiRequest({ request, context, params }: Args, path: string, call: { actor?: Actor | null; operation?: Operation }): Promise<Response> {
-  const operations = operationsForPath(path)
-  const method = request.method === 'HEAD' ? 'GET' : request.method
+/**
+ * A call as a host hands it over: what the API reads itself (method, URL, headers), and the Fetch
+ * Request, which the host builds only when something asks for it (a body to read, a handler that
+ * streams an upload or reads the request): most calls never need it.
+ */
+export interface ApiCall {
+  method: string
+  url: URL
+  header(name: string): string | null
+  request(): Request
+}
+
+/** The call of a Fetch Request. */
+export function callOfRequest(request: Request): ApiCall {
+  return { method: request.method, url: new URL(request.url), header: (name) => request.headers.get(name), request: () => request }
+}
+
+/**
+ * The one entry of the REST API (ADR 027): the host hands every request under /api/v1 here, outside
+ * Remix. It finds the path's operations (404 problem otherwise), picks the one for the method (405 with
+ * Allow otherwise), authenticates, rate-limits, validates params, query and body with the operation's
+ * zod schemas, runs it, and answers JSON, or problem+json for every error. Answers are text the host
+ * writes as it is, or a Response when a handler shapes its own (downloads, images, redirects).
+ */
+export async function answerApiCall(input: ApiCall, context: ApiCallContext): Promise<TextAnswer | Response> {
+  const { url } = input
+  const route = routeApiPath(url.pathname)
+  if (!route) {
+    return problemAnswer({ status: 404, detail: `There is no API operation at ${url.pathname}; the operations are listed at /api/v1/openapi.json.` })
+  }
+  if (route.kind === 'transform') return answerTransform(input, context, route.params)
+  const call: { actor?: Actor | null; operation?: Operation } = {}
+  const answer = await answerOperation(input, context, route.operations, route.params, call)
+  // Usage counts the calls of a project's API keys (in memory; flushed in the background).
+  if (call.actor?.type === 'api-key' && call.operation) meterApiCall(call.actor.projectId, call.operation.tier, answer.status)
+  return answer
+}
+
+/** The same, as a Fetch Response (the in-process test client and the OpenAPI document's old address). */
+export async function handleApiFetch(request: Request, context: ApiCallContext): Promise<Response> {
+  return answerResponse(await answerApiCall(callOfRequest(request), context), request.method)
+}
+
+async function answerOperation(
+  input: ApiCall,
+  context: ApiCallContext,
+  operations: Operation[],
+  rawParams: Record<string, string | undefined>,
+  call: { actor?: Actor | null; operation?: Operation },
+): Promise<TextAnswer | Response> {
+  const method = input.method === 'HEAD' ? 'GET' : input.method
   const operation = operations.find((candidate) => candidate.method === method)
   if (!operation) {
     const allow = [...new Set(operations.map((o) => o.method))].join(', ')
-    return problemResponse({ status: 405, detail: `${request.method} is not supported here; use ${allow}.` }, { Allow: allow })
+    return problemAnswer({ status: 405, detail: `${input.method} is not supported here; use ${allow}.` }, { Allow: allow })
   }
   call.operation = operation
-  const meta = requestMeta(request, context)
+  const meta = requestMetaOf(input.header('user-agent'), context)
   // Once the call is counted, every answer (errors included) tells the caller where it stands.
-  let rateLimitHeaders: Headers | undefined
+  let rateLimitHeaders: Record<string, string> | undefined
   try {
     let actor: Actor | null
     const refused: { token?: string | null } = {}
     try {
-      actor = await authorize(operation, request, meta, refused)
+      actor = await authorize(operation, input.header('authorization'), meta, refused)
     } catch (error) {
       // A missing or bad credential counts against the caller's address: guessing tokens is throttled too.
       if (!(error instanceof AppError && error.code === 'UNAUTHENTICATED')) throw error
@@ -61,26 +100,58 @@ async function answerApiRequest({ request, context, params }: Args, path: string
     const limited = await applyRateLimit(operation, actor, meta)
     if (limited.refusal) return limited.refusal
     rateLimitHeaders = limited.headers
-    const input = await parseInput(operation, request, params)
-    const result = await operation.handler({ actor: actor as never, ...input, request, meta } as never)
+    const { params, query, body } = await parseInput(operation, input, rawParams)
+    const result = await operation.handler({
+      actor: actor as never,
+      params,
+      query,
+      body,
+      get request() {
+        return input.request()
+      },
+      meta,
+    } as never)
     if (result instanceof Response) {
       // A handler that shapes its own response (health's 503) still reports the caller's limits.
-      for (const [name, value] of limited.headers) if (!result.headers.has(name)) result.headers.set(name, value)
+      for (const name in limited.headers) if (!result.headers.has(name)) result.headers.set(name, limited.headers[name]!)
       return result
     }
-    const headers = new Headers(limited.headers)
-    headers.set('Cache-Control', 'no-store')
-    if (operation.status === 204) return new Response(null, { status: 204, headers })
-    return Response.json(result, { status: operation.status, headers })
+    const headers: Record<string, string> = { ...limited.headers, 'cache-control': 'no-store' }
+    if (operation.status === 204) return { status: 204, headers, body: null }
+    // What the host has always sent (Express's res.set adds the charset to JSON types).
+    headers['content-type'] = 'application/json; charset=utf-8'
+    return { status: operation.status, headers, body: JSON.stringify(result) }
   } catch (error) {
-    const response = problemFromError(error, context.requestId)
-    rateLimitHeaders?.forEach((value, name) => response.headers.set(name, value))
-    return response
+    const answer = problemAnswerFromError(error, context.requestId)
+    if (rateLimitHeaders) Object.assign(answer.headers, rateLimitHeaders)
+    return answer
   }
 }
 
-async function authorize(operation: Operation, request: Request, meta: ReturnType<typeof requestMeta>, refused: { token?: string | null }): Promise<Actor | null> {
-  const credentials = await authenticateRequest(request, meta)
+/**
+ * GET /api/v1/transform/:projectId/<file path>?w=&h=&fit=&format=&quality=... (ADR 010): image bytes,
+ * so it is not in the operation table; errors are problem+json all the same.
+ */
+async function answerTransform(input: ApiCall, context: ApiCallContext, params: { projectId: string; path: string }): Promise<TextAnswer | Response> {
+  if (input.method !== 'GET' && input.method !== 'HEAD') {
+    return problemAnswer({ status: 405, detail: 'Transforms are fetched with GET (or HEAD).' }, { Allow: 'GET, HEAD' })
+  }
+  const meta = requestMetaOf(input.header('user-agent'), context)
+  let refusedToken: string | null | undefined
+  try {
+    const credentials = await authenticateBearer(input.header('authorization'), meta)
+    if (credentials.kind === 'invalid') refusedToken = credentials.token
+    const credential: Credential = credentials.kind === 'valid' ? { kind: 'actor', actor: credentials.actor } : { kind: credentials.kind === 'missing' ? 'none' : 'invalid' }
+    return await transformImage({ request: input.request(), projectId: params.projectId, path: params.path, credential })
+  } catch (error) {
+    // A signed URL ignores a bad bearer token; only a refusal because of it is recorded.
+    if (refusedToken !== undefined && error instanceof AppError && error.code === 'UNAUTHENTICATED') await recordRefusedCredential(refusedToken, meta, 'GET /api/v1/transform')
+    return problemAnswerFromError(error, context.requestId)
+  }
+}
+
+async function authorize(operation: Operation, authorization: string | null, meta: RequestMeta, refused: { token?: string | null }): Promise<Actor | null> {
+  const credentials = await authenticateBearer(authorization, meta)
   if (operation.auth === 'none') return credentials.kind === 'valid' ? credentials.actor : null
   if (credentials.kind === 'missing') {
     throw new AppError('UNAUTHENTICATED', 'Send an API key or a user access token as `Authorization: Bearer <token>`.')
@@ -101,15 +172,15 @@ async function authorize(operation: Operation, request: Request, meta: ReturnTyp
   return actor
 }
 
-async function parseInput(operation: Operation, request: Request, rawParams: Args['params']) {
-  const url = new URL(request.url)
+async function parseInput(operation: Operation, input: ApiCall, rawParams: Record<string, string | undefined>) {
+  const { url } = input
   const params = validate(operation.params, rawParams, 'path')
   const query = validate(operation.query, Object.fromEntries(url.searchParams), 'query')
   let body: unknown
   if (operation.body) {
-    const type = request.headers.get('content-type') ?? ''
+    const type = input.header('content-type') ?? ''
     if (!/^application\/json\b/i.test(type)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.')
-    const text = await readLimited(request, MAX_JSON_BODY_BYTES)
+    const text = await readLimited(input, MAX_JSON_BODY_BYTES)
     let json: unknown
     try {
       json = text.length === 0 ? undefined : JSON.parse(text)
@@ -164,11 +235,12 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, limi
 }
 
 /** Reads the body as text, refusing (413) past `limit` bytes without buffering more than that. */
-async function readLimited(request: Request, limit: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? 0)
+async function readLimited(input: ApiCall, limit: number): Promise<string> {
+  const declared = Number(input.header('content-length') ?? 0)
   if (declared > limit) throw new AppError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes.`)
-  if (!request.body) return ''
-  const reader = request.body.getReader()
+  const { body } = input.request()
+  if (!body) return ''
+  const reader = body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {

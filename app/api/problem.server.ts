@@ -39,23 +39,57 @@ export function problemJson(problem: Omit<Problem, 'title' | 'code'> & { title?:
   return JSON.stringify({ type, title, status: problem.status, code, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) })
 }
 
-export function problemResponse(problem: Omit<Problem, 'title' | 'code'> & { title?: string; code?: ErrorCode }, headers: HeadersInit = {}) {
-  const responseHeaders = new Headers(headers)
-  responseHeaders.set('Content-Type', 'application/problem+json')
-  responseHeaders.set('Cache-Control', 'no-store')
-  return new Response(problemJson(problem), { status: problem.status, headers: responseHeaders })
+/**
+ * An answer whose body is text the host writes as it is (JSON, problem+json, or nothing): the API's
+ * usual answer, with no Response or stream in between. Header names are lower case, as in `Headers`.
+ */
+export interface TextAnswer {
+  status: number
+  headers: Record<string, string>
+  body: string | null
+}
+
+/** Copies `headers` into `into` under lower-case names (a later value replaces an earlier one, as `Headers.set` does). */
+export function setHeaders(into: Record<string, string>, headers: HeadersInit | undefined): Record<string, string> {
+  if (!headers) return into
+  const entries = headers instanceof Headers || Array.isArray(headers) ? headers : Object.entries(headers)
+  for (const [name, value] of entries) into[name.toLowerCase()] = value
+  return into
+}
+
+/** The Fetch Response of an answer; a HEAD request's carries no body, as Remix's answers did not. */
+export function answerResponse(answer: TextAnswer | Response, method = 'GET'): Response {
+  if (answer instanceof Response) return method === 'HEAD' && answer.body ? new Response(null, { status: answer.status, statusText: answer.statusText, headers: answer.headers }) : answer
+  return new Response(method === 'HEAD' ? null : answer.body, { status: answer.status, headers: answer.headers })
+}
+
+type ProblemInput = Omit<Problem, 'title' | 'code'> & { title?: string; code?: ErrorCode }
+
+export function problemAnswer(problem: ProblemInput, headers?: HeadersInit): TextAnswer {
+  const answerHeaders = setHeaders({}, headers)
+  answerHeaders['content-type'] = 'application/problem+json'
+  answerHeaders['cache-control'] = 'no-store'
+  return { status: problem.status, headers: answerHeaders, body: problemJson(problem) }
+}
+
+export function problemResponse(problem: ProblemInput, headers: HeadersInit = {}) {
+  return answerResponse(problemAnswer(problem, headers))
 }
 
 /**
  * The one mapping of a thrown value to a problem answer: an AppError (or what toAppError folds into
  * one) with its status, code, field errors and headers; anything else a logged, generic 500.
  */
-export function problemFromError(error: unknown, requestId: string): Response {
+export function problemAnswerFromError(error: unknown, requestId: string): TextAnswer {
   const known = toAppError(error)
   if (known) {
     if (known.code === 'STORAGE_FAILED') logger.warn({ reason: known.message, requestId }, 'storage call failed')
-    return problemResponse({ status: known.status, code: known.code, detail: known.message, errors: known.details.fieldErrors }, errorHeaders(known))
+    return problemAnswer({ status: known.status, code: known.code, detail: known.message, errors: known.details.fieldErrors }, errorHeaders(known))
   }
   logger.error({ err: error as Error, requestId }, 'request failed')
-  return problemResponse({ status: 500, code: 'INTERNAL', detail: `Something went wrong on our side (request ${requestId}).` })
+  return problemAnswer({ status: 500, code: 'INTERNAL', detail: `Something went wrong on our side (request ${requestId}).` })
+}
+
+export function problemFromError(error: unknown, requestId: string): Response {
+  return answerResponse(problemAnswerFromError(error, requestId))
 }

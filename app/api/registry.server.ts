@@ -1,5 +1,6 @@
 import { buildOpenApiDocument } from './openapi.server'
 import { defineOperation, type Operation } from './operation.server'
+import { createApiRouter } from './router.server'
 import { apiKeyOperations } from './operations/api-keys.server'
 import { auditLogOperations } from './operations/audit-logs.server'
 import { authOperations } from './operations/auth.server'
@@ -39,7 +40,7 @@ const openApiOperation = defineOperation({
   },
 })
 
-/** Every REST operation. A route file under app/routes/api.v1.* serves each path listed here. */
+/** Every REST operation: the host serves each under its path (router.server.ts, ADR 027). */
 export const OPERATIONS: Operation[] = [
   ...systemOperations,
   openApiOperation,
@@ -66,11 +67,5 @@ export const OPERATIONS: Operation[] = [
 /** What the OpenAPI document and /docs/api describe: the table, and the transform URL served beside it. */
 export const DOCUMENTED_OPERATIONS: Operation[] = [...OPERATIONS, transformEndpointDocumentation]
 
-const byPath = new Map<string, Operation[]>()
-for (const operation of OPERATIONS) byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation])
-
-export function operationsForPath(path: string): Operation[] {
-  const operations = byPath.get(path)
-  if (!operations) throw new Error(`No operation is registered for ${path}`)
-  return operations
-}
+/** The operation (or transform endpoint) a pathname under /api/v1 names. */
+export const routeApiPath = createApiRouter(OPERATIONS)

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { AppLoadContext } from '@remix-run/node'
-import { handleApiRequest } from './handle.server'
+import { handleApiFetch } from './handle.server'
 import type { Operation } from './operation.server'
 import { OPERATIONS } from './registry.server'
 
@@ -69,8 +69,7 @@ export async function tryOperation(
   if (sendsBody) headers.set('content-type', 'application/json')
   const request = new Request(url, { method: operation.method, headers, body: sendsBody ? input.body : undefined })
 
-  const params = Object.fromEntries(Object.keys(input.params).map((name) => [name, input.params[name]]))
-  const response = await handleApiRequest({ request, context: incoming.context, params }, operation.path)
+  const response = await handleApiFetch(request, incoming.context)
   return {
     method: operation.method,
     url: `${url.pathname}${url.search}`,

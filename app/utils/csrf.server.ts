@@ -1,4 +1,5 @@
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
+import { normalizedPathname } from './request.server'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -26,11 +27,6 @@ const EXEMPT_PREFIXES = ['/api/', `${LOCAL_STORAGE_PATH}/`]
  * parsed the way the Remix adapter parses it, so `/api/../orgs/x` counts as `/orgs/x`.
  */
 export function isCsrfExempt(originalUrl: string) {
-  let pathname: string
-  try {
-    pathname = new URL(`http://carcosa.invalid${originalUrl}`).pathname
-  } catch {
-    return false
-  }
-  return EXEMPT_PREFIXES.some((prefix) => pathname.startsWith(prefix))
+  const pathname = normalizedPathname(originalUrl)
+  return pathname !== null && EXEMPT_PREFIXES.some((prefix) => pathname.startsWith(prefix))
 }

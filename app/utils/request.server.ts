@@ -6,11 +6,13 @@ export interface RequestMeta {
 }
 
 /** Who sent the request, as recorded in sessions and audit entries. */
-export function requestMeta(request: Request, context: AppLoadContext): RequestMeta {
-  return {
-    ipAddress: context.clientIp ?? null,
-    userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
-  }
+export function requestMeta(request: Request, context: Pick<AppLoadContext, 'clientIp'>): RequestMeta {
+  return requestMetaOf(request.headers.get('user-agent'), context)
+}
+
+/** The same from the User-Agent header's value. */
+export function requestMetaOf(userAgent: string | null, context: Pick<AppLoadContext, 'clientIp'>): RequestMeta {
+  return { ipAddress: context.clientIp ?? null, userAgent: userAgent?.slice(0, 512) ?? null }
 }
 
 /**
@@ -28,4 +30,16 @@ export function safeRedirectPath(to: FormDataEntryValue | string | null | undefi
   }
   if (url.origin !== new URL(appOrigin).origin) return fallback
   return `${url.pathname}${url.search}${url.hash}`
+}
+
+/**
+ * The path of a raw request target as the routers see it (dot segments resolved, percent-encoding
+ * kept), or null when it cannot be parsed.
+ */
+export function normalizedPathname(originalUrl: string): string | null {
+  try {
+    return new URL(`http://carcosa.invalid${originalUrl}`).pathname
+  } catch {
+    return null
+  }
 }

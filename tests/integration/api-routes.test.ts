@@ -1,7 +1,8 @@
 /**
- * The route files, the operation table and the OpenAPI document agree: every `app/routes/api.v1.*`
- * file serves a registered path, every registered path has its file, and /api/v1/openapi.json
- * documents every operation with its permission, parameters and the errors it can answer.
+ * The operation table, its router and the OpenAPI document agree: every registered path is routed to
+ * its own operations (literal segments before parameters, parameters decoded), nothing under /api/v1
+ * is left to Remix's route files, and /api/v1/openapi.json documents every operation with its
+ * permission, parameters and the errors it can answer.
  */
 import '../support/test-database'
 import assert from 'node:assert/strict'
@@ -10,99 +11,69 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { before, describe, test } from 'node:test'
 import { z } from 'zod'
-import { OPERATIONS } from '~/api/registry.server'
+import { OPERATIONS, routeApiPath } from '~/api/registry.server'
+import { isApiPath } from '~/api/router.server'
 import type { Operation } from '~/api/operation.server'
 import { api, assertProblem, fillPath } from '../support/api-client'
 
 const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'routes')
 
-/**
- * The URL path template a flat-routes file name serves: `.` separates segments, `[.]` (any
- * bracketed text) is literal, `$name` is the parameter `{name}`.
- * `api.v1.teams.$id.members.$userId.ts` -> `/api/v1/teams/{id}/members/{userId}`.
- */
-function pathFromFileName(file: string) {
-  const name = file.replace(/\.tsx?$/, '')
-  const segments: string[] = []
-  let current = ''
-  for (let i = 0; i < name.length; i++) {
-    const char = name[i]!
-    if (char === '[') {
-      const end = name.indexOf(']', i)
-      current += name.slice(i + 1, end)
-      i = end
-    } else if (char === '.') {
-      segments.push(current)
-      current = ''
-    } else {
-      current += char
-    }
-  }
-  segments.push(current)
-  return '/' + segments.map((segment) => (segment.startsWith('$') ? `{${segment.slice(1)}}` : segment)).join('/')
-}
-
-const placeholders = (template: string) => Object.fromEntries([...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'placeholder']))
-
-/**
- * Routes that sit beside the operation table: the image transform endpoint, which answers bytes
- * rather than JSON (ADR 010, tested in tests/integration/transforms*.test.ts), and the catch-all that
- * answers unknown paths under /api/v1 (tested below).
- */
-const BESIDE_THE_TABLE = ['api.v1.transform.$projectId.$.ts', 'api.v1.$.ts']
-
-let routeFiles: { file: string; path: string; source: string }[]
+const placeholders = (template: string) => Object.fromEntries([...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `placeholder-${name}`]))
 const registeredPaths = [...new Set(OPERATIONS.map((operation) => operation.path))]
 
-before(async () => {
-  const files = (await fs.readdir(ROUTES_DIR))
-    .filter((file) => file.startsWith('api.v1.') && /\.tsx?$/.test(file) && !BESIDE_THE_TABLE.includes(file))
-    .sort()
-  routeFiles = await Promise.all(
-    files.map(async (file) => ({ file, path: pathFromFileName(file), source: await fs.readFile(path.join(ROUTES_DIR, file), 'utf8') })),
-  )
-})
-
-describe('route files and the operation table', () => {
-  test('file names map to path templates as Remix flat routes do', () => {
-    assert.equal(pathFromFileName('api.v1.teams.$id.members.$userId.ts'), '/api/v1/teams/{id}/members/{userId}')
-    assert.equal(pathFromFileName('api.v1.openapi[.]json.ts'), '/api/v1/openapi.json')
-    assert.equal(pathFromFileName('api.v1.projects.$id.rate-limits.ts'), '/api/v1/projects/{id}/rate-limits')
-  })
-
-  test('every route file under app/routes/api.v1.* serves a registered path', () => {
-    assert.ok(routeFiles.length > 0)
-    const unregistered = routeFiles.filter((route) => !registeredPaths.includes(route.path)).map((route) => `${route.file} (${route.path})`)
-    assert.deepEqual(unregistered, [], 'route files without an operation in OPERATIONS (and so without documentation)')
-  })
-
-  test('every registered path has its route file', () => {
-    const served = new Set(routeFiles.map((route) => route.path))
-    assert.deepEqual(registeredPaths.filter((p) => !served.has(p)), [], 'paths in OPERATIONS that no route file serves')
-  })
-
-  test("each route file hands both its loader and its action to handleApiRequest with its own path", () => {
-    for (const route of routeFiles) {
-      const declared = /const PATH = '([^']+)'/.exec(route.source)?.[1]
-      assert.equal(declared, route.path, `${route.file}: PATH names the path its file name serves`)
-      assert.match(route.source, /export async function loader\(args: LoaderFunctionArgs\) \{\s*return handleApiRequest\(args, PATH\)/, route.file)
-      assert.match(route.source, /export async function action\(args: ActionFunctionArgs\) \{\s*return handleApiRequest\(args, PATH\)/, route.file)
+describe('the operation table and its router', () => {
+  test('every registered path is routed to its own operations, with its parameters', () => {
+    for (const template of registeredPaths) {
+      const route = routeApiPath(fillPath(template, placeholders(template)))
+      assert.ok(route?.kind === 'operations', template)
+      assert.equal(route.path, template)
+      assert.deepEqual(route.operations.map((operation) => operation.id).sort(), OPERATIONS.filter((o) => o.path === template).map((o) => o.id).sort())
+      assert.deepEqual({ ...route.params }, placeholders(template), template)
     }
   })
 
-  test('each route file answers through the API handler (JSON or problem+json, never the HTML 404 page)', async () => {
-    for (const route of routeFiles) {
-      const response = await api('GET', fillPath(route.path, placeholders(route.path)))
-      assert.match(response.headers.get('Content-Type') ?? '', /^application\/(?:problem\+)?json\b/, `GET ${route.path}: ${response.status}`)
-      assert.notEqual(response.status, 404, `GET ${route.path} reaches its route`)
+  test('a literal segment wins over a parameter; case and one trailing slash are ignored; parameters arrive decoded', () => {
+    const upload = routeApiPath('/api/v1/files/upload')
+    assert.ok(upload?.kind === 'operations')
+    assert.equal(upload.path, '/api/v1/files/upload')
+    const file = routeApiPath('/api/v1/files/f%20one%2Fb')
+    assert.ok(file?.kind === 'operations')
+    assert.equal(file.path, '/api/v1/files/{id}')
+    assert.equal(file.params.id, 'f one/b')
+    const upper = routeApiPath('/API/V1/Projects/AbC/')
+    assert.ok(upper?.kind === 'operations')
+    assert.equal(upper.path, '/api/v1/projects/{id}')
+    assert.equal(upper.params.id, 'AbC', 'parameters keep their case')
+    assert.equal(routeApiPath('/api/v1/files/a/b/c'), null)
+    const transform = routeApiPath('/api/v1/transform/p1/photos/2024/cat%20x.jpg')
+    assert.deepEqual(transform, { kind: 'transform', params: { projectId: 'p1', path: 'photos/2024/cat x.jpg' } })
+  })
+
+  test('the API claims everything under /api/v1 and nothing else', () => {
+    for (const claimed of ['/api/v1', '/api/v1/', '/api/v1/files', '/API/V1/files', '/api/v1/transform/p/x.jpg']) assert.ok(isApiPath(claimed), claimed)
+    for (const other of ['/', '/api', '/api/v10', '/api/v1x/files', '/api-docs.json', '/orgs/a', '/storage/local/x']) assert.ok(!isApiPath(other), other)
+  })
+
+  test('no Remix route file serves a path under /api/v1: the host answers them all (ADR 027)', async () => {
+    const files = (await fs.readdir(ROUTES_DIR)).filter((file) => /^api\.v1(\.|$)/.test(file))
+    assert.deepEqual(files, [])
+  })
+
+  test('each registered path answers through the API handler (JSON or problem+json, never the HTML 404 page)', async () => {
+    for (const template of registeredPaths) {
+      const response = await api('GET', fillPath(template, placeholders(template)))
+      assert.match(response.headers.get('Content-Type') ?? '', /^application\/(?:problem\+)?json\b/, `GET ${template}: ${response.status}`)
+      assert.ok(!(response.status === 404 && /no API operation/.test(response.json?.detail ?? '')), `GET ${template} reaches its operation`)
     }
   })
 
-  test('the routes beside the table exist and answer problem+json, not the HTML 404 page', async () => {
-    for (const file of BESIDE_THE_TABLE) await fs.access(path.join(ROUTES_DIR, file))
+  test('the transform endpoint beside the table answers problem+json, not the HTML 404 page', async () => {
     const response = await api('GET', '/api/v1/transform/placeholder/some/file.jpg?w=100')
     assert.match(response.headers.get('Content-Type') ?? '', /^application\/problem\+json\b/)
     assert.equal(response.status, 404)
+    const post = await api('POST', '/api/v1/transform/placeholder/some/file.jpg')
+    assertProblem(post, 405)
+    assert.equal(post.headers.get('Allow'), 'GET, HEAD')
   })
 
   test('unknown paths under /api/v1 answer a problem+json 404 for every method, not the HTML page', async () => {
@@ -116,9 +87,17 @@ describe('route files and the operation table', () => {
       const head = await api('HEAD', url)
       assert.equal(head.status, 404, `HEAD ${url}`)
       assert.match(head.headers.get('Content-Type') ?? '', /^application\/problem\+json\b/, `HEAD ${url}`)
+      assert.equal(head.text, '', `HEAD ${url} has no body`)
     }
     // Known paths keep their own answers: 405 for a method they lack, not the catch-all's 404.
     assertProblem(await api('DELETE', '/api/v1/health'), 405)
+    assertProblem(await api('OPTIONS', '/api/v1/health'), 405)
+  })
+
+  test('the OpenAPI document answers at its old address too', async () => {
+    const old = await api('GET', '/api-docs.json')
+    assert.equal(old.status, 200)
+    assert.equal(old.json.openapi, (await api('GET', '/api/v1/openapi.json')).json.openapi)
   })
 
   test('operations an API key may call name the permission it needs', () => {
@@ -197,11 +176,6 @@ describe('the OpenAPI document at /api/v1/openapi.json', () => {
     )
     const table = OPERATIONS.map((operation) => `${operation.id} ${operation.method} ${operation.path}`)
     assert.deepEqual(documented.sort(), [...table, 'transformImage GET /api/v1/transform/{projectId}/{path}'].sort())
-  })
-
-  test('every route file has a documented operation', () => {
-    const undocumented = routeFiles.filter((route) => Object.keys(document.paths[route.path] ?? {}).length === 0)
-    assert.deepEqual(undocumented.map((route) => route.file), [])
   })
 
   for (const operation of OPERATIONS) {

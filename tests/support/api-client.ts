@@ -1,8 +1,9 @@
 /**
- * An in-process HTTP client for the real app: requests go through the Remix build (`build/index.js`,
- * which `npm test` builds first) and its route handlers, exactly as the Express host hands them over,
- * without a socket. The host's own layer (security headers, CSRF refusal, request logging) is not
- * in the path; the browser tests and server-start.test.ts cover it.
+ * An in-process HTTP client for the real app: requests go through the build (`build/index.js`, which
+ * `npm test` builds first) as the Express host hands them over, without a socket: paths under /api/v1
+ * to the build's API handler (ADR 027), the rest to Remix's. The host's own layer (security headers,
+ * CSRF refusal, request logging, writing answers to the socket) is not in the path;
+ * api-host.test.ts, host-hardening.test.ts and the browser tests cover it.
  *
  * Import it after '../support/test-database', so the app talks to the file's own database.
  */
@@ -21,9 +22,19 @@ export const DEFAULT_CLIENT_IP = '192.0.2.10'
 type Handler = ReturnType<typeof createRequestHandler>
 let handler: Promise<Handler> | undefined
 
+/** The build's entry exports the host uses for the API. */
+interface ApiEntry {
+  isApiPath: (pathname: string) => boolean
+  handleApiFetch: Handler
+}
+
 function appHandler(): Promise<Handler> {
   handler ??= import(pathToFileURL(path.join(ROOT, 'build', 'index.js')).href).then(
-    (build: ServerBuild) => createRequestHandler(build, 'production'),
+    (build: ServerBuild) => {
+      const remix = createRequestHandler(build, 'production')
+      const entry = build.entry.module as unknown as ApiEntry
+      return (request, context) => (entry.isApiPath(new URL(request.url).pathname) ? entry.handleApiFetch(request, context) : remix(request, context))
+    },
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'ERR_MODULE_NOT_FOUND') throw new Error('build/index.js is missing: run `npx remix build` (npm test builds first)')
       throw error

@@ -23,9 +23,9 @@ export const transformQueryDocumentation = z.object({
 })
 
 /**
- * `GET /api/v1/transform/{projectId}/{path}` answers image bytes and has its own route (and a fast
- * path in the host), so it is not in the operation table; this entry documents it in the OpenAPI
- * document and on /docs/api.
+ * `GET /api/v1/transform/{projectId}/{path}` answers image bytes and is routed beside the table
+ * (router.server.ts, handle.server.ts; a fast path in the host), so it is not in the operation table;
+ * this entry documents it in the OpenAPI document and on /docs/api.
  */
 export const transformEndpointDocumentation = defineOperation({
   id: 'transformImage',
@@ -46,6 +46,6 @@ export const transformEndpointDocumentation = defineOperation({
   responseMediaType: 'image/*',
   errors: [400, 403, 404, 422, 503],
   handler: () => {
-    throw new Error('GET /api/v1/transform/... is served by its own route, not through the operation table')
+    throw new Error('GET /api/v1/transform/... is served beside the operation table, not through it')
   },
 })
