@@ -33,7 +33,8 @@
  * Everything it starts is stopped and its temporary directory removed on exit, failure or Ctrl-C.
  * `--build` rebuilds the app first (otherwise only when build/index.js is missing). `--cpu-prof DIR`
  * starts Carcosa with V8's sampling profiler and prints where its CPU time went during the measured
- * runs at the highest concurrency (the profiler slows it down: take figures from a run without it).
+ * runs at the highest concurrency (the profiler slows it down: take figures from a run without it);
+ * with `--profile-dashboard`, during the dashboard page's runs instead.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -161,10 +162,12 @@ interface Options {
   connections: number[]
   build: boolean
   cpuProfDir: string | null
+  /** Whose measured runs the profile summary covers: the API call (default) or the dashboard page. */
+  profileTarget: 'carcosa' | 'dashboard'
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { durationSeconds: 10, sliceSeconds: 2, warmupSeconds: 3, connections: [1, TARGET_CONNECTIONS], build: false, cpuProfDir: null }
+  const options: Options = { durationSeconds: 10, sliceSeconds: 2, warmupSeconds: 3, connections: [1, TARGET_CONNECTIONS], build: false, cpuProfDir: null, profileTarget: 'carcosa' }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = () => {
@@ -178,6 +181,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--connections') options.connections = value().split(',').map((n) => positive(n, flag))
     else if (flag === '--build') options.build = true
     else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(value())
+    else if (flag === '--profile-dashboard') options.profileTarget = 'dashboard'
     else throw new Error(`unknown option ${flag}; see the comment at the top of bench/api-list.bench.ts`)
   }
   if (!(options.warmupSeconds >= 0)) throw new Error('--warmup must be 0 or more seconds')
@@ -399,8 +403,9 @@ async function run(options: Options) {
   if (results.some((r) => r.other + r.errors > 0)) process.exitCode = 1
 
   if (options.cpuProfDir) {
-    const widest = Math.max(...options.connections)
-    const windows = results.filter((r) => r.target === 'carcosa' && r.connections === widest).flatMap((r) => r.windows)
+    const dashboardProfile = options.profileTarget === 'dashboard'
+    const widest = dashboardProfile ? DASHBOARD_CONNECTIONS : Math.max(...options.connections)
+    const windows = results.filter((r) => r.target === options.profileTarget && r.connections === widest).flatMap((r) => r.windows)
     await stopChild(carcosa) // the profile is written when the process exits
     console.log(`\n${await summarizeProfile(options.cpuProfDir, carcosa.pid, windows, widest)}`)
     console.log('(figures above were taken with the profiler on: use a run without --cpu-prof for them)')
