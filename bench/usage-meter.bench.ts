@@ -1,5 +1,5 @@
 /**
- * Metering overhead per request (target: under 2 µs): what handleApiRequest and a transform add,
+ * Metering overhead per request (target: under 2 µs): what the API pipeline (answerApiCall) and a transform add,
  * on a meter holding 10,000 live entries, against a bare Map increment as the reference.
  * Run: npm run bench:usage-meter
  */

@@ -1120,7 +1120,7 @@ function wrongTypes(schema: z.ZodType) {
   return Object.fromEntries(properties.map(([name, property]) => [name, acceptsString(property) ? 12345 : 'not-a-valid-value']))
 }
 
-/** The field names handleApiRequest reports for a value the schema refuses. */
+/** The field names the API pipeline reports for a value the schema refuses. */
 function expectedFields(schema: z.ZodType, value: unknown, where: string) {
   const result = schema.safeParse(value)
   return result.success ? [] : [...new Set(result.error.issues.map((issue) => (issue.path.length > 0 ? issue.path.join('.') : where)))].sort()
