@@ -404,7 +404,7 @@ const FIXTURES: Record<string, Fixture> = {
     // A project of its own: an override on project A would change the limits the matrix's keys see.
     setup: async () => {
       const { id } = await freshProject()
-      return { params: { id }, projectId: id, body: { EXPENSIVE: 42 } }
+      return { params: { id }, projectId: id, body: { overrides: { EXPENSIVE: 42 } } }
     },
     status: 200,
     hiddenFromOutsiders: true,
