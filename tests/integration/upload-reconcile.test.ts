@@ -56,6 +56,13 @@ async function startCarcosa(port: number) {
   return child
 }
 
+async function stopCarcosa(child: ChildProcess) {
+  if (!child.pid || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  process.kill(-child.pid, 'SIGTERM')
+  await exited
+}
+
 const reconcileJobs = (uploadId: string) =>
   prisma.$queryRaw<Array<{ state: string }>>`SELECT state::text FROM pgboss.job WHERE name = 'upload-reconcile' AND singleton_key = ${uploadId}`
 
@@ -92,7 +99,8 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   const put = await fetch(started.url, { method: 'PUT', headers: started.headers, body: new Uint8Array(bytes) })
   assert.equal(put.status, 200)
 
-  await startCarcosa(port)
+  const second = await startCarcosa(port)
+  after(() => stopCarcosa(second))
   const delivered = await waitFor('the callback after the restart', () => receiver.received[1], 90_000)
   const { keyHash } = await prisma.apiKey.findUniqueOrThrow({ where: { id: key.apiKey.id }, select: { keyHash: true } })
   const payload = new Webhook(uploadCallbackSecret(keyHash)).verify(delivered.body, delivered.headers) as { type: string; data: { uploadId: string } }
@@ -131,4 +139,57 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   assert.match(section, /Upload callbacks/)
   assert.match(section, /handler restarting/)
   assert.ok(section.includes(upload.path), 'the upload is named by its path')
+  // The next test works on the job queue alone.
+  await stopCarcosa(second)
+})
+
+test('the sweep hands each due upload to reconciliation once, and a reconcile queue of an older policy is rebuilt at start-up', async () => {
+  const { prepareJobStore } = await import('~/services/jobs/job-store.server')
+  const { requeueDueReconciles } = await import('~/services/uploads/reconcile-upload.server')
+  const { PgBoss } = await import('pg-boss')
+  // The queue as it was made before it became `exclusive`: start-up drops and recreates it.
+  const boss = new PgBoss({ connectionString: testDatabaseUrl, max: 1, supervise: false, schedule: false, migrate: false })
+  boss.on('error', () => {})
+  await boss.start()
+  await boss.deleteQueue('upload-reconcile')
+  await boss.createQueue('upload-reconcile', { policy: 'standard' })
+  await prepareJobStore(testDatabaseUrl)
+  assert.equal((await boss.getQueue('upload-reconcile'))?.policy, 'exclusive')
+  await boss.stop({ graceful: false, close: true })
+
+  const { project } = await createWorkspace()
+  const { bucket } = await attachS3Bucket(project.id)
+  const old = new Date(Date.now() - 10 * 60_000)
+  const upload = (name: string, data: Record<string, unknown> = {}) =>
+    prisma.upload.create({
+      data: {
+        projectId: project.id,
+        bucketId: bucket.id,
+        objectKey: `sweep/${name}`,
+        path: name,
+        fileName: name,
+        contentType: 'image/png',
+        size: 10,
+        method: 'PUT',
+        actorType: 'api-key',
+        createdAt: old,
+        expiresAt: new Date(Date.now() + 3600_000),
+        callbackUrl: 'http://127.0.0.1:9/callback',
+        ...data,
+      },
+    })
+  const due = await upload('due.png')
+  const fresh = await upload('fresh.png', { createdAt: new Date() })
+  const noCallback = await upload('plain.png', { callbackUrl: null })
+  const settled = await upload('settled.png', { status: 'COMPLETED', callbackDoneAt: new Date() })
+  const expired = await upload('expired.png', { expiresAt: new Date(Date.now() - 1000) })
+
+  await requeueDueReconciles()
+  await requeueDueReconciles()
+  const jobs = await prisma.$queryRaw<Array<{ singleton_key: string }>>`SELECT singleton_key FROM pgboss.job WHERE name = 'upload-reconcile' AND singleton_key IN (${due.id}, ${fresh.id}, ${noCallback.id}, ${settled.id}, ${expired.id})`
+  assert.deepEqual(
+    jobs.map((job) => job.singleton_key),
+    [due.id],
+    'one job for the due upload (the second sweep found it waiting), none for the others',
+  )
 })
