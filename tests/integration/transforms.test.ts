@@ -252,6 +252,37 @@ describe('signed URLs', () => {
   })
 })
 
+describe('signing many URLs at once (POST /api/v1/transforms/sign/batch)', () => {
+  test('answers each URL in the order asked; each works; a bad item names itself and nothing is signed', async () => {
+    const { key, project, path, owner } = await setup()
+    const widths = [40, 80, 120]
+    const signed = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: widths.map((w) => ({ path, params: { w, format: 'webp' }, expiresIn: 600 })) } })
+    assert.equal(signed.status, 200, signed.text)
+    assert.equal(signed.json.items.length, 3)
+    for (const [index, w] of widths.entries()) {
+      assert.equal((await image(await api('GET', signed.json.items[index].url))).metadata.width, w)
+    }
+    await createPreset(owner.actor, project.id, { name: 'thumb', params: { w: 30 } })
+    const badPreset = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: [{ path, params: { preset: 'thumb' } }, { path, params: { preset: 'nope' } }] } })
+    assertProblem(badPreset, 400)
+    assert.deepEqual(Object.keys(badPreset.json.errors), ['items.1.params.preset'])
+    const tooMany = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: Array.from({ length: 101 }, () => ({ path })) } })
+    assertProblem(tooMany, 400)
+    assert.deepEqual(Object.keys(tooMany.json.errors), ['items'])
+    const badPath = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: [{ path }, { path: '../x.jpg' }] } })
+    assertProblem(badPath, 400)
+    assert.deepEqual(Object.keys(badPath.json.errors), ['items.1.path'])
+  })
+
+  test("needs transforms:execute, and a key signs only its own project's URLs", async () => {
+    const { project, path, owner } = await setup()
+    const other = await setup()
+    const readOnly = (await createTestApiKey(owner.actor, project.id, ['transforms:read'])).key
+    assertProblem(await api('POST', '/api/v1/transforms/sign/batch', { token: readOnly, body: { items: [{ path }] } }), 403)
+    assertProblem(await api('POST', '/api/v1/transforms/sign/batch', { token: other.key, body: { projectId: project.id, items: [{ path }] } }), 404)
+  })
+})
+
 describe('access', () => {
   test("a key of another project gets 404, a key without transforms:execute 403, a user token of the team 200", async () => {
     const { project, path, owner } = await setup()

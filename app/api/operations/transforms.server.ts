@@ -1,8 +1,8 @@
 import { pageQuerySchema } from '~/services/pagination'
 import { publicBaseUrl } from '~/services/buckets/bucket-storage.server'
 import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from '~/services/transforms/presets.server'
-import { createPresetSchema, signUrlSchema, updatePresetSchema } from '~/services/transforms/schemas'
-import { signTransformUrl } from '~/services/transforms/sign-url.server'
+import { MAX_URLS_PER_SIGNING, createPresetSchema, signUrlSchema, signUrlsSchema, updatePresetSchema } from '~/services/transforms/schemas'
+import { signTransformUrl, signTransformUrls } from '~/services/transforms/sign-url.server'
 import { rotateSigningSecret } from '~/services/transforms/signing.server'
 import { projectOfCall } from '~/services/project-scope.server'
 import { optionalProjectId } from '~/services/project-scope'
@@ -54,6 +54,22 @@ export const transformOperations = [
     status: 200,
     errors: [400, 403, 404, 413, 415],
     handler: ({ actor, body: { projectId, ...input }, request }) => signTransformUrl(actor, projectOfCall(actor, projectId), input, publicBaseUrl(request)),
+  }),
+  defineOperation({
+    id: 'signTransformUrls',
+    method: 'POST',
+    path: '/api/v1/transforms/sign/batch',
+    summary: `Mint up to ${MAX_URLS_PER_SIGNING} signed, expiring transform URLs of one project in one call (a responsive image's widths, a page of images), answered in the order asked`,
+    tag: 'Transforms',
+    auth: 'any',
+    permission: 'transforms:execute',
+    tier: 'STANDARD',
+    body: signUrlsSchema,
+    status: 200,
+    errors: [400, 403, 404, 413, 415],
+    handler: async ({ actor, body: { projectId, items }, request }) => ({
+      items: await signTransformUrls(actor, projectOfCall(actor, projectId), items, publicBaseUrl(request)),
+    }),
   }),
   defineOperation({
     id: 'getTransformPreset',

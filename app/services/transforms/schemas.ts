@@ -64,6 +64,18 @@ export const signUrlSchema = z.object({
   expiresIn: expiresInSchema.default(3600).describe('Seconds until the URL stops working (60 to a year; default an hour)'),
 })
 
+/** Most URLs one call signs: a responsive image's widths for a page of images. */
+export const MAX_URLS_PER_SIGNING = 100
+
+export const signUrlsSchema = z.object({
+  projectId: projectIdSchema.optional().describe("The project; an API key's own project when omitted"),
+  items: z
+    .array(signUrlSchema.omit({ projectId: true }))
+    .min(1, 'items must name at least one file')
+    .max(MAX_URLS_PER_SIGNING, `items may hold at most ${MAX_URLS_PER_SIGNING} URLs to sign`)
+    .describe('The URLs to sign, each a path with its parameters and lifetime; answered in the same order'),
+})
+
 export type CreatePresetInput = z.output<typeof createPresetSchema>
 export type UpdatePresetInput = z.output<typeof updatePresetSchema>
 export type SignUrlInput = z.output<typeof signUrlSchema>

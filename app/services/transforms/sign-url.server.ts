@@ -18,24 +18,45 @@ export interface SignedTransformUrl {
  * may run transforms may hand out URLs that run them). The first signing makes the project's secret.
  */
 export async function signTransformUrl(actor: Actor, projectId: string, input: Omit<SignUrlInput, 'projectId'>, baseUrl: string): Promise<SignedTransformUrl> {
+  const [signed] = await signTransformUrls(actor, projectId, [input], baseUrl, () => '')
+  return signed!
+}
+
+/**
+ * Signs many URLs of one project at once (a responsive image's widths, a page of images): one
+ * authorization, one settings and secret read, each preset looked up once. Field errors name the
+ * item (`items.3.params.preset`); nothing is signed unless every item is valid.
+ */
+export async function signTransformUrls(
+  actor: Actor,
+  projectId: string,
+  items: Omit<SignUrlInput, 'projectId'>[],
+  baseUrl: string,
+  fieldOf: (index: number) => string = (index) => `items.${index}.`,
+): Promise<SignedTransformUrl[]> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'transforms:execute', 'sign transform URLs for this project')
-  const { params } = input
   const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { settings: true } })
-  if (readTransformSettings(project.settings).presetsOnly && (hasOwnParams(params) || !params.preset)) {
-    throw new AppError('VALIDATION', 'This project accepts presets only: give params.preset and nothing else', {
-      fieldErrors: { params: ['This project accepts presets only: give a preset and nothing else'] },
-    })
-  }
-  if (params.preset && !(await presetParams(projectId, params.preset))) {
-    throw new AppError('VALIDATION', `There is no preset named ${params.preset} in this project`, {
-      fieldErrors: { 'params.preset': [`no preset named ${params.preset}`] },
-    })
+  const presetsOnly = readTransformSettings(project.settings).presetsOnly
+  const presetExists = new Map<string, Promise<boolean>>()
+  for (const [index, { params }] of items.entries()) {
+    if (presetsOnly && (hasOwnParams(params) || !params.preset)) {
+      throw new AppError('VALIDATION', 'This project accepts presets only: give params.preset and nothing else', {
+        fieldErrors: { [`${fieldOf(index)}params`]: ['This project accepts presets only: give a preset and nothing else'] },
+      })
+    }
+    if (!params.preset) continue
+    if (!presetExists.has(params.preset)) presetExists.set(params.preset, presetParams(projectId, params.preset).then(Boolean))
+    if (!(await presetExists.get(params.preset))) {
+      throw new AppError('VALIDATION', `There is no preset named ${params.preset} in this project`, {
+        fieldErrors: { [`${fieldOf(index)}params.preset`]: [`no preset named ${params.preset}`] },
+      })
+    }
   }
   const secret = await signingSecret(actor, access.team.organizationId, projectId)
-  const expires = Math.floor(Date.now() / 1000) + input.expiresIn
-  return {
-    url: transformUrl(baseUrl, projectId, input.path, signedQuery(secret, projectId, input.path, params, expires)),
-    expiresAt: new Date(expires * 1000),
-  }
+  const now = Math.floor(Date.now() / 1000)
+  return items.map(({ path, params, expiresIn }) => {
+    const expires = now + expiresIn
+    return { url: transformUrl(baseUrl, projectId, path, signedQuery(secret, projectId, path, params, expires)), expiresAt: new Date(expires * 1000) }
+  })
 }

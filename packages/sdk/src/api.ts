@@ -95,6 +95,8 @@ export interface SignImageUrlOptions {
 }
 
 const MIB = 1024 * 1024
+/** URLs Carcosa signs in one call (POST /api/v1/transforms/sign/batch). */
+const MAX_SIGNED_PER_CALL = 100
 
 async function* pages<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, cursor?: string): AsyncGenerator<T> {
   let next: string | null | undefined = cursor
@@ -329,6 +331,20 @@ export class CarcosaApi {
       body: { path, params, expiresIn: options.expiresIn },
     })
     return url
+  }
+
+  /**
+   * Signed, expiring transform URLs for many paths of the project in one call per 100 (a
+   * responsive image's widths, a page of images), in the order given.
+   */
+  async signImageUrls(images: readonly { path: string; params?: TransformParams }[], options: SignImageUrlOptions = {}): Promise<string[]> {
+    const urls: string[] = []
+    for (let start = 0; start < images.length; start += MAX_SIGNED_PER_CALL) {
+      const items = images.slice(start, start + MAX_SIGNED_PER_CALL).map(({ path, params }) => ({ path, params: params ?? {}, expiresIn: options.expiresIn }))
+      const answer = await this.request<{ items: { url: string }[] }>('POST', '/api/v1/transforms/sign/batch', { body: { items } })
+      urls.push(...answer.items.map((item) => item.url))
+    }
+    return urls
   }
 
   // --- realtime ------------------------------------------------------------------------------

@@ -35,9 +35,10 @@ const keyOf = (image: ImageToSign) =>
     .join('&')}`
 
 /**
- * Signs transform URLs through Carcosa (`POST /api/v1/transforms/sign`, transforms:execute) and
- * keeps each for reuse during the first half of its life: a page rendered again gets the same URLs
- * (so browsers and CDNs hit their caches) and the key's rate limit is spent once per image and width.
+ * Signs transform URLs through Carcosa (`POST /api/v1/transforms/sign/batch`, transforms:execute)
+ * and keeps each for reuse during the first half of its life: a page rendered again gets the same
+ * URLs (so browsers and CDNs hit their caches), and the key's rate limit is spent once per call
+ * for all the images and widths that call did not have yet.
  */
 export function createImageSigner(options: ImageSignerOptions): ImageSigner {
   const expiresIn = options.expiresIn ?? 3600
@@ -45,28 +46,6 @@ export function createImageSigner(options: ImageSignerOptions): ImageSigner {
   const concurrency = Math.max(1, options.concurrency ?? 8)
   // Insertion order is recency: a hit moves to the end, the oldest goes first.
   const cache = new Map<string, { url: Promise<string>; reuseUntil: number }>()
-
-  const signOne = (image: ImageToSign, slot: () => Promise<() => void>): Promise<string> => {
-    const key = keyOf(image)
-    const cached = cache.get(key)
-    const now = Date.now()
-    if (cached && cached.reuseUntil > now) {
-      cache.delete(key)
-      cache.set(key, cached)
-      return cached.url
-    }
-    const url = slot().then(async (release) => {
-      try {
-        return await options.api.signImageUrl(image.path, image.params, { expiresIn })
-      } finally {
-        release()
-      }
-    })
-    cache.set(key, { url, reuseUntil: now + (expiresIn * 1000) / 2 })
-    url.catch(() => cache.delete(key))
-    while (cache.size > limit) cache.delete(cache.keys().next().value!)
-    return url
-  }
 
   let active = 0
   const queue: Array<() => void> = []
@@ -84,9 +63,46 @@ export function createImageSigner(options: ImageSignerOptions): ImageSigner {
       else queue.push(take)
     })
 
-  return {
-    sign: (images) => Promise.all(images.map((image) => signOne(image, slot))),
+  const sign = (images: readonly ImageToSign[]): Promise<string[]> => {
+    const now = Date.now()
+    const missing: { key: string; image: ImageToSign }[] = []
+    const fresh = new Map<string, Promise<string>>()
+    const urls = images.map((image) => {
+      const key = keyOf(image)
+      const cached = cache.get(key)
+      if (cached && cached.reuseUntil > now) {
+        cache.delete(key)
+        cache.set(key, cached)
+        return cached.url
+      }
+      missing.push({ key, image })
+      return undefined
+    })
+    if (missing.length > 0) {
+      // Each image once per call, however often the page shows it.
+      const unique = [...new Map(missing.map((entry) => [entry.key, entry])).values()]
+      const signed = slot().then(async (release) => {
+        try {
+          return await options.api.signImageUrls(
+            unique.map(({ image }) => image),
+            { expiresIn },
+          )
+        } finally {
+          release()
+        }
+      })
+      unique.forEach(({ key }, index) => {
+        const url = signed.then((all) => all[index]!)
+        fresh.set(key, url)
+        cache.set(key, { url, reuseUntil: now + (expiresIn * 1000) / 2 })
+        url.catch(() => cache.delete(key))
+      })
+      while (cache.size > limit) cache.delete(cache.keys().next().value!)
+    }
+    return Promise.all(urls.map((url, index) => url ?? fresh.get(keyOf(images[index]!))!))
   }
+
+  return { sign }
 }
 
 const shared = new WeakMap<CarcosaApi, Map<number, ImageSigner>>()
