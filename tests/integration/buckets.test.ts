@@ -14,7 +14,9 @@ import { before, describe, test } from 'node:test'
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3'
 import sodium from 'libsodium-wrappers'
 import { issueTokens } from '~/services/accounts/api-tokens.server'
-import { createBucket, deleteBucket, getBucket, shareBucket, updateBucket } from '~/services/buckets/buckets.server'
+import { createBucket, deleteBucket, getBucket, setBucketPrices, shareBucket, updateBucket } from '~/services/buckets/buckets.server'
+import { usageOverview } from '~/services/usage/reports.server'
+import { usageQuerySchema } from '~/services/usage/schemas'
 import { createBucketSchema } from '~/services/buckets/schemas'
 import { testBucketConnection } from '~/services/buckets/test-connection.server'
 import { createProject, updateProject } from '~/services/workspaces/projects.server'
@@ -288,6 +290,32 @@ describe('roles, shares and isolation', () => {
     assert.equal((await api('DELETE', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, { token: world.ownerToken })).status, 204)
     const shares = await api('GET', `/api/v1/buckets/${bucket.id}/shares`, { token: world.ownerToken })
     assert.deepEqual(shares.json.items, [])
+  })
+})
+
+describe('prices for cost estimates', () => {
+  test("a team's own prices replace the list prices in estimates, are audited, and only bucket editors set them", async () => {
+    const bucket = await createBucket(world.owner.actor, await s3Input(world.team.id))
+    assert.equal(bucket.prices?.source, 'list')
+    const project = await createProject(world.owner.actor, world.team.id, { name: 'Priced', bucketId: bucket.id })
+    const prices = { storagePerGbMonth: 0.01, writesPerMillion: 2, readsPerMillion: 0.3, egressPerGb: 0.04 }
+    await assertAppError(setBucketPrices(world.teamMember.actor, bucket.id, prices), 'FORBIDDEN')
+    const priced = await setBucketPrices(world.owner.actor, bucket.id, prices)
+    assert.deepEqual(priced.prices, { source: 'custom', name: "The team's own prices for this bucket", ...prices })
+    const overview = await usageOverview(world.owner.actor, usageQuerySchema.parse({ projectId: project.id }))
+    assert.deepEqual(
+      overview.cost.prices.map(({ source, storagePerGbMonth, egressPerGb }) => [source, storagePerGbMonth, egressPerGb]),
+      [['custom', 0.01, 0.04]],
+    )
+    const entry = await prisma.auditLog.findFirstOrThrow({ where: { action: 'bucket.prices.update', targetId: bucket.id } })
+    assert.deepEqual(entry.after, { prices })
+
+    const refused = await api('PUT', `/api/v1/buckets/${bucket.id}/prices`, { token: await token(world.owner), body: { ...prices, egressPerGb: -1 } })
+    assertProblem(refused, 400)
+    assert.match(JSON.stringify(refused.json.errors), /egressPerGb/)
+    const cleared = await api('DELETE', `/api/v1/buckets/${bucket.id}/prices`, { token: await token(world.owner) })
+    assert.equal(cleared.status, 200)
+    assert.equal(cleared.json.prices.source, 'list')
   })
 })
 

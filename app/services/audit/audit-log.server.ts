@@ -116,6 +116,16 @@ const toView = ({ seq, actorType, actorId, targetType, targetId, ...row }: ListR
   target: { type: targetType, id: targetId },
 })
 
+/**
+ * Entries after `cursor` in newest-first order: (createdAt, id) below the cursor's. The redundant
+ * `createdAt <= cursor` bounds the index scan; without it PostgreSQL reads from the newest entry down
+ * to the cursor (a page 400,000 entries deep took 0.7 s instead of milliseconds).
+ */
+const olderThan = (cursor: { id: string; createdAt: Date }): Prisma.AuditLogWhereInput => ({
+  createdAt: { lte: cursor.createdAt },
+  OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
+})
+
 /** One page of entries, newest first, keyed by (createdAt, id) below the cursor's entry. */
 export async function listAuditLogs(actor: Actor, query: AuditListQuery): Promise<Page<AuditEntryView>> {
   const scope = await resolveAuditScope(actor, query)
@@ -127,7 +137,7 @@ export async function listAuditLogs(actor: Actor, query: AuditListQuery): Promis
     if (!after) return { items: [], nextCursor: null }
   }
   const rows = await prisma.auditLog.findMany({
-    where: after ? { AND: [where, { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }] } : where,
+    where: after ? { AND: [where, olderThan(after)] } : where,
     select: listSelect,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: query.limit + 1,
@@ -160,7 +170,7 @@ export async function* streamAuditEntries(actor: Actor, filter: AuditFilter, bat
   let after: { id: string; createdAt: Date } | null = null
   for (;;) {
     const rows: (ListRow & { before: Prisma.JsonValue; after: Prisma.JsonValue })[] = await prisma.auditLog.findMany({
-      where: after ? { AND: [where, { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }] } : where,
+      where: after ? { AND: [where, olderThan(after)] } : where,
       select: { ...listSelect, before: true, after: true },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: batchSize,
