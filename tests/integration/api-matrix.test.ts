@@ -178,6 +178,19 @@ const FIXTURES: Record<string, Fixture> = {
       assert.ok(new Date(r.json.expiresAt).getTime() > Date.now())
     },
   },
+  signTransformUrls: {
+    setup: async () => ({
+      body: { projectId: world.project.id, items: [{ path: 'photos/cat.jpg', params: { w: 200 } }, { path: 'photos/dog.png', params: { w: 400 }, expiresIn: 600 }] },
+      projectId: world.project.id,
+    }),
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => {
+      assert.equal(r.json.items.length, 2)
+      assert.match(r.json.items[0].url, new RegExp(`/api/v1/transform/${world.project.id}/photos/cat\\.jpg\\?exp=\\d+&w=200&sig=[A-Za-z0-9_-]{43}$`))
+      assert.match(r.json.items[1].url, new RegExp(`/api/v1/transform/${world.project.id}/photos/dog\\.png\\?exp=\\d+&w=400&sig=[A-Za-z0-9_-]{43}$`))
+    },
+  },
   getTransformPreset: {
     setup: async () => ({ params: { id: (await freshPreset()).id }, projectId: world.project.id }),
     status: 200,
