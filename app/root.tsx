@@ -20,7 +20,7 @@ import './styles/app.css'
 import { FlashBanner } from './components/flash-banner'
 import { takeFlash } from './utils/flash.server'
 import { useNonce } from './utils/nonce'
-import { getOptionalUser } from './services/accounts/session-cookie.server'
+import { getOptionalUserForPage } from './services/accounts/session-cookie.server'
 
 export const meta: MetaFunction = () => [{ title: 'Carcosa' }]
 export const links: LinksFunction = () => [
@@ -28,8 +28,8 @@ export const links: LinksFunction = () => [
   ...(cssBundleHref ? [{ rel: 'stylesheet', href: cssBundleHref }] : []),
 ]
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const signedIn = await getOptionalUser(request)
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const signedIn = await getOptionalUserForPage(request, context)
   const { flash, setCookie } = await takeFlash(request)
   return data(
     { user: signedIn ? { name: signedIn.user.name, email: signedIn.user.email } : null, flash },

@@ -18,6 +18,7 @@ import { invalidationBusConnected, onInvalidation } from '~/utils/invalidation-b
 import { createTestApiKey, createWorkspace, testMeta } from '../support/factories'
 import { commitSessionCookie } from '~/services/accounts/session-cookie.server'
 import { createSession } from '~/services/accounts/sessions.server'
+import { api } from '../support/api-client'
 import * as projectLayout from '~/routes/orgs.$org_.teams.$team_.projects.$project'
 import * as projectFiles from '~/routes/orgs.$org_.teams.$team_.projects.$project.files._index'
 
@@ -100,5 +101,10 @@ describe('statements per call', () => {
     assert.deepEqual(accessReads, [])
     const projectReads = statements.filter((text) => /FROM "public"\."Project"|FROM "Project"/.test(text))
     assert.deepEqual(projectReads, [])
+
+    // The whole page (root, layout and leaf loaders, then the render) reads the session once too.
+    const page = await countStatements(() => api('GET', new URL(url).pathname, { headers: { cookie } }))
+    assert.equal(page.result.status, 200)
+    assert.equal(page.statements.filter((text) => /FROM "public"\."Session"|FROM "Session"/.test(text)).length, 1, page.statements.join('\n'))
   })
 })

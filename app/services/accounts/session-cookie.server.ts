@@ -44,8 +44,18 @@ export interface CurrentUser extends SignedInUser {
 }
 
 // The loaders of one page load (a GET) share the signed-in user and its actor (ADR 019): the
-// session is read once, and what the layout resolves the leaf reuses. Actions always read afresh.
+// session is read once (by the root, the layout and the leaf alike), and what the layout resolves
+// the leaf reuses. Actions always read afresh.
 const signedInForRequest = new WeakMap<AppLoadContext, Promise<CurrentUser>>()
+const sessionForRequest = new WeakMap<AppLoadContext, Promise<SignedInUser | null>>()
+
+/** The signed-in user or null, read once for all the loaders of one page load. */
+export function getOptionalUserForPage(request: Request, context: AppLoadContext): Promise<SignedInUser | null> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return getOptionalUser(request)
+  let read = sessionForRequest.get(context)
+  if (!read) sessionForRequest.set(context, (read = getOptionalUser(request)))
+  return read
+}
 
 /** The signed-in user, or a redirect to the sign-in page that comes back here afterwards. */
 export function requireUser(request: Request, context: AppLoadContext): Promise<CurrentUser> {
@@ -56,7 +66,7 @@ export function requireUser(request: Request, context: AppLoadContext): Promise<
 }
 
 async function readUser(request: Request, context: AppLoadContext): Promise<CurrentUser> {
-  const signedIn = await getOptionalUser(request)
+  const signedIn = await getOptionalUserForPage(request, context)
   if (!signedIn) {
     const url = new URL(request.url)
     const back = url.pathname.replace(/\.data$/, '') + url.search
