@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { StorageError, type ObjectInfo, type PresignedRequest, type StorageAdapter } from './storage-adapter'
+import { StorageError, listLimit, type ListedObject, type ObjectInfo, type PresignedRequest, type StorageAdapter } from './storage-adapter'
 
 /**
  * The `local` provider: objects are files under `<root>/<bucket name>/`, with a JSON sidecar for the
@@ -40,6 +40,8 @@ export interface LocalGrant {
 }
 
 const META_SUFFIX = '.carcosa-meta.json'
+/** An object being written (writeObject's temporary file), not yet an object. */
+const TEMPORARY = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.partial$/
 const MULTIPART_DIR = '.multipart'
 /** Routes under which signed local URLs are served (app/routes/storage.local.$.ts). */
 export const LOCAL_STORAGE_PATH = '/storage/local'
@@ -157,10 +159,10 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
   }
 
   async function readInfo(file: string): Promise<ObjectInfo | null> {
-    const stat = await fs.stat(file).catch(() => null)
-    if (!stat?.isFile()) return null
+    const stat = await statOf(file)
+    if (!stat) return null
     const meta = JSON.parse(await fs.readFile(`${file}${META_SUFFIX}`, 'utf8').catch(() => '{}')) as { contentType?: string }
-    return { size: stat.size, contentType: meta.contentType, etag: `"${stat.size.toString(16)}-${stat.mtimeMs.toString(16)}"` }
+    return { size: stat.size, contentType: meta.contentType, etag: stat.etag }
   }
 
   const adapter: LocalAdapter = {
@@ -271,6 +273,10 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
       await fs.rm(dir, { recursive: true, force: true })
     },
 
+    async list(prefix, options = {}) {
+      return listDirectory(directory, prefix, options.startAfter ?? '', listLimit(options.limit))
+    },
+
     async headBucket() {
       await fs.mkdir(directory, { recursive: true })
     },
@@ -281,6 +287,54 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
     },
   }
   return adapter
+}
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+/**
+ * Lists keys as S3 does (byte order, after `startAfter`, under `prefix`) by walking the directory
+ * depth first with each level sorted by name (a directory as `name/`), which visits keys in exactly
+ * that order: the walk skips subtrees that sort before `startAfter` and stops after `limit + 1` keys,
+ * so a page never reads the whole bucket into memory. Sidecars and unfinished writes are not objects.
+ */
+async function listDirectory(root: string, prefix: string, startAfter: string, limit: number) {
+  const objects: ListedObject[] = []
+  let truncated = false
+  const walk = async (dir: string, keyPrefix: string): Promise<boolean> => {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
+    const named = entries
+      .filter((entry) => entry.isDirectory() || entry.isFile())
+      .map((entry) => ({ entry, sortKey: `${keyPrefix}${entry.name}${entry.isDirectory() ? '/' : ''}` }))
+      .sort((a, b) => byteOrder(a.sortKey, b.sortKey))
+    for (const { entry, sortKey } of named) {
+      if (entry.isDirectory()) {
+        if (keyPrefix === '' && entry.name === MULTIPART_DIR) continue
+        // Outside the prefix, or wholly before startAfter (which does not lie inside it): nothing to list there.
+        if (!sortKey.startsWith(prefix) && !prefix.startsWith(sortKey)) continue
+        if (byteOrder(sortKey, startAfter) < 0 && !startAfter.startsWith(sortKey)) continue
+        if (!(await walk(path.join(dir, entry.name), sortKey))) return false
+        continue
+      }
+      if (entry.name.endsWith(META_SUFFIX) || TEMPORARY.test(entry.name)) continue
+      if (!sortKey.startsWith(prefix) || byteOrder(sortKey, startAfter) <= 0) continue
+      if (objects.length === limit) {
+        truncated = true
+        return false
+      }
+      const info = await statOf(path.join(dir, entry.name))
+      if (info) objects.push({ key: sortKey, size: info.size, etag: info.etag, lastModified: info.lastModified })
+    }
+    return true
+  }
+  await walk(root, '')
+  return { objects, truncated }
+}
+
+/** A file's size, modification time and the ETag the adapter gives it; null when it is not a file. */
+async function statOf(file: string) {
+  const stat = await fs.stat(file).catch(() => null)
+  if (!stat?.isFile()) return null
+  return { size: stat.size, etag: `"${stat.size.toString(16)}-${stat.mtimeMs.toString(16)}"`, lastModified: stat.mtime }
 }
 
 export interface LocalAdapter extends StorageAdapter {

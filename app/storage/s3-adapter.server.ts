@@ -18,7 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { guardedAgents, type EndpointPolicy } from './endpoint-guard.server'
-import { StorageError, type StorageAdapter } from './storage-adapter'
+import { StorageError, listLimit, type StorageAdapter } from './storage-adapter'
 
 export interface S3Connection {
   bucketName: string
@@ -227,6 +227,16 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
         if (Objects.length > 0) await call(() => client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } })))
         ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined
       } while (ContinuationToken)
+    },
+
+    async list(prefix, options = {}) {
+      const page = await call(() =>
+        client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix || undefined, StartAfter: options.startAfter || undefined, MaxKeys: listLimit(options.limit) })),
+      )
+      const objects = (page.Contents ?? []).flatMap((object) =>
+        object.Key ? [{ key: object.Key, size: object.Size ?? 0, etag: object.ETag, lastModified: object.LastModified }] : [],
+      )
+      return { objects, truncated: Boolean(page.IsTruncated) }
     },
 
     async headBucket() {

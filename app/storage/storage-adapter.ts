@@ -19,6 +19,24 @@ export interface PresignedRequest {
   expiresAt: Date
 }
 
+/** One object of a listing. */
+export interface ListedObject {
+  key: string
+  size: number
+  etag: string | undefined
+  lastModified: Date | undefined
+}
+
+/** One page of a listing, in key order (UTF-8 byte order, as S3 lists). */
+export interface ObjectPage {
+  objects: ListedObject[]
+  /** True when more keys follow the last one of this page. */
+  truncated: boolean
+}
+
+/** A listing's page size within what ListObjectsV2 allows (1-1000, 1000 by default). */
+export const listLimit = (limit: number | undefined) => Math.min(Math.max(Math.trunc(limit ?? 1000), 1), 1000)
+
 export interface CompletedPart {
   partNumber: number
   etag: string
@@ -55,6 +73,12 @@ export interface StorageAdapter {
   deleteMany(keys: string[]): Promise<void>
   /** Deletes every object whose key starts with `prefix` (which ends in `/`), e.g. derived variants. */
   deletePrefix(prefix: string): Promise<void>
+  /**
+   * One page of the keys under `prefix` that sort after `startAfter` (S3's ListObjectsV2 StartAfter),
+   * at most `limit` (1-1000). Paging by the last key seen, not an opaque token, lets a caller persist
+   * where it got to and resume there after a restart.
+   */
+  list(prefix: string, options?: { startAfter?: string; limit?: number }): Promise<ObjectPage>
   /** Throws StorageError unless the bucket exists and these credentials can reach it. */
   headBucket(): Promise<void>
   /**
