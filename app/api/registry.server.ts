@@ -1,6 +1,7 @@
 import { buildOpenApiDocument } from './openapi.server'
 import { defineOperation, type Operation } from './operation.server'
 import { createApiRouter } from './router.server'
+import { adoptionOperations } from './operations/adoptions.server'
 import { apiKeyOperations } from './operations/api-keys.server'
 import { auditLogOperations } from './operations/audit-logs.server'
 import { authOperations } from './operations/auth.server'
@@ -52,6 +53,7 @@ export const OPERATIONS: Operation[] = [
   ...apiKeyOperations,
   ...bucketOperations,
   ...tenantOperations,
+  ...adoptionOperations,
   ...webhookOperations,
   ...fileOperations,
   ...uploadOperations,

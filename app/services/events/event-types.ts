@@ -18,6 +18,17 @@ const fileData = z.object({
 
 const tenantData = z.object({ id: z.string(), slug: z.string(), name: z.string(), metadata: z.record(z.string(), z.unknown()) })
 
+const adoptionCounts = z
+  .object({
+    scanned: z.number().int(),
+    adopted: z.number().int(),
+    adoptedBytes: z.number().int(),
+    alreadyAdopted: z.number().int(),
+    skipped: z.number().int(),
+    failed: z.number().int(),
+  })
+  .describe('Objects seen and what became of them')
+
 export const EVENT_DATA = {
   'file.uploaded': z.object({ projectId, uploadId: z.string().nullable(), file: fileData }).describe('A file passed the completion checks and is visible.'),
   'file.deleted': z.object({ projectId, fileId: z.string(), tenantId: z.string().nullable(), path: z.string() }).describe('A file and its object were deleted.'),
@@ -33,6 +44,14 @@ export const EVENT_DATA = {
   'bucket.updated': z
     .object({ projectId, bucket: z.object({ id: z.string(), name: z.string(), provider: z.string(), bucketName: z.string() }), credentialsRotated: z.boolean() })
     .describe("The bucket a project stores its files in was changed (sent to each project using it)."),
+  'adoption.started': z
+    .object({ projectId, runId: z.string(), prefix: z.string(), mode: z.enum(['in-place', 'copy']) })
+    .describe('An adoption of existing bucket objects started (docs/adoption.md).'),
+  'adoption.completed': z.object({ projectId, runId: z.string(), counts: adoptionCounts }).describe('An adoption run went through every object under its prefix.'),
+  'adoption.failed': z
+    .object({ projectId, runId: z.string(), reason: z.string(), counts: adoptionCounts })
+    .describe('An adoption run stopped (its bucket unreachable, its starter without access); it can be resumed.'),
+  'adoption.cancelled': z.object({ projectId, runId: z.string(), counts: adoptionCounts }).describe('An adoption run was cancelled; what it adopted stays.'),
   'webhook.test': z.object({ projectId, endpointId: z.string(), message: z.string() }).describe('Sent by "send test event" to one endpoint only.'),
 } as const
 

@@ -8,6 +8,7 @@ import { runHousekeeping } from '../housekeeping.server'
 import { reconcileUpload, requeueDueReconciles } from '../uploads/reconcile-upload.server'
 import { expireUpload, sweepExpiredUploads } from '../uploads/sweep-uploads.server'
 import { attemptDelivery } from '../webhooks/deliver.server'
+import { adoptPage } from '../adoption/adopt-page.server'
 import { QUEUES, type JobPayloads } from './queues'
 
 export interface JobRunner {
@@ -22,7 +23,8 @@ const WEBHOOK_BATCH_SIZE = 4
 
 /**
  * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
- * workers (webhook attempts, upload expiry and reconciliation, housekeeping, audit retention), plus the cron
+ * workers (webhook attempts, upload expiry and reconciliation, bucket adoption, housekeeping, audit
+ * retention), plus the cron
  * schedules, which pg-boss runs once across all instances.
  */
 export async function startJobRunner(options: { databaseUrl: string }): Promise<JobRunner> {
@@ -87,6 +89,9 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
         ),
       ),
   )
+  await boss.work<JobPayloads['adoption-page']>(QUEUES.adoptionPage.name, { localConcurrency: 1, pollingIntervalSeconds: 1 }, async (jobs) => {
+    for (const job of jobs) await adoptPage(job.data.runId, job.data.page, { lastAttempt: job.retryCount >= QUEUES.adoptionPage.retryLimit })
+  })
   await boss.schedule(QUEUES.housekeeping.name, '*/10 * * * *')
   await boss.schedule(QUEUES.uploadsSweep.name, '* * * * *')
   await boss.schedule(QUEUES.auditPrune.name, '17 3 * * *')

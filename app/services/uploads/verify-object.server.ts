@@ -79,12 +79,24 @@ export async function verifyObject(adapter: StorageAdapter, key: string, declare
     return { ok: false, reason: `The uploaded object is ${info.size} bytes, but ${declared.size} bytes were declared.` }
   }
   if (declared.size === 0) return { ok: true, etag: info.etag ?? null }
-  const ranged = await adapter.get(key, { range: { start: 0, end: Math.min(SNIFF_BYTES, declared.size) - 1 } })
-  if (!ranged) return { ok: false, reason: 'The uploaded object disappeared before it could be checked.' }
-  // A ranged read is at most SNIFF_BYTES, whatever the bucket sends; cut it there all the same.
-  const head = (await buffer(ranged.body)).subarray(0, SNIFF_BYTES)
+  const head = await readStart(adapter, key, declared.size)
+  if (!head) return { ok: false, reason: 'The uploaded object disappeared before it could be checked.' }
   const reason = await typeMismatch(head, declared.contentType)
   return reason ? { ok: false, reason } : { ok: true, etag: info.etag ?? null }
+}
+
+/** The first bytes of an object of `size` bytes (at most SNIFF_BYTES), or null when it is gone. */
+export async function readStart(adapter: StorageAdapter, key: string, size: number): Promise<Buffer | null> {
+  if (size === 0) return Buffer.alloc(0)
+  const ranged = await adapter.get(key, { range: { start: 0, end: Math.min(SNIFF_BYTES, size) - 1 } })
+  if (!ranged) return null
+  // A ranged read is at most SNIFF_BYTES, whatever the bucket sends; cut it there all the same.
+  return (await buffer(ranged.body)).subarray(0, SNIFF_BYTES)
+}
+
+/** The media type the first bytes show, when file-type knows their signature. */
+export async function sniffType(head: Buffer): Promise<string | null> {
+  return (await fileTypeFromBuffer(head))?.mime ?? null
 }
 
 /** Why the first bytes contradict the declared type, or null. */
