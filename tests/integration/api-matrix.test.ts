@@ -17,6 +17,10 @@ import { createBucketSchema } from '~/services/buckets/schemas'
 import { addTeamMember } from '~/services/workspaces/teams.server'
 import { createPreset } from '~/services/transforms/presets.server'
 import { createTenant } from '~/services/tenants/tenants.server'
+import { adoptPage } from '~/services/adoption/adopt-page.server'
+import { startAdoption } from '~/services/adoption/adoption.server'
+import { adoptionOptionsSchema } from '~/services/adoption/schemas'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { createWebhookSchema } from '~/services/webhooks/schemas'
 import { createWebhook, sendTestEvent } from '~/services/webhooks/webhooks.server'
 import { initUpload } from '~/services/uploads/init-upload.server'
@@ -26,7 +30,7 @@ import { initUploadSchema } from '~/services/uploads/schemas'
 import { prisma } from '~/utils/db.server'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { api, assertProblem, fillPath, type ApiResponse } from '../support/api-client'
-import { createS3Bucket } from '../support/s3'
+import { createS3Bucket, rawS3Client } from '../support/s3'
 import {
   addMember,
   createOrganizationFor,
@@ -113,6 +117,22 @@ const failedDelivery = async () => {
 }
 /** A tenant of project A with a unique slug. */
 const matrixTenant = () => createTenant(world.owner.actor, { projectId: world.project.id, slug: `t-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant' })
+
+/** A fresh project of the owner's whose s3rver bucket already holds an object under its tenant's prefix (adoption). */
+const adoptionProject = async () => {
+  const project = await freshProject()
+  const { s3 } = await attachS3Bucket(project.id)
+  await createTenant(world.owner.actor, { projectId: project.id, slug: 'acme', name: 'Acme' })
+  await rawS3Client().send(new PutObjectCommand({ Bucket: s3.bucketName, Key: 'acme/a.txt', Body: 'legacy', ContentType: 'text/plain' }))
+  return project
+}
+/** An adoption run in progress in a fresh project (or failed, to resume). */
+const adoptionRun = async (status: 'RUNNING' | 'FAILED' = 'RUNNING') => {
+  const project = await adoptionProject()
+  const run = await startAdoption(world.owner.actor, project.id, adoptionOptionsSchema.parse({}))
+  if (status === 'FAILED') await prisma.adoptionRun.update({ where: { id: run.id }, data: { status, error: 'The bucket could not be read' } })
+  return { project, run }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: one per operation id.
@@ -669,6 +689,70 @@ const FIXTURES: Record<string, Fixture> = {
     status: 204,
     hiddenFromOutsiders: true,
     check: async (_r, call) => assert.equal(await prisma.tenant.count({ where: { id: call.params!.id } }), 0),
+  },
+  previewAdoption: {
+    setup: async () => {
+      const project = await adoptionProject()
+      return { body: { projectId: project.id }, projectId: project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.scanned, r.json.perTenant[0].tenant.slug, r.json.perTenant[0].objects], [1, 'acme', 1]),
+  },
+  startAdoption: {
+    setup: async () => {
+      const project = await adoptionProject()
+      return { body: { projectId: project.id, mode: 'copy' }, projectId: project.id }
+    },
+    status: 201,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.status, r.json.projectId, r.json.options.mode], ['running', call.projectId, 'copy']),
+  },
+  listAdoptions: {
+    setup: async () => {
+      const { project } = await adoptionRun()
+      return { query: { projectId: project.id }, projectId: project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual(r.json.items.map((run: { projectId: string }) => run.projectId), [call.projectId]),
+  },
+  getAdoption: {
+    setup: async () => {
+      const { project, run } = await adoptionRun()
+      return { params: { id: run.id }, projectId: project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r, call) => assert.deepEqual([r.json.id, r.json.status, r.json.counts.scanned], [call.params!.id, 'running', 0]),
+  },
+  listAdoptionItems: {
+    setup: async () => {
+      const { project, run } = await adoptionRun()
+      await adoptPage(run.id, 0)
+      return { params: { id: run.id }, query: { status: 'adopted' }, projectId: project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual(r.json.items.map((item: { key: string; status: string }) => [item.key, item.status]), [['acme/a.txt', 'adopted']]),
+  },
+  cancelAdoption: {
+    setup: async () => {
+      const { project, run } = await adoptionRun()
+      return { params: { id: run.id }, projectId: project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.equal(r.json.status, 'cancelled'),
+  },
+  resumeAdoption: {
+    setup: async () => {
+      const { project, run } = await adoptionRun('FAILED')
+      return { params: { id: run.id }, projectId: project.id }
+    },
+    status: 200,
+    hiddenFromOutsiders: true,
+    check: (r) => assert.deepEqual([r.json.status, r.json.error], ['running', null]),
   },
   listWebhooks: {
     setup: async () => {

@@ -24,6 +24,17 @@ export { freePort }
 
 /** Starts Carcosa on the database in DATABASE_URL (import '../support/test-database' first); resolves to its origin. */
 export async function startCarcosa(env: Record<string, string> = {}): Promise<string> {
+  return (await startCarcosaProcess(env)).origin
+}
+
+export interface CarcosaProcess {
+  origin: string
+  /** `kill -9` of the whole process group (the server and anything it started): no shutdown runs. */
+  killHard(): Promise<void>
+}
+
+/** startCarcosa, also giving the process itself, for tests that kill it. */
+export async function startCarcosaProcess(env: Record<string, string> = {}): Promise<CarcosaProcess> {
   const port = await freePort()
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-sdk-server-'))
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
@@ -47,7 +58,7 @@ export async function startCarcosa(env: Record<string, string> = {}): Promise<st
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   stops.push(async () => {
-    if (child.exitCode === null && child.pid) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       try {
         process.kill(-child.pid, 'SIGTERM')
@@ -72,7 +83,17 @@ export async function startCarcosa(env: Record<string, string> = {}): Promise<st
       (r) => r.ok,
       () => false,
     )
-    if (healthy) return origin
+    if (healthy) {
+      return {
+        origin,
+        async killHard() {
+          if (child.exitCode !== null || child.signalCode !== null || !child.pid) return
+          const exited = new Promise((resolve) => child.once('exit', resolve))
+          process.kill(-child.pid, 'SIGKILL')
+          await exited
+        },
+      }
+    }
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   throw new Error(`Carcosa was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output}`)

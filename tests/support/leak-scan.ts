@@ -28,7 +28,7 @@ export async function serverSecrets(): Promise<ServerSecrets> {
     prisma.apiKey.findMany({ select: { keyHash: true } }),
     prisma.apiToken.findMany({ select: { tokenHash: true } }),
     prisma.invitation.findMany({ select: { tokenHash: true } }),
-    prisma.file.findMany({ select: { objectKey: true } }),
+    prisma.file.findMany({ select: { objectKey: true, adoptedFromKey: true } }),
     prisma.upload.findMany({ select: { objectKey: true } }),
     prisma.webhookEndpoint.findMany({ select: { secret: true, previousSecret: true } }),
   ])
@@ -41,7 +41,9 @@ export async function serverSecrets(): Promise<ServerSecrets> {
     ...invitations.map((i) => i.tokenHash),
     ...webhooks.flatMap((w) => (w.previousSecret ? [w.secret, w.previousSecret] : [w.secret])),
   ]
-  return { secrets, objectKeys: [...files, ...uploads].map((row) => row.objectKey) }
+  // An object adopted in place keeps the key its owner gave it before Carcosa: theirs to see (adoption runs list it).
+  const ownKeys = files.filter((file) => file.objectKey !== file.adoptedFromKey)
+  return { secrets, objectKeys: [...ownKeys, ...uploads].map((row) => row.objectKey) }
 }
 
 /**

@@ -124,7 +124,7 @@ export interface AdoptionPreview {
   conflicts: number
   /** Slugs the rule reads from keys that name no tenant of the project (with createTenants off). */
   unknownSlugs: Array<{ slug: string; objects: number }>
-  sample: Array<{ key: string; size: number; tenant: string | null; path: string; objectKey: string }>
+  sample: Array<{ key: string; size: number; tenant: string | null; path: string }>
   conflictSample: Array<{ key: string; reason: string }>
 }
 
@@ -175,7 +175,7 @@ export async function previewAdoption(actor: Actor, projectId: string, options: 
         entry.bytes += plan.object.size
         perTenant.set(plan.tenantSlug ?? '', entry)
         if (preview.sample.length < PREVIEW_SAMPLE) {
-          preview.sample.push({ key: plan.object.key, size: plan.object.size, tenant: plan.tenantSlug, path: plan.location.path, objectKey: plan.location.objectKey })
+          preview.sample.push({ key: plan.object.key, size: plan.object.size, tenant: plan.tenantSlug, path: plan.location.path })
         }
       }
     }
@@ -269,7 +269,7 @@ export async function getAdoption(actor: Actor, runId: string, options: { projec
   return toRunView(run)
 }
 
-/** The project's runs, newest first by id (cuids). */
+/** The project's runs, a cursor page ordered by id (cuids: roughly oldest first). */
 export async function listAdoptions(actor: Actor, projectId: string, page: PageQuery): Promise<Page<AdoptionRunView>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'projects:read', 'read the adoption runs of this project')

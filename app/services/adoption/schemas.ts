@@ -113,9 +113,6 @@ export function parseTenantMap(text: string): Array<{ prefix: string; tenant: st
     })
 }
 
-export const formatTenantMap = (map: Array<{ prefix: string; tenant: string }>) =>
-  map.map((entry) => `${entry.prefix} = ${entry.tenant}`).join('\n')
-
 export const adoptionFormSchema = z
   .object({
     prefix: z.string().max(1024).optional(),

@@ -31,7 +31,7 @@ export const QUEUES = {
    * The heartbeat returns a page whose instance died to the queue within seconds; it is redone
    * without the objects already done.
    */
-  adoptionPage: { name: 'adoption-page', policy: 'standard', retryLimit: 10, retryDelay: 5, retryBackoff: true, heartbeatSeconds: 10, expireInSeconds: 30 * 60 },
+  adoptionPage: { name: 'adoption-page', policy: 'standard', retryLimit: 10, retryDelay: 5, retryBackoff: true, heartbeatSeconds: 10, expireInSeconds: 30 * 60, notify: true },
 } as const satisfies Record<string, Queue>
 
 /**

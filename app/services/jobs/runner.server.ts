@@ -36,6 +36,8 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
     monitorIntervalSeconds: MONITOR_INTERVAL_SECONDS,
     // Queues with `notify` wake their workers on a job's commit instead of at the next poll.
     useListenNotify: true,
+    // The supervisor is what fails jobs whose heartbeat lapsed (pg-boss's default pass is every 60 s).
+    superviseIntervalSeconds: MONITOR_INTERVAL_SECONDS,
   })
   // A database restart or failover must never crash the process: pg-boss reconnects by itself.
   boss.on('error', (error) => logger.warn({ err: error }, 'job queue error'))
