@@ -347,7 +347,7 @@ function RunProgress({ run, failures, canWrite, projectId }: { run: RunData; fai
         </noscript>
       ) : null}
       <h2 id="run-title" className="mb-3 text-lg font-semibold">
-        Adoption {run.id}
+        Adoption run {run.id}
       </h2>
       <p className="mb-3 text-sm" aria-live="polite">
         Status: <strong data-testid="run-status">{STATUS_LABELS[run.status]}</strong>
