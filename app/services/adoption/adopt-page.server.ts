@@ -282,7 +282,6 @@ async function adoptNew(work: PageWork, plan: Extract<ObjectPlan, { action: 'ado
         },
         select: { id: true },
       })
-      await recordItem(tx, work, object, { status: 'ADOPTED', fileId: file.id, tenantId })
       await recordAudit(tx, work.actor, work.actor, {
         organizationId: work.organizationId,
         action: 'file.adopt',
@@ -290,6 +289,8 @@ async function adoptNew(work: PageWork, plan: Extract<ObjectPlan, { action: 'ado
         targetId: file.id,
         after: { projectId: work.run.projectId, tenantId, path: location.path, contentType: checked.contentType, size: object.size, adoptedFrom: object.key, runId: work.run.id, mode: work.options.mode },
       })
+      // Last: it locks the run's row (its counters) until the commit, which the other workers wait for.
+      await recordItem(tx, work, object, { status: 'ADOPTED', fileId: file.id, tenantId })
     })
   } catch (error) {
     if (!isUniqueViolation(error)) throw error
