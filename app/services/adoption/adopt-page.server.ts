@@ -5,7 +5,7 @@ import { AppError } from '~/utils/errors.server'
 import { logger } from '~/utils/logger.server'
 import { userActor, type Actor } from '../actor'
 import { apiKeyActorById } from '../api-keys/api-keys.server'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { bucketConnectionSelect, storageFor } from '../buckets/bucket-storage.server'
 import { isUniqueViolation } from '../db-errors.server'
 import { recordEvent } from '../events/record-event.server'
@@ -34,7 +34,8 @@ interface PageWork {
   run: RunRow
   options: AdoptionOptions
   actor: Actor
-  organizationId: string
+  /** Organization, team and project of the run's audit entries. */
+  auditScope: ReturnType<typeof projectAuditScope>
   adapter: StorageAdapter
   context: AdoptionContext
   maxBytes: number
@@ -105,7 +106,7 @@ async function prepare(run: RunRow): Promise<PageWork> {
     run,
     options,
     actor,
-    organizationId: access.team.organizationId,
+    auditScope: projectAuditScope(access),
     adapter: await storageFor(bucket),
     context: {
       projectId: run.projectId,
@@ -283,7 +284,8 @@ async function adoptNew(work: PageWork, plan: Extract<ObjectPlan, { action: 'ado
         select: { id: true },
       })
       await recordAudit(tx, work.actor, work.actor, {
-        organizationId: work.organizationId,
+        ...work.auditScope,
+        tenantId,
         action: 'file.adopt',
         targetType: 'file',
         targetId: file.id,
@@ -333,7 +335,7 @@ async function finishPage(work: PageWork, page: number, last: ListedObject | und
       await enqueueJob(tx, 'adoption-page', { runId: run.id, page: page + 1 })
     } else {
       const counts = toRunView(row).counts
-      await recordAudit(tx, work.actor, work.actor, { organizationId: work.organizationId, action: 'adoption.complete', targetType: 'adoption', targetId: run.id, after: counts })
+      await recordAudit(tx, work.actor, work.actor, { ...work.auditScope, action: 'adoption.complete', targetType: 'adoption', targetId: run.id, after: counts })
       await recordEvent(tx, { type: 'adoption.completed', data: { projectId: run.projectId, runId: run.id, counts } })
     }
     return row
@@ -346,9 +348,11 @@ async function failRun(run: RunRow, reason: string, actor?: Actor) {
     const { count } = await tx.adoptionRun.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status: 'FAILED', error: reason, completedAt: new Date() } })
     if (count === 0) return null
     const row = await tx.adoptionRun.findUniqueOrThrow({ where: { id: run.id }, select: runSelect })
-    const organization = await tx.project.findUnique({ where: { id: run.projectId }, select: { team: { select: { organizationId: true } } } })
+    const project = await tx.project.findUnique({ where: { id: run.projectId }, select: { teamId: true, team: { select: { organizationId: true } } } })
     await recordAudit(tx, actor ?? null, { ipAddress: run.ipAddress, userAgent: run.userAgent }, {
-      organizationId: organization?.team.organizationId ?? null,
+      organizationId: project?.team.organizationId ?? null,
+      teamId: project?.teamId ?? null,
+      projectId: run.projectId,
       action: 'adoption.fail',
       targetType: 'adoption',
       targetId: run.id,

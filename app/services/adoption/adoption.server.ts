@@ -3,7 +3,7 @@ import type { AdoptionItemStatus, AdoptionStatus } from '~/generated/prisma/enum
 import { prisma, type Transaction } from '~/utils/db.server'
 import { AppError, notFound } from '~/utils/errors.server'
 import type { Actor } from '../actor'
-import { recordAudit } from '../audit/record-audit.server'
+import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { assertTeamMayWrite } from '../buckets/bucket-access.server'
 import { bucketConnectionSelect, storageFor } from '../buckets/bucket-storage.server'
 import { recordEvent } from '../events/record-event.server'
@@ -240,7 +240,7 @@ export async function startAdoption(actor: Actor, projectId: string, options: Ad
       select: runSelect,
     })
     await recordAudit(tx, actor, actor, {
-      organizationId: target.access.team.organizationId,
+      ...projectAuditScope(target.access),
       action: 'adoption.start',
       targetType: 'adoption',
       targetId: row.id,
@@ -327,7 +327,7 @@ export async function cancelAdoption(actor: Actor, runId: string, options: { pro
     const current = await tx.adoptionRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })
     if (current.status !== 'RUNNING') throw new AppError('CONFLICT', `This adoption run is ${STATUS_NAMES[current.status]}, not in progress.`)
     const updated = await tx.adoptionRun.update({ where: { id: runId }, data: { status: 'CANCELLED', completedAt: new Date() }, select: runSelect })
-    await recordAudit(tx, actor, actor, { organizationId: access.team.organizationId, action: 'adoption.cancel', targetType: 'adoption', targetId: runId })
+    await recordAudit(tx, actor, actor, { ...projectAuditScope(access), action: 'adoption.cancel', targetType: 'adoption', targetId: runId })
     await recordEvent(tx, { type: 'adoption.cancelled', data: { projectId: run.projectId, runId, counts: toRunView(updated).counts } })
     return updated
   })
@@ -362,7 +362,7 @@ export async function resumeAdoption(actor: Actor, runId: string, options: { pro
       },
       select: runSelect,
     })
-    await recordAudit(tx, actor, actor, { organizationId: access.team.organizationId, action: 'adoption.resume', targetType: 'adoption', targetId: runId })
+    await recordAudit(tx, actor, actor, { ...projectAuditScope(access), action: 'adoption.resume', targetType: 'adoption', targetId: runId })
     await enqueueJob(tx, 'adoption-page', { runId, page: current.pagesDone })
     return updated
   })

@@ -24,8 +24,7 @@ const WEBHOOK_BATCH_SIZE = 4
 /**
  * Starts this instance's share of the background work (ADR 016): the outbox relay and the pg-boss
  * workers (webhook attempts, upload expiry and reconciliation, bucket adoption, housekeeping, audit
- * retention), plus the cron
- * schedules, which pg-boss runs once across all instances.
+ * retention), plus the cron schedules, which pg-boss runs once across all instances.
  */
 export async function startJobRunner(options: { databaseUrl: string }): Promise<JobRunner> {
   const config = getConfig()
