@@ -191,16 +191,20 @@ describe('bucket adoption', () => {
     }
   })
 
-  test('a page worked on twice at once (a redelivered job) still adopts each object exactly once, and counts it once', async () => {
+  test('a page whose job is delivered twice at once is worked on by one worker: each object adopted and counted once', async () => {
     const world = await adoptionWorld()
     const run = await startAdoption(world.owner.actor, world.project.id, options({ mode: 'copy' }))
-    await Promise.all([adoptPage(run.id, 0, { pageSize: 100 }), adoptPage(run.id, 0, { pageSize: 100 })])
+    // The second waits for the first's hold on the run (its job is retried by the queue); the first finishes the page.
+    const outcomes = await Promise.allSettled([adoptPage(run.id, 0, { pageSize: 100 }), adoptPage(run.id, 0, { pageSize: 100 })])
+    assert.deepEqual(outcomes.map((outcome) => outcome.status).sort(), ['fulfilled', 'rejected'])
+    assert.match(String((outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason), /being worked on by another worker/)
     const done = await prisma.adoptionRun.findUniqueOrThrow({ where: { id: run.id } })
     assert.equal(done.status, 'COMPLETED')
     assert.equal(done.scanned, 8)
-    assert.equal(done.adopted + done.alreadyAdopted, 5)
+    assert.deepEqual([done.adopted, done.alreadyAdopted, done.failed], [5, 0, 1])
     assert.equal(await prisma.file.count({ where: { projectId: world.project.id } }), 5)
     assert.equal(await prisma.adoptionItem.count({ where: { runId: run.id } }), 8)
+    assert.equal((await prisma.adoptionRun.findUniqueOrThrow({ where: { id: run.id } })).leaseId, null, 'the hold ends with the page')
     // A job for a page the run has left does nothing.
     await adoptPage(run.id, 0, { pageSize: 100 })
     assert.equal((await prisma.adoptionRun.findUniqueOrThrow({ where: { id: run.id } })).scanned, 8)

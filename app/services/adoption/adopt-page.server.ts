@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { StorageError, type ListedObject, type StorageAdapter } from '~/storage/storage-adapter'
 import { getConfig } from '~/utils/config.server'
 import { prisma, type Transaction } from '~/utils/db.server'
@@ -27,11 +28,18 @@ export const ADOPTION_CONCURRENCY = 4
 const BATCH = 20
 /** Storage failures that say nothing about the object: the page is retried later, as a whole. */
 const TRANSIENT: StorageError['failure'][] = ['unreachable', 'credentials', 'permission', 'endpoint-refused', 'no-such-bucket']
+/** How long a worker holds a run without renewing, and how often it renews while it works. */
+const LEASE_SECONDS = 20
+const LEASE_RENEW_MS = 5_000
 /** Stored types that say nothing: the bytes decide instead. */
 const GENERIC_TYPES = new Set(['application/octet-stream', 'binary/octet-stream'])
 
 interface PageWork {
   run: RunRow
+  /** This worker's hold on the run (see claimRun). */
+  lease: string
+  /** False once the lease was lost: the worker stops. */
+  holding: () => boolean
   options: AdoptionOptions
   actor: Actor
   /** Organization, team and project of the run's audit entries. */
@@ -60,34 +68,60 @@ async function runActor(run: RunRow): Promise<Actor> {
  * `pageStartAfter`), then, in one transaction, advances the run to the next page and enqueues its
  * job, or completes it. Every object's outcome is an AdoptionItem written in the transaction of the
  * change it records, so a page redone after a crash (the job returns to the queue when its
- * instance dies) skips the objects already done; a job for a page the run has left does nothing.
+ * instance dies) skips the objects already done; a job for a page the run has left does nothing,
+ * and one for a run another worker holds (its lease, renewed while it works) is retried later.
  * A storage failure that is not the object's own is thrown for the queue to retry; on the last
  * attempt, and when the run's actor lost its access, the run fails (and can be resumed).
  */
 export async function adoptPage(runId: string, page: number, options: { pageSize?: number; lastAttempt?: boolean } = {}): Promise<void> {
-  const run = await prisma.adoptionRun.findUnique({ where: { id: runId }, select: runSelect })
-  if (!run || run.status !== 'RUNNING' || run.pagesDone !== page) return
-  let work: PageWork
-  try {
-    work = await prepare(run)
-  } catch (error) {
-    if (error instanceof AppError) return failRun(run, error.message)
-    throw error
+  const lease = randomUUID()
+  const claimed = await claimRun(runId, page, lease)
+  if (claimed === 'stale') return
+  if (claimed === 'busy') {
+    // Another worker holds the run (a duplicate of this job whose instance is alive after all): it
+    // finishes the page. Should it die, its lease lapses and a retry of this job takes over.
+    if (options.lastAttempt) return
+    throw new Error(`adoption run ${runId} is being worked on by another worker; retrying later`)
   }
+  const run = claimed
+  let lost = false
+  const renewal = setInterval(() => {
+    void prisma.adoptionRun
+      .updateMany({ where: { id: runId, leaseId: lease }, data: { leaseUntil: new Date(Date.now() + LEASE_SECONDS * 1000) } })
+      .then(({ count }) => (lost ||= count === 0))
+      .catch((error: unknown) => logger.warn({ err: error, runId }, 'adoption lease not renewed'))
+  }, LEASE_RENEW_MS)
+  let work: PageWork | undefined
   try {
+    work = await prepare(run, lease, () => !lost)
     const listed = await work.adapter.list(run.prefix, { startAfter: run.pageStartAfter, limit: options.pageSize ?? LIST_PAGE_SIZE })
     const finished = await adoptObjects(work, listed.objects)
-    if (!finished) return
-    await finishPage(work, page, listed.truncated ? listed.objects.at(-1) : undefined)
+    if (finished) await finishPage(work, page, listed.truncated ? listed.objects.at(-1) : undefined)
   } catch (error) {
+    if (error instanceof AppError) return await failRun(run, error.message, work?.actor)
     if (error instanceof StorageError && (options.lastAttempt || !TRANSIENT.includes(error.failure))) {
-      return failRun(run, `The bucket could not be read: ${error.message}`, work.actor)
+      return await failRun(run, `The bucket could not be read: ${error.message}`, work?.actor)
     }
     throw error
+  } finally {
+    clearInterval(renewal)
+    await prisma.adoptionRun.updateMany({ where: { id: runId, leaseId: lease }, data: { leaseId: null, leaseUntil: null } }).catch(() => {})
   }
 }
 
-async function prepare(run: RunRow): Promise<PageWork> {
+/** Takes the run for this worker, when it is still at `page` and nobody holds it (or their hold lapsed). */
+async function claimRun(runId: string, page: number, lease: string): Promise<RunRow | 'stale' | 'busy'> {
+  const now = new Date()
+  const { count } = await prisma.adoptionRun.updateMany({
+    where: { id: runId, status: 'RUNNING', pagesDone: page, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    data: { leaseId: lease, leaseUntil: new Date(now.getTime() + LEASE_SECONDS * 1000) },
+  })
+  const run = await prisma.adoptionRun.findUnique({ where: { id: runId }, select: runSelect })
+  if (!run || run.status !== 'RUNNING' || run.pagesDone !== page) return 'stale'
+  return count === 1 ? run : 'busy'
+}
+
+async function prepare(run: RunRow, lease: string, holding: () => boolean): Promise<PageWork> {
   const options = storedOptions(run)
   const actor = await runActor(run)
   const access = await projectAccess(prisma, actor, run.projectId).catch((error: unknown) => {
@@ -104,6 +138,8 @@ async function prepare(run: RunRow): Promise<PageWork> {
   const rules = storedUploadRules(project.settings)
   return {
     run,
+    lease,
+    holding,
     options,
     actor,
     auditScope: projectAuditScope(access),
@@ -141,7 +177,7 @@ async function adoptObjects(work: PageWork, objects: ListedObject[]): Promise<bo
     await Promise.all(Array.from({ length: ADOPTION_CONCURRENCY }, worker))
     const current = await prisma.adoptionRun.findUniqueOrThrow({ where: { id: work.run.id }, select: runSelect })
     publishAdoptionProgress(toRunView(current))
-    if (current.status !== 'RUNNING') return false
+    if (current.status !== 'RUNNING' || !work.holding()) return false
   }
   return true
 }
@@ -325,9 +361,10 @@ async function deleteOriginal(work: PageWork, object: ListedObject, copyKey: str
 async function finishPage(work: PageWork, page: number, last: ListedObject | undefined) {
   const { run } = work
   const updated = await prisma.$transaction(async (tx) => {
+    const released = { leaseId: null, leaseUntil: null }
     const { count } = await tx.adoptionRun.updateMany({
-      where: { id: run.id, status: 'RUNNING', pagesDone: page },
-      data: last ? { pagesDone: page + 1, pageStartAfter: last.key } : { pagesDone: page + 1, status: 'COMPLETED', completedAt: new Date() },
+      where: { id: run.id, status: 'RUNNING', pagesDone: page, leaseId: work.lease },
+      data: last ? { pagesDone: page + 1, pageStartAfter: last.key, ...released } : { pagesDone: page + 1, status: 'COMPLETED', completedAt: new Date(), ...released },
     })
     if (count === 0) return null
     const row = await tx.adoptionRun.findUniqueOrThrow({ where: { id: run.id }, select: runSelect })
@@ -345,7 +382,10 @@ async function finishPage(work: PageWork, page: number, last: ListedObject | und
 
 async function failRun(run: RunRow, reason: string, actor?: Actor) {
   const updated = await prisma.$transaction(async (tx) => {
-    const { count } = await tx.adoptionRun.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status: 'FAILED', error: reason, completedAt: new Date() } })
+    const { count } = await tx.adoptionRun.updateMany({
+      where: { id: run.id, status: 'RUNNING' },
+      data: { status: 'FAILED', error: reason, completedAt: new Date(), leaseId: null, leaseUntil: null },
+    })
     if (count === 0) return null
     const row = await tx.adoptionRun.findUniqueOrThrow({ where: { id: run.id }, select: runSelect })
     const project = await tx.project.findUnique({ where: { id: run.projectId }, select: { teamId: true, team: { select: { organizationId: true } } } })

@@ -17,6 +17,8 @@ CREATE TABLE "AdoptionRun" (
     "status" "AdoptionStatus" NOT NULL DEFAULT 'RUNNING',
     "pageStartAfter" TEXT NOT NULL DEFAULT '',
     "pagesDone" INTEGER NOT NULL DEFAULT 0,
+    "leaseId" TEXT,
+    "leaseUntil" TIMESTAMP(3),
     "scanned" INTEGER NOT NULL DEFAULT 0,
     "adopted" INTEGER NOT NULL DEFAULT 0,
     "adoptedBytes" BIGINT NOT NULL DEFAULT 0,
