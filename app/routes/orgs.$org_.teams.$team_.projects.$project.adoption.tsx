@@ -337,6 +337,12 @@ function RunProgress({ run, failures, canWrite, projectId }: { run: RunData; fai
     }, 500)
   })
   const running = run.status === 'running'
+  // Progress published before the subscription took hold is not sent again: read the run once it has.
+  const { revalidate } = revalidator
+  useEffect(() => {
+    if (live && running) revalidate()
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per (re)subscription
+  }, [live])
   const reload = `?run=${encodeURIComponent(run.id)}`
   return (
     <section aria-labelledby="run-title" className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
