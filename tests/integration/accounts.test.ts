@@ -457,7 +457,7 @@ describe('account settings', () => {
     assert.equal(rows.length, 1)
     assert.equal(rows[0]?.action, 'user.password.change')
     assert.deepEqual(rows[0]?.after, { otherSessionsRevoked: 2 })
-    assert.ok(!JSON.stringify(rows[0]).includes(newPassword), 'the audit entry does not carry the password')
+    assert.ok(!JSON.stringify({ ...rows[0], seq: undefined }).includes(newPassword), 'the audit entry does not carry the password')
   })
 
   test('the change-password schema requires the confirmation to match', () => {

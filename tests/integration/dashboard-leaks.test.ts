@@ -15,6 +15,7 @@ import { rotateSigningSecret } from '~/services/transforms/signing.server'
 import { createPreset } from '~/services/transforms/presets.server'
 import { createTenant } from '~/services/tenants/tenants.server'
 import { commitSessionCookie } from '~/services/accounts/session-cookie.server'
+import { prisma } from '~/utils/db.server'
 import { api } from '../support/api-client'
 import { createTestApiKey, createWorkspace, testMeta } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
@@ -57,6 +58,8 @@ test('no dashboard page shows sealed credentials, hashes, secrets or object keys
     tenantId: tenant.id,
     bucket: bucket.id,
     token: 'no-such-invitation',
+    entryId: (await prisma.auditLog.findFirstOrThrow({ where: { projectId: project.id }, orderBy: { seq: 'desc' } })).id,
+    operationId: 'listFiles',
   }
   const pages = pagePaths(build.routes).map((page) => page.replace(/:(\w+)/g, (_m, name: string) => values[name] ?? `unknown-${name}`))
   assert.ok(pages.some((page) => page.endsWith(`/files/${file.id}`)) && pages.some((page) => page.endsWith(`/buckets/${bucket.id}`)))
