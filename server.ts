@@ -120,7 +120,6 @@ async function serve(runtime: Runtime) {
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id')
     res.locals.requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID()
-    res.locals.cspNonce = randomBytes(16).toString('base64')
     res.setHeader('X-Request-Id', res.locals.requestId)
     next()
   })
@@ -161,7 +160,11 @@ async function serve(runtime: Runtime) {
   const pageSecurityHeaders = securityHeaders((_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`)
   const apiSecurityHeaders = headersSetBy(securityHeaders())
   app.use((req, res, next) => {
-    if (!isApiPath(normalizedPathname(req.originalUrl) ?? '')) return pageSecurityHeaders(req, res, next)
+    if (!isApiPath(normalizedPathname(req.originalUrl) ?? '')) {
+      // Only pages run scripts: the API's answers need no nonce.
+      res.locals.cspNonce = randomBytes(16).toString('base64')
+      return pageSecurityHeaders(req, res, next)
+    }
     for (const [name, value] of apiSecurityHeaders) res.setHeader(name, value)
     next()
   })

@@ -96,6 +96,12 @@ describe('what the host adds and keeps', () => {
     assert.equal(answer.headers['x-frame-options'], 'DENY')
     assert.match(String(answer.headers['content-security-policy']), /frame-ancestors 'none'/)
     assert.equal(answer.headers['x-powered-by'], undefined)
+    assert.doesNotMatch(String(answer.headers['content-security-policy']), /nonce-/, 'JSON runs no script: no nonce')
+    // Pages keep a fresh nonce per request.
+    const [first, second] = [await raw('GET', '/login'), await raw('GET', '/login')]
+    const nonceOf = (page: RawAnswer) => /'nonce-([^']+)'/.exec(String(page.headers['content-security-policy']))?.[1]
+    assert.ok(nonceOf(first) && nonceOf(second) && nonceOf(first) !== nonceOf(second))
+    assert.ok(first.body.toString().includes(`nonce="${nonceOf(first)}"`), "the page's scripts carry its nonce")
   })
 
   test('HEAD answers the headers of GET without a body', async () => {
