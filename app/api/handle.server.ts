@@ -179,8 +179,17 @@ async function parseInput(operation: Operation, input: ApiCall, rawParams: Recor
   let body: unknown
   if (operation.body) {
     const type = input.header('content-type') ?? ''
-    if (!/^application\/json\b/i.test(type)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.')
-    const text = await readLimited(input, MAX_JSON_BODY_BYTES)
+    const limit = operation.maxBodyBytes ?? MAX_JSON_BODY_BYTES
+    const { textBody } = operation
+    if (textBody && type.toLowerCase().split(';')[0]!.trim() === textBody.contentType) {
+      const text = await readLimited(input, limit)
+      body = validate(operation.body, { ...Object.fromEntries(url.searchParams), [textBody.field]: text }, 'body')
+      return { params, query, body }
+    }
+    if (!/^application\/json\b/i.test(type)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json${textBody ? ` or ${textBody.contentType}` : ''}.`)
+    }
+    const text = await readLimited(input, limit)
     let json: unknown
     try {
       json = text.length === 0 ? undefined : JSON.parse(text)

@@ -59,7 +59,17 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
       tags: [operation.tag],
       security: operation.auth === 'none' ? [] : [{ bearer: [] }],
       parameters: [...parameters(operation.params, 'path'), ...parameters(operation.query, 'query')],
-      ...(operation.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(operation.body) } } } } : {}),
+      ...(operation.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: jsonSchema(operation.body) },
+                ...(operation.textBody ? { [operation.textBody.contentType]: { schema: { type: 'string', description: `The same as the JSON body's \`${operation.textBody.field}\`; other fields as query parameters.` } } } : {}),
+              },
+            },
+          }
+        : {}),
       ...(operation.multipart
         ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { ...jsonSchema(operation.multipart), properties: multipartProperties(operation.multipart) } } } } }
         : {}),

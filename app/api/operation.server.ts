@@ -49,6 +49,13 @@ export interface OperationDefinition<
    * never parsed here; the handler streams it from `request` itself. Exclusive with `body`.
    */
   multipart?: z.ZodObject
+  /**
+   * Also accept the body as plain text of this media type (e.g. `text/csv`): the text becomes the
+   * JSON body's `field` (query parameters fill the rest), then `body` validates it as usual.
+   */
+  textBody?: { contentType: string; field: string }
+  /** Largest body accepted, when not the API's default (MAX_JSON_BODY_BYTES). */
+  maxBodyBytes?: number
   /** Status of a successful answer; 204 sends no body. */
   status: 200 | 201 | 204
   /** Statuses this operation can answer besides success and the common ones (401, 429, 500). */

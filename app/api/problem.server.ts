@@ -8,6 +8,8 @@ export interface Problem {
   detail: string
   code: ErrorCode
   errors?: Record<string, string[]>
+  /** Extension members, e.g. `quota` on a quota refusal. */
+  extensions?: Record<string, unknown>
 }
 
 const TITLES: Record<number, string> = {
@@ -36,7 +38,15 @@ export function problemJson(problem: Omit<Problem, 'title' | 'code'> & { title?:
   const title = problem.title ?? problemTitle(problem.status)
   const type = `urn:carcosa:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}`
   const code = problem.code ?? codeForStatus(problem.status)
-  return JSON.stringify({ type, title, status: problem.status, code, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) })
+  return JSON.stringify({
+    ...problem.extensions,
+    type,
+    title,
+    status: problem.status,
+    code,
+    detail: problem.detail,
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  })
 }
 
 /**
@@ -84,7 +94,7 @@ export function problemAnswerFromError(error: unknown, requestId: string): TextA
   const known = toAppError(error)
   if (known) {
     if (known.code === 'STORAGE_FAILED') logger.warn({ reason: known.message, requestId }, 'storage call failed')
-    return problemAnswer({ status: known.status, code: known.code, detail: known.message, errors: known.details.fieldErrors }, errorHeaders(known))
+    return problemAnswer({ status: known.status, code: known.code, detail: known.message, errors: known.details.fieldErrors, extensions: known.details.extensions }, errorHeaders(known))
   }
   logger.error({ err: error as Error, requestId }, 'request failed')
   return problemAnswer({ status: 500, code: 'INTERNAL', detail: `Something went wrong on our side (request ${requestId}).` })

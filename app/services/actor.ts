@@ -28,6 +28,8 @@ export interface ApiKeyScope {
   team: { id: string; organizationId: string; name: string; slug: string }
   organizationSlug: string
   rateLimitOverrides: RateLimitOverrides
+  /** The tenant a tenant-scoped key is bound to (ADR 025); null for a key of the whole project. */
+  tenant: { id: string; slug: string } | null
 }
 
 /** An API key: reaches its own project only, within its permissions. */
@@ -43,6 +45,9 @@ export interface ApiKeyActor extends RequestMeta {
 export type Actor = UserActor | ApiKeyActor
 
 export const userActor = (userId: string, meta: RequestMeta): UserActor => ({ type: 'user', userId, ...meta })
+
+/** The tenant a tenant-scoped API key is bound to, or null (users and project-wide keys). */
+export const actorTenantId = (actor: Actor | null | undefined): string | null => (actor?.type === 'api-key' ? (actor.scope.tenant?.id ?? null) : null)
 
 /** The id recorded in audit entries for the actor. */
 export const actorId = (actor: Actor) => (actor.type === 'user' ? actor.userId : actor.apiKeyId)

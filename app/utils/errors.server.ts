@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'STORAGE_FAILED'
   | 'UNAVAILABLE'
+  | 'QUOTA_EXCEEDED'
 
 export const STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
@@ -37,6 +38,7 @@ export const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
   STORAGE_FAILED: 502,
   UNAVAILABLE: 503,
+  QUOTA_EXCEEDED: 403,
 }
 
 /** The code of a status answered without an AppError (a 405 of the router, say). */
@@ -49,6 +51,8 @@ export interface AppErrorDetails {
   retryAfterSeconds?: number
   /** Further response headers the refusal implies (rate-limit counts, Allow). */
   headers?: Record<string, string>
+  /** Further members of the problem body (RFC 9457 extensions), e.g. the quota a refusal names. */
+  extensions?: Record<string, unknown>
 }
 
 export class AppError extends Error {

@@ -15,13 +15,13 @@ import { releaseRemembered } from './singletons.server'
  * transport is down `connected()` is false, and caches must not answer from memory: messages sent
  * meanwhile are lost, so every (re)connection also tells listeners to forget everything.
  */
-export type InvalidationKind = 'api-key' | 'api-token-family' | 'user' | 'project' | 'team' | 'organization'
+export type InvalidationKind = 'api-key' | 'api-token-family' | 'user' | 'project' | 'team' | 'organization' | 'tenant'
 export type InvalidationListener = (message: { kind: InvalidationKind; id: string } | { kind: 'all' }) => void
 
 const CHANNEL = 'carcosa_invalidation'
 const RECONNECT_MIN_MS = 250
 const RECONNECT_MAX_MS = 5_000
-const KINDS = new Set<string>(['api-key', 'api-token-family', 'user', 'project', 'team', 'organization'])
+const KINDS = new Set<string>(['api-key', 'api-token-family', 'user', 'project', 'team', 'organization', 'tenant'])
 
 interface Transport {
   publish(payload: string): Promise<void>

@@ -70,6 +70,7 @@ describe('creating API keys', () => {
       'permissions',
       'projectId',
       'revokedAt',
+      'tenantId',
     ])
     assert.equal(apiKey.displayKey, `ck_…${key.slice(-4)}`)
     assert.deepEqual(apiKey.permissions, ['files:read', 'files:write'], 'repeated permissions are dropped')
@@ -93,6 +94,7 @@ describe('creating API keys', () => {
       permissions: ['files:read', 'files:write'],
       expiresAt: '2099-01-01T00:00:00.000Z',
       displayKey: apiKey.displayKey,
+      tenantId: null,
     })
   })
 

@@ -130,6 +130,7 @@ export async function assertAppError(promise: Promise<unknown>, code: ErrorCode)
     INTERNAL: 500,
     STORAGE_FAILED: 502,
     UNAVAILABLE: 503,
+    QUOTA_EXCEEDED: 403,
   }
   assert.equal(outcome.status, statuses[code])
   return outcome
@@ -166,9 +167,9 @@ export async function createTestApiKey(
   creator: Actor,
   projectId: string,
   permissions: Permission[],
-  overrides: { name?: string; expiresAt?: string } = {},
+  overrides: { name?: string; expiresAt?: string; tenantId?: string } = {},
 ) {
-  const input = createApiKeySchema.parse({ projectId, name: overrides.name ?? `Key ${nextId()}`, permissions, expiresAt: overrides.expiresAt })
+  const input = createApiKeySchema.parse({ projectId, name: overrides.name ?? `Key ${nextId()}`, permissions, expiresAt: overrides.expiresAt, tenantId: overrides.tenantId })
   const created = await createApiKey(creator, input)
   const actor = await authenticateApiKey(created.key, testMeta())
   assert.ok(actor, 'a new key should authenticate')

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from '~/services/api-keys/api-keys.server'
 import { createApiKeySchema, updateApiKeySchema } from '~/services/api-keys/schemas'
 import { pageQuerySchema } from '~/services/pagination'
@@ -18,10 +19,11 @@ export const apiKeyOperations = [
     tier: 'READ',
     query: pageQuerySchema.extend({
       projectId: optionalProjectId,
+      tenantId: z.string().min(1).max(64).optional().describe("Only the keys bound to this tenant"),
     }),
     status: 200,
     errors: [400, 403, 404],
-    handler: ({ actor, query: { projectId, ...page } }) => listApiKeys(actor, projectOfCall(actor, projectId), page),
+    handler: ({ actor, query: { projectId, tenantId, ...page } }) => listApiKeys(actor, projectOfCall(actor, projectId), page, { tenantId }),
   }),
   defineOperation({
     id: 'createApiKey',

@@ -1,6 +1,11 @@
+import { z } from 'zod'
 import { pageQuerySchema } from '~/services/pagination'
-import { createTenantSchema, updateTenantSchema } from '~/services/tenants/schemas'
+import { createPlanSchema, updatePlanSchema } from '~/services/tenants/plan-schemas'
+import { createPlan, deletePlan, getPlan, listPlans, updatePlan } from '~/services/tenants/plans.server'
+import { createTenantSchema, tenantFiltersSchema, updateTenantSchema } from '~/services/tenants/schemas'
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from '~/services/tenants/tenants.server'
+import { exportTenantsQuerySchema, importTenantsSchema, MAX_IMPORT_BYTES } from '~/services/tenants/transfer-schemas'
+import { exportTenants, importTenants } from '~/services/tenants/transfer.server'
 import { projectOfCall } from '~/services/project-scope.server'
 import { optionalProjectId } from '~/services/project-scope'
 import { defineOperation } from '../operation.server'
@@ -11,23 +16,21 @@ export const tenantOperations = [
     id: 'listTenants',
     method: 'GET',
     path: '/api/v1/tenants',
-    summary: "List a project's tenants",
+    summary: "List a project's tenants, with their plan, limits and usage (files, bytes); find one by slug or search names and slugs",
     tag: 'Tenants',
     auth: 'any',
     permission: 'projects:read',
     tier: 'READ',
-    query: pageQuerySchema.extend({
-      projectId: optionalProjectId,
-    }),
+    query: pageQuerySchema.extend({ projectId: optionalProjectId }).extend(tenantFiltersSchema.shape),
     status: 200,
     errors: [400, 403, 404],
-    handler: ({ actor, query: { projectId, ...page } }) => listTenants(actor, projectOfCall(actor, projectId), page),
+    handler: ({ actor, query: { projectId, slug, search, status, ...page } }) => listTenants(actor, projectOfCall(actor, projectId), page, { slug, search, status }),
   }),
   defineOperation({
     id: 'createTenant',
     method: 'POST',
     path: '/api/v1/tenants',
-    summary: 'Create a tenant (slug unique in its project; metadata a JSON object up to 16 KiB)',
+    summary: 'Create a tenant (slug unique in its project; metadata a JSON object up to 16 KiB; optionally a status, plan and limits)',
     tag: 'Tenants',
     auth: 'any',
     permission: 'tenants:manage',
@@ -38,10 +41,49 @@ export const tenantOperations = [
     handler: ({ actor, body }) => createTenant(actor, { ...body, projectId: projectOfCall(actor, body.projectId) }),
   }),
   defineOperation({
+    id: 'importTenants',
+    method: 'POST',
+    path: '/api/v1/tenants/import',
+    summary: 'Create or update tenants by slug from JSON rows or CSV, all or nothing; dryRun reports what would change',
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'tenants:manage',
+    tier: 'WRITE',
+    body: importTenantsSchema,
+    textBody: { contentType: 'text/csv', field: 'csv' },
+    maxBodyBytes: MAX_IMPORT_BYTES + 64 * 1024,
+    status: 200,
+    errors: WRITE_ERRORS,
+    handler: ({ actor, body }) => importTenants(actor, projectOfCall(actor, body.projectId), body),
+  }),
+  defineOperation({
+    id: 'exportTenants',
+    method: 'GET',
+    path: '/api/v1/tenants/export',
+    summary: "Every tenant of a project as CSV or JSON, streamed (imports again as it is)",
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'projects:read',
+    tier: 'READ',
+    query: exportTenantsQuerySchema,
+    status: 200,
+    errors: [400, 403, 404],
+    handler: async ({ actor, query: { projectId, format } }) => {
+      const stream = await exportTenants(actor, projectOfCall(actor, projectId), format)
+      return new Response(stream, {
+        headers: {
+          'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+          'Content-Disposition': `attachment; filename="tenants.${format}"`,
+          'Cache-Control': 'no-store',
+        },
+      })
+    },
+  }),
+  defineOperation({
     id: 'getTenant',
     method: 'GET',
     path: '/api/v1/tenants/{id}',
-    summary: 'Get a tenant',
+    summary: 'Get a tenant, with its plan, limits and usage',
     tag: 'Tenants',
     auth: 'any',
     permission: 'projects:read',
@@ -55,7 +97,7 @@ export const tenantOperations = [
     id: 'updateTenant',
     method: 'PUT',
     path: '/api/v1/tenants/{id}',
-    summary: "Rename a tenant or replace its metadata (its slug does not change)",
+    summary: 'Rename a tenant, replace its metadata, change its status (active, suspended, archived), plan or limits (its slug does not change)',
     tag: 'Tenants',
     auth: 'any',
     permission: 'tenants:manage',
@@ -80,6 +122,79 @@ export const tenantOperations = [
     errors: [...RESOURCE_ERRORS, 409],
     handler: async ({ actor, params }) => {
       await deleteTenant(actor, params.id)
+    },
+  }),
+  defineOperation({
+    id: 'listPlans',
+    method: 'GET',
+    path: '/api/v1/plans',
+    summary: "List a project's plans (limits for its tenants)",
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'projects:read',
+    tier: 'READ',
+    query: z.object({ projectId: optionalProjectId }),
+    status: 200,
+    errors: [400, 403, 404],
+    handler: async ({ actor, query: { projectId } }) => ({ items: await listPlans(actor, projectOfCall(actor, projectId)), nextCursor: null }),
+  }),
+  defineOperation({
+    id: 'createPlan',
+    method: 'POST',
+    path: '/api/v1/plans',
+    summary: 'Create a plan: a name and limits (stored bytes, file count, largest file, uploads and transforms per hour; null is unlimited)',
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'tenants:manage',
+    tier: 'WRITE',
+    body: createPlanSchema,
+    status: 201,
+    errors: WRITE_ERRORS,
+    handler: ({ actor, body }) => createPlan(actor, { ...body, projectId: projectOfCall(actor, body.projectId) }),
+  }),
+  defineOperation({
+    id: 'getPlan',
+    method: 'GET',
+    path: '/api/v1/plans/{id}',
+    summary: 'Get a plan',
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'projects:read',
+    tier: 'READ',
+    params: idParams,
+    status: 200,
+    errors: RESOURCE_ERRORS,
+    handler: ({ actor, params }) => getPlan(actor, params.id),
+  }),
+  defineOperation({
+    id: 'updatePlan',
+    method: 'PUT',
+    path: '/api/v1/plans/{id}',
+    summary: "Rename a plan or change its limits; its tenants follow at once",
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'tenants:manage',
+    tier: 'WRITE',
+    params: idParams,
+    body: updatePlanSchema,
+    status: 200,
+    errors: WRITE_ERRORS,
+    handler: ({ actor, params, body }) => updatePlan(actor, params.id, body),
+  }),
+  defineOperation({
+    id: 'deletePlan',
+    method: 'DELETE',
+    path: '/api/v1/plans/{id}',
+    summary: 'Delete a plan; its tenants keep their own overrides and have no plan',
+    tag: 'Tenants',
+    auth: 'any',
+    permission: 'tenants:manage',
+    tier: 'DELETE',
+    params: idParams,
+    status: 204,
+    errors: RESOURCE_ERRORS,
+    handler: async ({ actor, params }) => {
+      await deletePlan(actor, params.id)
     },
   }),
 ]

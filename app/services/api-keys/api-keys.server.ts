@@ -14,7 +14,8 @@ import { pageArgs, toPage, type Page, type PageQuery } from '../pagination'
 import { projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
 import { storedRateLimitOverrides } from '../settings/settings.server'
 import { recordApiKeyUse } from './key-use.server'
-import { PERMISSIONS, missingPermissions, type Permission } from './permissions'
+import { PERMISSIONS, TENANT_KEY_PERMISSIONS, missingPermissions, type Permission } from './permissions'
+import { requireTenantInProject } from '../tenants/tenants.server'
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './schemas'
 
 export const API_KEY_PREFIX = 'ck_'
@@ -33,6 +34,8 @@ export interface PublicApiKey {
   revokedAt: Date | null
   lastUsedAt: Date | null
   createdById: string | null
+  /** The tenant a tenant-scoped key is bound to; null for a key of the whole project. */
+  tenantId: string | null
 }
 
 export type ApiKeyValidation =
@@ -54,6 +57,7 @@ const rowFields = {
   revokedAt: true,
   lastUsedAt: true,
   createdById: true,
+  tenantId: true,
 } as const
 
 interface ApiKeyRow {
@@ -68,6 +72,7 @@ interface ApiKeyRow {
   revokedAt: Date | null
   lastUsedAt: Date | null
   createdById: string | null
+  tenantId: string | null
 }
 
 const KNOWN = new Set<string>(PERMISSIONS)
@@ -86,6 +91,7 @@ function toPublic(row: ApiKeyRow): PublicApiKey {
     revokedAt: row.revokedAt,
     lastUsedAt: row.lastUsedAt,
     createdById: row.createdById,
+    tenantId: row.tenantId,
   }
 }
 
@@ -94,6 +100,14 @@ function requireGrantable(access: ProjectAccess, requested: readonly Permission[
   const missing = missingPermissions(access.permissions, requested)
   if (missing.length === 0) return
   throw forbidden(`You cannot ${what} permissions you do not hold: ${missing.join(', ')}.`)
+}
+
+/** A tenant-scoped key stays within its tenant: nothing that reaches the whole project (ADR 025). */
+function requireTenantKeyPermissions(permissions: readonly Permission[]) {
+  const outside = permissions.filter((permission) => !TENANT_KEY_PERMISSIONS.includes(permission))
+  if (outside.length === 0) return
+  const message = `A tenant-scoped key can carry only ${TENANT_KEY_PERMISSIONS.join(', ')}; not ${outside.join(', ')}.`
+  throw new AppError('VALIDATION', message, { fieldErrors: { permissions: [message] } })
 }
 
 /** A key and the actor's access to its project; a key in a project the actor cannot see is "not found". */
@@ -116,6 +130,10 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
     const access = await projectAccess(tx, actor, input.projectId)
     requirePermission(access, 'api-keys:write', 'create API keys in this project')
     requireGrantable(access, input.permissions, 'grant')
+    if (input.tenantId) {
+      await requireTenantInProject(tx, input.projectId, input.tenantId)
+      requireTenantKeyPermissions(input.permissions)
+    }
     const row = await tx.apiKey.create({
       data: {
         projectId: input.projectId,
@@ -127,6 +145,7 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
         expiresAt: input.expiresAt ?? null,
         // A key made by a key has no person behind it; the audit entry names the creating key.
         createdById: actor.type === 'user' ? actor.userId : null,
+        tenantId: input.tenantId ?? null,
       },
       select: rowFields,
     })
@@ -141,6 +160,7 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
         permissions: row.permissions,
         expiresAt: row.expiresAt?.toISOString() ?? null,
         displayKey: `${row.prefix}…${row.lastFour}`,
+        tenantId: row.tenantId,
       },
     })
     await recordEvent(tx, {
@@ -156,10 +176,10 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
 }
 
 /** The project's keys, revoked ones included, by id for a stable cursor. */
-export async function listApiKeys(actor: Actor, projectId: string, page: PageQuery): Promise<Page<PublicApiKey>> {
+export async function listApiKeys(actor: Actor, projectId: string, page: PageQuery, filters: { tenantId?: string } = {}): Promise<Page<PublicApiKey>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'api-keys:read', 'list API keys of this project')
-  const rows = await prisma.apiKey.findMany({ select: rowFields, ...pageArgs(page, { projectId }) })
+  const rows = await prisma.apiKey.findMany({ select: rowFields, ...pageArgs(page, filters.tenantId ? { projectId, tenantId: filters.tenantId } : { projectId }) })
   return toPage(rows.map(toPublic), page)
 }
 
@@ -180,6 +200,7 @@ export async function updateApiKey(actor: Actor, apiKeyId: string, input: Update
     if (key.revokedAt) throw new AppError('CONFLICT', 'This API key is revoked and can no longer be changed')
     requireGrantable(access, knownPermissions(key.permissions), 'change a key that holds')
     if (input.permissions) requireGrantable(access, input.permissions, 'grant')
+    if (key.tenantId && input.permissions) requireTenantKeyPermissions(input.permissions)
     const updated = await tx.apiKey.updateMany({
       where: { id: apiKeyId, revokedAt: null },
       data: { name: input.name, permissions: input.permissions },
@@ -249,19 +270,23 @@ interface ResolvedKeyRow {
   teamName: string
   teamSlug: string
   organizationSlug: string
+  tenantId: string | null
+  tenantSlug: string | null
 }
 
 // Everything authorization needs, in one statement: the key, its project (with the rate-limit
-// overrides), team and organization.
+// overrides), team, organization and, for a tenant-scoped key, its tenant.
 const RESOLVE_KEY_SQL = `
   SELECT k.id, k."projectId", k.name, k.permissions, k."expiresAt", k."revokedAt",
          p."teamId", p.name AS "projectName", p.slug AS "projectSlug", p."bucketId",
          p."createdAt" AS "projectCreatedAt", p."updatedAt" AS "projectUpdatedAt", p."rateLimitOverrides",
-         t."organizationId", t.name AS "teamName", t.slug AS "teamSlug", o.slug AS "organizationSlug"
+         t."organizationId", t.name AS "teamName", t.slug AS "teamSlug", o.slug AS "organizationSlug",
+         k."tenantId", tn.slug AS "tenantSlug"
     FROM "ApiKey" k
     JOIN "Project" p ON p.id = k."projectId"
     JOIN "Team" t ON t.id = p."teamId"
     JOIN "Organization" o ON o.id = t."organizationId"
+    LEFT JOIN "Tenant" tn ON tn.id = k."tenantId"
    WHERE k."keyHash" = $1`
 
 // Resolved keys by hash, for API_CREDENTIAL_CACHE_SECONDS; revoking or changing a key, its project,
@@ -273,6 +298,7 @@ const resolvedKeys = () =>
     ttlMs: getConfig().API_CREDENTIAL_CACHE_SECONDS * 1000,
     matches: (key, kind, id) =>
       (kind === 'api-key' && key.id === id) ||
+      (kind === 'tenant' && key.scope.tenant?.id === id) ||
       (kind === 'project' && key.scope.project.id === id) ||
       (kind === 'team' && key.scope.team.id === id) ||
       (kind === 'organization' && key.scope.team.organizationId === id),
@@ -300,6 +326,7 @@ async function loadKey(keyHash: string): Promise<ResolvedKey | null> {
       team: { id: row.teamId, organizationId: row.organizationId, name: row.teamName, slug: row.teamSlug },
       organizationSlug: row.organizationSlug,
       rateLimitOverrides: storedRateLimitOverrides(row.rateLimitOverrides),
+      tenant: row.tenantId ? { id: row.tenantId, slug: row.tenantSlug! } : null,
     },
   }
 }

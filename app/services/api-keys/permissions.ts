@@ -24,6 +24,12 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number]
 
+/**
+ * What a tenant-scoped key may carry (ADR 025): work on its tenant's files and transforms only,
+ * nothing that reaches the project as a whole (tenants, keys, settings, usage, audit).
+ */
+export const TENANT_KEY_PERMISSIONS: readonly Permission[] = ['files:read', 'files:write', 'files:delete', 'transforms:execute']
+
 export const permissionSchema = z.enum(PERMISSIONS, { error: `Unknown permission; valid ones: ${PERMISSIONS.join(', ')}` })
 
 const READ: Permission[] = ['files:read', 'transforms:read', 'projects:read', 'api-keys:read', 'usage:read', 'audit-logs:read']

@@ -26,6 +26,7 @@ export const createApiKeySchema = z.object({
   name: apiKeyNameSchema,
   permissions: apiKeyPermissionsSchema,
   expiresAt: apiKeyExpiresAtSchema.optional(),
+  tenantId: z.string().min(1).max(64, 'Tenant id is too long').optional().describe("Bind the key to one tenant of the project: it reaches only that tenant's files, uploads and transforms"),
 })
 
 /**

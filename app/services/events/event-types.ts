@@ -29,6 +29,14 @@ const adoptionCounts = z
   })
   .describe('Objects seen and what became of them')
 
+const tenantStatusData = z.object({ id: z.string(), slug: z.string(), name: z.string(), status: z.enum(['active', 'suspended', 'archived']), previousStatus: z.enum(['active', 'suspended', 'archived']) })
+
+const quotaData = {
+  limit: z.enum(['storedBytes', 'fileCount', 'fileSize', 'uploadsPerHour', 'transformsPerHour']).describe('The limit crossed'),
+  value: z.number().int().describe("The limit's value"),
+  current: z.number().int().describe('The use when it was crossed'),
+}
+
 export const EVENT_DATA = {
   'file.uploaded': z.object({ projectId, uploadId: z.string().nullable(), file: fileData }).describe('A file passed the completion checks and is visible.'),
   'file.deleted': z.object({ projectId, fileId: z.string(), tenantId: z.string().nullable(), path: z.string() }).describe('A file and its object were deleted.'),
@@ -37,6 +45,11 @@ export const EVENT_DATA = {
   'tenant.created': z.object({ projectId, tenant: tenantData }).describe('A tenant was created.'),
   'tenant.updated': z.object({ projectId, tenant: tenantData }).describe('A tenant was renamed or its metadata replaced.'),
   'tenant.deleted': z.object({ projectId, tenantId: z.string(), slug: z.string() }).describe('A tenant was deleted.'),
+  'tenant.suspended': z.object({ projectId, tenant: tenantStatusData }).describe("A tenant was suspended: its uploads, downloads and transforms are refused."),
+  'tenant.archived': z.object({ projectId, tenant: tenantStatusData }).describe('A tenant was archived: its files stay readable, nothing of it changes.'),
+  'tenant.activated': z.object({ projectId, tenant: tenantStatusData }).describe('A suspended or archived tenant is active again.'),
+  'quota.warning': z.object({ projectId, tenantId: z.string(), slug: z.string(), ...quotaData }).describe("A tenant's use of a limit reached 80% (sent once per crossing)."),
+  'quota.exceeded': z.object({ projectId, tenantId: z.string(), slug: z.string(), ...quotaData }).describe("A tenant's use of a limit reached 100% (sent once per crossing)."),
   'api_key.created': z
     .object({ projectId, apiKey: z.object({ id: z.string(), name: z.string(), displayKey: z.string(), permissions: z.array(z.string()), expiresAt: z.string().nullable() }) })
     .describe('An API key was created (its secret is never sent).'),

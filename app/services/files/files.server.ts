@@ -2,7 +2,9 @@ import { StorageError } from '~/storage/storage-adapter'
 import { prisma, type Transaction } from '~/utils/db.server'
 import { sql } from '~/utils/sql.server'
 import { AppError, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import { actorTenantId, type Actor } from '../actor'
+import { checkStoredQuota } from '../tenants/quota.server'
+import { requireTenantReadable, requireTenantWritable } from '../tenants/tenant-status.server'
 import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { recordEvent } from '../events/record-event.server'
 import { bucketConnectionSelect, publicBaseUrl, storageFor } from '../buckets/bucket-storage.server'
@@ -24,12 +26,15 @@ interface Scope {
   projectId?: string
 }
 
-const storedFileSelect = { ...fileSelect, objectKey: true, bucket: { select: bucketConnectionSelect } } as const
+const storedFileSelect = { ...fileSelect, objectKey: true, bucket: { select: bucketConnectionSelect }, tenant: { select: { slug: true, status: true } } } as const
 
 /** A file and the actor's access to its project; a file of a project the actor cannot see is "not found". */
 async function fileWithAccess(db: Pick<Transaction, 'file' | 'project' | 'team' | 'teamMember' | 'organizationMember' | 'organization'>, actor: Actor, fileId: string, scope: Scope) {
   const file = await db.file.findUnique({ where: { id: fileId }, select: storedFileSelect })
   if (!file || (scope.projectId && file.projectId !== scope.projectId)) throw notFound('File')
+  // A tenant-scoped key sees its tenant's files only; any other is "not found".
+  const keyTenant = actorTenantId(actor)
+  if (keyTenant && file.tenantId !== keyTenant) throw notFound('File')
   const access = await projectAccess(db, actor, file.projectId).catch((error: unknown) => {
     throw error instanceof AppError && error.code === 'NOT_FOUND' ? notFound('File') : error
   })
@@ -52,7 +57,10 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char
 export async function listFiles(actor: Actor, projectId: string, filters: FileFilters, page: PageQuery & { before?: string }): Promise<FilePage> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'files:read', 'list the files of this project')
-  if (filters.tenantId) await requireTenantInProject(prisma, projectId, filters.tenantId)
+  const keyTenant = actorTenantId(actor)
+  if (keyTenant && filters.tenantId && filters.tenantId !== keyTenant) throw notFound('Tenant')
+  if (keyTenant) filters = { ...filters, tenantId: keyTenant }
+  else if (filters.tenantId) await requireTenantInProject(prisma, projectId, filters.tenantId)
   const values: unknown[] = [projectId]
   const conditions = ['"projectId" = $1']
   const bind = (value: unknown) => `$${values.push(value)}`
@@ -102,6 +110,7 @@ export interface FileDownload {
 export async function createFileDownload(actor: Actor, fileId: string, options: Scope & { baseUrl?: string } = {}): Promise<FileDownload> {
   const { file, access } = await fileWithAccess(prisma, actor, fileId, options)
   requirePermission(access, 'files:read', 'download the files of this project')
+  requireTenantReadable(file.tenant)
   const storage = await storageFor(file.bucket, options.baseUrl ?? publicBaseUrl())
   const signed = await storage.presignGet(file.objectKey, { expiresInSeconds: DOWNLOAD_URL_TTL_SECONDS, ...downloadHeaders(file) })
   // Bytes go from the bucket, not through Carcosa: each signed URL handed out counts as one download of the file's size.
@@ -145,6 +154,7 @@ const auditBefore = (file: StoredFile) => ({
 export async function deleteFile(actor: Actor, fileId: string, scope: Scope = {}): Promise<FileView> {
   const { file, access } = await fileWithAccess(prisma, actor, fileId, scope)
   requirePermission(access, 'files:delete', 'delete the files of this project')
+  requireTenantWritable(file.tenant, 'delete its files')
   await deleteObjects([file])
   await prisma.$transaction(async (tx) => {
     const deleted = await tx.file.deleteMany({ where: { id: fileId } })
@@ -152,6 +162,7 @@ export async function deleteFile(actor: Actor, fileId: string, scope: Scope = {}
     if (deleted.count === 0) throw notFound('File')
     await recordDeletion(tx, actor, access, file)
   })
+  await checkStoredQuota(file.tenantId)
   return toFileView(file)
 }
 
@@ -190,9 +201,11 @@ export async function deleteFiles(actor: Actor, ids: string[]): Promise<BulkDele
     if (access) requirePermission(access, 'files:delete', 'delete the files of this project')
     accessByProject.set(projectId, access)
   }
-  const visible = rows.filter((row) => accessByProject.get(row.projectId))
+  const keyTenant = actorTenantId(actor)
+  const visible = rows.filter((row) => accessByProject.get(row.projectId) && (!keyTenant || row.tenantId === keyTenant))
   // Nothing the caller may see: the same answer whether the ids exist elsewhere or nowhere.
   if (visible.length === 0) throw new AppError('NOT_FOUND', 'None of these files was found')
+  for (const file of visible) requireTenantWritable(file.tenant, 'delete its files')
   await deleteObjects(visible)
   const deleted = await prisma.$transaction(async (tx) => {
     const gone = new Set<string>()
@@ -203,6 +216,7 @@ export async function deleteFiles(actor: Actor, ids: string[]): Promise<BulkDele
     for (const file of visible) if (gone.has(file.id)) await recordDeletion(tx, actor, accessByProject.get(file.projectId)!, file)
     return gone
   })
+  for (const tenantId of new Set(visible.map((file) => file.tenantId))) await checkStoredQuota(tenantId)
   return { deleted: unique.filter((id) => deleted.has(id)), notFound: unique.filter((id) => !deleted.has(id)) }
 }
 
@@ -231,7 +245,10 @@ const totals = (sum: bigint | null | undefined, count: number): StorageTotals =>
 export async function storageTotals(actor: Actor, projectId: string, options: { tenantId?: string } = {}): Promise<StorageTotals> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'files:read', 'see the storage used by this project')
-  if (options.tenantId) await requireTenantInProject(prisma, projectId, options.tenantId)
+  const keyTenant = actorTenantId(actor)
+  if (keyTenant && options.tenantId && options.tenantId !== keyTenant) throw notFound('Tenant')
+  if (keyTenant) options = { tenantId: keyTenant }
+  else if (options.tenantId) await requireTenantInProject(prisma, projectId, options.tenantId)
   const result = await prisma.file.aggregate({ where: { projectId, tenantId: options.tenantId }, _sum: { size: true }, _count: { _all: true } })
   return totals(result._sum.size, result._count._all)
 }
@@ -240,7 +257,8 @@ export async function storageTotals(actor: Actor, projectId: string, options: { 
 export async function storageStats(actor: Actor, projectId: string): Promise<StorageStats> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'files:read', 'see the storage used by this project')
-  const groups = await prisma.file.groupBy({ by: ['tenantId'], where: { projectId }, _sum: { size: true }, _count: { _all: true } })
+  const keyTenant = actorTenantId(actor)
+  const groups = await prisma.file.groupBy({ by: ['tenantId'], where: keyTenant ? { projectId, tenantId: keyTenant } : { projectId }, _sum: { size: true }, _count: { _all: true } })
   const tenantIds = groups.flatMap((group) => (group.tenantId ? [group.tenantId] : []))
   const tenants = await prisma.tenant.findMany({ where: { id: { in: tenantIds } }, select: { id: true, slug: true, name: true } })
   const tenantById = new Map(tenants.map((tenant) => [tenant.id, tenant]))

@@ -21,13 +21,15 @@ export const THUMBNAIL_MAX_INPUT_PIXELS = 40_000_000
 export async function fileThumbnail(actor: Actor, fileId: string, scope: { projectId?: string } = {}): Promise<Buffer | null> {
   const file = await prisma.file.findUnique({
     where: { id: fileId },
-    select: { projectId: true, objectKey: true, contentType: true, size: true, bucket: { select: bucketConnectionSelect } },
+    select: { projectId: true, objectKey: true, contentType: true, size: true, bucket: { select: bucketConnectionSelect }, tenant: { select: { status: true } } },
   })
   if (!file || (scope.projectId && file.projectId !== scope.projectId)) throw notFound('File')
   const access = await projectAccess(prisma, actor, file.projectId).catch((error: unknown) => {
     throw error instanceof AppError && error.code === 'NOT_FOUND' ? notFound('File') : error
   })
   requirePermission(access, 'files:read', 'see the files of this project')
+  // A suspended tenant's bytes are not served, thumbnails included.
+  if (file.tenant?.status === 'SUSPENDED') return null
   if (!THUMBNAIL_TYPES.has(file.contentType.toLowerCase()) || file.size > BigInt(THUMBNAIL_MAX_SOURCE_BYTES)) return null
 
   const storage = await storageFor(file.bucket)

@@ -1,6 +1,6 @@
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import { actorTenantId, type Actor } from '../actor'
 import { hasPermission } from '../api-keys/permissions'
 import { projectAccess } from '../workspaces/access.server'
 import type { RealtimeChannel } from './channels'
@@ -16,7 +16,8 @@ export type RealtimePrincipal = { kind: 'actor'; actor: Actor } | { kind: 'token
  * cannot tell "not yours" from "does not exist".
  */
 export async function canSubscribe(principal: RealtimePrincipal, channel: RealtimeChannel): Promise<boolean> {
-  const projectId = channel.kind === 'project' ? channel.id : await projectOfUpload(channel.id)
+  const upload = channel.kind === 'upload' ? await prisma.upload.findUnique({ where: { id: channel.id }, select: { projectId: true, tenantId: true } }) : null
+  const projectId = channel.kind === 'project' ? channel.id : upload?.projectId
   if (!projectId) return false
   if (principal.kind === 'token') {
     const { scope } = principal
@@ -24,6 +25,9 @@ export async function canSubscribe(principal: RealtimePrincipal, channel: Realti
     if (channel.kind === 'project') return scope.uploadIds === null
     return scope.uploadIds === null || scope.uploadIds.includes(channel.id)
   }
+  // A tenant-scoped key hears its tenant's uploads only, never the project's channel.
+  const keyTenant = actorTenantId(principal.actor)
+  if (keyTenant && (channel.kind === 'project' || upload?.tenantId !== keyTenant)) return false
   try {
     const { permissions } = await projectAccess(prisma, principal.actor, projectId)
     return hasPermission(permissions, 'files:read') || (channel.kind === 'upload' && hasPermission(permissions, 'files:write'))
@@ -31,9 +35,4 @@ export async function canSubscribe(principal: RealtimePrincipal, channel: Realti
     if (error instanceof AppError && error.code === 'NOT_FOUND') return false
     throw error
   }
-}
-
-async function projectOfUpload(uploadId: string): Promise<string | null> {
-  const upload = await prisma.upload.findUnique({ where: { id: uploadId }, select: { projectId: true } })
-  return upload?.projectId ?? null
 }

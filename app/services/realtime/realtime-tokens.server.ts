@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError, notFound } from '~/utils/errors.server'
-import { actorId, type Actor } from '../actor'
+import { actorId, actorTenantId, type Actor } from '../actor'
 import { hasPermission } from '../api-keys/permissions'
 import { projectOfCall } from '../project-scope.server'
 import { projectAccess } from '../workspaces/access.server'
@@ -55,8 +55,11 @@ export async function createRealtimeToken(actor: Actor, input: CreateRealtimeTok
     const needed = uploadIds ? 'files:read or files:write' : 'files:read'
     throw new AppError('FORBIDDEN', access.role ? `Your role ${access.role} cannot watch this project's files.` : `This API key lacks ${needed}, needed for this realtime token.`)
   }
+  // A project's channel carries every tenant's events: a tenant-scoped key watches its own uploads only.
+  const keyTenant = actorTenantId(actor)
+  if (keyTenant && !uploadIds) throw new AppError('FORBIDDEN', "A tenant-scoped key can watch only its tenant's uploads: name them in uploadIds.")
   if (uploadIds) {
-    const found = await prisma.upload.count({ where: { id: { in: uploadIds }, projectId } })
+    const found = await prisma.upload.count({ where: { id: { in: uploadIds }, projectId, ...(keyTenant ? { tenantId: keyTenant } : {}) } })
     if (found !== uploadIds.length) throw notFound('Upload')
   }
   const expiresAt = new Date(Math.floor(Date.now() / 1000 + getConfig().REALTIME_TOKEN_TTL_SECONDS) * 1000)

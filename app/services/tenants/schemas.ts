@@ -1,5 +1,10 @@
 import { z } from 'zod'
 import { optionalProjectId } from '../project-scope'
+import { limitFormFields, limitsSchema } from './limits'
+
+export const TENANT_STATUS_NAMES = ['active', 'suspended', 'archived'] as const
+export const tenantStatusSchema = z.enum(TENANT_STATUS_NAMES, { error: 'Status must be active, suspended or archived' })
+const planIdSchema = z.string().min(1).max(64).nullable()
 
 /** A tenant's JSON metadata is bounded: it travels with every tenant answer. */
 export const MAX_TENANT_METADATA_BYTES = 16 * 1024
@@ -32,12 +37,28 @@ export const createTenantSchema = z.object({
   slug: tenantSlugSchema,
   name: tenantNameSchema,
   metadata: tenantMetadataSchema.optional(),
+  status: tenantStatusSchema.optional().describe('active (the default), suspended or archived'),
+  planId: planIdSchema.optional().describe('A plan of the same project'),
+  limits: limitsSchema.optional().describe("Overrides of the plan's limits; null takes the plan's value"),
 })
 
-/** The slug names existing object keys and file paths, so it does not change; name and metadata do. */
+/** The slug names existing object keys and file paths, so it does not change; the rest may. */
 export const updateTenantSchema = z
-  .object({ name: tenantNameSchema.optional(), metadata: tenantMetadataSchema.optional() })
-  .refine((input) => input.name !== undefined || input.metadata !== undefined, { message: 'Send name, metadata or both' })
+  .object({
+    name: tenantNameSchema.optional(),
+    metadata: tenantMetadataSchema.optional(),
+    status: tenantStatusSchema.optional().describe('suspended refuses uploads, downloads and transforms; archived is read-only'),
+    planId: planIdSchema.optional().describe('A plan of the same project, or null for none'),
+    limits: limitsSchema.optional().describe("Overrides of the plan's limits: a limit left out is kept, null removes the override"),
+  })
+  .refine((input) => Object.values(input).some((value) => value !== undefined), { message: 'Send at least one of name, metadata, status, planId, limits' })
+
+/** `GET /tenants`: exact slug lookup, or a search in names and slugs. */
+export const tenantFiltersSchema = z.object({
+  slug: z.string().trim().toLowerCase().min(1).max(64).optional().describe('Exactly this slug'),
+  search: z.string().trim().min(1).max(120).optional().describe('Part of the name or slug, ignoring case'),
+  status: tenantStatusSchema.optional().describe('Only tenants with this status'),
+})
 
 /** The dashboard's metadata: JSON text in a textarea, parsed here so a mistake gets a message that says where. */
 const metadataTextSchema = z
@@ -63,7 +84,11 @@ const metadataTextSchema = z
 
 export const createTenantFormSchema = z.object({ slug: tenantSlugSchema, name: tenantNameSchema, metadata: metadataTextSchema })
 export const updateTenantFormSchema = z.object({ name: tenantNameSchema, metadata: metadataTextSchema })
+export const tenantStatusFormSchema = z.object({ status: tenantStatusSchema })
+/** The tenant page's plan form: a plan (or none) and the overrides, empty for the plan's value. */
+export const tenantPlanFormSchema = z.object({ planId: z.string().max(64).optional().transform((id) => id || null), ...limitFormFields })
 
 export type CreateTenantInput = z.output<typeof createTenantSchema>
 export type UpdateTenantInput = z.output<typeof updateTenantSchema>
+export type TenantFilters = z.output<typeof tenantFiltersSchema>
 export type TenantMetadata = z.output<typeof tenantMetadataSchema>

@@ -1,6 +1,6 @@
 import { prisma } from '~/utils/db.server'
-import { AppError } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import { AppError, notFound } from '~/utils/errors.server'
+import { actorTenantId, type Actor } from '../actor'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
 import { hasOwnParams } from './params'
 import { presetParams } from './presets.server'
@@ -36,6 +36,13 @@ export async function signTransformUrls(
 ): Promise<SignedTransformUrl[]> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'transforms:execute', 'sign transform URLs for this project')
+  // A tenant-scoped key signs URLs for its tenant's files only: a signed URL reaches any path.
+  const keyTenant = actorTenantId(actor)
+  if (keyTenant) {
+    const paths = [...new Set(items.map((item) => item.path))]
+    const files = await prisma.file.findMany({ where: { projectId, path: { in: paths }, tenantId: keyTenant }, select: { path: true } })
+    if (files.length !== paths.length) throw notFound('File')
+  }
   const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { settings: true } })
   const presetsOnly = readTransformSettings(project.settings).presetsOnly
   const presetExists = new Map<string, Promise<boolean>>()

@@ -5,7 +5,9 @@ import { prisma } from '~/utils/db.server'
 import { AppError, notFound } from '~/utils/errors.server'
 import { getRateLimiter, DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 import { StorageError } from '~/storage/storage-adapter'
-import type { Actor } from '../actor'
+import { actorTenantId, type Actor } from '../actor'
+import { countTenantTransform } from '../tenants/quota.server'
+import { requireTenantReadable } from '../tenants/tenant-status.server'
 import { bucketConnectionSelect, publicBaseUrl, storageFor } from '../buckets/bucket-storage.server'
 import { rateLimitOverridesFor } from '../settings/settings.server'
 import { meterTransform, meterTransformRefusal } from '../usage/meter.server'
@@ -102,10 +104,27 @@ export async function transformImage({ request, projectId, path, credential }: T
 
   const file = await prisma.file.findUnique({
     where: { projectId_path: { projectId: project.id, path } },
-    select: { id: true, tenantId: true, objectKey: true, contentType: true, size: true, etag: true, updatedAt: true, isPublic: true, bucket: { select: bucketConnectionSelect } },
+    select: {
+      id: true,
+      tenantId: true,
+      objectKey: true,
+      contentType: true,
+      size: true,
+      etag: true,
+      updatedAt: true,
+      isPublic: true,
+      bucket: { select: bucketConnectionSelect },
+      tenant: { select: { slug: true, status: true, maxTransformsPerHour: true, plan: { select: { maxTransformsPerHour: true } } } },
+    },
   })
   if (grant.via === 'public' && !file?.isPublic) throw unsignedRefusal()
   if (!file) throw notFound('File')
+  // A tenant-scoped key transforms its tenant's files only.
+  const keyTenant = grant.via === 'credentials' ? actorTenantId(grant.actor) : null
+  if (keyTenant && file.tenantId !== keyTenant) throw notFound('File')
+  requireTenantReadable(file.tenant)
+  const transformsPerHour = file.tenant ? (file.tenant.maxTransformsPerHour ?? file.tenant.plan?.maxTransformsPerHour ?? null) : null
+  if (file.tenant && file.tenantId) await countTenantTransform({ id: file.tenantId, slug: file.tenant.slug, transformsPerHour })
   if (!TRANSFORMABLE_TYPES.includes(file.contentType)) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `The file is ${file.contentType}; transforms take JPEG, PNG, WebP, AVIF, GIF or TIFF images.`)
   }
@@ -117,8 +136,9 @@ export async function transformImage({ request, projectId, path, credential }: T
   const { format, negotiated } = chooseFormat(params.format, request.headers.get('accept'), file.contentType)
   const renderParams: TransformParams = { ...params, format: undefined }
   const hash = variantHash(file, renderParams, format, { animated: settings.allowAnimated })
-  // The host's fast path answers the next hits of this signed URL without the database (fast-path.server.ts).
-  if (grant.via === 'signature') {
+  // The host's fast path answers the next hits of this signed URL without the database (fast-path.server.ts);
+  // not for a tenant whose transforms are counted against a limit, which each request must reach.
+  if (grant.via === 'signature' && transformsPerHour === null) {
     const { id, updatedAt, etag, size, contentType } = file
     rememberSource(path, { id, updatedAt, etag, size, contentType, projectId: project.id, tenantId: file.tenantId, allowAnimated: settings.allowAnimated, presetsOnly: settings.presetsOnly })
   }

@@ -20,6 +20,8 @@ import { partCountOf, storedParts } from './upload-view'
 import { meterUpload } from '../usage/meter.server'
 import { verifyObject } from './verify-object.server'
 import { stagingKeyOf } from './object-keys'
+import { checkStoredQuota, completionQuotaRefusal } from '../tenants/quota.server'
+import { requireTenantWritable } from '../tenants/tenant-status.server'
 
 /** Storage failures that say nothing about the upload itself: the upload stays pending for a retry. */
 const TRANSIENT: StorageError['failure'][] = ['unreachable', 'credentials', 'permission', 'endpoint-refused']
@@ -48,6 +50,8 @@ async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{
   const { upload, access } = await uploadWithAccess(prisma, actor, input.uploadId, 'upload files to this project')
   if (upload.status === 'COMPLETED' && upload.fileId) return { file: await fileOf(upload.fileId) }
   requirePending(upload, 'complete it')
+  // Suspended or archived since the upload started: refused, and the reservation expires with the upload.
+  requireTenantWritable(upload.tenant, 'upload files to it')
   const organizationId = access.team.organizationId
   const fail = async (reason: string, error: AppError = new AppError('UNPROCESSABLE', reason)) => {
     await failUpload(actor, organizationId, upload, reason)
@@ -66,6 +70,8 @@ async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{
     ruleViolation(rules, maxSize, { contentType: upload.contentType, size }) ??
     routeViolation({ slug: upload.routeSlug, maxBytes: upload.routeMaxBytes === null ? null : Number(upload.routeMaxBytes), types: upload.routeTypes }, { contentType: upload.contentType, size })
   if (violation) await fail(violation.message, ruleError(violation))
+  const overQuota = upload.tenantId ? await completionQuotaRefusal(upload.tenantId, size) : null
+  if (overQuota) await fail(overQuota.message, overQuota)
 
   const adapter = await storageFor(upload.bucket)
   if (upload.method === 'MULTIPART') {
@@ -140,7 +146,10 @@ async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{
     return { file: toFileView(row), created: true }
   })
   publishUploadCompleted(upload, completed.file)
-  if (completed.created) meterUpload(upload.projectId, upload.tenantId, size)
+  if (completed.created) {
+    meterUpload(upload.projectId, upload.tenantId, size)
+    await checkStoredQuota(upload.tenantId)
+  }
   return { file: completed.file }
 }
 

@@ -13,6 +13,7 @@ import { reserveUpload } from './reserve-upload.server'
 import { checkCallbackUrl } from './callback-url.server'
 import { routeViolation } from './upload-route'
 import { stagingKeyOf } from './object-keys'
+import { quotaRefusal } from '../tenants/quota.server'
 
 const MIB = 1024 * 1024
 /** Above this, uploads are multipart (resumable) whatever the client asks; S3's single PUT stops at 5 GiB. */
@@ -54,6 +55,8 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
   const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES })
   const violation = ruleViolation(target.rules, maxSize, input)
   if (violation) throw ruleError(violation)
+  const tenantMaxFile = tenant?.limits.fileSize ?? null
+  if (tenant && tenantMaxFile !== null && input.size > tenantMaxFile) throw quotaRefusal(tenant, 'fileSize', tenantMaxFile, input.size)
   const route = input.route ? { slug: input.route.slug, maxBytes: input.route.maxFileSize ?? null, types: input.route.allowedTypes ?? [] } : null
   const outsideRoute = route ? routeViolation(route, input) : null
   if (outsideRoute) throw ruleError(outsideRoute)
@@ -76,7 +79,7 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
     callbackUrl,
   })
   const { location, expiresAt } = upload
-  const start: UploadStart = { uploadId: upload.id, path: location.path, name: location.name, expiresAt, maxSize }
+  const start: UploadStart = { uploadId: upload.id, path: location.path, name: location.name, expiresAt, maxSize: Math.min(maxSize, tenantMaxFile ?? maxSize) }
   const expiresInSeconds = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000))
 
   try {

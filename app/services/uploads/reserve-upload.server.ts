@@ -1,7 +1,10 @@
 import cuid from 'cuid'
 import type { UploadMethod } from '~/generated/prisma/enums'
 import { getConfig } from '~/utils/config.server'
+import { logger } from '~/utils/logger.server'
 import { sql } from '~/utils/sql.server'
+import type { Limits } from '../tenants/limits'
+import { hourWindow, levelChanged, noteQuotaLevel, quotaLevel, reservationRefusal } from '../tenants/quota.server'
 import type { Actor } from '../actor'
 import { actorId } from '../actor'
 import { auditInsertSql, projectAuditScope } from '../audit/record-audit.server'
@@ -23,7 +26,7 @@ export async function reserveUpload(
   actor: Actor,
   target: UploadTarget,
   input: {
-    tenant: { id: string; slug: string } | null
+    tenant: { id: string; slug: string; limits?: Limits } | null
     fileName: string
     contentType: string
     /** Declared size; 0 for a stream whose length is known only at its end. */
@@ -93,18 +96,48 @@ export async function reserveUpload(
     },
     values.length + 1,
   )
-  await sql(
-    `WITH reserved AS (
+  // A tenant's upload first claims room under its quotas (ADR 025): one conditional UPDATE of the
+  // tenant's row, which concurrent inits queue on and re-check, so together they never exceed it.
+  const limits = input.tenant?.limits
+  const quotaValues = [limits?.storedBytes ?? null, limits?.fileCount ?? null, limits?.uploadsPerHour ?? null]
+  const q = values.length + audit.values.length
+  const claim = input.tenant
+    ? `claim AS (
+         UPDATE "Tenant" SET
+           "uploadsInHour" = CASE WHEN "uploadsHour" = date_trunc('hour', now() AT TIME ZONE 'UTC') THEN "uploadsInHour" + 1 ELSE 1 END,
+           "uploadsHour" = date_trunc('hour', now() AT TIME ZONE 'UTC')
+         WHERE id = $3 AND status = 'ACTIVE'
+           AND ($${q + 1}::bigint IS NULL OR "storedBytes" + "reservedBytes" + $9::bigint <= $${q + 1}::bigint)
+           AND ($${q + 2}::integer IS NULL OR "fileCount" + "reservedFiles" < $${q + 2}::integer)
+           AND ($${q + 3}::integer IS NULL OR "uploadsHour" IS DISTINCT FROM date_trunc('hour', now() AT TIME ZONE 'UTC') OR "uploadsInHour" < $${q + 3}::integer)
+         RETURNING "uploadsInHour", "quotaLevels"
+       ),`
+    : ''
+  const rows = await sql<{ uploadsInHour: number | null; quotaLevels: unknown }>(
+    `WITH ${claim} reserved AS (
        INSERT INTO "Upload" (id, "projectId", "tenantId", "bucketId", "objectKey", path, "fileName", "contentType", size, method, "partSize", "actorType", "actorId", "expiresAt", "createdAt", "updatedAt",
                              "routeSlug", "routeMaxBytes", "routeTypes", metadata, "callbackUrl")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::"UploadMethod", $11::integer, $12, $13,
-               $14::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC',
-               $16, $17::bigint, $18::text[], $19::jsonb, $20)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::"UploadMethod", $11::integer, $12, $13,
+              $14::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC', $15::timestamptz AT TIME ZONE 'UTC',
+              $16, $17::bigint, $18::text[], $19::jsonb, $20
+              ${input.tenant ? 'FROM claim' : ''}
        RETURNING id
      )
-     ${audit.text} FROM reserved`,
-    [...values, ...audit.values],
+     ${audit.text} FROM reserved
+     RETURNING ${input.tenant ? '(SELECT "uploadsInHour" FROM claim) AS "uploadsInHour", (SELECT "quotaLevels" FROM claim) AS "quotaLevels"' : 'NULL AS "uploadsInHour", NULL AS "quotaLevels"'}`,
+    input.tenant ? [...values, ...audit.values, ...quotaValues] : [...values, ...audit.values],
   )
+  if (input.tenant) {
+    const [claimed] = rows
+    // Refused: read why (status or which limit), for a problem that names it. Off the admitted path.
+    if (!claimed) throw await reservationRefusal(input.tenant, input.size)
+    const hourly = limits?.uploadsPerHour ?? null
+    if (hourly !== null && levelChanged(claimed.quotaLevels, 'uploadsPerHour', quotaLevel(claimed.uploadsInHour!, hourly), hourWindow())) {
+      await noteQuotaLevel(input.tenant.id, 'uploadsPerHour', claimed.uploadsInHour!, hourly, hourWindow()).catch((error: unknown) =>
+        logger.warn({ err: error as Error, tenantId: input.tenant!.id }, 'could not record the upload quota level'),
+      )
+    }
+  }
   // Sweeping follows the expiry: a job due the moment the upload may no longer complete, written
   // in batches after the row (init stays two statements); should this process die in between, the
   // sweep that runs every minute expires the upload instead.

@@ -4,7 +4,9 @@ import Busboy from 'busboy'
 import { storageFor } from '~/services/buckets/bucket-storage.server'
 import { StorageError } from '~/storage/storage-adapter'
 import type { FileView } from '~/services/files/file-view'
-import { requireTenantInProject } from '~/services/tenants/tenants.server'
+import { tenantForUpload } from '~/services/tenants/tenants.server'
+import type { Limits } from '~/services/tenants/limits'
+import { quotaRefusal } from '~/services/tenants/quota.server'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { AppError } from '~/utils/errors.server'
@@ -116,7 +118,7 @@ async function storeStream(
     throw new AppError('VALIDATION', `The form's fields did not validate: ${Object.keys(fieldErrors).join(', ')}`, { fieldErrors })
   }
   const projectId = target.access.project.id
-  const tenant = parsedFields.data.tenantId ? await requireTenantInProject(prisma, projectId, parsedFields.data.tenantId) : null
+  const tenant = await tenantForUpload(actor, projectId, parsedFields.data.tenantId)
   return storeReadable(actor, target, {
     stream,
     fileName: info.filename || 'file',
@@ -141,7 +143,7 @@ export async function storeReadable(
     fileName: string
     declaredType: string
     declaredSize: number | undefined
-    tenant: { id: string; slug: string } | null
+    tenant: { id: string; slug: string; limits?: Limits } | null
     maxSize: number
     metadata?: Record<string, unknown> | null
     /** The client's own name for the upload, for its live progress channel. */
@@ -150,6 +152,8 @@ export async function storeReadable(
 ): Promise<string> {
   const { stream, declaredSize, maxSize } = input
   if (declaredSize !== undefined && declaredSize > maxSize) throw tooLarge(maxSize)
+  const tenantMaxFile = input.tenant?.limits?.fileSize ?? null
+  if (input.tenant && tenantMaxFile !== null && declaredSize !== undefined && declaredSize > tenantMaxFile) throw quotaRefusal(input.tenant, 'fileSize', tenantMaxFile, declaredSize)
   const declared = contentTypeSchema.safeParse(input.declaredType)
   const contentType = declared.success ? declared.data : 'application/octet-stream'
   if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)

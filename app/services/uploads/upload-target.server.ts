@@ -8,6 +8,9 @@ import type { Actor } from '../actor'
 import { ROLE_PERMISSIONS } from '../api-keys/permissions'
 import { effectiveTeamRole, projectAccess, requirePermission, type ProjectAccess } from '../workspaces/access.server'
 import { DEFAULT_UPLOAD_RULES } from './upload-rules'
+import { actorTenantId } from '../actor'
+import { EFFECTIVE_LIMIT_COLUMNS, limitsOfRow, type Limits } from '../tenants/limits'
+import { requireTenantWritable, type TenantStatusValue } from '../tenants/tenant-status.server'
 
 type Db = Pick<Transaction, 'organizationMember' | 'teamMember' | 'team' | 'project' | 'organization' | 'bucket' | 'upload'>
 
@@ -17,8 +20,8 @@ export interface UploadTarget {
   organizationSlug: string
   bucket: BucketConnectionRow
   rules: UploadRules
-  /** The tenant asked for, when one was (null when none was asked for). */
-  tenant: { id: string; slug: string; name: string } | null
+  /** The tenant asked for, when one was (null when none was asked for), with its effective limits. */
+  tenant: { id: string; slug: string; name: string; limits: Limits } | null
 }
 
 export const NO_BUCKET_MESSAGE = 'This project has no bucket yet; choose one in its settings.'
@@ -55,6 +58,12 @@ interface TargetRow {
   tenantId: string | null
   tenantSlug: string | null
   tenantName: string | null
+  tenantStatus: TenantStatusValue | null
+  maxStoredBytes: bigint | null
+  maxFiles: number | null
+  maxFileBytes: bigint | null
+  maxUploadsPerHour: number | null
+  maxTransformsPerHour: number | null
 }
 
 // The project with its team, organization, bucket and rules, the user's roles (none for a key) and
@@ -64,7 +73,8 @@ const TARGET_SQL = `
          t."organizationId", t.name AS "teamName", t.slug AS "teamSlug", o.slug AS "organizationSlug",
          b.provider, b."bucketName", b.region, b.endpoint, b."forcePathStyle", b.credentials, b."updatedAt" AS "bucketUpdatedAt",
          om.role AS "orgRole", tm.role AS "teamRole",
-         tn.id AS "tenantId", tn.slug AS "tenantSlug", tn.name AS "tenantName"
+         tn.id AS "tenantId", tn.slug AS "tenantSlug", tn.name AS "tenantName", tn.status AS "tenantStatus",
+         ${EFFECTIVE_LIMIT_COLUMNS}
     FROM "Project" p
     JOIN "Team" t ON t.id = p."teamId"
     JOIN "Organization" o ON o.id = t."organizationId"
@@ -72,6 +82,7 @@ const TARGET_SQL = `
     LEFT JOIN "OrganizationMember" om ON om."organizationId" = t."organizationId" AND om."userId" = $2
     LEFT JOIN "TeamMember" tm ON tm."teamId" = t.id AND tm."userId" = $2
     LEFT JOIN "Tenant" tn ON (tn.id = $3 OR tn.slug = $4) AND tn."projectId" = p.id
+    LEFT JOIN "Plan" pl ON pl.id = tn."planId"
    WHERE p.id = $1`
 
 /**
@@ -87,8 +98,10 @@ export async function uploadTarget(
   if (actor.type === 'api-key' && actor.projectId !== projectId) throw notFound('Project')
   // A tenant by id, or by slug (what an application knows it by: a subdomain, a header).
   const asked = typeof tenantChoice === 'string' ? { id: tenantChoice } : (tenantChoice ?? {})
-  const tenantId = asked.id ?? null
+  // A tenant-scoped key uploads into its own tenant, named or not.
+  const keyTenant = actorTenantId(actor)
   const tenantSlug = asked.slug?.trim().toLowerCase() || null
+  const tenantId = asked.id ?? (keyTenant && !tenantSlug ? keyTenant : null)
   const [row] = await sql<TargetRow>(TARGET_SQL, [projectId, actor.type === 'user' ? actor.userId : null, tenantId, tenantSlug])
   if (!row) throw notFound('Project')
   let access: ProjectAccess
@@ -104,6 +117,8 @@ export async function uploadTarget(
   requirePermission(access, 'files:write', 'upload files to this project')
   if (!row.bucketId || !row.provider) throw new AppError('CONFLICT', NO_BUCKET_MESSAGE)
   if ((tenantId || tenantSlug) && !row.tenantId) throw notFound('Tenant')
+  if (keyTenant && row.tenantId !== keyTenant) throw notFound('Tenant')
+  if (row.tenantId) requireTenantWritable({ slug: row.tenantSlug!, status: row.tenantStatus! }, 'upload files to it')
   const bucket: BucketConnectionRow = {
     id: row.bucketId,
     provider: row.provider,
@@ -114,7 +129,7 @@ export async function uploadTarget(
     credentials: row.credentials,
     updatedAt: row.bucketUpdatedAt!,
   }
-  const tenant = row.tenantId ? { id: row.tenantId, slug: row.tenantSlug!, name: row.tenantName! } : null
+  const tenant = row.tenantId ? { id: row.tenantId, slug: row.tenantSlug!, name: row.tenantName!, limits: limitsOfRow(row) } : null
   return { access, organizationSlug: row.organizationSlug, bucket, rules: storedUploadRules(row.settings), tenant }
 }
 
@@ -144,6 +159,7 @@ export const uploadSelect = {
   metadata: true,
   callbackUrl: true,
   bucket: { select: bucketConnectionSelect },
+  tenant: { select: { slug: true, status: true } },
 } as const
 
 /**
@@ -152,7 +168,9 @@ export const uploadSelect = {
  */
 export async function uploadWithAccess(db: Db, actor: Actor, uploadId: string, action: string) {
   const upload = await db.upload.findUnique({ where: { id: uploadId }, select: uploadSelect })
-  if (!upload) throw notFound('Upload')
+  // A tenant-scoped key sees only its tenant's uploads.
+  const keyTenant = actorTenantId(actor)
+  if (!upload || (keyTenant && upload.tenantId !== keyTenant)) throw notFound('Upload')
   const access = await projectAccess(db, actor, upload.projectId).catch((error: unknown) => {
     throw error instanceof AppError && error.code === 'NOT_FOUND' ? notFound('Upload') : error
   })
