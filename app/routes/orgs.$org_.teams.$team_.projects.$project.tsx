@@ -38,6 +38,7 @@ export default function ProjectLayout() {
             { to: base, label: 'Overview', end: true },
             { to: `${base}/files`, label: 'Files' },
             { to: `${base}/tenants`, label: 'Tenants' },
+            { to: `${base}/plans`, label: 'Plans' },
             { to: `${base}/adoption`, label: 'Adoption' },
             { to: `${base}/api-keys`, label: 'API keys' },
             { to: `${base}/transforms`, label: 'Transforms' },

@@ -41,7 +41,8 @@ export async function handleForm<Schema extends z.ZodType>(
   formData: FormData,
   intent: string,
   schema: Schema,
-  onValid: (value: z.output<Schema>) => Promise<Response>,
+  /** A redirect (or other Response), or data the page renders (a preview). */
+  onValid: (value: z.output<Schema>) => Promise<Response | ReturnType<typeof data>>,
 ) {
   for (const [name, value] of formData) {
     const problem = typeof value === 'string' ? unstorableText(value) : null

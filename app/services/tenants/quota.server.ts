@@ -196,3 +196,16 @@ export async function completionQuotaRefusal(tenantId: string, size: number): Pr
   if (limits.fileCount !== null && row.fileCount + 1 > limits.fileCount) return quotaRefusal(row, 'fileCount', limits.fileCount, row.fileCount)
   return null
 }
+
+/**
+ * Transform requests of a tenant in the current clock hour as metered (ADR 018: counted in memory,
+ * flushed every few seconds), for the tenant page's usage bar. Enforcement counts in the limiter.
+ */
+export async function transformsThisHour(projectId: string, tenantId: string): Promise<number> {
+  const hour = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS)
+  const row = await prisma.usageHourly.findUnique({
+    where: { projectId_tenantKey_hour: { projectId, tenantKey: tenantId, hour } },
+    select: { transforms: true, transformCacheHits: true },
+  })
+  return row ? Number(row.transforms + row.transformCacheHits) : 0
+}

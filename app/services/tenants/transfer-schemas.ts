@@ -41,3 +41,34 @@ export const exportTenantsQuerySchema = z.object({
 
 export type ImportRow = z.output<typeof importRowSchema>
 export type ImportTenantsInput = z.output<typeof importTenantsSchema>
+
+/** The dashboard's import form: CSV or JSON text pasted (or typed), previewed as a dry run first. */
+export const importTenantsFormSchema = z
+  .object({
+    format: z.enum(['csv', 'json'], { error: 'Choose CSV or JSON' }),
+    data: z.string({ error: 'Paste the tenants to import' }).min(1, 'Paste the tenants to import').max(MAX_IMPORT_BYTES, `At most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`),
+    dryRun: z
+      .string()
+      .optional()
+      .transform((value) => value === 'true'),
+  })
+  .transform((input, context) => {
+    if (input.format === 'csv') return { dryRun: input.dryRun, csv: input.data }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(input.data)
+    } catch (error) {
+      context.addIssue({ code: 'custom', path: ['data'], message: `This is not valid JSON: ${(error as Error).message}` })
+      return z.NEVER
+    }
+    const rows = Array.isArray(parsed) ? parsed : (parsed as { tenants?: unknown } | null)?.tenants
+    if (!Array.isArray(rows)) {
+      context.addIssue({ code: 'custom', path: ['data'], message: 'JSON must be an array of tenants, or {"tenants": [...]}' })
+      return z.NEVER
+    }
+    if (rows.length > MAX_IMPORT_ROWS) {
+      context.addIssue({ code: 'custom', path: ['data'], message: `At most ${MAX_IMPORT_ROWS} tenants per import` })
+      return z.NEVER
+    }
+    return { dryRun: input.dryRun, tenants: rows as unknown[] }
+  })
