@@ -267,6 +267,9 @@ describe('tenant-scoped API keys', () => {
     assertProblem(await api('GET', `${BASE}/api/v1/transform/${project.id}/globex/cat.jpg?w=10`, { token: scoped }), 404)
     assert.equal((await api('GET', `${BASE}/api/v1/transform/${project.id}/acme/cat.jpg?w=10`, { token: scoped })).status, 200)
     assertProblem(await api('POST', '/api/v1/transforms/sign', { token: scoped, body: { path: 'globex/cat.jpg', params: { w: 10 } } }), 404)
+    const batch = (paths: string[]) => api('POST', '/api/v1/transforms/sign/batch', { token: scoped, body: { items: paths.map((path) => ({ path, params: { w: 10 } })) } })
+    assertProblem(await batch(['acme/cat.jpg', 'globex/cat.jpg']), 404)
+    assert.equal((await batch(['acme/cat.jpg', 'acme/cat.jpg'])).status, 200)
     const stats = await api('GET', '/api/v1/carcosa/stats', { token: scoped })
     if (stats.status === 200) assert.equal(JSON.stringify(stats.json).includes(globex.id), false)
 
