@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test'
 import sharp from 'sharp'
 import { signTransformUrl } from '~/services/transforms/sign-url.server'
 import { activeSecrets, signedQuery, transformUrl } from '~/services/transforms/signing.server'
+import { updateTenant } from '~/services/tenants/tenants.server'
 import { prisma } from '~/utils/db.server'
 import { createTestApiKey, createWorkspace } from '../support/factories'
 import { putTestFile } from '../support/file-factories'
@@ -252,5 +253,51 @@ describe('what the fast path never answers', () => {
     assert.ok(isProblem(after))
     // An If-None-Match of the old variant is no shortcut either.
     assert.equal((await get(url, { 'if-none-match': cached.headers.get('etag')! })).status, 404)
+  })
+})
+
+describe('a tenant status change reaches the fast path', () => {
+  test("suspending a tenant refuses its cached transforms at once, whether this instance or another made the change", async () => {
+    const workspace = await createWorkspace()
+    await attachS3Bucket(workspace.project.id)
+    const tenant = await prisma.tenant.create({ data: { projectId: workspace.project.id, slug: 'acme', name: 'Acme' } })
+    const body = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#cc3366' } }).jpeg().toBuffer()
+    await putTestFile(workspace.project.id, { tenantId: tenant.id, name: 'cat.jpg', path: 'acme/cat.jpg', contentType: 'image/jpeg', body })
+    const url = new URL((await signTransformUrl(workspace.owner.actor, workspace.project.id, { path: 'acme/cat.jpg', params: { w: 50 }, expiresIn: 600 }, origin)).url)
+    const { key } = await createTestApiKey(workspace.owner.actor, workspace.project.id, ['tenants:manage'])
+    const warm = async () => {
+      assert.equal((await get(url)).status, 200)
+      assert.equal((await get(url)).headers.get('x-carcosa-cache'), 'memory')
+    }
+    await warm()
+
+    // The server itself suspends it (its own API): the next hit is refused.
+    const suspend = await fetch(`${origin}/api/v1/tenants/${tenant.id}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ status: 'suspended' }),
+    })
+    assert.equal(suspend.status, 200)
+    const refused = await get(url)
+    assert.equal(refused.status, 403)
+    assert.match(refused.bytes.toString(), /acme is suspended/)
+
+    // Another instance (this test process) suspends another tenant whose transforms the server answers
+    // from memory (for 120 s without the bus): the server hears it on the invalidation bus.
+    const globex = await prisma.tenant.create({ data: { projectId: workspace.project.id, slug: 'globex', name: 'Globex' } })
+    await putTestFile(workspace.project.id, { tenantId: globex.id, name: 'dog.jpg', path: 'globex/dog.jpg', contentType: 'image/jpeg', body })
+    const other = new URL((await signTransformUrl(workspace.owner.actor, workspace.project.id, { path: 'globex/dog.jpg', params: { w: 50 }, expiresIn: 600 }, origin)).url)
+    assert.equal((await get(other)).status, 200)
+    assert.equal((await get(other)).headers.get('x-carcosa-cache'), 'memory')
+    await updateTenant(workspace.owner.actor, globex.id, { status: 'suspended' })
+    const deadline = Date.now() + 30_000
+    let answer = await get(other)
+    while (answer.status === 200) {
+      assert.ok(Date.now() < deadline, 'the suspension reached the server within a bus delivery, not after the fast path TTL')
+      await sleep(100)
+      answer = await get(other)
+    }
+    assert.equal(answer.status, 403)
+    assert.equal(answer.headers.get('x-carcosa-cache'), null)
   })
 })
