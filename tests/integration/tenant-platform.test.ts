@@ -8,6 +8,9 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import sharp from 'sharp'
 import { issueTokens } from '~/services/accounts/api-tokens.server'
+import { authenticateApiKey } from '~/services/api-keys/api-keys.server'
+import { canSubscribe } from '~/services/realtime/channel-access.server'
+import { parseChannel, projectChannel, uploadChannel } from '~/services/realtime/channels'
 import { forgetTenant, knownSource, rememberSource } from '~/services/transforms/known-sources.server'
 import { signTransformUrl } from '~/services/transforms/sign-url.server'
 import { checkStoredQuota } from '~/services/tenants/quota.server'
@@ -283,6 +286,27 @@ describe('tenant-scoped API keys', () => {
     assertProblem(await api('GET', `/api/v1/uploads/${projectWide.json.uploadId}/status`, { token: scoped }), 404)
     assertProblem(await api('POST', `/api/v1/uploads/${projectWide.json.uploadId}/abort`, { token: scoped }), 404)
     assertProblem(await api('POST', '/api/v1/realtime/tokens', { token: scoped, body: {} }), 403)
+    assert.equal((await api('POST', '/api/v1/realtime/tokens', { token: scoped, body: { uploadIds: [own.json.uploadId] } })).status, 201)
+    assertProblem(await api('POST', '/api/v1/realtime/tokens', { token: scoped, body: { uploadIds: [projectWide.json.uploadId] } }), 404)
+    const scopedActor = (await authenticateApiKey(scoped, testMeta()))!
+    assert.equal(await canSubscribe({ kind: 'actor', actor: scopedActor }, parseChannel(projectChannel(project.id))!), false)
+    assert.equal(await canSubscribe({ kind: 'actor', actor: scopedActor }, parseChannel(uploadChannel(own.json.uploadId))!), true)
+    assert.equal(await canSubscribe({ kind: 'actor', actor: scopedActor }, parseChannel(uploadChannel(projectWide.json.uploadId))!), false)
+
+    // Streamed through Carcosa: into its tenant, never another's.
+    const stream = async (tenantId?: string) => {
+      const form = new FormData()
+      if (tenantId) form.append('tenantId', tenantId)
+      form.append('file', new Blob(['hello'], { type: 'text/plain' }), 'hello.txt')
+      return api('POST', '/api/v1/files/upload', { token: scoped, body: form })
+    }
+    const streamed = await stream()
+    assert.equal(streamed.status, 201, streamed.text)
+    assert.equal(streamed.json.file.tenantId, acme.id)
+    assertProblem(await stream(globex.id), 404)
+    await api('PUT', `/api/v1/tenants/${acme.id}`, { token: key, body: { status: 'archived' } })
+    assertProblem(await stream(), 403)
+    await api('PUT', `/api/v1/tenants/${acme.id}`, { token: key, body: { status: 'active' } })
 
     // Nothing beyond its tenant: no tenants, no keys, no project reads.
     assertProblem(await api('POST', '/api/v1/tenants', { token: scoped, body: { slug: 'mine', name: 'Mine' } }), 403)
