@@ -3,7 +3,7 @@ import { redirect } from '@remix-run/node'
 import { Form, Link, useLoaderData, useRevalidator } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { DateTime } from '~/components/date-time'
-import { IntentForm, SubmitButton, useIntentForm } from '~/components/forms'
+import { ErrorList, IntentForm, SubmitButton, inputClass, useIntentForm } from '~/components/forms'
 import { Card, EmptyState } from '~/components/layout'
 import { useProjectEvents } from '~/components/use-project-events'
 import { requireUser } from '~/services/accounts/session-cookie.server'
@@ -131,18 +131,6 @@ export default function ProjectAdoption() {
   )
 }
 
-const inputClass = 'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm'
-
-function FieldErrors({ id, errors }: { id: string; errors?: string[] }) {
-  if (!errors?.length) return null
-  return (
-    <ul id={id} className="mt-1 space-y-0.5 text-sm text-red-700">
-      {errors.map((error) => (
-        <li key={error}>{error}</li>
-      ))}
-    </ul>
-  )
-}
 
 /** The scan's options as a GET form: previewing is reading, and the answer is a page with these values in its URL. */
 function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Record<string, string[]> }) {
@@ -156,7 +144,7 @@ function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Recor
         </label>
         <input id="adopt-prefix" name="prefix" defaultValue={form.prefix} placeholder="uploads/" className={inputClass} {...invalid('prefix')} />
         <p className="mt-1 text-xs text-slate-500">Empty for the whole bucket; otherwise ending with /.</p>
-        <FieldErrors id="prefix-errors" errors={errors.prefix} />
+        <ErrorList id="prefix-errors" errors={errors.prefix} />
       </div>
       <fieldset>
         <legend className="text-sm font-medium text-slate-700">Which tenant an object belongs to</legend>
@@ -177,7 +165,7 @@ function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Recor
         </label>
         <textarea id="adopt-map" name="tenantMap" rows={3} defaultValue={form.tenantMap} placeholder="customers/a/ = acme" className={inputClass} {...invalid('tenantMap')} />
         <p className="mt-1 text-xs text-slate-500">One per line: a key prefix ending with /, an equals sign, a tenant slug. The longest matching prefix wins.</p>
-        <FieldErrors id="tenantMap-errors" errors={errors.tenantMap} />
+        <ErrorList id="tenantMap-errors" errors={errors.tenantMap} />
       </div>
       <div>
         <label htmlFor="adopt-unmatched" className="block text-sm font-medium text-slate-700">
@@ -210,7 +198,7 @@ function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Recor
           <input type="checkbox" name="deleteOriginals" value="on" defaultChecked={form.deleteOriginals === 'on'} {...invalid('deleteOriginals')} />
           When copying, delete each original once its copy is verified
         </label>
-        <FieldErrors id="deleteOriginals-errors" errors={errors.deleteOriginals} />
+        <ErrorList id="deleteOriginals-errors" errors={errors.deleteOriginals} />
       </div>
       <SubmitButton variant="secondary">Preview</SubmitButton>
     </Form>
