@@ -14,12 +14,23 @@ async function putLegacyObject(bucketName: string, key: string, body: string, co
   if (contentType) await fs.writeFile(`${file}.carcosa-meta.json`, JSON.stringify({ contentType }))
 }
 
-test('objects already in the bucket are previewed, adopted under their tenant, and the run followed to its end', async ({ page, javaScriptEnabled }) => {
-  const { projectUrl, teamUrl } = await registerAndOnboard(page, { label: 'adopt', person: 'Ada Adopter', organization: 'Adopters', project: 'Legacy' })
+test('objects already in the bucket are previewed, adopted under their tenant, and the run followed to its end', async ({
+  page,
+  javaScriptEnabled,
+}) => {
+  const { projectUrl, teamUrl } = await registerAndOnboard(page, {
+    label: 'adopt',
+    person: 'Ada Adopter',
+    organization: 'Adopters',
+    project: 'Legacy',
+  })
 
   const bucketName = await test.step("the project's bucket already holds objects under tenant-named prefixes", async () => {
     await page.goto(`${teamUrl}/buckets`)
-    const name = (await page.getByText(/team-[a-z0-9]+/).first().textContent())!.match(/team-[a-z0-9]+/)![0]
+    const name = (await page
+      .getByText(/team-[a-z0-9]+/)
+      .first()
+      .textContent())!.match(/team-[a-z0-9]+/)![0]
     await putLegacyObject(name, 'acme/readme.txt', 'hello from before Carcosa\n', 'text/plain')
     await putLegacyObject(name, 'acme/docs/notes.txt', 'notes\n', 'text/plain')
     await putLegacyObject(name, 'acme/fake.png', '<!doctype html><p>not a picture</p>', 'image/png')

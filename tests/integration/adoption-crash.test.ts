@@ -33,7 +33,13 @@ test('an adoption killed with SIGKILL midway finishes after a restart, every obj
 
   const objects = new Map<string, { tenant: string; digest: string; size: number }>()
   const client = rawS3Client()
-  const puts = TENANTS.flatMap((tenant) => Array.from({ length: PER_TENANT }, (_, index) => ({ tenant, key: `${tenant}/files/${String(index).padStart(4, '0')}.bin`, body: randomBytes(200 + index) })))
+  const puts = TENANTS.flatMap((tenant) =>
+    Array.from({ length: PER_TENANT }, (_, index) => ({
+      tenant,
+      key: `${tenant}/files/${String(index).padStart(4, '0')}.bin`,
+      body: randomBytes(200 + index),
+    })),
+  )
   for (let start = 0; start < puts.length; start += 25) {
     await Promise.all(
       puts.slice(start, start + 25).map(async (put) => {
@@ -48,7 +54,11 @@ test('an adoption killed with SIGKILL midway finishes after a restart, every obj
   assert.equal(started.status, 201, await started.clone().text())
   const { id: runId } = (await started.json()) as { id: string }
   // Killed once some objects are adopted, before all are.
-  await waitFor('the first objects to be adopted', async () => (await prisma.adoptionRun.findUniqueOrThrow({ where: { id: runId } })).adopted >= 20, 60_000)
+  await waitFor(
+    'the first objects to be adopted',
+    async () => (await prisma.adoptionRun.findUniqueOrThrow({ where: { id: runId } })).adopted >= 20,
+    60_000,
+  )
   await first.killHard()
   const killed = await prisma.adoptionRun.findUniqueOrThrow({ where: { id: runId } })
   assert.equal(killed.status, 'RUNNING')
@@ -66,13 +76,26 @@ test('an adoption killed with SIGKILL midway finishes after a restart, every obj
     },
     120_000,
   )
-  assert.deepEqual(finished.counts, { scanned: objects.size, adopted: objects.size, adoptedBytes: [...objects.values()].reduce((sum, o) => sum + o.size, 0), alreadyAdopted: 0, skipped: 0, failed: 0 })
-  const progress = await live.next((frame) => frame.type === 'adoption.progress' && frame.runId === runId && frame.status === 'completed', 30_000)
+  assert.deepEqual(finished.counts, {
+    scanned: objects.size,
+    adopted: objects.size,
+    adoptedBytes: [...objects.values()].reduce((sum, o) => sum + o.size, 0),
+    alreadyAdopted: 0,
+    skipped: 0,
+    failed: 0,
+  })
+  const progress = await live.next(
+    (frame) => frame.type === 'adoption.progress' && frame.runId === runId && frame.status === 'completed',
+    30_000,
+  )
   assert.equal(progress.counts.adopted, objects.size)
   await live.next((frame) => frame.type === 'adoption.completed' && frame.data.runId === runId, 30_000)
   await live.close()
 
-  const files = await prisma.file.findMany({ where: { projectId: project.id }, select: { objectKey: true, adoptedFromKey: true, tenantId: true, size: true } })
+  const files = await prisma.file.findMany({
+    where: { projectId: project.id },
+    select: { objectKey: true, adoptedFromKey: true, tenantId: true, size: true },
+  })
   assert.equal(files.length, objects.size, 'one file per object, no duplicates')
   assert.equal(new Set(files.map((file) => file.adoptedFromKey)).size, objects.size)
   for (const file of files) {
@@ -92,10 +115,14 @@ test('an adoption killed with SIGKILL midway finishes after a restart, every obj
   const again = await fetch(`${second.origin}/api/v1/adoptions`, { method: 'POST', headers, body: JSON.stringify({}) })
   assert.equal(again.status, 201)
   const { id: againId } = (await again.json()) as { id: string }
-  const rerun = await waitFor('the second run to complete', async () => {
-    const run = await prisma.adoptionRun.findUniqueOrThrow({ where: { id: againId } })
-    return run.status === 'COMPLETED' ? run : null
-  }, 60_000)
+  const rerun = await waitFor(
+    'the second run to complete',
+    async () => {
+      const run = await prisma.adoptionRun.findUniqueOrThrow({ where: { id: againId } })
+      return run.status === 'COMPLETED' ? run : null
+    },
+    60_000,
+  )
   assert.deepEqual([rerun.adopted, rerun.alreadyAdopted], [0, objects.size])
   assert.equal(await prisma.file.count({ where: { projectId: project.id } }), objects.size)
 })

@@ -12,7 +12,14 @@ import { before, describe, test } from 'node:test'
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import sharp from 'sharp'
 import { adoptPage } from '~/services/adoption/adopt-page.server'
-import { cancelAdoption, getAdoption, listAdoptionItems, previewAdoption, resumeAdoption, startAdoption } from '~/services/adoption/adoption.server'
+import {
+  cancelAdoption,
+  getAdoption,
+  listAdoptionItems,
+  previewAdoption,
+  resumeAdoption,
+  startAdoption,
+} from '~/services/adoption/adoption.server'
 import { adoptionOptionsSchema, type AdoptionOptions } from '~/services/adoption/schemas'
 import { createTenant } from '~/services/tenants/tenants.server'
 import { prisma } from '~/utils/db.server'
@@ -27,8 +34,12 @@ const options = (input: Partial<AdoptionOptions> = {}) => adoptionOptionsSchema.
 let PNG: Buffer
 let JPEG: Buffer
 before(async () => {
-  PNG = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3366cc' } }).png().toBuffer()
-  JPEG = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#cc6633' } }).jpeg().toBuffer()
+  PNG = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer()
+  JPEG = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#cc6633' } })
+    .jpeg()
+    .toBuffer()
 })
 
 /** What the bucket held before Carcosa: key, bytes and the Content-Type it was stored with (none: S3's default). */
@@ -48,7 +59,8 @@ const FAKE = { key: 'globex/fake.png', body: Buffer.from('<!doctype html><script
 
 async function fillBucket(bucketName: string, objects: Array<{ key: string; body: Buffer; contentType?: string }>) {
   const s3 = rawS3Client()
-  for (const object of objects) await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: object.key, Body: object.body, ContentType: object.contentType }))
+  for (const object of objects)
+    await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: object.key, Body: object.body, ContentType: object.contentType }))
 }
 
 async function objectBytes(bucketName: string, key: string): Promise<Buffer | null> {
@@ -107,8 +119,13 @@ describe('bucket adoption', () => {
     assert.equal(await prisma.adoptionRun.count({ where: { projectId: world.project.id } }), 0)
 
     // Unmatched to the project, with tenants created for unknown slugs: the preview says so.
-    const wider = await previewAdoption(world.owner.actor, world.project.id, { ...options({ unmatched: 'project', createTenants: true }), limit: 100 })
-    const widerCounts = Object.fromEntries(wider.perTenant.map((entry) => [entry.tenant?.slug ?? '(project)', [entry.objects, entry.tenant?.created ?? false]]))
+    const wider = await previewAdoption(world.owner.actor, world.project.id, {
+      ...options({ unmatched: 'project', createTenants: true }),
+      limit: 100,
+    })
+    const widerCounts = Object.fromEntries(
+      wider.perTenant.map((entry) => [entry.tenant?.slug ?? '(project)', [entry.objects, entry.tenant?.created ?? false]]),
+    )
     assert.deepEqual(widerCounts, { '(project)': [1, false], acme: [2, false], 'acme-corp': [1, false], globex: [3, false], initech: [1, true] })
 
     // A preview stops at its limit and says it did.
@@ -156,10 +173,7 @@ describe('bucket adoption', () => {
     // A second run over the same prefix adopts nothing again.
     const again = await startAdoption(world.owner.actor, world.project.id, options())
     const rerun = await runToEnd(again.id)
-    assert.deepEqual(
-      { adopted: rerun.adopted, already: rerun.alreadyAdopted, failed: rerun.failed },
-      { adopted: 0, already: 5, failed: 1 },
-    )
+    assert.deepEqual({ adopted: rerun.adopted, already: rerun.alreadyAdopted, failed: rerun.failed }, { adopted: 0, already: 5, failed: 1 })
     assert.equal(await prisma.file.count({ where: { projectId: world.project.id } }), 5)
   })
 
@@ -172,7 +186,10 @@ describe('bucket adoption', () => {
       assert.equal(done.adopted, 7, 'every object but the disguised one')
       const files = await prisma.file.findMany({ where: { projectId: world.project.id }, include: { tenant: true } })
       assert.equal(files.length, 7)
-      const project = await prisma.project.findUniqueOrThrow({ where: { id: world.project.id }, include: { team: { include: { organization: true } } } })
+      const project = await prisma.project.findUniqueOrThrow({
+        where: { id: world.project.id },
+        include: { team: { include: { organization: true } } },
+      })
       const layout = `${project.team.organization.slug}/${project.team.slug}/${project.slug}/`
       for (const object of legacyObjects()) {
         const file = files.find((candidate) => candidate.adoptedFromKey === object.key)
@@ -185,7 +202,9 @@ describe('bucket adoption', () => {
       assert.equal(await objectExists(world.bucketName, FAKE.key), true, 'a refused object is never deleted')
 
       // A rerun finds every object adopted (by its original key, even where the original is gone).
-      const again = await runToEnd((await startAdoption(world.owner.actor, world.project.id, options({ mode: 'copy', deleteOriginals, unmatched: 'project' }))).id)
+      const again = await runToEnd(
+        (await startAdoption(world.owner.actor, world.project.id, options({ mode: 'copy', deleteOriginals, unmatched: 'project' }))).id,
+      )
       assert.equal(again.adopted, 0)
       assert.equal(await prisma.file.count({ where: { projectId: world.project.id } }), 7)
     }
@@ -197,7 +216,10 @@ describe('bucket adoption', () => {
     // The second waits for the first's hold on the run (its job is retried by the queue); the first finishes the page.
     const outcomes = await Promise.allSettled([adoptPage(run.id, 0, { pageSize: 100 }), adoptPage(run.id, 0, { pageSize: 100 })])
     assert.deepEqual(outcomes.map((outcome) => outcome.status).sort(), ['fulfilled', 'rejected'])
-    assert.match(String((outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason), /being worked on by another worker/)
+    assert.match(
+      String((outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason),
+      /being worked on by another worker/,
+    )
     const done = await prisma.adoptionRun.findUniqueOrThrow({ where: { id: run.id } })
     assert.equal(done.status, 'COMPLETED')
     assert.equal(done.scanned, 8)
@@ -214,8 +236,15 @@ describe('bucket adoption', () => {
     const world = await adoptionWorld()
     await fillBucket(world.bucketName, [{ key: 'customers/a/one.txt', body: Buffer.from('one'), contentType: 'text/plain' }])
     const map = { prefix: 'customers/', rule: 'prefix-map' as const }
-    await assertAppError(startAdoption(world.owner.actor, world.project.id, options({ ...map, tenantMap: [{ prefix: 'customers/a/', tenant: 'umbrella' }] })), 'VALIDATION')
-    const run = await startAdoption(world.owner.actor, world.project.id, options({ ...map, tenantMap: [{ prefix: 'customers/a/', tenant: 'umbrella' }], createTenants: true }))
+    await assertAppError(
+      startAdoption(world.owner.actor, world.project.id, options({ ...map, tenantMap: [{ prefix: 'customers/a/', tenant: 'umbrella' }] })),
+      'VALIDATION',
+    )
+    const run = await startAdoption(
+      world.owner.actor,
+      world.project.id,
+      options({ ...map, tenantMap: [{ prefix: 'customers/a/', tenant: 'umbrella' }], createTenants: true }),
+    )
     await runToEnd(run.id)
     const file = await prisma.file.findFirstOrThrow({ where: { projectId: world.project.id }, include: { tenant: true } })
     assert.deepEqual([file.tenant?.slug, file.path, file.objectKey], ['umbrella', 'umbrella/one.txt', 'customers/a/one.txt'])

@@ -1,4 +1,12 @@
-import { cancelAdoption, getAdoption, listAdoptionItems, listAdoptions, previewAdoption, resumeAdoption, startAdoption } from '~/services/adoption/adoption.server'
+import {
+  cancelAdoption,
+  getAdoption,
+  listAdoptionItems,
+  listAdoptions,
+  previewAdoption,
+  resumeAdoption,
+  startAdoption,
+} from '~/services/adoption/adoption.server'
 import { adoptionItemsQuerySchema, previewAdoptionSchema, startAdoptionSchema } from '~/services/adoption/schemas'
 import { pageQuerySchema } from '~/services/pagination'
 import { projectOfCall } from '~/services/project-scope.server'

@@ -125,7 +125,9 @@ async function prepare(run: RunRow, lease: string, holding: () => boolean): Prom
   const options = storedOptions(run)
   const actor = await runActor(run)
   const access = await projectAccess(prisma, actor, run.projectId).catch((error: unknown) => {
-    throw error instanceof AppError && error.code === 'NOT_FOUND' ? new AppError('FORBIDDEN', 'Whoever started this adoption no longer has access to the project.') : error
+    throw error instanceof AppError && error.code === 'NOT_FOUND'
+      ? new AppError('FORBIDDEN', 'Whoever started this adoption no longer has access to the project.')
+      : error
   })
   requirePermission(access, 'projects:write', 'adopt bucket objects into this project')
   if (options.deleteOriginals) requirePermission(access, 'files:delete', 'delete the original objects after copying them')
@@ -160,16 +162,35 @@ async function prepare(run: RunRow, lease: string, holding: () => boolean): Prom
 /** Works through the page's objects not yet done by this run; false when the run was cancelled meanwhile. */
 async function adoptObjects(work: PageWork, objects: ListedObject[]): Promise<boolean> {
   const done = new Set(
-    (await prisma.adoptionItem.findMany({ where: { runId: work.run.id, key: { in: objects.map((object) => object.key) } }, select: { key: true } })).map(
-      (item) => item.key,
-    ),
+    (
+      await prisma.adoptionItem.findMany({
+        where: { runId: work.run.id, key: { in: objects.map((object) => object.key) } },
+        select: { key: true },
+      })
+    ).map((item) => item.key),
   )
   const plans = await planPage(
     work.context,
     objects.filter((object) => !done.has(object.key)),
   )
   for (let start = 0; start < plans.length; start += BATCH) {
-    const batch = plans.slice(start, start + BATCH)
+    // Objects that need no storage call (skipped, or already files with nothing left to do) are recorded together.
+    const quick = plans
+      .slice(start, start + BATCH)
+      .filter((plan) => plan.action === 'skip' || (plan.action === 'already' && !originalLeft(work, plan)))
+    const batch = plans.slice(start, start + BATCH).filter((plan) => !quick.includes(plan))
+    await prisma.$transaction(async (tx) => {
+      for (const status of ['SKIPPED', 'ALREADY_ADOPTED'] as const) {
+        const entries = quick.flatMap((plan): Array<{ object: ListedObject; outcome: Outcome }> =>
+          plan.action === 'skip' && status === 'SKIPPED'
+            ? [{ object: plan.object, outcome: { status, reason: plan.reason } }]
+            : plan.action === 'already' && status === 'ALREADY_ADOPTED'
+              ? [{ object: plan.object, outcome: { status, fileId: plan.fileId } }]
+              : [],
+        )
+        if (entries.length > 0) await recordItems(tx, work, entries)
+      }
+    })
     let next = 0
     const worker = async () => {
       while (next < batch.length) await adoptOne(work, batch[next++]!)
@@ -184,24 +205,42 @@ async function adoptObjects(work: PageWork, objects: ListedObject[]): Promise<bo
 
 type Outcome = { status: 'ADOPTED' | 'ALREADY_ADOPTED' | 'SKIPPED' | 'FAILED'; fileId?: string; tenantId?: string | null; reason?: string }
 
-/** Records one object's outcome once per run, and counts it only then. */
-async function recordItem(tx: Transaction, work: PageWork, object: ListedObject, outcome: Outcome) {
+/** An object already a file by copy whose original this run is to delete (a crash came between the two). */
+const originalLeft = (work: PageWork, plan: Extract<ObjectPlan, { action: 'already' }>) =>
+  work.options.deleteOriginals && plan.fileObjectKey !== plan.object.key
+
+const COUNTER = { ADOPTED: 'adopted', ALREADY_ADOPTED: 'alreadyAdopted', SKIPPED: 'skipped', FAILED: 'failed' } as const
+
+/**
+ * Records outcomes of one status once per run each, and counts only those newly recorded. Adopted
+ * objects are recorded one at a time (their bytes are counted too).
+ */
+async function recordItems(tx: Transaction, work: PageWork, entries: Array<{ object: ListedObject; outcome: Outcome }>) {
+  const status = entries[0]!.outcome.status
   const { count } = await tx.adoptionItem.createMany({
-    data: [{ runId: work.run.id, key: object.key, size: object.size, status: outcome.status, fileId: outcome.fileId, tenantId: outcome.tenantId, reason: outcome.reason }],
+    data: entries.map(({ object, outcome }) => ({
+      runId: work.run.id,
+      key: object.key,
+      size: object.size,
+      status: outcome.status,
+      fileId: outcome.fileId,
+      tenantId: outcome.tenantId,
+      reason: outcome.reason,
+    })),
     skipDuplicates: true,
   })
-  if (count === 0) return false
-  const field = { ADOPTED: 'adopted', ALREADY_ADOPTED: 'alreadyAdopted', SKIPPED: 'skipped', FAILED: 'failed' } as const
+  if (count === 0) return
   await tx.adoptionRun.update({
     where: { id: work.run.id },
     data: {
-      scanned: { increment: 1 },
-      [field[outcome.status]]: { increment: 1 },
-      ...(outcome.status === 'ADOPTED' ? { adoptedBytes: { increment: object.size } } : {}),
+      scanned: { increment: count },
+      [COUNTER[status]]: { increment: count },
+      ...(status === 'ADOPTED' ? { adoptedBytes: { increment: entries[0]!.object.size } } : {}),
     },
   })
-  return true
 }
+
+const recordItem = (tx: Transaction, work: PageWork, object: ListedObject, outcome: Outcome) => recordItems(tx, work, [{ object, outcome }])
 
 const record = (work: PageWork, object: ListedObject, outcome: Outcome) => prisma.$transaction((tx) => recordItem(tx, work, object, outcome))
 
@@ -212,7 +251,7 @@ async function adoptOne(work: PageWork, plan: ObjectPlan): Promise<void> {
     return
   }
   if (plan.action === 'already') {
-    if (work.options.deleteOriginals && plan.fileObjectKey !== object.key) await deleteOriginal(work, object, plan.fileObjectKey)
+    if (originalLeft(work, plan)) await deleteOriginal(work, object, plan.fileObjectKey)
     await record(work, object, { status: 'ALREADY_ADOPTED', fileId: plan.fileId })
     return
   }
@@ -229,10 +268,15 @@ async function adoptOne(work: PageWork, plan: ObjectPlan): Promise<void> {
 }
 
 /** The type an object is adopted as, after the same checks an upload's completion makes; or why it cannot be. */
-async function inspect(work: PageWork, key: string, listedSize: number): Promise<{ contentType: string; etag: string | undefined } | { reason: string }> {
+async function inspect(
+  work: PageWork,
+  key: string,
+  listedSize: number,
+): Promise<{ contentType: string; etag: string | undefined } | { reason: string }> {
   const info = await work.adapter.head(key)
   if (!info) return { reason: 'The object disappeared after it was listed.' }
-  if (info.size !== listedSize) return { reason: `The object changed while being adopted (${listedSize} bytes when listed, ${info.size} now); run the adoption again.` }
+  if (info.size !== listedSize)
+    return { reason: `The object changed while being adopted (${listedSize} bytes when listed, ${info.size} now); run the adoption again.` }
   const head = await readStart(work.adapter, key, info.size)
   if (!head) return { reason: 'The object disappeared after it was listed.' }
   const stored = contentTypeSchema.safeParse(info.contentType ?? '')
@@ -255,7 +299,10 @@ async function tenantIdFor(work: PageWork, slug: string | null): Promise<string 
       (tenant) => tenant.id,
       async (error: unknown) => {
         // Created meanwhile (by a person, or an earlier attempt of this page): use it.
-        const existing = await prisma.tenant.findUnique({ where: { projectId_slug: { projectId: work.run.projectId, slug } }, select: { id: true } })
+        const existing = await prisma.tenant.findUnique({
+          where: { projectId_slug: { projectId: work.run.projectId, slug } },
+          select: { id: true },
+        })
         if (existing) return existing.id
         throw error
       },
@@ -288,7 +335,10 @@ async function adoptNew(work: PageWork, plan: Extract<ObjectPlan, { action: 'ado
     const copied = await work.adapter.head(location.objectKey)
     if (!copied || copied.size !== object.size) {
       await discardCopy(work, location.objectKey)
-      await record(work, object, { status: 'FAILED', reason: `The copy is ${copied?.size ?? 'missing'} bytes instead of ${object.size}; the original was kept.` })
+      await record(work, object, {
+        status: 'FAILED',
+        reason: `The copy is ${copied?.size ?? 'missing'} bytes instead of ${object.size}; the original was kept.`,
+      })
       return
     }
     etag = copied.etag
@@ -325,7 +375,16 @@ async function adoptNew(work: PageWork, plan: Extract<ObjectPlan, { action: 'ado
         action: 'file.adopt',
         targetType: 'file',
         targetId: file.id,
-        after: { projectId: work.run.projectId, tenantId, path: location.path, contentType: checked.contentType, size: object.size, adoptedFrom: object.key, runId: work.run.id, mode: work.options.mode },
+        after: {
+          projectId: work.run.projectId,
+          tenantId,
+          path: location.path,
+          contentType: checked.contentType,
+          size: object.size,
+          adoptedFrom: object.key,
+          runId: work.run.id,
+          mode: work.options.mode,
+        },
       })
       // Last: it locks the run's row (its counters) until the commit, which the other workers wait for.
       await recordItem(tx, work, object, { status: 'ADOPTED', fileId: file.id, tenantId })
@@ -348,7 +407,10 @@ async function adoptNew(work: PageWork, plan: Extract<ObjectPlan, { action: 'ado
 /** Removes a copy nothing refers to (a file registered at that key keeps it). */
 async function discardCopy(work: PageWork, key: string) {
   const registered = await prisma.file.count({ where: { bucketId: work.run.bucketId, objectKey: key } })
-  if (registered === 0) await work.adapter.delete(key).catch((error: unknown) => logger.warn({ err: error, runId: work.run.id }, 'adoption: unused copy not removed'))
+  if (registered === 0)
+    await work.adapter
+      .delete(key)
+      .catch((error: unknown) => logger.warn({ err: error, runId: work.run.id }, 'adoption: unused copy not removed'))
 }
 
 /** Deletes an original once its registered copy is in place with the same size. */
@@ -364,7 +426,9 @@ async function finishPage(work: PageWork, page: number, last: ListedObject | und
     const released = { leaseId: null, leaseUntil: null }
     const { count } = await tx.adoptionRun.updateMany({
       where: { id: run.id, status: 'RUNNING', pagesDone: page, leaseId: work.lease },
-      data: last ? { pagesDone: page + 1, pageStartAfter: last.key, ...released } : { pagesDone: page + 1, status: 'COMPLETED', completedAt: new Date(), ...released },
+      data: last
+        ? { pagesDone: page + 1, pageStartAfter: last.key, ...released }
+        : { pagesDone: page + 1, status: 'COMPLETED', completedAt: new Date(), ...released },
     })
     if (count === 0) return null
     const row = await tx.adoptionRun.findUniqueOrThrow({ where: { id: run.id }, select: runSelect })
@@ -372,7 +436,13 @@ async function finishPage(work: PageWork, page: number, last: ListedObject | und
       await enqueueJob(tx, 'adoption-page', { runId: run.id, page: page + 1 })
     } else {
       const counts = toRunView(row).counts
-      await recordAudit(tx, work.actor, work.actor, { ...work.auditScope, action: 'adoption.complete', targetType: 'adoption', targetId: run.id, after: counts })
+      await recordAudit(tx, work.actor, work.actor, {
+        ...work.auditScope,
+        action: 'adoption.complete',
+        targetType: 'adoption',
+        targetId: run.id,
+        after: counts,
+      })
       await recordEvent(tx, { type: 'adoption.completed', data: { projectId: run.projectId, runId: run.id, counts } })
     }
     return row
@@ -388,16 +458,24 @@ async function failRun(run: RunRow, reason: string, actor?: Actor) {
     })
     if (count === 0) return null
     const row = await tx.adoptionRun.findUniqueOrThrow({ where: { id: run.id }, select: runSelect })
-    const project = await tx.project.findUnique({ where: { id: run.projectId }, select: { teamId: true, team: { select: { organizationId: true } } } })
-    await recordAudit(tx, actor ?? null, { ipAddress: run.ipAddress, userAgent: run.userAgent }, {
-      organizationId: project?.team.organizationId ?? null,
-      teamId: project?.teamId ?? null,
-      projectId: run.projectId,
-      action: 'adoption.fail',
-      targetType: 'adoption',
-      targetId: run.id,
-      after: { reason },
+    const project = await tx.project.findUnique({
+      where: { id: run.projectId },
+      select: { teamId: true, team: { select: { organizationId: true } } },
     })
+    await recordAudit(
+      tx,
+      actor ?? null,
+      { ipAddress: run.ipAddress, userAgent: run.userAgent },
+      {
+        organizationId: project?.team.organizationId ?? null,
+        teamId: project?.teamId ?? null,
+        projectId: run.projectId,
+        action: 'adoption.fail',
+        targetType: 'adoption',
+        targetId: run.id,
+        after: { reason },
+      },
+    )
     await recordEvent(tx, { type: 'adoption.failed', data: { projectId: run.projectId, runId: run.id, reason, counts: toRunView(row).counts } })
     return row
   })

@@ -63,7 +63,12 @@ export const runSelect = {
 
 export type RunRow = Prisma.AdoptionRunGetPayload<{ select: typeof runSelect }>
 
-const STATUS_NAMES: Record<AdoptionStatus, AdoptionRunView['status']> = { RUNNING: 'running', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled' }
+const STATUS_NAMES: Record<AdoptionStatus, AdoptionRunView['status']> = {
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+}
 
 export const storedOptions = (row: Pick<RunRow, 'options'>): AdoptionOptions => adoptionOptionsSchema.parse(row.options)
 
@@ -101,7 +106,11 @@ async function adoptionTarget(db: Transaction | typeof prisma, actor: Actor, pro
   requireAdopter(access, action)
   const project = await db.project.findUniqueOrThrow({
     where: { id: projectId },
-    select: { slug: true, bucket: { select: bucketConnectionSelect }, team: { select: { slug: true, organization: { select: { slug: true } } } } },
+    select: {
+      slug: true,
+      bucket: { select: bucketConnectionSelect },
+      team: { select: { slug: true, organization: { select: { slug: true } } } },
+    },
   })
   if (!project.bucket) throw new AppError('CONFLICT', NO_BUCKET_MESSAGE)
   return {
@@ -137,7 +146,13 @@ export interface AdoptionPreview {
 export async function previewAdoption(actor: Actor, projectId: string, options: AdoptionOptions & { limit: number }): Promise<AdoptionPreview> {
   const target = await adoptionTarget(prisma, actor, projectId, 'adopt bucket objects into this project')
   const { limit, ...rest } = options
-  const context: AdoptionContext = { projectId, bucketId: target.bucket.id, scope: target.scope, options: rest, tenants: await loadTenants(projectId) }
+  const context: AdoptionContext = {
+    projectId,
+    bucketId: target.bucket.id,
+    scope: target.scope,
+    options: rest,
+    tenants: await loadTenants(projectId),
+  }
   const adapter = await storageFor(target.bucket)
   const perTenant = new Map<string, { objects: number; bytes: number }>()
   const unknown = new Map<string, number>()
@@ -215,7 +230,9 @@ export async function startAdoption(actor: Actor, projectId: string, options: Ad
     await assertTeamMayWrite(tx, target.access.project.teamId, target.bucket.id)
     if (options.rule === 'prefix-map' && !options.createTenants) {
       const slugs = [...new Set(options.tenantMap.map((entry) => entry.tenant))]
-      const known = new Set((await tx.tenant.findMany({ where: { projectId, slug: { in: slugs } }, select: { slug: true } })).map((tenant) => tenant.slug))
+      const known = new Set(
+        (await tx.tenant.findMany({ where: { projectId, slug: { in: slugs } }, select: { slug: true } })).map((tenant) => tenant.slug),
+      )
       const missing = slugs.filter((slug) => !known.has(slug))
       if (missing.length > 0) {
         const message = `No tenant of this project has the slug ${missing.slice(0, 10).join(', ')}; create ${missing.length === 1 ? 'it' : 'them'} first or set createTenants.`
@@ -225,7 +242,8 @@ export async function startAdoption(actor: Actor, projectId: string, options: Ad
     // One run at a time per project: a second would only race the first over the same keys.
     await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ${projectId} FOR UPDATE`
     const running = await tx.adoptionRun.findFirst({ where: { projectId, status: 'RUNNING' }, select: { id: true } })
-    if (running) throw new AppError('CONFLICT', `Adoption run ${running.id} is still in progress in this project; wait for it or cancel it first.`)
+    if (running)
+      throw new AppError('CONFLICT', `Adoption run ${running.id} is still in progress in this project; wait for it or cancel it first.`)
     const row = await tx.adoptionRun.create({
       data: {
         projectId,
@@ -326,7 +344,11 @@ export async function cancelAdoption(actor: Actor, runId: string, options: { pro
     await tx.$queryRaw`SELECT id FROM "AdoptionRun" WHERE id = ${runId} FOR UPDATE`
     const current = await tx.adoptionRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })
     if (current.status !== 'RUNNING') throw new AppError('CONFLICT', `This adoption run is ${STATUS_NAMES[current.status]}, not in progress.`)
-    const updated = await tx.adoptionRun.update({ where: { id: runId }, data: { status: 'CANCELLED', completedAt: new Date() }, select: runSelect })
+    const updated = await tx.adoptionRun.update({
+      where: { id: runId },
+      data: { status: 'CANCELLED', completedAt: new Date() },
+      select: runSelect,
+    })
     await recordAudit(tx, actor, actor, { ...projectAuditScope(access), action: 'adoption.cancel', targetType: 'adoption', targetId: runId })
     await recordEvent(tx, { type: 'adoption.cancelled', data: { projectId: run.projectId, runId, counts: toRunView(updated).counts } })
     return updated
@@ -345,7 +367,8 @@ export async function resumeAdoption(actor: Actor, runId: string, options: { pro
     requireAdopter(access, 'resume adoption runs in this project')
     await tx.$queryRaw`SELECT id FROM "AdoptionRun" WHERE id = ${runId} FOR UPDATE`
     const current = await tx.adoptionRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true, pagesDone: true } })
-    if (current.status !== 'FAILED') throw new AppError('CONFLICT', `Only a failed adoption run can be resumed; this one is ${STATUS_NAMES[current.status]}.`)
+    if (current.status !== 'FAILED')
+      throw new AppError('CONFLICT', `Only a failed adoption run can be resumed; this one is ${STATUS_NAMES[current.status]}.`)
     const running = await tx.adoptionRun.findFirst({ where: { projectId: run.projectId, status: 'RUNNING' }, select: { id: true } })
     if (running) throw new AppError('CONFLICT', `Adoption run ${running.id} is in progress in this project; wait for it or cancel it first.`)
     // The run acts for whoever resumed it from now on.

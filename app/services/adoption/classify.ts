@@ -32,7 +32,9 @@ export function classifyKey(key: string, options: AdoptionOptions, isTenant: (sl
     if (entry && isTenant(entry.tenant)) matched = { kind: 'tenant', slug: entry.tenant, rest: key.slice(entry.prefix.length) }
   }
   if (matched) return matched
-  return options.unmatched === 'project' ? { kind: 'project', rest: relative } : { kind: 'skip', reason: 'No tenant matches it (unmatched objects are skipped)' }
+  return options.unmatched === 'project'
+    ? { kind: 'project', rest: relative }
+    : { kind: 'skip', reason: 'No tenant matches it (unmatched objects are skipped)' }
 }
 
 /** The slug a first-segment rule reads from a key, whether or not such a tenant exists (for the preview's unknown slugs). */

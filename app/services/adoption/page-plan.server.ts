@@ -62,7 +62,7 @@ export async function planPage(context: AdoptionContext, objects: ListedObject[]
     if (file && file.projectId === context.projectId) {
       return { object, action: 'already', fileId: file.id, fileObjectKey: file.objectKey, fileSize: Number(file.size) }
     }
-    if (file) return { object, action: 'skip', kind: 'conflict', reason: "It is already a file of another project using this bucket" }
+    if (file) return { object, action: 'skip', kind: 'conflict', reason: 'It is already a file of another project using this bucket' }
     if (uploading.has(object.key)) return { object, action: 'skip', kind: 'conflict', reason: 'An upload in progress is writing it' }
     const classification = classifyKey(object.key, context.options, (slug) => tenantUsable(context, slug))
     if (classification.kind === 'skip') return { object, action: 'skip', kind: 'rule', reason: classification.reason }
@@ -72,7 +72,9 @@ export async function planPage(context: AdoptionContext, objects: ListedObject[]
 
   const wanted = plans.flatMap((plan) => (plan.action === 'adopt' ? [plan.location.path] : []))
   const taken = new Set(
-    (await prisma.file.findMany({ where: { projectId: context.projectId, path: { in: wanted } }, select: { path: true } })).map((file) => file.path),
+    (await prisma.file.findMany({ where: { projectId: context.projectId, path: { in: wanted } }, select: { path: true } })).map(
+      (file) => file.path,
+    ),
   )
   return plans.map((plan) => {
     if (plan.action !== 'adopt') return plan
