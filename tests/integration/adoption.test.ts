@@ -21,7 +21,7 @@ import {
   startAdoption,
 } from '~/services/adoption/adoption.server'
 import { adoptionOptionsSchema, type AdoptionOptions } from '~/services/adoption/schemas'
-import { createTenant } from '~/services/tenants/tenants.server'
+import { createTenant, updateTenant } from '~/services/tenants/tenants.server'
 import { prisma } from '~/utils/db.server'
 import { api, assertProblem } from '../support/api-client'
 import { assertAppError, createTestApiKey, createWorkspace } from '../support/factories'
@@ -274,6 +274,32 @@ describe('bucket adoption', () => {
     const finished = await runToEnd(second.id)
     assert.equal(finished.status, 'COMPLETED')
     assert.equal(await prisma.file.count({ where: { projectId: world.project.id } }), 5)
+  })
+
+  test('a suspended or archived tenant takes no adopted files; a tenant-scoped key cannot adopt', async () => {
+    const world = await adoptionWorld()
+    await updateTenant(world.owner.actor, world.tenants.globex.id, { status: 'suspended' })
+    await updateTenant(world.owner.actor, world.tenants['acme-corp'].id, { status: 'archived' })
+    const preview = await previewAdoption(world.owner.actor, world.project.id, { ...options(), limit: 100 })
+    assert.deepEqual(
+      preview.perTenant.map((entry) => [entry.tenant?.slug, entry.objects]),
+      [['acme', 2]],
+    )
+    assert.equal(preview.conflicts, 4)
+    assert.ok(preview.conflictSample.some((conflict) => conflict.key === 'globex/photo.jpg' && /Tenant globex is suspended/.test(conflict.reason)))
+    assert.ok(preview.conflictSample.some((conflict) => conflict.key === 'acme-corp/banner.jpg' && /archived/.test(conflict.reason)))
+
+    const run = await startAdoption(world.owner.actor, world.project.id, options())
+    const done = await runToEnd(run.id)
+    assert.deepEqual([done.adopted, done.skipped], [2, 6])
+    assert.equal(await prisma.file.count({ where: { tenantId: { in: [world.tenants.globex.id, world.tenants['acme-corp'].id] } } }), 0)
+
+    // A tenant-scoped key carries at most the file permissions; adoption refuses it in the service too.
+    const bound = await createTestApiKey(world.owner.actor, world.project.id, ['files:read', 'files:write', 'files:delete'], { tenantId: world.tenants.acme.id })
+    assertProblem(await api('POST', '/api/v1/adoptions/preview', { token: bound.key, body: {} }), 403)
+    assertProblem(await api('POST', '/api/v1/adoptions', { token: bound.key, body: {} }), 403)
+    await assertAppError(previewAdoption(bound.actor, world.project.id, { ...options(), limit: 10 }), 'FORBIDDEN')
+    assert.equal(await prisma.adoptionRun.count({ where: { projectId: world.project.id } }), 1)
   })
 
   test('over HTTP: keys of the project with projects:write preview and start; other projects and weaker keys are refused', async () => {

@@ -17,7 +17,7 @@ import { storedUploadRules } from '../uploads/upload-target.server'
 import { effectiveMaxBytes, ruleViolation } from '../uploads/upload-rules'
 import { readStart, sniffType, typeMismatch } from '../uploads/verify-object.server'
 import { projectAccess, requirePermission } from '../workspaces/access.server'
-import { LIST_PAGE_SIZE, runSelect, storedOptions, toRunView, type RunRow } from './adoption.server'
+import { LIST_PAGE_SIZE, requireAdopter, runSelect, storedOptions, toRunView, type RunRow } from './adoption.server'
 import { publishAdoptionProgress } from './adoption-progress.server'
 import { loadTenants, planPage, type AdoptionContext, type ObjectPlan } from './page-plan.server'
 import type { AdoptionOptions } from './schemas'
@@ -129,7 +129,7 @@ async function prepare(run: RunRow, lease: string, holding: () => boolean): Prom
       ? new AppError('FORBIDDEN', 'Whoever started this adoption no longer has access to the project.')
       : error
   })
-  requirePermission(access, 'projects:write', 'adopt bucket objects into this project')
+  requireAdopter(actor, access, 'adopt bucket objects into this project')
   if (options.deleteOriginals) requirePermission(access, 'files:delete', 'delete the original objects after copying them')
   const project = await prisma.project.findUniqueOrThrow({
     where: { id: run.projectId },

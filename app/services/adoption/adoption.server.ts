@@ -1,8 +1,8 @@
 import type { Prisma } from '~/generated/prisma/client'
 import type { AdoptionItemStatus, AdoptionStatus } from '~/generated/prisma/enums'
 import { prisma, type Transaction } from '~/utils/db.server'
-import { AppError, notFound } from '~/utils/errors.server'
-import type { Actor } from '../actor'
+import { AppError, forbidden, notFound } from '~/utils/errors.server'
+import { actorTenantId, type Actor } from '../actor'
 import { projectAuditScope, recordAudit } from '../audit/record-audit.server'
 import { assertTeamMayWrite } from '../buckets/bucket-access.server'
 import { bucketConnectionSelect, storageFor } from '../buckets/bucket-storage.server'
@@ -95,15 +95,16 @@ export function toRunView(row: RunRow): AdoptionRunView {
   }
 }
 
-/** Adoption reads the raw bucket and registers files for every tenant: a tenant-bound caller may not. */
-function requireAdopter(access: ProjectAccess, action: string) {
+/** Adoption reads the raw bucket and registers files for every tenant: a tenant-scoped key may not. */
+export function requireAdopter(actor: Actor, access: ProjectAccess, action: string) {
+  if (actorTenantId(actor)) throw forbidden(`A tenant-scoped API key cannot ${action}: adoption reads the whole bucket and files objects under every tenant.`)
   requirePermission(access, 'projects:write', action)
 }
 
 /** The project, its bucket and the key scope of its files, for a caller who may adopt into it. */
 async function adoptionTarget(db: Transaction | typeof prisma, actor: Actor, projectId: string, action: string) {
   const access = await projectAccess(db, actor, projectId)
-  requireAdopter(access, action)
+  requireAdopter(actor, access, action)
   const project = await db.project.findUniqueOrThrow({
     where: { id: projectId },
     select: {
@@ -207,7 +208,7 @@ export async function previewAdoption(actor: Actor, projectId: string, options: 
     .map(([slug, counts]) => {
       if (slug === '') return { tenant: null, ...counts }
       const tenant = context.tenants.get(slug)
-      return { tenant: tenant ? { ...tenant, created: false } : { id: null, slug, name: slug, created: true }, ...counts }
+      return { tenant: tenant ? { id: tenant.id, slug: tenant.slug, name: tenant.name, created: false } : { id: null, slug, name: slug, created: true }, ...counts }
     })
   preview.unknownSlugs = [...unknown.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -340,7 +341,7 @@ export async function listAdoptionItems(
 export async function cancelAdoption(actor: Actor, runId: string, options: { projectId?: string } = {}): Promise<AdoptionRunView> {
   const row = await prisma.$transaction(async (tx) => {
     const { run, access } = await runWithAccess(tx, actor, runId, options)
-    requireAdopter(access, 'cancel adoption runs in this project')
+    requireAdopter(actor, access, 'cancel adoption runs in this project')
     await tx.$queryRaw`SELECT id FROM "AdoptionRun" WHERE id = ${runId} FOR UPDATE`
     const current = await tx.adoptionRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })
     if (current.status !== 'RUNNING') throw new AppError('CONFLICT', `This adoption run is ${STATUS_NAMES[current.status]}, not in progress.`)
@@ -364,7 +365,7 @@ export async function cancelAdoption(actor: Actor, runId: string, options: { pro
 export async function resumeAdoption(actor: Actor, runId: string, options: { projectId?: string } = {}): Promise<AdoptionRunView> {
   const row = await prisma.$transaction(async (tx) => {
     const { run, access } = await runWithAccess(tx, actor, runId, options)
-    requireAdopter(access, 'resume adoption runs in this project')
+    requireAdopter(actor, access, 'resume adoption runs in this project')
     await tx.$queryRaw`SELECT id FROM "AdoptionRun" WHERE id = ${runId} FOR UPDATE`
     const current = await tx.adoptionRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true, pagesDone: true } })
     if (current.status !== 'FAILED')

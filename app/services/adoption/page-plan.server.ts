@@ -1,12 +1,15 @@
+import type { TenantStatus } from '~/generated/prisma/enums'
 import type { ListedObject } from '~/storage/storage-adapter'
+import { toAppError } from '~/utils/errors.server'
 import { prisma } from '~/utils/db.server'
 import { tenantSlugSchema } from '../tenants/schemas'
+import { requireTenantWritable } from '../tenants/tenant-status.server'
 import type { KeyScope } from '../uploads/object-keys'
 import { adoptedLocation, classifyKey, slugCandidate, type AdoptedLocation } from './classify'
 import type { AdoptionOptions } from './schemas'
 
 /** A project's tenants by slug, as the rule sees them. */
-export type TenantsBySlug = Map<string, { id: string; slug: string; name: string }>
+export type TenantsBySlug = Map<string, { id: string; slug: string; name: string; status: TenantStatus }>
 
 /** What a scan knows of the project and bucket it adopts into. */
 export interface AdoptionContext {
@@ -26,7 +29,7 @@ export type ObjectPlan = { object: ListedObject } & (
 )
 
 export async function loadTenants(projectId: string): Promise<TenantsBySlug> {
-  const rows = await prisma.tenant.findMany({ where: { projectId }, select: { id: true, slug: true, name: true } })
+  const rows = await prisma.tenant.findMany({ where: { projectId }, select: { id: true, slug: true, name: true, status: true } })
   return new Map(rows.map((row) => [row.slug, row]))
 }
 
@@ -66,6 +69,9 @@ export async function planPage(context: AdoptionContext, objects: ListedObject[]
     if (uploading.has(object.key)) return { object, action: 'skip', kind: 'conflict', reason: 'An upload in progress is writing it' }
     const classification = classifyKey(object.key, context.options, (slug) => tenantUsable(context, slug))
     if (classification.kind === 'skip') return { object, action: 'skip', kind: 'rule', reason: classification.reason }
+    // A suspended or archived tenant takes no new files, adopted ones included.
+    const refusal = classification.kind === 'tenant' ? tenantRefusal(context.tenants.get(classification.slug)) : null
+    if (refusal) return { object, action: 'skip', kind: 'conflict', reason: refusal }
     const location = adoptedLocation(object.key, classification, context.options.mode, { ...context.scope, bucketId: context.bucketId })
     return { object, action: 'adopt', tenantSlug: classification.kind === 'tenant' ? classification.slug : null, location }
   })
@@ -84,6 +90,17 @@ export async function planPage(context: AdoptionContext, objects: ListedObject[]
     plannedPaths.add(plan.location.path)
     return plan
   })
+}
+
+function tenantRefusal(tenant: { slug: string; status: TenantStatus } | undefined): string | null {
+  try {
+    requireTenantWritable(tenant, 'adopt files into it')
+    return null
+  } catch (error) {
+    const known = toAppError(error)
+    if (!known) throw error
+    return known.message
+  }
 }
 
 /** The slug the rule names for an object that it could not file under a tenant (the preview's unknown slugs). */
