@@ -180,7 +180,12 @@ async function serve(runtime: Runtime) {
   const transformFastPath = (build.entry.module as { transformFastPath?: typeof TransformFastPath }).transformFastPath
   if (transformFastPath) {
     app.use('/api/v1/transform/', (req, res, next) => {
-      const answer = transformFastPath({ method: req.method, url: req.originalUrl, accept: req.get('accept'), ifNoneMatch: req.get('if-none-match') })
+      const answer = transformFastPath({
+        method: req.method,
+        url: req.originalUrl,
+        accept: req.get('accept'),
+        ifNoneMatch: req.get('if-none-match'),
+      })
       if (!answer) return next()
       res.status(answer.status)
       // Appended as Remix's adapter does (lower-case names in Headers order): the same bytes either way.
@@ -261,7 +266,9 @@ async function serve(runtime: Runtime) {
   // The structured line is for log collectors; a person starting it locally wants the URL plainly.
   if (!config.isProduction && process.stdout.isTTY) console.log(`\n  Carcosa is running at ${url}\n`)
   // Only a hint for tools such as db:seed: a data directory that cannot take it does not stop the server.
-  await recordServerAddress(config.DATA_DIR, url).catch((error: Error) => logger.warn(`could not record the server's URL in DATA_DIR: ${error.message}`))
+  await recordServerAddress(config.DATA_DIR, url).catch((error: Error) =>
+    logger.warn(`could not record the server's URL in DATA_DIR: ${error.message}`),
+  )
   return { server, jobs, stopUsageFlushing: startUsageFlushing() }
 }
 

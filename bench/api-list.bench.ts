@@ -167,7 +167,15 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { durationSeconds: 10, sliceSeconds: 2, warmupSeconds: 3, connections: [1, TARGET_CONNECTIONS], build: false, cpuProfDir: null, profileTarget: 'carcosa' }
+  const options: Options = {
+    durationSeconds: 10,
+    sliceSeconds: 2,
+    warmupSeconds: 3,
+    connections: [1, TARGET_CONNECTIONS],
+    build: false,
+    cpuProfDir: null,
+    profileTarget: 'carcosa',
+  }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = () => {
@@ -178,7 +186,10 @@ function parseOptions(argv: string[]): Options {
     if (flag === '--duration') options.durationSeconds = positive(value(), flag)
     else if (flag === '--slice') options.sliceSeconds = positive(value(), flag)
     else if (flag === '--warmup') options.warmupSeconds = Number(value())
-    else if (flag === '--connections') options.connections = value().split(',').map((n) => positive(n, flag))
+    else if (flag === '--connections')
+      options.connections = value()
+        .split(',')
+        .map((n) => positive(n, flag))
     else if (flag === '--build') options.build = true
     else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(value())
     else if (flag === '--profile-dashboard') options.profileTarget = 'dashboard'
@@ -339,7 +350,14 @@ async function run(options: Options) {
       headers: { authorization: `Bearer ${referenceKey}` },
       expect: [200],
     },
-    { name: 'bare', label: 'bare Express', url: `http://127.0.0.1:${barePort}${LIST_PATH}`, process: bare, headers: authorization, expect: [200] },
+    {
+      name: 'bare',
+      label: 'bare Express',
+      url: `http://127.0.0.1:${barePort}${LIST_PATH}`,
+      process: bare,
+      headers: authorization,
+      expect: [200],
+    },
   ]
   serverPids.push(carcosa.pid as number, reference.pid as number, bare.pid as number)
   const postmasterPid = Number((await fs.readFile(path.join(database.directory, 'postmaster.pid'), 'utf8')).split('\n')[0])
@@ -386,7 +404,9 @@ async function run(options: Options) {
   if (options.warmupSeconds > 0) await loadSlice(dashboard, DASHBOARD_CONNECTIONS, options.warmupSeconds, postmasterPid)
   const dashboardSlices: Slice[] = []
   for (let done = 0; done < options.durationSeconds; done += options.sliceSeconds) {
-    dashboardSlices.push(await loadSlice(dashboard, DASHBOARD_CONNECTIONS, Math.min(options.sliceSeconds, options.durationSeconds - done), postmasterPid))
+    dashboardSlices.push(
+      await loadSlice(dashboard, DASHBOARD_CONNECTIONS, Math.min(options.sliceSeconds, options.durationSeconds - done), postmasterPid),
+    )
   }
   const page = summarize(dashboard, DASHBOARD_CONNECTIONS, dashboardSlices)
   results.push(page)
@@ -421,7 +441,9 @@ function ensureBuild(force: boolean) {
     if (built.status !== 0) throw new Error('`npx remix build` failed')
     return
   }
-  const newer = spawnSync('find', [path.join(ROOT, 'app'), '-newer', buildFile, '-type', 'f', '-not', '-name', '*.test.ts'], { encoding: 'utf8' })
+  const newer = spawnSync('find', [path.join(ROOT, 'app'), '-newer', buildFile, '-type', 'f', '-not', '-name', '*.test.ts'], {
+    encoding: 'utf8',
+  })
   if (newer.stdout.trim()) console.log('note: files under app/ are newer than build/index.js; pass --build to measure the current code')
 }
 
@@ -706,7 +728,8 @@ function clockTicksPerSecond() {
 
 function describeMachine() {
   const cpus = os.cpus()
-  const autocannonVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version: string }).version
+  const autocannonVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version: string })
+    .version
   return (
     `${new Date().toISOString().slice(0, 10)} · ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'} · ` +
     `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version} · ${os.type()} ${os.release()} · autocannon ${autocannonVersion} · ` +

@@ -27,11 +27,36 @@ const DEEP = Math.floor(ROWS * 0.4)
 const TARGET_P99_MS = 50
 
 const ACTIONS = [
-  'file.create', 'file.delete', 'upload.create', 'upload.fail', 'upload.abort', 'tenant.create', 'tenant.update', 'tenant.delete',
-  'project.update', 'project.settings.update', 'api_key.create', 'api_key.revoke', 'api_key.update', 'webhook.create', 'webhook.update',
-  'webhook.delete', 'webhook.test', 'bucket.update', 'bucket.test', 'bucket.share', 'team.member.add', 'team.member.update',
-  'transform_preset.create', 'transform_preset.update', 'transform_secret.rotate', 'invitation.create', 'invitation.accept',
-  'organization.member.update', 'auth.credential_refused', 'project.rate_limits.update',
+  'file.create',
+  'file.delete',
+  'upload.create',
+  'upload.fail',
+  'upload.abort',
+  'tenant.create',
+  'tenant.update',
+  'tenant.delete',
+  'project.update',
+  'project.settings.update',
+  'api_key.create',
+  'api_key.revoke',
+  'api_key.update',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.test',
+  'bucket.update',
+  'bucket.test',
+  'bucket.share',
+  'team.member.add',
+  'team.member.update',
+  'transform_preset.create',
+  'transform_preset.update',
+  'transform_secret.rotate',
+  'invitation.create',
+  'invitation.accept',
+  'organization.member.update',
+  'auth.credential_refused',
+  'project.rate_limits.update',
 ]
 const TARGETS = ['file', 'upload', 'tenant', 'project', 'api_key', 'webhook_endpoint', 'bucket', 'user']
 
@@ -44,7 +69,9 @@ async function main() {
     type Query = Parameters<typeof listAuditLogs>[1]
 
     const owner = await prisma.user.create({ data: { email: 'owner@bench.test', name: 'Owner', passwordHash: 'x' } })
-    const organization = await prisma.organization.create({ data: { name: 'Bench', slug: 'bench', members: { create: { userId: owner.id, role: 'OWNER' } } } })
+    const organization = await prisma.organization.create({
+      data: { name: 'Bench', slug: 'bench', members: { create: { userId: owner.id, role: 'OWNER' } } },
+    })
     const team = await prisma.team.create({ data: { organizationId: organization.id, name: 'Bench', slug: 'bench' } })
     const projects: string[] = []
     for (let i = 0; i < 20; i++) projects.push((await prisma.project.create({ data: { teamId: team.id, name: `P${i}`, slug: `p${i}` } })).id)
@@ -68,13 +95,18 @@ async function main() {
     )
     await client.query('ALTER TABLE "AuditLog" ENABLE TRIGGER carcosa_audit_append')
     await client.query('ANALYZE "AuditLog"')
-    console.log(`seeded ${ROWS.toLocaleString('en-US')} entries in ${((performance.now() - started) / 1000).toFixed(1)} s (with indexes, then ANALYZE)`)
+    console.log(
+      `seeded ${ROWS.toLocaleString('en-US')} entries in ${((performance.now() - started) / 1000).toFixed(1)} s (with indexes, then ANALYZE)`,
+    )
 
     const o = organization.id
     const day = 86_400_000
     const weekFrom = new Date(Date.now() - 100 * day)
     const weekTo = new Date(weekFrom.getTime() + 7 * day)
-    const deep = await client.query<{ id: string }>(`SELECT id FROM "AuditLog" WHERE "organizationId" = $1 ORDER BY "createdAt" DESC, id DESC OFFSET $2 LIMIT 1`, [o, DEEP])
+    const deep = await client.query<{ id: string }>(
+      `SELECT id FROM "AuditLog" WHERE "organizationId" = $1 ORDER BY "createdAt" DESC, id DESC OFFSET $2 LIMIT 1`,
+      [o, DEEP],
+    )
     const cursor = deep.rows[0]!.id
     const columns = `id, seq, "organizationId", "teamId", "projectId", "tenantId", "actorType", "actorId", "ipAddress", "userAgent", action, "targetType", "targetId", "createdAt", "prevHash", hash`
     const page = `ORDER BY "createdAt" DESC, id DESC LIMIT ${PAGE + 1}`
@@ -82,15 +114,55 @@ async function main() {
     // Each shape: the service's query and the reference's SQL for the same page.
     const shapes: { name: string; query: Omit<Query, 'limit'>; sql: string; values: unknown[] }[] = [
       { name: 'organization', query: { organizationId: o }, sql: `WHERE "organizationId" = $1`, values: [o] },
-      { name: 'organization + action', query: { organizationId: o, action: 'file.delete' }, sql: `WHERE "organizationId" = $1 AND action = $2`, values: [o, 'file.delete'] },
-      { name: 'organization + action prefix', query: { organizationId: o, action: 'bucket.*' }, sql: `WHERE "organizationId" = $1 AND action LIKE 'bucket.%'`, values: [o] },
-      { name: 'organization + actor', query: { organizationId: o, actorId: actors[3] }, sql: `WHERE "organizationId" = $1 AND "actorId" = $2`, values: [o, actors[3]] },
-      { name: 'organization + anonymous', query: { organizationId: o, actorType: 'anonymous' }, sql: `WHERE "organizationId" = $1 AND "actorType" = 'anonymous'`, values: [o] },
-      { name: 'organization + target', query: { organizationId: o, targetType: 'file', targetId: 't-12344' }, sql: `WHERE "organizationId" = $1 AND "targetType" = 'file' AND "targetId" = 't-12344'`, values: [o] },
-      { name: 'organization + week', query: { organizationId: o, from: weekFrom, to: weekTo }, sql: `WHERE "organizationId" = $1 AND "createdAt" >= $2 AND "createdAt" < $3`, values: [o, weekFrom, weekTo] },
+      {
+        name: 'organization + action',
+        query: { organizationId: o, action: 'file.delete' },
+        sql: `WHERE "organizationId" = $1 AND action = $2`,
+        values: [o, 'file.delete'],
+      },
+      {
+        name: 'organization + action prefix',
+        query: { organizationId: o, action: 'bucket.*' },
+        sql: `WHERE "organizationId" = $1 AND action LIKE 'bucket.%'`,
+        values: [o],
+      },
+      {
+        name: 'organization + actor',
+        query: { organizationId: o, actorId: actors[3] },
+        sql: `WHERE "organizationId" = $1 AND "actorId" = $2`,
+        values: [o, actors[3]],
+      },
+      {
+        name: 'organization + anonymous',
+        query: { organizationId: o, actorType: 'anonymous' },
+        sql: `WHERE "organizationId" = $1 AND "actorType" = 'anonymous'`,
+        values: [o],
+      },
+      {
+        name: 'organization + target',
+        query: { organizationId: o, targetType: 'file', targetId: 't-12344' },
+        sql: `WHERE "organizationId" = $1 AND "targetType" = 'file' AND "targetId" = 't-12344'`,
+        values: [o],
+      },
+      {
+        name: 'organization + week',
+        query: { organizationId: o, from: weekFrom, to: weekTo },
+        sql: `WHERE "organizationId" = $1 AND "createdAt" >= $2 AND "createdAt" < $3`,
+        values: [o, weekFrom, weekTo],
+      },
       { name: 'project', query: { projectId: projects[5] }, sql: `WHERE "projectId" = $1`, values: [projects[5]] },
-      { name: 'project + tenant', query: { projectId: projects[17], tenantId: 'tn-17' }, sql: `WHERE "projectId" = $1 AND "tenantId" = 'tn-17'`, values: [projects[17]] },
-      { name: 'project + action', query: { projectId: projects[3], action: 'tenant.update' }, sql: `WHERE "projectId" = $1 AND action = 'tenant.update'`, values: [projects[3]] },
+      {
+        name: 'project + tenant',
+        query: { projectId: projects[17], tenantId: 'tn-17' },
+        sql: `WHERE "projectId" = $1 AND "tenantId" = 'tn-17'`,
+        values: [projects[17]],
+      },
+      {
+        name: 'project + action',
+        query: { projectId: projects[3], action: 'tenant.update' },
+        sql: `WHERE "projectId" = $1 AND action = 'tenant.update'`,
+        values: [projects[3]],
+      },
       {
         name: `organization, page ${DEEP.toLocaleString('en-US')} entries deep`,
         query: { organizationId: o, cursor },
@@ -117,22 +189,31 @@ async function main() {
         at = performance.now()
         const rows = await client.query(`SELECT ${columns} FROM "AuditLog" ${shape.sql} ${page}`, shape.values)
         ;(reference[shape.name] ??= []).push(performance.now() - at)
-        if (Math.min(rows.rows.length, PAGE) !== result.items.length) throw new Error(`${shape.name}: the service answered ${result.items.length} entries, the reference ${rows.rows.length}`)
+        if (Math.min(rows.rows.length, PAGE) !== result.items.length)
+          throw new Error(`${shape.name}: the service answered ${result.items.length} entries, the reference ${rows.rows.length}`)
         sizes += result.items.length
       }
     }
-    console.log(`${ROUNDS} rounds of ${shapes.length} shapes in ${((performance.now() - started) / 1000).toFixed(1)} s (${sizes} entries answered); load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`)
+    console.log(
+      `${ROUNDS} rounds of ${shapes.length} shapes in ${((performance.now() - started) / 1000).toFixed(1)} s (${sizes} entries answered); load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`,
+    )
     console.log('')
-    console.log(`${'shape'.padEnd(52)} ${'service p50'.padStart(12)} ${'p99'.padStart(10)}   ${'reference p50'.padStart(13)} ${'p99'.padStart(10)}   ratio p99`)
+    console.log(
+      `${'shape'.padEnd(52)} ${'service p50'.padStart(12)} ${'p99'.padStart(10)}   ${'reference p50'.padStart(13)} ${'p99'.padStart(10)}   ratio p99`,
+    )
     for (const shape of shapes) {
       const s = percentiles(service[shape.name]!)
       const r = percentiles(reference[shape.name]!)
-      console.log(`${shape.name.padEnd(52)} ${ms(s.p50).padStart(12)} ${ms(s.p99).padStart(10)}   ${ms(r.p50).padStart(13)} ${ms(r.p99).padStart(10)}   ${(s.p99 / r.p99).toFixed(2)}`)
+      console.log(
+        `${shape.name.padEnd(52)} ${ms(s.p50).padStart(12)} ${ms(s.p99).padStart(10)}   ${ms(r.p50).padStart(13)} ${ms(r.p99).padStart(10)}   ${(s.p99 / r.p99).toFixed(2)}`,
+      )
     }
     const all = percentiles(Object.values(service).flat())
     const allReference = percentiles(Object.values(reference).flat())
     console.log('')
-    console.log(`all pages: service p50 ${ms(all.p50)}, p99 ${ms(all.p99)} (n=${all.n}); reference p50 ${ms(allReference.p50)}, p99 ${ms(allReference.p99)}; ratio p99 ${(all.p99 / allReference.p99).toFixed(2)}`)
+    console.log(
+      `all pages: service p50 ${ms(all.p50)}, p99 ${ms(all.p99)} (n=${all.n}); reference p50 ${ms(allReference.p50)}, p99 ${ms(allReference.p99)}; ratio p99 ${(all.p99 / allReference.p99).toFixed(2)}`,
+    )
     console.log(`target: p99 under ${TARGET_P99_MS} ms per page: ${all.p99 < TARGET_P99_MS ? 'met' : 'MISSED'}`)
     await client.end()
   } finally {

@@ -59,12 +59,21 @@ async function run(clients: number, duration: number) {
   cleanups.push(() => fs.rm(tempDir, { recursive: true, force: true }))
   const { startEmbeddedPostgres, findFreePort } = await import('../app/utils/embedded-postgres.server')
   const { startS3rver } = await import('../tests/support/start-s3rver')
-  const database = await startEmbeddedPostgres({ dataDir: path.join(tempDir, 'postgres'), password: randomBytes(16).toString('hex'), database: 'carcosa' })
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(tempDir, 'postgres'),
+    password: randomBytes(16).toString('hex'),
+    database: 'carcosa',
+  })
   cleanups.push(() => database.stop())
   const s3rver = await startS3rver()
   cleanups.push(() => s3rver.stop())
   const bucketName = `bench-${randomBytes(4).toString('hex')}`
-  const s3 = new S3Client({ endpoint: s3rver.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } })
+  const s3 = new S3Client({
+    endpoint: s3rver.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  })
   await s3.send(new CreateBucketCommand({ Bucket: bucketName }))
 
   const port = await findFreePort()
@@ -82,7 +91,9 @@ async function run(clients: number, duration: number) {
   })
   const { key, projectId } = await prepare(origin, s3rver.endpoint, bucketName)
 
-  console.log(`Overload: ${clients} clients for ${duration} s (list, project read, upload init, 4 KiB streamed upload), ${os.cpus().length} cores`)
+  console.log(
+    `Overload: ${clients} clients for ${duration} s (list, project read, upload init, 4 KiB streamed upload), ${os.cpus().length} cores`,
+  )
   const statuses = new Map<number, number>()
   let withoutRetryAfter = 0
   let networkErrors = 0
@@ -119,7 +130,12 @@ async function run(clients: number, duration: number) {
   const total = latencies.length
   const percentile = (p: number) => latencies[Math.min(total - 1, Math.floor((p / 100) * total))]!.toFixed(0)
   const other5xx = [...statuses].filter(([status]) => status >= 500 && status !== 503).reduce((sum, [, count]) => sum + count, 0)
-  console.log(`  answers: ${total} (${(total / duration).toFixed(0)}/s), by status: ${[...statuses].sort(([a], [b]) => a - b).map(([s, c]) => `${s}: ${c}`).join(', ')}`)
+  console.log(
+    `  answers: ${total} (${(total / duration).toFixed(0)}/s), by status: ${[...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, c]) => `${s}: ${c}`)
+      .join(', ')}`,
+  )
   console.log(`  503 (shed, Retry-After): ${statuses.get(503) ?? 0}, of which without Retry-After: ${withoutRetryAfter}`)
   console.log(`  5xx other than 503: ${other5xx} (target 0); network errors: ${networkErrors}`)
   console.log(`  latency p50 ${percentile(50)} ms, p99 ${percentile(99)} ms, max ${latencies[total - 1]!.toFixed(0)} ms`)
@@ -130,11 +146,17 @@ async function streamedUpload(origin: string, key: string) {
   const boundary = `----carcosa-bench-${randomBytes(8).toString('hex')}`
   const bytes = randomBytes(4096)
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="size"\r\n\r\n${bytes.length}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="size"\r\n\r\n${bytes.length}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
     bytes,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ])
-  return fetch(`${origin}/api/v1/files/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': `multipart/form-data; boundary=${boundary}` }, body })
+  return fetch(`${origin}/api/v1/files/upload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body,
+  })
 }
 
 async function prepare(origin: string, endpoint: string, bucketName: string) {
@@ -149,24 +171,43 @@ async function prepare(origin: string, endpoint: string, bucketName: string) {
     return JSON.parse(text) as Record<string, unknown>
   }
   const suffix = randomBytes(4).toString('hex')
-  const registered = await call('POST', '/api/v1/auth/register', '', { name: 'Bench User', email: `bench-${suffix}@example.com`, password: randomBytes(12).toString('base64url') })
+  const registered = await call('POST', '/api/v1/auth/register', '', {
+    name: 'Bench User',
+    email: `bench-${suffix}@example.com`,
+    password: randomBytes(12).toString('base64url'),
+  })
   const token = String(registered.accessToken)
   const organization = await call('POST', '/api/v1/organizations', token, { name: `Bench ${suffix}` })
   const team = await call('POST', '/api/v1/teams', token, { organizationId: organization.id, name: 'Bench team' })
   const bucket = await call('POST', '/api/v1/buckets', token, {
-    teamId: team.id, name: 'Bench bucket', provider: 's3-compatible', bucketName, region: 'us-east-1', endpoint, forcePathStyle: true,
-    accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER',
+    teamId: team.id,
+    name: 'Bench bucket',
+    provider: 's3-compatible',
+    bucketName,
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
   })
   const project = await call('POST', '/api/v1/projects', token, { teamId: team.id, name: 'Bench project', bucketId: bucket.id })
   await call('PUT', `/api/v1/projects/${String(project.id)}/rate-limits`, token, { overrides: { READ: 1_000_000, WRITE: 1_000_000 } })
-  const created = await call('POST', '/api/v1/api-keys', token, { projectId: project.id, name: 'bench', permissions: ['files:write', 'files:read', 'projects:read'] })
+  const created = await call('POST', '/api/v1/api-keys', token, {
+    projectId: project.id,
+    name: 'bench',
+    permissions: ['files:write', 'files:read', 'projects:read'],
+  })
   return { key: String(created.key), projectId: String(project.id) }
 }
 
 async function startCarcosa(origin: string, port: number, env: Record<string, string>) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env }
   delete childEnv.REDIS_URL
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   cleanups.push(async () => {
     if (child.exitCode !== null) return
     const exited = once(child, 'exit')
@@ -176,7 +217,13 @@ async function startCarcosa(origin: string, port: number, env: Record<string, st
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[carcosa] ${chunk.toString()}`))
   const deadline = Date.now() + 90_000
   while (Date.now() < deadline) {
-    if (await fetch(`${origin}/api/v1/health`, { signal: AbortSignal.timeout(2_000) }).then(() => true, () => false)) return
+    if (
+      await fetch(`${origin}/api/v1/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return
     if (child.exitCode !== null) throw new Error(`Carcosa exited with ${child.exitCode} on port ${port}`)
     await new Promise((resolve) => setTimeout(resolve, 200))
   }

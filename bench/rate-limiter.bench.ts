@@ -165,7 +165,10 @@ async function redis(url: string) {
 
 console.log(
   `rate limiter benchmark: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ` +
-    `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine skews the figures)`,
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (other work on the machine skews the figures)`,
 )
 await memory()
 await memoryPerKey()

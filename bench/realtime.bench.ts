@@ -65,7 +65,10 @@ async function runClients(url: string, subscribe: boolean) {
     while (latencies.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
     latencies.sort((a, b) => a - b)
     const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? Number.NaN
-    const report: ClientReport = { received: latencies.length, latencies: { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? Number.NaN } }
+    const report: ClientReport = {
+      received: latencies.length,
+      latencies: { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? Number.NaN },
+    }
     for (const ws of sockets) ws.terminate()
     process.send!(report, () => process.exit(0))
   })
@@ -86,16 +89,23 @@ function memory() {
 }
 
 function startClients(url: string, subscribe: boolean): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(import.meta.url), ['--child', url, subscribe ? 'subscribe' : 'plain', '--connections', String(CONNECTIONS), '--messages', String(MESSAGES)], {
-    execArgv: ['--import', 'tsx'],
-  })
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ['--child', url, subscribe ? 'subscribe' : 'plain', '--connections', String(CONNECTIONS), '--messages', String(MESSAGES)],
+    {
+      execArgv: ['--import', 'tsx'],
+    },
+  )
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child))
     child.once('exit', (code) => reject(new Error(`the clients exited (${code}) before connecting`)))
   })
 }
 
-async function measure(name: string, listen: () => Promise<{ url: string; subscribe: boolean; publish: (sequence: number) => void; close: () => Promise<void> }>) {
+async function measure(
+  name: string,
+  listen: () => Promise<{ url: string; subscribe: boolean; publish: (sequence: number) => void; close: () => Promise<void> }>,
+) {
   const before = memory()
   const server = await listen()
   const clients = await startClients(server.url, server.subscribe)
@@ -188,15 +198,24 @@ async function main() {
   const ms = (value: number) => `${value.toFixed(2)} ms`
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
   console.log(`\n${CONNECTIONS} connections, ${MESSAGES} events every ${INTERVAL_MS} ms, ${process.version}`)
-  console.log(`load average (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')} on ${os.cpus().length} cores\n`)
-  console.log('| server | delivered | p50 | p99 | p99.9 | max | fan-out call p50 / max | RSS per idle connection | heap+external per idle connection |')
+  console.log(
+    `load average (1, 5, 15 min): ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(', ')} on ${os.cpus().length} cores\n`,
+  )
+  console.log(
+    '| server | delivered | p50 | p99 | p99.9 | max | fan-out call p50 / max | RSS per idle connection | heap+external per idle connection |',
+  )
   console.log('|---|---|---|---|---|---|---|---|---|')
   for (const row of [carcosa, reference]) {
     console.log(
       `| ${row.name} | ${row.received}/${row.expected} | ${ms(row.p50)} | ${ms(row.p99)} | ${ms(row.p999)} | ${ms(row.max)} | ${ms(row.publishP50)} / ${ms(row.publishMax)} | ${kib(row.rssPerConnection)} | ${kib(row.heapPerConnection)} |`,
     )
   }
-  console.log(`\np99 ratio Carcosa / bare ws: ${(carcosa.p99 / reference.p99).toFixed(2)}; heap per connection ratio: ${(carcosa.heapPerConnection / reference.heapPerConnection).toFixed(2)}`)
+  console.log(
+    `\np99 ratio Carcosa / bare ws: ${(carcosa.p99 / reference.p99).toFixed(2)}; heap per connection ratio: ${(carcosa.heapPerConnection / reference.heapPerConnection).toFixed(2)}`,
+  )
   console.log(`target: p99 under 50 ms -> ${carcosa.p99 < 50 ? 'met' : 'MISSED'}`)
 }
 

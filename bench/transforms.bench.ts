@@ -97,7 +97,10 @@ async function startServer(name: string, env: Record<string, string>): Promise<{
   })
   const origin = `http://127.0.0.1:${port}`
   for (let tries = 0; ; tries++) {
-    const ok = await fetch(`${origin}/api/v1/health`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${origin}/api/v1/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     if (tries > 450 || child.exitCode !== null) throw new Error(`${name} did not start`)
     await sleep(200)
@@ -127,7 +130,15 @@ async function startReference(origin: string, signedPath: string): Promise<{ chi
   if (!answer.ok) throw new Error(`the variant answered ${answer.status}`)
   const body = Buffer.from(await answer.arrayBuffer())
   const headers: Record<string, string> = {}
-  for (const name of ['content-type', 'cache-control', 'etag', 'vary', 'last-modified', 'cross-origin-resource-policy', 'x-content-type-options']) {
+  for (const name of [
+    'content-type',
+    'cache-control',
+    'etag',
+    'vary',
+    'last-modified',
+    'cross-origin-resource-policy',
+    'x-content-type-options',
+  ]) {
     const value = answer.headers.get(name)
     if (value) headers[name] = value
   }
@@ -136,7 +147,14 @@ async function startReference(origin: string, signedPath: string): Promise<{ chi
   const routePath = new URL(signedPath, origin).pathname
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--reference-server'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', BENCH_PORT: String(port), BENCH_PATH: routePath, BENCH_BODY_BASE64: body.toString('base64'), BENCH_HEADERS: JSON.stringify(headers) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      BENCH_PORT: String(port),
+      BENCH_PATH: routePath,
+      BENCH_BODY_BASE64: body.toString('base64'),
+      BENCH_HEADERS: JSON.stringify(headers),
+    },
     stdio: ['pipe', 'inherit', 'inherit'],
   })
   cleanups.push(async () => {
@@ -145,7 +163,10 @@ async function startReference(origin: string, signedPath: string): Promise<{ chi
   })
   const referenceOrigin = `http://127.0.0.1:${port}`
   for (let tries = 0; ; tries++) {
-    const ok = await fetch(referenceOrigin + signedPath).then((r) => r.ok, () => false)
+    const ok = await fetch(referenceOrigin + signedPath).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     if (tries > 150 || child.exitCode !== null) throw new Error('the reference did not start')
     await sleep(200)
@@ -169,7 +190,11 @@ async function prepare(origin: string, jpeg: Buffer) {
     return JSON.parse(text) as Record<string, unknown>
   }
   const suffix = randomBytes(4).toString('hex')
-  const { accessToken } = await call('POST', '/api/v1/auth/register', null, { name: 'Bench', email: `bench-${suffix}@example.com`, password: randomBytes(12).toString('base64url') })
+  const { accessToken } = await call('POST', '/api/v1/auth/register', null, {
+    name: 'Bench',
+    email: `bench-${suffix}@example.com`,
+    password: randomBytes(12).toString('base64url'),
+  })
   const token = String(accessToken)
   const organization = await call('POST', '/api/v1/organizations', token, { name: `Bench ${suffix}` })
   const team = await call('POST', '/api/v1/teams', token, { organizationId: organization.id, name: 'Bench team' })
@@ -179,11 +204,20 @@ async function prepare(origin: string, jpeg: Buffer) {
   await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { overrides: { EXPENSIVE: 1_000_000 } })
   const form = new FormData()
   form.append('file', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), 'bench.jpg')
-  const uploaded = await fetch(`${origin}/api/v1/files/upload?projectId=${projectId}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+  const uploaded = await fetch(`${origin}/api/v1/files/upload?projectId=${projectId}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  })
   const uploadText = await uploaded.text()
   if (!uploaded.ok) throw new Error(`upload answered ${uploaded.status}: ${uploadText}`)
   const file = (JSON.parse(uploadText) as { file: { path: string } }).file
-  const signed = await call('POST', '/api/v1/transforms/sign', token, { projectId, path: file.path, params: { ...PARAMS, format: 'webp' }, expiresIn: 86_400 })
+  const signed = await call('POST', '/api/v1/transforms/sign', token, {
+    projectId,
+    path: file.path,
+    params: { ...PARAMS, format: 'webp' },
+    expiresIn: 86_400,
+  })
   return new URL(String(signed.url)).pathname + new URL(String(signed.url)).search
 }
 
@@ -191,12 +225,18 @@ async function main() {
   const seconds = option('duration', 10)
   const warmup = option('warmup', 2)
   const cachedOnly = process.argv.includes('--cached-only')
-  const jpeg = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  const jpeg = await sharp({
+    create: { width: 4000, height: 3000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  })
     .blur(1.2)
     .jpeg({ quality: 90 })
     .toBuffer()
-  console.log(`${os.cpus()[0]?.model ?? 'cpu'} × ${CORES}, Node ${process.version}, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`)
-  console.log(`source: 4000×3000 JPEG, ${(jpeg.length / 1024 / 1024).toFixed(1)} MB -> ?w=800&format=webp; ${warmup} s warm-up + ${seconds} s per run\n`)
+  console.log(
+    `${os.cpus()[0]?.model ?? 'cpu'} × ${CORES}, Node ${process.version}, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`,
+  )
+  console.log(
+    `source: 4000×3000 JPEG, ${(jpeg.length / 1024 / 1024).toFixed(1)} MB -> ?w=800&format=webp; ${warmup} s warm-up + ${seconds} s per run\n`,
+  )
 
   const results: Result[] = []
   for (const clients of cachedOnly ? [] : [1, CORES]) {
@@ -209,7 +249,11 @@ async function main() {
   await fs.chmod(tempDir, 0o755)
   cleanups.push(() => fs.rm(tempDir, { recursive: true, force: true }))
   const { startEmbeddedPostgres } = await import('../app/utils/embedded-postgres.server')
-  const database = await startEmbeddedPostgres({ dataDir: path.join(tempDir, 'postgres'), password: randomBytes(16).toString('hex'), database: 'carcosa' })
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(tempDir, 'postgres'),
+    password: randomBytes(16).toString('hex'),
+    database: 'carcosa',
+  })
   cleanups.push(() => database.stop())
   const shared = {
     DATA_DIR: path.join(tempDir, 'data'),
@@ -218,10 +262,17 @@ async function main() {
     CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
   }
   const cached = await startServer('cached', shared)
-  const uncached = cachedOnly ? null : await startServer('uncached', { ...shared, TRANSFORM_CACHE_MAX_BYTES: '0', TRANSFORM_STORE_VARIANTS: 'false' })
+  const uncached = cachedOnly
+    ? null
+    : await startServer('uncached', { ...shared, TRANSFORM_CACHE_MAX_BYTES: '0', TRANSFORM_STORE_VARIANTS: 'false' })
   const signedPath = await prepare(cached.origin, jpeg)
   const reference = await startReference(cached.origin, signedPath)
-  console.log(`load average at the start: ${os.loadavg().map((n) => n.toFixed(2)).join(', ')}\n`)
+  console.log(
+    `load average at the start: ${os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(', ')}\n`,
+  )
 
   for (const clients of uncached ? [1, CORES] : []) {
     await load('endpoint uncached', uncached!.origin + signedPath, clients, warmup)
@@ -239,7 +290,12 @@ async function main() {
     }
     results.push(combine(turns.cached), combine(turns.reference))
   }
-  console.log(`load average at the end: ${os.loadavg().map((n) => n.toFixed(2)).join(', ')}\n`)
+  console.log(
+    `load average at the end: ${os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(', ')}\n`,
+  )
 
   const raw = (clients: number) => results.find((r) => r.label === 'raw sharp' && r.clients === clients)
   const fromMemory = (clients: number) => results.find((r) => r.label === 'Express from memory' && r.clients === clients)
@@ -257,17 +313,29 @@ async function main() {
   const cached64 = results.find((r) => r.label === 'endpoint cached' && r.clients === 64)
   const memoryRatio64 = (cached64?.rps ?? 0) / (fromMemory(64)?.rps ?? Infinity)
   if (!cachedOnly) {
-    const worstRatio = Math.min(...[1, CORES].map((c) => (results.find((r) => r.label === 'endpoint uncached' && r.clients === c)?.rps ?? 0) / (raw(c)?.rps ?? 1)))
+    const worstRatio = Math.min(
+      ...[1, CORES].map((c) => (results.find((r) => r.label === 'endpoint uncached' && r.clients === c)?.rps ?? 0) / (raw(c)?.rps ?? 1)),
+    )
     console.log(`target: uncached >= 0.9 of raw sharp: ${worstRatio.toFixed(2)} (${worstRatio >= 0.9 ? 'met' : 'missed'})`)
   }
-  console.log(`target: cached p99 at 64 clients < 10 ms: ${cached64?.p99.toFixed(1)} ms (${(cached64?.p99 ?? Infinity) < 10 ? 'met' : 'missed'})`)
-  console.log(`target: cached >= 0.5 of Express from memory at 64 clients: ${memoryRatio64.toFixed(2)} (${memoryRatio64 >= 0.5 ? 'met' : 'missed'})`)
+  console.log(
+    `target: cached p99 at 64 clients < 10 ms: ${cached64?.p99.toFixed(1)} ms (${(cached64?.p99 ?? Infinity) < 10 ? 'met' : 'missed'})`,
+  )
+  console.log(
+    `target: cached >= 0.5 of Express from memory at 64 clients: ${memoryRatio64.toFixed(2)} (${memoryRatio64 >= 0.5 ? 'met' : 'missed'})`,
+  )
 }
 
 /** Turns of one target as one result: requests over the whole time, the worst turn's percentiles (a bound, not a merge). */
 function combine(turns: Result[]): Result {
   const first = turns[0]!
-  return { label: first.label, clients: first.clients, rps: turns.reduce((sum, r) => sum + r.rps, 0) / turns.length, p50: Math.max(...turns.map((r) => r.p50)), p99: Math.max(...turns.map((r) => r.p99)) }
+  return {
+    label: first.label,
+    clients: first.clients,
+    rps: turns.reduce((sum, r) => sum + r.rps, 0) / turns.length,
+    p50: Math.max(...turns.map((r) => r.p50)),
+    p99: Math.max(...turns.map((r) => r.p99)),
+  }
 }
 
 const run = process.argv.includes('--reference-server') ? runReferenceServer() : main()

@@ -99,7 +99,10 @@ async function prepareReference(databaseUrl: string) {
       CREATE TABLE ${REFERENCE_SCHEMA}.uploads (id text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, object_key text NOT NULL,
         content_type text NOT NULL, size bigint NOT NULL, status text NOT NULL DEFAULT 'PENDING', created_at timestamptz NOT NULL DEFAULT now());
       INSERT INTO ${REFERENCE_SCHEMA}.projects VALUES ('p1', 'reference');`)
-    await client.query(`INSERT INTO ${REFERENCE_SCHEMA}.api_keys VALUES ($1, 'p1', $2)`, [createHash('sha256').update(key).digest('hex'), ['files:write']])
+    await client.query(`INSERT INTO ${REFERENCE_SCHEMA}.api_keys VALUES ($1, 'p1', $2)`, [
+      createHash('sha256').update(key).digest('hex'),
+      ['files:write'],
+    ])
   } finally {
     await client.end()
   }
@@ -174,7 +177,11 @@ async function run(options: Options) {
 
   const { startEmbeddedPostgres, findFreePort } = await import('../app/utils/embedded-postgres.server')
   const { startS3rver } = await import('../tests/support/start-s3rver')
-  const database = await startEmbeddedPostgres({ dataDir: path.join(tempDir, 'postgres'), password: randomBytes(16).toString('hex'), database: 'carcosa' })
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(tempDir, 'postgres'),
+    password: randomBytes(16).toString('hex'),
+    database: 'carcosa',
+  })
   cleanups.push(() => database.stop())
   const s3rver = await startS3rver()
   cleanups.push(() => s3rver.stop())
@@ -185,23 +192,30 @@ async function run(options: Options) {
   const port = await findFreePort()
   const origin = `http://127.0.0.1:${port}`
   const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []
-  const carcosa = await startChild('carcosa', [...profile, '--import', 'tsx', 'server.ts'], {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATA_DIR: path.join(tempDir, 'data'),
-    DATABASE_URL: database.url,
-    SESSION_SECRET: randomBytes(32).toString('base64url'),
-    CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
-    STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true',
-    STREAMED_UPLOAD_MAX_BYTES: String((options.sizeMib + 16) * MIB),
-    LOG_LEVEL: 'warn',
-    REDIS_URL: '',
-  }, `${origin}/api/v1/health`)
+  const carcosa = await startChild(
+    'carcosa',
+    [...profile, '--import', 'tsx', 'server.ts'],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: path.join(tempDir, 'data'),
+      DATABASE_URL: database.url,
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
+      STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true',
+      STREAMED_UPLOAD_MAX_BYTES: String((options.sizeMib + 16) * MIB),
+      LOG_LEVEL: 'warn',
+      REDIS_URL: '',
+    },
+    `${origin}/api/v1/health`,
+  )
   const { key } = await prepareData(origin, { bucketName, endpoint: s3rver.endpoint })
 
   console.log(describeMachine())
-  console.log(`Streamed upload: ${options.sizeMib} MiB, ${options.rounds} round(s), direct PutObject vs POST /api/v1/files/upload, both into s3rver\n`)
+  console.log(
+    `Streamed upload: ${options.sizeMib} MiB, ${options.rounds} round(s), direct PutObject vs POST /api/v1/files/upload, both into s3rver\n`,
+  )
   // One small upload each way first: module loading and JIT warm-up are not what is measured.
   await directPut(s3, bucketName, 8)
   await carcosaUpload(origin, key, 8, carcosa.pid as number, s3, bucketName)
@@ -210,7 +224,9 @@ async function run(options: Options) {
   for (let round = 1; round <= options.rounds; round++) {
     const directSeconds = await directPut(s3, bucketName, options.sizeMib)
     direct.push(directSeconds)
-    console.log(`  round ${round}: direct PutObject   ${(options.sizeMib / directSeconds).toFixed(1).padStart(7)} MiB/s (${directSeconds.toFixed(2)} s)`)
+    console.log(
+      `  round ${round}: direct PutObject   ${(options.sizeMib / directSeconds).toFixed(1).padStart(7)} MiB/s (${directSeconds.toFixed(2)} s)`,
+    )
     const result = await carcosaUpload(origin, key, options.sizeMib, carcosa.pid as number, s3, bucketName)
     through.push(result)
     console.log(
@@ -230,20 +246,30 @@ async function run(options: Options) {
 
   const barePort = await findFreePort()
   const referenceKey = await prepareReference(database.url)
-  await startChild('bare', ['--import', 'tsx', fileURLToPath(import.meta.url), '--bare-server'], {
-    BENCH_BARE_PORT: String(barePort),
-    DATABASE_URL: database.url,
-    BENCH_S3_ENDPOINT: s3rver.endpoint,
-    BENCH_BUCKET: bucketName,
-    NODE_ENV: 'production',
-  }, null)
+  await startChild(
+    'bare',
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--bare-server'],
+    {
+      BENCH_BARE_PORT: String(barePort),
+      DATABASE_URL: database.url,
+      BENCH_S3_ENDPOINT: s3rver.endpoint,
+      BENCH_BUCKET: bucketName,
+      NODE_ENV: 'production',
+    },
+    null,
+  )
   await waitFor(`http://127.0.0.1:${barePort}/init`, 'POST')
   const body = JSON.stringify({ fileName: 'photo.jpg', contentType: 'image/jpeg', size: 1_000_000 })
   console.log(`Upload init: POST, ${options.connections} clients, 2 s warm-up + ${options.initSeconds} s each`)
   const init = await load(`${origin}/api/v1/uploads/init`, { authorization: `Bearer ${key}` }, body, options)
   const bare = await load(`http://127.0.0.1:${barePort}/init`, { authorization: `Bearer ${referenceKey}` }, body, options)
-  for (const [label, r] of [['Carcosa /api/v1/uploads/init', init], ['Express + pg: insert + presign', bare]] as const) {
-    console.log(`  ${label.padEnd(30)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.non201} non-201)`)
+  for (const [label, r] of [
+    ['Carcosa /api/v1/uploads/init', init],
+    ['Express + pg: insert + presign', bare],
+  ] as const) {
+    console.log(
+      `  ${label.padEnd(30)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.non201} non-201)`,
+    )
   }
   console.log(`  ratio Carcosa/bare throughput ${(init.rps / bare.rps).toFixed(2)}, p99 ${(init.p99 / bare.p99).toFixed(1)}x`)
   if (init.non201 > 0 || bare.non201 > 0) process.exitCode = 1
@@ -273,7 +299,15 @@ async function bodySha256(mib: number) {
 
 async function directPut(s3: S3Client, bucket: string, mib: number) {
   const started = performance.now()
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `direct/${randomBytes(6).toString('hex')}.bin`, Body: generatedBody(mib), ContentLength: mib * MIB, ContentType: 'application/octet-stream' }))
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `direct/${randomBytes(6).toString('hex')}.bin`,
+      Body: generatedBody(mib),
+      ContentLength: mib * MIB,
+      ContentType: 'application/octet-stream',
+    }),
+  )
   return (performance.now() - started) / 1000
 }
 
@@ -322,7 +356,9 @@ async function carcosaUpload(origin: string, key: string, mib: number, pid: numb
 async function verifyStored(s3: S3Client, bucket: string, expected: string) {
   const { ListObjectsV2Command } = await import('@aws-sdk/client-s3')
   const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket }))
-  const newest = (listing.Contents ?? []).filter((o) => !o.Key?.startsWith('direct/')).sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0))[0]
+  const newest = (listing.Contents ?? [])
+    .filter((o) => !o.Key?.startsWith('direct/'))
+    .sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0))[0]
   if (!newest?.Key) throw new Error('the streamed object is not in the bucket')
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: newest.Key }))
   const hash = createHash('sha256')
@@ -341,7 +377,12 @@ async function load(url: string, headers: Record<string, string>, body: string, 
   await once_(2)
   const result = await once_(options.initSeconds)
   const created = result.statusCodeStats?.['201']?.count ?? 0
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non201: result.requests.total - created + result.errors }
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non201: result.requests.total - created + result.errors,
+  }
 }
 
 async function prepareData(origin: string, bucket: { bucketName: string; endpoint: string }) {
@@ -356,7 +397,11 @@ async function prepareData(origin: string, bucket: { bucketName: string; endpoin
     return JSON.parse(text) as Record<string, unknown>
   }
   const suffix = randomBytes(4).toString('hex')
-  const registered = await call('POST', '/api/v1/auth/register', '', { name: 'Bench User', email: `bench-${suffix}@example.com`, password: randomBytes(12).toString('base64url') })
+  const registered = await call('POST', '/api/v1/auth/register', '', {
+    name: 'Bench User',
+    email: `bench-${suffix}@example.com`,
+    password: randomBytes(12).toString('base64url'),
+  })
   const token = String(registered.accessToken)
   const organization = await call('POST', '/api/v1/organizations', token, { name: `Bench ${suffix}` })
   const team = await call('POST', '/api/v1/teams', token, { organizationId: organization.id, name: 'Bench team' })
@@ -372,7 +417,11 @@ async function prepareData(origin: string, bucket: { bucketName: string; endpoin
   })
   const project = await call('POST', '/api/v1/projects', token, { teamId: team.id, name: 'Bench project', bucketId: registeredBucket.id })
   await call('PUT', `/api/v1/projects/${String(project.id)}/rate-limits`, token, { overrides: { WRITE: 1_000_000 } })
-  const created = await call('POST', '/api/v1/api-keys', token, { projectId: project.id, name: 'bench uploader', permissions: ['files:write', 'files:read'] })
+  const created = await call('POST', '/api/v1/api-keys', token, {
+    projectId: project.id,
+    name: 'bench uploader',
+    permissions: ['files:write', 'files:read'],
+  })
   return { key: String(created.key) }
 }
 
@@ -400,7 +449,10 @@ async function startChild(name: string, args: string[], env: Record<string, stri
 async function waitFor(url: string, method: string) {
   const deadline = Date.now() + 90_000
   while (Date.now() < deadline) {
-    const answered = await fetch(url, { method, signal: AbortSignal.timeout(2_000) }).then(() => true, () => false)
+    const answered = await fetch(url, { method, signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    )
     if (answered) return
     await new Promise((resolve) => setTimeout(resolve, 200))
   }

@@ -27,4 +27,6 @@ const transform = timePerCall('transform cache hit (hits and bytes of a tenant)'
   meter.count(projects[i % 100]!, tenants[(i >> 7) % 100]!, 'transformCacheHits')
   meter.count(projects[i % 100]!, tenants[(i >> 7) % 100]!, 'transformBytes', 2048)
 })
-console.log(`\nratio to the reference: API call ${(apiCall / base).toFixed(1)}x, transform ${(transform / base).toFixed(1)}x; target < 2000 ns: ${Math.max(apiCall, transform) < 2000 ? 'met' : 'MISSED'}`)
+console.log(
+  `\nratio to the reference: API call ${(apiCall / base).toFixed(1)}x, transform ${(transform / base).toFixed(1)}x; target < 2000 ns: ${Math.max(apiCall, transform) < 2000 ? 'met' : 'MISSED'}`,
+)

@@ -35,7 +35,9 @@ async function main() {
     const { usageQuerySchema } = await import('../app/services/usage/schemas')
 
     const owner = await prisma.user.create({ data: { email: 'owner@bench.test', name: 'Owner', passwordHash: 'x' } })
-    const organization = await prisma.organization.create({ data: { name: 'Bench', slug: 'bench', members: { create: { userId: owner.id, role: 'OWNER' } } } })
+    const organization = await prisma.organization.create({
+      data: { name: 'Bench', slug: 'bench', members: { create: { userId: owner.id, role: 'OWNER' } } },
+    })
     const team = await prisma.team.create({ data: { organizationId: organization.id, name: 'Bench', slug: 'bench' } })
     const project = await prisma.project.create({ data: { teamId: team.id, name: 'Bench', slug: 'bench' } })
 
@@ -59,13 +61,17 @@ async function main() {
     const hourly = ((performance.now() - started) / 1000).toFixed(1)
     const sums = `sum(uploads), sum("uploadBytes"), sum(downloads), sum("downloadBytes"), sum(transforms), sum("transformBytes"), sum("transformMs"), sum("apiRequests")`
     const columns = `uploads, "uploadBytes", downloads, "downloadBytes", transforms, "transformBytes", "transformMs", "apiRequests"`
-    await client.query(`INSERT INTO "UsageHourly" ("projectId", "tenantKey", hour, ${columns}) SELECT "projectId", '*', hour, ${sums} FROM "UsageHourly" GROUP BY "projectId", hour`)
+    await client.query(
+      `INSERT INTO "UsageHourly" ("projectId", "tenantKey", hour, ${columns}) SELECT "projectId", '*', hour, ${sums} FROM "UsageHourly" GROUP BY "projectId", hour`,
+    )
     await client.query(
       `INSERT INTO "UsageDaily" ("projectId", "tenantKey", day, ${columns}) SELECT "projectId", "tenantKey", hour::date, ${sums} FROM "UsageHourly" GROUP BY "projectId", "tenantKey", hour::date`,
     )
     await client.query('ANALYZE "UsageHourly"')
     await client.query('ANALYZE "UsageDaily"')
-    const counts = await client.query<{ hourly: string; daily: string }>(`SELECT (SELECT count(*) FROM "UsageHourly") AS hourly, (SELECT count(*) FROM "UsageDaily") AS daily`)
+    const counts = await client.query<{ hourly: string; daily: string }>(
+      `SELECT (SELECT count(*) FROM "UsageHourly") AS hourly, (SELECT count(*) FROM "UsageDaily") AS daily`,
+    )
     console.log(
       `seeded ${Number(counts.rows[0]!.hourly).toLocaleString('en-US')} hourly rows (${hourly} s for the tenants' rows) and ${Number(counts.rows[0]!.daily).toLocaleString('en-US')} daily rows in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     )
@@ -80,15 +86,38 @@ async function main() {
       values: [[project.id], tenantKey, cast === 'date' ? from.slice(0, 10) : from, cast === 'date' ? to.slice(0, 10) : to],
     })
     const shapes = [
-      { name: 'project, a year per day', run: () => usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, from: yearFrom, to, granularity: 'day' })), ...reference('UsageDaily', 'day', '*', yearFrom, 'date') },
-      { name: 'one tenant, a year per day', run: () => usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, tenantId: tenant, from: yearFrom, to, granularity: 'day' })), ...reference('UsageDaily', 'day', tenant, yearFrom, 'date') },
-      { name: 'project, 92 days per hour', run: () => usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, from: hourFrom, to, granularity: 'hour' })), ...reference('UsageHourly', 'hour', '*', hourFrom, 'timestamp(3)') },
-      { name: 'one tenant, 92 days per hour', run: () => usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, tenantId: tenant, from: hourFrom, to, granularity: 'hour' })), ...reference('UsageHourly', 'hour', tenant, hourFrom, 'timestamp(3)') },
-      { name: 'organization, a year per day', run: () => usageTrends(actor, usageQuerySchema.parse({ organizationId: organization.id, from: yearFrom, to, granularity: 'day' })), ...reference('UsageDaily', 'day', '*', yearFrom, 'date') },
+      {
+        name: 'project, a year per day',
+        run: () => usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, from: yearFrom, to, granularity: 'day' })),
+        ...reference('UsageDaily', 'day', '*', yearFrom, 'date'),
+      },
+      {
+        name: 'one tenant, a year per day',
+        run: () =>
+          usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, tenantId: tenant, from: yearFrom, to, granularity: 'day' })),
+        ...reference('UsageDaily', 'day', tenant, yearFrom, 'date'),
+      },
+      {
+        name: 'project, 92 days per hour',
+        run: () => usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, from: hourFrom, to, granularity: 'hour' })),
+        ...reference('UsageHourly', 'hour', '*', hourFrom, 'timestamp(3)'),
+      },
+      {
+        name: 'one tenant, 92 days per hour',
+        run: () =>
+          usageTrends(actor, usageQuerySchema.parse({ projectId: project.id, tenantId: tenant, from: hourFrom, to, granularity: 'hour' })),
+        ...reference('UsageHourly', 'hour', tenant, hourFrom, 'timestamp(3)'),
+      },
+      {
+        name: 'organization, a year per day',
+        run: () => usageTrends(actor, usageQuerySchema.parse({ organizationId: organization.id, from: yearFrom, to, granularity: 'day' })),
+        ...reference('UsageDaily', 'day', '*', yearFrom, 'date'),
+      },
     ]
     const breakdown = {
       name: '(info) breakdown by tenant, a year',
-      run: () => usageBreakdown(actor, usageQuerySchema.parse({ projectId: project.id, from: yearFrom, to, granularity: 'day', groupBy: 'tenant' })),
+      run: () =>
+        usageBreakdown(actor, usageQuerySchema.parse({ projectId: project.id, from: yearFrom, to, granularity: 'day', groupBy: 'tenant' })),
       sql: `SELECT "tenantKey", ${sums} FROM "UsageDaily" WHERE "projectId" = ANY($1::text[]) AND "tenantKey" <> '*' AND day >= $2::date AND day < $3::date GROUP BY "tenantKey" ORDER BY "tenantKey"`,
       values: [[project.id], yearFrom.slice(0, 10), to.slice(0, 10)],
     }
@@ -110,18 +139,26 @@ async function main() {
         ;(handWritten[shape.name] ??= []).push(performance.now() - at)
       }
     }
-    console.log(`${ROUNDS} rounds of ${all.length} shapes in ${((performance.now() - started) / 1000).toFixed(1)} s; load average ${os.loadavg()[0]!.toFixed(1)}`)
+    console.log(
+      `${ROUNDS} rounds of ${all.length} shapes in ${((performance.now() - started) / 1000).toFixed(1)} s; load average ${os.loadavg()[0]!.toFixed(1)}`,
+    )
     console.log('')
-    console.log(`${'shape'.padEnd(40)} ${'service p50'.padStart(12)} ${'p99'.padStart(10)}   ${'reference p50'.padStart(13)} ${'p99'.padStart(10)}   ratio p99`)
+    console.log(
+      `${'shape'.padEnd(40)} ${'service p50'.padStart(12)} ${'p99'.padStart(10)}   ${'reference p50'.padStart(13)} ${'p99'.padStart(10)}   ratio p99`,
+    )
     for (const shape of all) {
       const s = percentiles(service[shape.name]!)
       const r = percentiles(handWritten[shape.name]!)
-      console.log(`${shape.name.padEnd(40)} ${ms(s.p50).padStart(12)} ${ms(s.p99).padStart(10)}   ${ms(r.p50).padStart(13)} ${ms(r.p99).padStart(10)}   ${(s.p99 / r.p99).toFixed(2)}`)
+      console.log(
+        `${shape.name.padEnd(40)} ${ms(s.p50).padStart(12)} ${ms(s.p99).padStart(10)}   ${ms(r.p50).padStart(13)} ${ms(r.p99).padStart(10)}   ${(s.p99 / r.p99).toFixed(2)}`,
+      )
     }
     const trends = percentiles(shapes.flatMap((shape) => service[shape.name]!))
     const trendsReference = percentiles(shapes.flatMap((shape) => handWritten[shape.name]!))
     console.log('')
-    console.log(`trends: service p50 ${ms(trends.p50)}, p99 ${ms(trends.p99)} (n=${trends.n}); reference p50 ${ms(trendsReference.p50)}, p99 ${ms(trendsReference.p99)}; ratio p99 ${(trends.p99 / trendsReference.p99).toFixed(2)}`)
+    console.log(
+      `trends: service p50 ${ms(trends.p50)}, p99 ${ms(trends.p99)} (n=${trends.n}); reference p50 ${ms(trendsReference.p50)}, p99 ${ms(trendsReference.p99)}; ratio p99 ${(trends.p99 / trendsReference.p99).toFixed(2)}`,
+    )
     console.log(`target: trends p99 under ${TARGET_P99_MS} ms: ${trends.p99 < TARGET_P99_MS ? 'met' : 'MISSED'}`)
     await client.end()
   } finally {

@@ -52,25 +52,35 @@ async function main() {
     const project = await prisma.project.create({ data: { teamId: team.id, name: 'Bench', slug: 'bench' } })
     const secret = newWebhookSecret()
     await prisma.webhookEndpoint.create({ data: { projectId: project.id, url, secret: await sealSecret(secret) } })
-    const body = JSON.stringify({ type: 'tenant.deleted', timestamp: new Date().toISOString(), data: { projectId: project.id, tenantId: 'x', slug: 'x' } })
+    const body = JSON.stringify({
+      type: 'tenant.deleted',
+      timestamp: new Date().toISOString(),
+      data: { projectId: project.id, tenantId: 'x', slug: 'x' },
+    })
 
     // Reference: direct signed POSTs, WEBHOOK_CONCURRENCY at a time.
     const concurrency = getConfig().WEBHOOK_CONCURRENCY
     const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
     const post = () =>
       new Promise<void>((resolve, reject) => {
-        const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...webhookHeaders([secret], 'msg_ref', body) } }, (res) => {
-          res.resume()
-          res.on('end', resolve)
-        })
+        const request = http.request(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', ...webhookHeaders([secret], 'msg_ref', body) } },
+          (res) => {
+            res.resume()
+            res.on('end', resolve)
+          },
+        )
         request.on('error', reject)
         request.end(body)
       })
     let next = 0
     const directStart = performance.now()
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next++ < EVENTS) await post()
-    }))
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < EVENTS) await post()
+      }),
+    )
     const directSeconds = (performance.now() - directStart) / 1000
     agent.destroy()
     received = 0
@@ -78,7 +88,9 @@ async function main() {
     const runner = await startJobRunner({ databaseUrl: database.url })
     const start = performance.now()
     for (let i = 0; i < EVENTS; i++) {
-      await prisma.$transaction((tx) => recordEvent(tx, { type: 'tenant.deleted', data: { projectId: project.id, tenantId: `t${i}`, slug: `t${i}` } }))
+      await prisma.$transaction((tx) =>
+        recordEvent(tx, { type: 'tenant.deleted', data: { projectId: project.id, tenantId: `t${i}`, slug: `t${i}` } }),
+      )
     }
     const committedAt = performance.now()
     const committedSeconds = (committedAt - start) / 1000
@@ -92,7 +104,9 @@ async function main() {
 
     // Throughput alone: a backlog of N events committed while no runner runs, then drained by one.
     for (let i = 0; i < EVENTS; i++) {
-      await prisma.$transaction((tx) => recordEvent(tx, { type: 'tenant.deleted', data: { projectId: project.id, tenantId: `b${i}`, slug: `b${i}` } }))
+      await prisma.$transaction((tx) =>
+        recordEvent(tx, { type: 'tenant.deleted', data: { projectId: project.id, tenantId: `b${i}`, slug: `b${i}` } }),
+      )
     }
     const backlogStart = performance.now()
     const drainer = await startJobRunner({ databaseUrl: database.url })
@@ -103,11 +117,24 @@ async function main() {
     const backlogSeconds = (performance.now() - backlogStart) / 1000
     await drainer.stop()
 
-    console.log(`events: ${EVENTS}, WEBHOOK_CONCURRENCY ${concurrency}, WEBHOOK_ENDPOINT_CONCURRENCY ${getConfig().WEBHOOK_ENDPOINT_CONCURRENCY}, one endpoint`)
-    console.log(`live: committed in ${committedSeconds.toFixed(2)} s; all delivered and recorded after ${seconds.toFixed(2)} s: ${(EVENTS / seconds).toFixed(0)} deliveries/s; the last ${drainSeconds.toFixed(2)} s after the last commit`)
-    console.log(`backlog: ${EVENTS} committed events relayed, delivered and recorded in ${backlogSeconds.toFixed(2)} s: ${(EVENTS / backlogSeconds).toFixed(0)} deliveries/s`)
-    console.log(`reference, direct signed POSTs: ${(EVENTS / directSeconds).toFixed(0)} req/s; ratio (backlog) ${(directSeconds / backlogSeconds).toFixed(3)}`)
-    console.log(`load average (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')} on ${os.cpus().length} cores`)
+    console.log(
+      `events: ${EVENTS}, WEBHOOK_CONCURRENCY ${concurrency}, WEBHOOK_ENDPOINT_CONCURRENCY ${getConfig().WEBHOOK_ENDPOINT_CONCURRENCY}, one endpoint`,
+    )
+    console.log(
+      `live: committed in ${committedSeconds.toFixed(2)} s; all delivered and recorded after ${seconds.toFixed(2)} s: ${(EVENTS / seconds).toFixed(0)} deliveries/s; the last ${drainSeconds.toFixed(2)} s after the last commit`,
+    )
+    console.log(
+      `backlog: ${EVENTS} committed events relayed, delivered and recorded in ${backlogSeconds.toFixed(2)} s: ${(EVENTS / backlogSeconds).toFixed(0)} deliveries/s`,
+    )
+    console.log(
+      `reference, direct signed POSTs: ${(EVENTS / directSeconds).toFixed(0)} req/s; ratio (backlog) ${(directSeconds / backlogSeconds).toFixed(3)}`,
+    )
+    console.log(
+      `load average (1, 5, 15 min): ${os
+        .loadavg()
+        .map((load) => load.toFixed(2))
+        .join(', ')} on ${os.cpus().length} cores`,
+    )
     await prisma.$disconnect()
   } finally {
     receiver.close()

@@ -67,7 +67,8 @@ async function main() {
         (await prisma.bucket.findMany({ where: { credentials: { not: null } }, select: { id: true, credentials: true }, ...page(cursor) })).map(
           (row) => ({ id: row.id, sealed: row.credentials! }),
         ),
-      async (id, sealed, resealed) => (await prisma.bucket.updateMany({ where: { id, credentials: sealed }, data: { credentials: resealed } })).count,
+      async (id, sealed, resealed) =>
+        (await prisma.bucket.updateMany({ where: { id, credentials: sealed }, data: { credentials: resealed } })).count,
     )
     const secrets = await reseal(
       async (cursor) =>
@@ -78,7 +79,10 @@ async function main() {
       async (id, sealed, resealed) =>
         (await prisma.transformSigningSecret.updateMany({ where: { id, secret: sealed }, data: { secret: resealed } })).count,
     )
-    for (const [label, counts] of [['bucket credentials', buckets], ['transform signing secrets', secrets]] as const) {
+    for (const [label, counts] of [
+      ['bucket credentials', buckets],
+      ['transform signing secrets', secrets],
+    ] as const) {
       console.log(
         `credentials:reencrypt: ${label}: ${counts.resealed} re-encrypted, ${counts.current} already under the current key, ` +
           `${counts.changed} changed meanwhile (left as they are), ${counts.failed.length} failed`,

@@ -1,5 +1,5 @@
 /**
- * `npm test`: runs ESLint (a finding counts as one failed test), builds the app, starts one embedded
+ * `npm test`: runs ESLint and Prettier's check (a finding of either counts as one failed test), builds the app, starts one embedded
  * PostgreSQL for the run, prepares a migrated template database (each test file clones its own from
  * it), runs the node:test suites and then the Playwright suites, and ends with one summary line.
  *
@@ -34,7 +34,9 @@ async function findTestFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && /\.test\.tsx?$/.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
-    .filter((file) => !file.includes('node_modules') && !file.includes(`${path.sep}dist${path.sep}`) && !file.includes(`${path.sep}e2e${path.sep}`))
+    .filter(
+      (file) => !file.includes('node_modules') && !file.includes(`${path.sep}dist${path.sep}`) && !file.includes(`${path.sep}e2e${path.sep}`),
+    )
     .sort()
 }
 
@@ -49,6 +51,7 @@ async function main() {
   // not need them (SKIP_BUILD=0 runs them); unit tests never load the build.
   const build = !['1', 'true'].includes(process.env.SKIP_BUILD ?? '') && mode !== 'unit'
   const lintExit = build ? await run('npx', ['eslint', '.']) : null
+  const formatExit = build ? await run('npx', ['prettier', '--check', '--log-level', 'warn', '.']) : null
   if (build) {
     // The packages first: the app's tests import them as built (dist), as their users do.
     if ((await run('npm', ['run', 'build', '--workspaces', '--if-present'])) !== 0) throw new Error('package build failed')
@@ -85,30 +88,35 @@ async function main() {
             // The packages' own tests need no database: unit tests.
             ...(mode === 'integration' ? [] : await findTestFiles('packages')),
           ]
-    const nodeExit = mode === 'e2e' ? 0 : await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-concurrency=2',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        `--test-reporter-destination=${path.join(RESULTS_DIR, 'node.tap')}`,
-        ...files,
-      ],
-      env,
-    )
+    const nodeExit =
+      mode === 'e2e'
+        ? 0
+        : await run(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              '--test',
+              '--test-concurrency=2',
+              '--test-reporter=spec',
+              '--test-reporter-destination=stdout',
+              '--test-reporter=tap',
+              `--test-reporter-destination=${path.join(RESULTS_DIR, 'node.tap')}`,
+              ...files,
+            ],
+            env,
+          )
 
     const runE2e = mode === 'e2e' || (mode === 'all' && chosen.length === 0)
     const e2eExit = runE2e ? await runPlaywright(adminUrl, database.url, env, mode === 'e2e' ? args.slice(1) : []) : 0
 
     const counts = await summarize()
     if (lintExit !== null) counts[lintExit === 0 ? 'passed' : 'failed'] += 1
+    if (formatExit !== null) counts[formatExit === 0 ? 'passed' : 'failed'] += 1
     console.log(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
     exitCode = nodeExit === 0 && e2eExit === 0 && counts.failed === 0 ? 0 : 1
     if (lintExit) console.error('ESLint found problems (above); `npm run lint` shows them again.')
+    if (formatExit) console.error('Prettier would reformat the files listed above; `npm run format` does it.')
   } finally {
     await s3rver.stop()
     await database.stop()

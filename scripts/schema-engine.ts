@@ -49,7 +49,8 @@ export async function diffSchemas(options: { from: SchemaFile | null; to: Schema
       filters: { externalTables: [], externalEnums: [] },
     })
     if (result.exitCode === 0) return null
-    if (result.exitCode !== 2 || result.stdout === null) throw new Error(`the schema engine answered exit code ${result.exitCode} without a script`)
+    if (result.exitCode !== 2 || result.stdout === null)
+      throw new Error(`the schema engine answered exit code ${result.exitCode} without a script`)
     return result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`
   } finally {
     engine.free()

@@ -50,7 +50,10 @@ export async function answerApiCall(input: ApiCall, context: ApiCallContext): Pr
   const { url } = input
   const route = routeApiPath(url.pathname)
   if (!route) {
-    return problemAnswer({ status: 404, detail: `There is no API operation at ${url.pathname}; the operations are listed at /api/v1/openapi.json.` })
+    return problemAnswer({
+      status: 404,
+      detail: `There is no API operation at ${url.pathname}; the operations are listed at /api/v1/openapi.json.`,
+    })
   }
   if (route.kind === 'transform') return answerTransform(input, context, route.params)
   const call: { actor?: Actor | null; operation?: Operation } = {}
@@ -132,7 +135,11 @@ async function answerOperation(
  * GET /api/v1/transform/:projectId/<file path>?w=&h=&fit=&format=&quality=... (ADR 010): image bytes,
  * so it is not in the operation table; errors are problem+json all the same.
  */
-async function answerTransform(input: ApiCall, context: ApiCallContext, params: { projectId: string; path: string }): Promise<TextAnswer | Response> {
+async function answerTransform(
+  input: ApiCall,
+  context: ApiCallContext,
+  params: { projectId: string; path: string },
+): Promise<TextAnswer | Response> {
   if (input.method !== 'GET' && input.method !== 'HEAD') {
     return problemAnswer({ status: 405, detail: 'Transforms are fetched with GET (or HEAD).' }, { Allow: 'GET, HEAD' })
   }
@@ -141,16 +148,23 @@ async function answerTransform(input: ApiCall, context: ApiCallContext, params: 
   try {
     const credentials = await authenticateBearer(input.header('authorization'), meta)
     if (credentials.kind === 'invalid') refusedToken = credentials.token
-    const credential: Credential = credentials.kind === 'valid' ? { kind: 'actor', actor: credentials.actor } : { kind: credentials.kind === 'missing' ? 'none' : 'invalid' }
+    const credential: Credential =
+      credentials.kind === 'valid' ? { kind: 'actor', actor: credentials.actor } : { kind: credentials.kind === 'missing' ? 'none' : 'invalid' }
     return await transformImage({ request: input.request(), projectId: params.projectId, path: params.path, credential })
   } catch (error) {
     // A signed URL ignores a bad bearer token; only a refusal because of it is recorded.
-    if (refusedToken !== undefined && error instanceof AppError && error.code === 'UNAUTHENTICATED') await recordRefusedCredential(refusedToken, meta, 'GET /api/v1/transform')
+    if (refusedToken !== undefined && error instanceof AppError && error.code === 'UNAUTHENTICATED')
+      await recordRefusedCredential(refusedToken, meta, 'GET /api/v1/transform')
     return problemAnswerFromError(error, context.requestId)
   }
 }
 
-async function authorize(operation: Operation, authorization: string | null, meta: RequestMeta, refused: { token?: string | null }): Promise<Actor | null> {
+async function authorize(
+  operation: Operation,
+  authorization: string | null,
+  meta: RequestMeta,
+  refused: { token?: string | null },
+): Promise<Actor | null> {
   const credentials = await authenticateBearer(authorization, meta)
   if (operation.auth === 'none') return credentials.kind === 'valid' ? credentials.actor : null
   if (credentials.kind === 'missing') {
@@ -207,9 +221,13 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: 'path' |
   const unsafe = findUnsafeInput(value)
   if (unsafe) {
     const field = unsafe.path || where
-    throw new AppError('VALIDATION', `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate: ${field} ${unsafe.message}.`, {
-      fieldErrors: { [field]: [unsafe.message] },
-    })
+    throw new AppError(
+      'VALIDATION',
+      `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate: ${field} ${unsafe.message}.`,
+      {
+        fieldErrors: { [field]: [unsafe.message] },
+      },
+    )
   }
   const result = schema.safeParse(value)
   if (result.success) return result.data
@@ -218,7 +236,9 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: 'path' |
     const field = issue.path.length > 0 ? issue.path.join('.') : where
     ;(errors[field] ??= []).push(issue.message)
   }
-  throw new AppError('VALIDATION', `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate.`, { fieldErrors: errors })
+  throw new AppError('VALIDATION', `The request's ${where === 'body' ? 'body' : `${where} parameters`} did not validate.`, {
+    fieldErrors: errors,
+  })
 }
 
 /** How much of a refused body is read and dropped so the client hears the 413 instead of a reset. */

@@ -64,7 +64,12 @@ function fetchRequest(req: ExpressRequest, res: ExpressResponse, url: URL): Requ
   res.on('finish', () => (controller = null))
   res.on('close', () => controller?.abort())
   const bodied = req.method !== 'GET' && req.method !== 'HEAD'
-  return new Request(url.href, { method: req.method, headers, signal, ...(bodied ? { body: createReadableStreamFromReadable(req), duplex: 'half' } : {}) } as RequestInit)
+  return new Request(url.href, {
+    method: req.method,
+    headers,
+    signal,
+    ...(bodied ? { body: createReadableStreamFromReadable(req), duplex: 'half' } : {}),
+  } as RequestInit)
 }
 
 /** A Response handlers shaped themselves (downloads, images, redirects), streamed as Remix's adapter does. */

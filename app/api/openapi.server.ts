@@ -42,16 +42,22 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
   const paths: Record<string, Record<string, object>> = {}
   for (const operation of operations) {
     const responses: Record<string, object> = {
-      [operation.status]: operation.status === 204
-        ? { description: 'Done; no body.' }
-        : {
-            description: 'Success',
-            ...(operation.response ? { content: { 'application/json': { schema: jsonSchema(operation.response) } } } : {}),
-            ...(operation.responseMediaType ? { content: { [operation.responseMediaType]: { schema: { type: 'string', format: 'binary' } } } } : {}),
-          },
+      [operation.status]:
+        operation.status === 204
+          ? { description: 'Done; no body.' }
+          : {
+              description: 'Success',
+              ...(operation.response ? { content: { 'application/json': { schema: jsonSchema(operation.response) } } } : {}),
+              ...(operation.responseMediaType
+                ? { content: { [operation.responseMediaType]: { schema: { type: 'string', format: 'binary' } } } }
+                : {}),
+            },
     }
     for (const status of errorStatuses(operation)) {
-      responses[status] = { description: problemTitle(status), content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
+      responses[status] = {
+        description: problemTitle(status),
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      }
     }
     ;(paths[operation.path] ??= {})[operation.method.toLowerCase()] = {
       operationId: operation.id,
@@ -65,13 +71,29 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
               required: true,
               content: {
                 'application/json': { schema: jsonSchema(operation.body) },
-                ...(operation.textBody ? { [operation.textBody.contentType]: { schema: { type: 'string', description: `The same as the JSON body's \`${operation.textBody.field}\`; other fields as query parameters.` } } } : {}),
+                ...(operation.textBody
+                  ? {
+                      [operation.textBody.contentType]: {
+                        schema: {
+                          type: 'string',
+                          description: `The same as the JSON body's \`${operation.textBody.field}\`; other fields as query parameters.`,
+                        },
+                      },
+                    }
+                  : {}),
               },
             },
           }
         : {}),
       ...(operation.multipart
-        ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { ...jsonSchema(operation.multipart), properties: multipartProperties(operation.multipart) } } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'multipart/form-data': { schema: { ...jsonSchema(operation.multipart), properties: multipartProperties(operation.multipart) } },
+              },
+            },
+          }
         : {}),
       responses,
       'x-carcosa-auth': operation.auth,
@@ -87,7 +109,9 @@ export function buildOpenApiDocument(operations: Operation[], serverUrl: string)
       description:
         'Management API of Carcosa. Authenticate with `Authorization: Bearer <token>`: a project API key (`ck_...`, ' +
         'limited to its project and permissions) or a user access token (`cat_...`, from POST /api/v1/auth/login). ' +
-        `Rate-limit tiers per hour: ${Object.entries(DEFAULT_TIER_LIMITS).map(([tier, limit]) => `${tier} ${limit}`).join(', ')}.`,
+        `Rate-limit tiers per hour: ${Object.entries(DEFAULT_TIER_LIMITS)
+          .map(([tier, limit]) => `${tier} ${limit}`)
+          .join(', ')}.`,
     },
     servers: [{ url: serverUrl }],
     components: {
@@ -117,7 +141,8 @@ const SIGNATURE_HEADERS = [
   { name: 'webhook-timestamp', description: 'Unix seconds of this attempt; refuse ones far from your clock.' },
   {
     name: 'webhook-signature',
-    description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed by the base64 part of the `whsec_` secret; two, space-separated, during a secret rotation.',
+    description:
+      '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed by the base64 part of the `whsec_` secret; two, space-separated, during a secret rotation.',
   },
 ].map((header) => ({ ...header, in: 'header', required: true, schema: { type: 'string' } }))
 
@@ -136,7 +161,9 @@ function eventWebhooks() {
           parameters: SIGNATURE_HEADERS,
           requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(eventMessageSchema(type)) } } },
           responses: {
-            '2XX': { description: 'Received. Any other answer (or none within the timeout) is retried on the schedule; 410 disables the endpoint.' },
+            '2XX': {
+              description: 'Received. Any other answer (or none within the timeout) is retried on the schedule; 410 disables the endpoint.',
+            },
           },
         },
       },

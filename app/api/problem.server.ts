@@ -69,7 +69,10 @@ export function setHeaders(into: Record<string, string>, headers: HeadersInit | 
 
 /** The Fetch Response of an answer; a HEAD request's carries no body, as Remix's answers did not. */
 export function answerResponse(answer: TextAnswer | Response, method = 'GET'): Response {
-  if (answer instanceof Response) return method === 'HEAD' && answer.body ? new Response(null, { status: answer.status, statusText: answer.statusText, headers: answer.headers }) : answer
+  if (answer instanceof Response)
+    return method === 'HEAD' && answer.body
+      ? new Response(null, { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+      : answer
   return new Response(method === 'HEAD' ? null : answer.body, { status: answer.status, headers: answer.headers })
 }
 
@@ -94,7 +97,10 @@ export function problemAnswerFromError(error: unknown, requestId: string): TextA
   const known = toAppError(error)
   if (known) {
     if (known.code === 'STORAGE_FAILED') logger.warn({ reason: known.message, requestId }, 'storage call failed')
-    return problemAnswer({ status: known.status, code: known.code, detail: known.message, errors: known.details.fieldErrors, extensions: known.details.extensions }, errorHeaders(known))
+    return problemAnswer(
+      { status: known.status, code: known.code, detail: known.message, errors: known.details.fieldErrors, extensions: known.details.extensions },
+      errorHeaders(known),
+    )
   }
   logger.error({ err: error as Error, requestId }, 'request failed')
   return problemAnswer({ status: 500, code: 'INTERNAL', detail: `Something went wrong on our side (request ${requestId}).` })

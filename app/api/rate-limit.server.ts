@@ -14,9 +14,12 @@ function limitFor(tier: RateLimitTier, actor: Actor | null): number {
  * Counts the call against its tier for the caller (API key, user, or IP when anonymous) and returns
  * the X-RateLimit-* headers (lower case, as `Headers` gives them), plus a 429 problem when the limit is spent.
  */
-export async function applyRateLimit(operation: Operation, actor: Actor | null, meta: RequestMeta): Promise<{ headers: Record<string, string>; refusal?: TextAnswer }> {
-  const subject =
-    actor?.type === 'api-key' ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `ip:${meta.ipAddress ?? 'unknown'}`
+export async function applyRateLimit(
+  operation: Operation,
+  actor: Actor | null,
+  meta: RequestMeta,
+): Promise<{ headers: Record<string, string>; refusal?: TextAnswer }> {
+  const subject = actor?.type === 'api-key' ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `ip:${meta.ipAddress ?? 'unknown'}`
   const limit = limitFor(operation.tier, actor)
   const decision = await getRateLimiter().consume(`${operation.tier}:${subject}`, limit)
   const headers: Record<string, string> = {

@@ -53,7 +53,13 @@ interface JsonSchema {
 }
 
 const range = (min: number | undefined, max: number | undefined, unit = '') =>
-  min !== undefined && max !== undefined ? `${min}–${max}${unit}` : min !== undefined ? `at least ${min}${unit}` : max !== undefined ? `at most ${max}${unit}` : null
+  min !== undefined && max !== undefined
+    ? `${min}–${max}${unit}`
+    : min !== undefined
+      ? `at least ${min}${unit}`
+      : max !== undefined
+        ? `at most ${max}${unit}`
+        : null
 
 /** A short, readable type: `string, 1–80 characters`, `array of permission, 1–17 items`. */
 function describeType(schema: JsonSchema): string {
@@ -97,7 +103,12 @@ function describeOperation(operation: Operation): OperationDoc {
     auth: operation.auth,
     permission: operation.auth === 'any' ? (operation.permission ?? null) : null,
     tier: operation.tier,
-    fields: [...fieldsOf(operation.params, 'path'), ...fieldsOf(operation.query, 'query'), ...fieldsOf(operation.body, 'body'), ...fieldsOf(operation.multipart, 'body')],
+    fields: [
+      ...fieldsOf(operation.params, 'path'),
+      ...fieldsOf(operation.query, 'query'),
+      ...fieldsOf(operation.body, 'body'),
+      ...fieldsOf(operation.multipart, 'body'),
+    ],
     status: operation.status,
     errors: errorStatuses(operation).map((status) => ({ status, title: problemTitle(status) })),
     tryable: tryableOperation(operation.id) !== undefined,

@@ -45,7 +45,8 @@ export function createApiRouter(operations: readonly Operation[]) {
     const found = router.find('GET', pathname)
     if (!found) return null
     const store = found.store as Store
-    if (store.kind === 'transform') return { kind: 'transform', params: { projectId: found.params.projectId ?? '', path: found.params['*'] ?? '' } }
+    if (store.kind === 'transform')
+      return { kind: 'transform', params: { projectId: found.params.projectId ?? '', path: found.params['*'] ?? '' } }
     return { kind: 'operations', path: store.path, operations: store.operations, params: found.params }
   }
 }

@@ -56,13 +56,23 @@ export function ApiOperation({ operation, tierLimit, offerTryIt = true }: { oper
       </dl>
       {operation.fields.length > 0 ? (
         <table className="mt-3 w-full table-fixed text-left text-sm">
-          <caption className="sr-only">Parameters of {operation.method} {operation.path}</caption>
+          <caption className="sr-only">
+            Parameters of {operation.method} {operation.path}
+          </caption>
           <thead className="text-xs uppercase text-slate-500">
             <tr>
-              <th scope="col" className="w-1/4 py-1 pr-3 font-medium">Name</th>
-              <th scope="col" className="w-1/12 py-1 pr-3 font-medium">In</th>
-              <th scope="col" className="py-1 pr-3 font-medium">Type</th>
-              <th scope="col" className="w-24 py-1 font-medium">Required</th>
+              <th scope="col" className="w-1/4 py-1 pr-3 font-medium">
+                Name
+              </th>
+              <th scope="col" className="w-1/12 py-1 pr-3 font-medium">
+                In
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Type
+              </th>
+              <th scope="col" className="w-24 py-1 font-medium">
+                Required
+              </th>
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100 align-top">

@@ -7,7 +7,11 @@ import { FilterProblems, Labeled, filterInputClass } from './filter-form'
 
 type Page = Omit<AuditPage, 'entries' | 'verification'> & {
   entries: (Omit<AuditPage['entries'][number], 'createdAt'> & { createdAt: Date | string })[]
-  verification: (Omit<NonNullable<AuditPage['verification']>, 'anchor'> & { anchor: { seq: string; prunedCount: string; writtenAt: Date | string | null } }) | null
+  verification:
+    | (Omit<NonNullable<AuditPage['verification']>, 'anchor'> & {
+        anchor: { seq: string; prunedCount: string; writtenAt: Date | string | null }
+      })
+    | null
 }
 
 const buttonClass = 'rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-700'
@@ -22,7 +26,11 @@ export function AuditLogView({ page, scopeLabel, projects }: { page: Page; scope
     <div className="space-y-6">
       <FilterProblems title="Some filters could not be used and were ignored." errors={errors} />
 
-      <Form method="get" className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-2 lg:grid-cols-4" aria-label="Audit log filters">
+      <Form
+        method="get"
+        className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-2 lg:grid-cols-4"
+        aria-label="Audit log filters"
+      >
         <Labeled label="Action" htmlFor="audit-action" hint="e.g. file.delete, or bucket.* for every bucket action">
           <input id="audit-action" name="action" defaultValue={form.action} className={`${filterInputClass} w-full`} />
         </Labeled>
@@ -79,8 +87,8 @@ export function AuditLogView({ page, scopeLabel, projects }: { page: Page; scope
           Integrity and export
         </h2>
         <p className="mt-1 text-sm text-slate-600">
-          Every entry of the organization is linked to the one before it by a hash. Verifying recomputes the chain and reports the first entry that no
-          longer matches.
+          Every entry of the organization is linked to the one before it by a hash. Verifying recomputes the chain and reports the first entry
+          that no longer matches.
         </p>
         <div className="mt-3 flex flex-wrap items-center gap-4">
           <Form method="get">
@@ -92,7 +100,12 @@ export function AuditLogView({ page, scopeLabel, projects }: { page: Page; scope
               Verify the chain
             </button>
           </Form>
-          <a href={page.exports.ndjson} download className="text-sm font-medium" aria-label={`Export the filtered ${scopeLabel} audit log as NDJSON`}>
+          <a
+            href={page.exports.ndjson}
+            download
+            className="text-sm font-medium"
+            aria-label={`Export the filtered ${scopeLabel} audit log as NDJSON`}
+          >
             Export NDJSON
           </a>
           <a href={page.exports.csv} download className="text-sm font-medium" aria-label={`Export the filtered ${scopeLabel} audit log as CSV`}>
@@ -168,10 +181,13 @@ function VerificationResult({ verification }: { verification: NonNullable<Page['
   if (verification.ok) {
     return (
       <div role="status" className="mt-3 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">
-        <p className="font-medium">The chain verifies: {verification.checked.toLocaleString('en-US')} entries checked, none altered or missing.</p>
+        <p className="font-medium">
+          The chain verifies: {verification.checked.toLocaleString('en-US')} entries checked, none altered or missing.
+        </p>
         {pruned ? (
           <p className="mt-1">
-            It starts after entry {verification.anchor.seq}: {Number(verification.anchor.prunedCount).toLocaleString('en-US')} older entries were removed by retention.
+            It starts after entry {verification.anchor.seq}: {Number(verification.anchor.prunedCount).toLocaleString('en-US')} older entries were
+            removed by retention.
           </p>
         ) : null}
       </div>
@@ -232,8 +248,18 @@ export function AuditEntryView({ entry, difference, backHref }: { entry: EntryDe
     ['Project', entry.projectId ?? '—'],
     ['Tenant', entry.tenantId ?? '—'],
     ['Position in chain', entry.seq],
-    ['Hash', <code key="hash" className="break-all text-xs">{entry.hash}</code>],
-    ['Previous hash', <code key="prev" className="break-all text-xs">{entry.prevHash}</code>],
+    [
+      'Hash',
+      <code key="hash" className="break-all text-xs">
+        {entry.hash}
+      </code>,
+    ],
+    [
+      'Previous hash',
+      <code key="prev" className="break-all text-xs">
+        {entry.prevHash}
+      </code>,
+    ],
   ]
   return (
     <div className="space-y-6">
@@ -285,8 +311,12 @@ export function AuditEntryView({ entry, difference, backHref }: { entry: EntryDe
                     <th scope="row" className="px-3 py-2 text-left font-mono font-medium text-slate-900">
                       {row.field}
                     </th>
-                    <td className="break-all px-3 py-2 font-mono text-slate-800">{row.before === null ? <span className="text-slate-500">—</span> : row.before}</td>
-                    <td className="break-all px-3 py-2 font-mono text-slate-800">{row.after === null ? <span className="text-slate-500">—</span> : row.after}</td>
+                    <td className="break-all px-3 py-2 font-mono text-slate-800">
+                      {row.before === null ? <span className="text-slate-500">—</span> : row.before}
+                    </td>
+                    <td className="break-all px-3 py-2 font-mono text-slate-800">
+                      {row.after === null ? <span className="text-slate-500">—</span> : row.after}
+                    </td>
                     <td className="px-3 py-2 text-slate-800">{CHANGE_LABELS[row.change]}</td>
                   </tr>
                 ))}

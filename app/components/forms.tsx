@@ -1,4 +1,13 @@
-import { getCollectionProps, getFormProps, getInputProps, getSelectProps, getTextareaProps, useForm, type FieldMetadata, type FormMetadata } from '@conform-to/react'
+import {
+  getCollectionProps,
+  getFormProps,
+  getInputProps,
+  getSelectProps,
+  getTextareaProps,
+  useForm,
+  type FieldMetadata,
+  type FormMetadata,
+} from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
 import { useId, type ReactNode } from 'react'
@@ -43,7 +52,19 @@ export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {
 type AnyField = FieldMetadata<string | number | undefined, any, string[]>
 
 /** A field's label above its control, an optional hint, and the field's messages below. */
-function FieldShell({ label, field, hintId, hint, children }: { label: string; field: AnyField; hintId?: string; hint?: string; children: ReactNode }) {
+function FieldShell({
+  label,
+  field,
+  hintId,
+  hint,
+  children,
+}: {
+  label: string
+  field: AnyField
+  hintId?: string
+  hint?: string
+  children: ReactNode
+}) {
   return (
     <div>
       <label htmlFor={field.id} className="block text-sm font-medium text-slate-700">
@@ -209,7 +230,13 @@ export function IntentForm<Fields extends Record<string, unknown>>({
           {form.errors?.map((error) => (
             <p key={error}>{error}</p>
           ))}
-          {refusedFields > 0 ? <p>{refusedFields === 1 ? 'Nothing was changed: one field below needs attention.' : `Nothing was changed: ${refusedFields} fields below need attention.`}</p> : null}
+          {refusedFields > 0 ? (
+            <p>
+              {refusedFields === 1
+                ? 'Nothing was changed: one field below needs attention.'
+                : `Nothing was changed: ${refusedFields} fields below need attention.`}
+            </p>
+          ) : null}
         </div>
       ) : null}
       {children}

@@ -28,8 +28,7 @@ export function MemberRow({
     <li className="flex flex-wrap items-center justify-between gap-3 py-3">
       <div>
         <p className="font-medium">
-          {member.user.name} {isSelf ? <span className="text-xs text-slate-500">(you)</span> : null}{' '}
-          <RoleBadge role={member.role} />
+          {member.user.name} {isSelf ? <span className="text-xs text-slate-500">(you)</span> : null} <RoleBadge role={member.role} />
         </p>
         <p className="text-sm text-slate-600">{member.user.email}</p>
       </div>

@@ -38,14 +38,20 @@ export function OneTimeSecret({
           className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-xs text-slate-900"
         />
         {canCopy ? (
-          <button type="button" onClick={copy} className="shrink-0 rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-800 hover:bg-slate-50">
+          <button
+            type="button"
+            onClick={copy}
+            className="shrink-0 rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-800 hover:bg-slate-50"
+          >
             Copy<span className="sr-only"> {label}</span>
           </button>
         ) : null}
       </div>
       <p id={`${id}-note`} className="mt-1 text-xs">
         It will not be shown again: {kept}{' '}
-        <span role="status">{copied === 'copied' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copying failed: select the text and copy it.' : ''}</span>
+        <span role="status">
+          {copied === 'copied' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copying failed: select the text and copy it.' : ''}
+        </span>
       </p>
     </div>
   )

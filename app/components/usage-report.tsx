@@ -16,14 +16,26 @@ const GROUP_LABELS = { tenant: 'Tenant', project: 'Project', operation: 'Operati
  * activity trend and the breakdown as server-rendered SVG charts, each with a title, a text summary
  * and a data table, and the cost estimate with the prices it used.
  */
-export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupBys: ('tenant' | 'project' | 'operation')[]; scopeLabel: string }) {
+export function UsageReport({
+  page,
+  groupBys,
+  scopeLabel,
+}: {
+  page: Page
+  groupBys: ('tenant' | 'project' | 'operation')[]
+  scopeLabel: string
+}) {
   const { overview, form, trend, breakdown, errors, csvHref } = page
   const { totals, storage, cost } = overview
   return (
     <div className="space-y-6">
       <FilterProblems title="Some of the range could not be used; the defaults are shown instead." errors={errors} />
 
-      <Form method="get" className="flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Usage range">
+      <Form
+        method="get"
+        className="flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm"
+        aria-label="Usage range"
+      >
         <Labeled label="From" htmlFor="usage-from">
           <input id="usage-from" name="from" type="date" defaultValue={form.from} className={filterInputClass} />
         </Labeled>
@@ -57,9 +69,21 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
         <Stat label="API requests" value={number(totals.apiRequests)} detail={`${number(totals.rateLimited)} rate-limited`} />
         <Stat label="Uploads" value={number(totals.uploads)} detail={formatBytes(totals.uploadBytes)} />
         <Stat label="Downloads" value={number(totals.downloads)} detail={formatBytes(totals.downloadBytes)} />
-        <Stat label="Transforms" value={number(totals.transforms + totals.transformCacheHits)} detail={`${number(totals.transforms)} rendered, ${number(totals.transformCacheHits)} cached`} />
-        <Stat label="Stored" value={formatBytes(storage.bytes)} detail={`${number(storage.files)} files${storage.asOf ? ` on ${storage.asOf}` : ''}`} />
-        <Stat label="Estimated cost" value={dollars(cost.total)} detail={cost.prices.length > 0 ? 'estimate, see prices below' : 'no prices known'} />
+        <Stat
+          label="Transforms"
+          value={number(totals.transforms + totals.transformCacheHits)}
+          detail={`${number(totals.transforms)} rendered, ${number(totals.transformCacheHits)} cached`}
+        />
+        <Stat
+          label="Stored"
+          value={formatBytes(storage.bytes)}
+          detail={`${number(storage.files)} files${storage.asOf ? ` on ${storage.asOf}` : ''}`}
+        />
+        <Stat
+          label="Estimated cost"
+          value={dollars(cost.total)}
+          detail={cost.prices.length > 0 ? 'estimate, see prices below' : 'no prices known'}
+        />
       </dl>
 
       <Figure
@@ -120,7 +144,15 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
           ))}
           <line x1={trend.plot.left} x2={trend.plot.right} y1={trend.plot.bottom} y2={trend.plot.bottom} stroke="#94a3b8" />
           {trend.series.map((series) => (
-            <path key={series.key} d={series.path} fill="none" stroke={series.color} strokeWidth="2" strokeLinejoin="round" strokeLinecap="round" />
+            <path
+              key={series.key}
+              d={series.path}
+              fill="none"
+              stroke={series.color}
+              strokeWidth="2"
+              strokeLinejoin="round"
+              strokeLinecap="round"
+            />
           ))}
         </svg>
         <ul className="mt-2 flex flex-wrap gap-4 text-sm text-slate-700" aria-label="Legend">
@@ -160,16 +192,30 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
                 </th>
                 {breakdown.groupBy === 'operation' ? (
                   <>
-                    <th scope="col" className={`${cellClass} text-right`}>Count</th>
-                    <th scope="col" className={`${cellClass} text-right`}>Bytes</th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      Count
+                    </th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      Bytes
+                    </th>
                   </>
                 ) : (
                   <>
-                    <th scope="col" className={`${cellClass} text-right`}>API requests</th>
-                    <th scope="col" className={`${cellClass} text-right`}>Uploads</th>
-                    <th scope="col" className={`${cellClass} text-right`}>Downloads</th>
-                    <th scope="col" className={`${cellClass} text-right`}>Transforms</th>
-                    <th scope="col" className={`${cellClass} text-right`}>Bytes uploaded</th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      API requests
+                    </th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      Uploads
+                    </th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      Downloads
+                    </th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      Transforms
+                    </th>
+                    <th scope="col" className={`${cellClass} text-right`}>
+                      Bytes uploaded
+                    </th>
                   </>
                 )}
               </tr>
@@ -201,16 +247,37 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
         }
       >
         {breakdown.bars.length === 0 ? (
-          <p className="text-sm text-slate-600">No {breakdown.groupBy === 'operation' ? 'operations' : `${breakdown.groupBy}s`} with activity in this range.</p>
+          <p className="text-sm text-slate-600">
+            No {breakdown.groupBy === 'operation' ? 'operations' : `${breakdown.groupBy}s`} with activity in this range.
+          </p>
         ) : (
-          <svg viewBox={`0 0 ${breakdown.width} ${breakdown.height}`} className="h-auto w-full" role="img" aria-labelledby="usage-breakdown-svg-title">
+          <svg
+            viewBox={`0 0 ${breakdown.width} ${breakdown.height}`}
+            className="h-auto w-full"
+            role="img"
+            aria-labelledby="usage-breakdown-svg-title"
+          >
             <title id="usage-breakdown-svg-title">{`Bar chart of activity by ${breakdown.groupBy}`}</title>
             {breakdown.bars.map((bar) => (
               <g key={bar.key}>
-                <text x={breakdown.left - 8} y={bar.y + bar.barHeight / 2} textAnchor="end" dominantBaseline="middle" fontSize="12" fill="#334155">
+                <text
+                  x={breakdown.left - 8}
+                  y={bar.y + bar.barHeight / 2}
+                  textAnchor="end"
+                  dominantBaseline="middle"
+                  fontSize="12"
+                  fill="#334155"
+                >
                   {bar.label.length > 26 ? `${bar.label.slice(0, 25)}…` : bar.label}
                 </text>
-                <rect x={breakdown.left} y={bar.y} width={Math.max(bar.barWidth, bar.value > 0 ? 2 : 0)} height={bar.barHeight} rx="3" fill="#6366f1" />
+                <rect
+                  x={breakdown.left}
+                  y={bar.y}
+                  width={Math.max(bar.barWidth, bar.value > 0 ? 2 : 0)}
+                  height={bar.barHeight}
+                  rx="3"
+                  fill="#6366f1"
+                />
                 <text x={breakdown.left + bar.barWidth + 6} y={bar.y + bar.barHeight / 2} dominantBaseline="middle" fontSize="12" fill="#475569">
                   {number(bar.value)}
                 </text>
@@ -238,18 +305,32 @@ export function UsageReport({ page, groupBys, scopeLabel }: { page: Page; groupB
             <caption className="mb-1 text-left font-medium text-slate-700">Prices used (USD)</caption>
             <thead>
               <tr>
-                <th scope="col" className={cellClass}>Project</th>
-                <th scope="col" className={cellClass}>Prices</th>
-                <th scope="col" className={`${cellClass} text-right`}>Storage / GB-month</th>
-                <th scope="col" className={`${cellClass} text-right`}>Writes / million</th>
-                <th scope="col" className={`${cellClass} text-right`}>Reads / million</th>
-                <th scope="col" className={`${cellClass} text-right`}>Egress / GB</th>
+                <th scope="col" className={cellClass}>
+                  Project
+                </th>
+                <th scope="col" className={cellClass}>
+                  Prices
+                </th>
+                <th scope="col" className={`${cellClass} text-right`}>
+                  Storage / GB-month
+                </th>
+                <th scope="col" className={`${cellClass} text-right`}>
+                  Writes / million
+                </th>
+                <th scope="col" className={`${cellClass} text-right`}>
+                  Reads / million
+                </th>
+                <th scope="col" className={`${cellClass} text-right`}>
+                  Egress / GB
+                </th>
               </tr>
             </thead>
             <tbody>
               {cost.prices.map((price) => (
                 <tr key={price.projectId} className="border-t border-slate-100">
-                  <th scope="row" className={`${cellClass} font-normal`}>{price.projectName}</th>
+                  <th scope="row" className={`${cellClass} font-normal`}>
+                    {price.projectName}
+                  </th>
                   <td className={cellClass}>{price.name}</td>
                   <td className={`${cellClass} text-right tabular-nums`}>{dollars(price.storagePerGbMonth)}</td>
                   <td className={`${cellClass} text-right tabular-nums`}>{dollars(price.writesPerMillion)}</td>

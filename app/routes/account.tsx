@@ -72,23 +72,13 @@ export default function Account() {
         <Card title="Email">
           <IntentForm form={emailForm} intent="email">
             <TextField label="New email" field={emailFields.email} type="email" autoComplete="email" />
-            <TextField
-              label="Current password"
-              field={emailFields.currentPassword}
-              type="password"
-              autoComplete="current-password"
-            />
+            <TextField label="Current password" field={emailFields.currentPassword} type="password" autoComplete="current-password" />
             <SubmitButton>Change email</SubmitButton>
           </IntentForm>
         </Card>
         <Card title="Password">
           <IntentForm form={passwordForm} intent="password">
-            <TextField
-              label="Current password"
-              field={passwordFields.currentPassword}
-              type="password"
-              autoComplete="current-password"
-            />
+            <TextField label="Current password" field={passwordFields.currentPassword} type="password" autoComplete="current-password" />
             <TextField
               label="New password"
               field={passwordFields.newPassword}
@@ -96,12 +86,7 @@ export default function Account() {
               autoComplete="new-password"
               hint="At least 8 characters. Other sessions are signed out."
             />
-            <TextField
-              label="Repeat new password"
-              field={passwordFields.confirmPassword}
-              type="password"
-              autoComplete="new-password"
-            />
+            <TextField label="Repeat new password" field={passwordFields.confirmPassword} type="password" autoComplete="new-password" />
             <SubmitButton>Change password</SubmitButton>
           </IntentForm>
         </Card>
@@ -133,7 +118,25 @@ export default function Account() {
 
 function describeAgent(userAgent: string | null) {
   if (!userAgent) return 'Unknown client'
-  const browser = /Firefox\//.test(userAgent) ? 'Firefox' : /Edg\//.test(userAgent) ? 'Edge' : /Chrom(e|ium)\//.test(userAgent) ? 'Chrome' : /Safari\//.test(userAgent) ? 'Safari' : 'Browser'
-  const system = /Windows/.test(userAgent) ? 'Windows' : /Mac OS/.test(userAgent) ? 'macOS' : /Android/.test(userAgent) ? 'Android' : /Linux/.test(userAgent) ? 'Linux' : /iPhone|iPad/.test(userAgent) ? 'iOS' : ''
+  const browser = /Firefox\//.test(userAgent)
+    ? 'Firefox'
+    : /Edg\//.test(userAgent)
+      ? 'Edge'
+      : /Chrom(e|ium)\//.test(userAgent)
+        ? 'Chrome'
+        : /Safari\//.test(userAgent)
+          ? 'Safari'
+          : 'Browser'
+  const system = /Windows/.test(userAgent)
+    ? 'Windows'
+    : /Mac OS/.test(userAgent)
+      ? 'macOS'
+      : /Android/.test(userAgent)
+        ? 'Android'
+        : /Linux/.test(userAgent)
+          ? 'Linux'
+          : /iPhone|iPad/.test(userAgent)
+            ? 'iOS'
+            : ''
   return system ? `${browser} on ${system}` : browser
 }

@@ -8,7 +8,9 @@ import { ErrorList, inputClass, SubmitButton } from '~/components/forms'
 import { Card, PageHeader } from '~/components/layout'
 import { DEFAULT_TIER_LIMITS } from '~/utils/rate-limiter.server'
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `Try ${data.operation.method} ${data.operation.path} · Carcosa` : 'API console · Carcosa' }]
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `Try ${data.operation.method} ${data.operation.path} · Carcosa` : 'API console · Carcosa' },
+]
 
 function findOperation(id: string | undefined) {
   const doc = id ? operationDoc(id) : undefined
@@ -28,7 +30,9 @@ const formSchema = z.object({
   body: text(256 * 1024),
 })
 
-type Reply = { answer: TryItAnswer; errors?: undefined; values: Record<string, string> } | { answer?: undefined; errors: Record<string, string[]>; values: Record<string, string> }
+type Reply =
+  | { answer: TryItAnswer; errors?: undefined; values: Record<string, string> }
+  | { answer?: undefined; errors: Record<string, string[]>; values: Record<string, string> }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const doc = findOperation(params.operationId)
@@ -111,8 +115,8 @@ export default function TryOperation() {
                 className={inputClass}
               />
               <p id="credential-hint" className="mt-1 text-xs text-slate-500">
-                Used for this one call and never kept or shown again: prefer a key with just the permissions you are trying.
-                Without JavaScript, type it again for each call.
+                Used for this one call and never kept or shown again: prefer a key with just the permissions you are trying. Without JavaScript,
+                type it again for each call.
               </p>
               <ErrorList id="credential-errors" errors={errors.credential} />
             </div>
@@ -193,14 +197,19 @@ function Answer({ answer }: { answer: TryItAnswer }) {
       ) : null}
       {answer.body.kind === 'text' ? (
         <>
-          <pre className="mt-3 max-h-[32rem] overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100" tabIndex={0} aria-label="Response body">
+          <pre
+            className="mt-3 max-h-[32rem] overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
+            tabIndex={0}
+            aria-label="Response body"
+          >
             {answer.body.text}
           </pre>
           {answer.body.truncated ? <p className="mt-1 text-xs text-slate-500">The answer was longer: only its first 64 KiB are shown.</p> : null}
         </>
       ) : answer.body.kind === 'binary' ? (
         <p className="mt-3 text-sm text-slate-700">
-          A {answer.body.contentType || 'binary'} body{answer.body.bytes !== null ? ` of ${answer.body.bytes.toLocaleString('en-US')} bytes` : ''}, not shown here.
+          A {answer.body.contentType || 'binary'} body
+          {answer.body.bytes !== null ? ` of ${answer.body.bytes.toLocaleString('en-US')} bytes` : ''}, not shown here.
         </p>
       ) : (
         <p className="mt-3 text-sm text-slate-700">No body.</p>

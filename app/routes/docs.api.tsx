@@ -30,26 +30,26 @@ export default function ApiReference() {
         <Card title="Conventions">
           <div className="space-y-3 text-sm text-slate-700">
             <p>
-              <strong>Authentication.</strong> Send <code>Authorization: Bearer &lt;token&gt;</code>. A project API key (
-              <code>ck_…</code>, created on a project&apos;s API keys page) reaches its own project only, within its permissions.
-              A user access token (<code>cat_…</code>, from <code>POST /api/v1/auth/login</code>, valid 15 minutes and renewed
-              with the refresh token at <code>POST /api/v1/tokens/refresh</code>) reaches what the user&apos;s roles allow.
+              <strong>Authentication.</strong> Send <code>Authorization: Bearer &lt;token&gt;</code>. A project API key (<code>ck_…</code>,
+              created on a project&apos;s API keys page) reaches its own project only, within its permissions. A user access token (
+              <code>cat_…</code>, from <code>POST /api/v1/auth/login</code>, valid 15 minutes and renewed with the refresh token at{' '}
+              <code>POST /api/v1/tokens/refresh</code>) reaches what the user&apos;s roles allow.
             </p>
             <p>
-              <strong>Errors.</strong> Every error is <code>application/problem+json</code> with <code>type</code>,{' '}
-              <code>title</code>, <code>status</code>, <code>detail</code> and, for invalid input (400), <code>errors</code> per
-              field. 401: no valid credentials; 403: credentials without the permission; 404: anything the caller may not see.
+              <strong>Errors.</strong> Every error is <code>application/problem+json</code> with <code>type</code>, <code>title</code>,{' '}
+              <code>status</code>, <code>detail</code> and, for invalid input (400), <code>errors</code> per field. 401: no valid credentials;
+              403: credentials without the permission; 404: anything the caller may not see.
             </p>
             <p>
-              <strong>Pagination.</strong> Lists take <code>?limit=</code> (1–100, default 20) and <code>?cursor=</code>, and
-              answer <code>{'{ "items": [...], "nextCursor": "..." }'}</code>; pass <code>nextCursor</code> as the next{' '}
-              <code>cursor</code> until it is <code>null</code>.
+              <strong>Pagination.</strong> Lists take <code>?limit=</code> (1–100, default 20) and <code>?cursor=</code>, and answer{' '}
+              <code>{'{ "items": [...], "nextCursor": "..." }'}</code>; pass <code>nextCursor</code> as the next <code>cursor</code> until it is{' '}
+              <code>null</code>.
             </p>
             <p>
-              <strong>Rate limits.</strong> Each operation belongs to a tier, counted per API key, user, or IP address for
-              anonymous calls, over a sliding hour. Responses carry <code>X-RateLimit-Limit</code>,{' '}
-              <code>X-RateLimit-Remaining</code> and <code>X-RateLimit-Reset</code> (Unix seconds); a refused call answers 429
-              with <code>Retry-After</code>. A project&apos;s admins can change its keys&apos; limits in the project settings.
+              <strong>Rate limits.</strong> Each operation belongs to a tier, counted per API key, user, or IP address for anonymous calls, over
+              a sliding hour. Responses carry <code>X-RateLimit-Limit</code>, <code>X-RateLimit-Remaining</code> and{' '}
+              <code>X-RateLimit-Reset</code> (Unix seconds); a refused call answers 429 with <code>Retry-After</code>. A project&apos;s admins
+              can change its keys&apos; limits in the project settings.
             </p>
           </div>
           <div className="mt-4 grid items-start gap-6 md:grid-cols-2">

@@ -62,8 +62,7 @@ export default function InvitationPage() {
         {invitation.status === 'pending' ? (
           <>
             <p>
-              {invitation.invitedBy} invited you to join <strong>{invitation.organizationName}</strong> as{' '}
-              <RoleBadge role={invitation.role} />.
+              {invitation.invitedBy} invited you to join <strong>{invitation.organizationName}</strong> as <RoleBadge role={invitation.role} />.
             </p>
             <div className="flex gap-3">
               <Form method="post">

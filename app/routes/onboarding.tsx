@@ -23,8 +23,7 @@ export const meta: MetaFunction = () => [{ title: 'Get started · Carcosa' }]
 async function currentStep(actor: UserActor, url: URL) {
   const { items: organizations } = await listOrganizations(actor, DASHBOARD_PAGE)
   const wanted = url.searchParams.get('org')
-  const organization =
-    organizations.find((o) => o.slug === wanted) ?? organizations.find((o) => o.role === 'OWNER') ?? organizations[0]
+  const organization = organizations.find((o) => o.slug === wanted) ?? organizations.find((o) => o.role === 'OWNER') ?? organizations[0]
   if (!organization) return { step: 1 as const }
   const { items: teams } = await listTeams(actor, organization.id, DASHBOARD_PAGE)
   const team = teams.find((t) => t.slug === url.searchParams.get('team')) ?? teams[0]
@@ -88,10 +87,7 @@ export default function Onboarding() {
   const projectForm = useIntentForm('create-project', createProjectSchema)
   return (
     <div className="mx-auto max-w-lg">
-      <PageHeader
-        title="Set up your workspace"
-        description="Carcosa organizes media as organization → team → project. Three short steps."
-      />
+      <PageHeader title="Set up your workspace" description="Carcosa organizes media as organization → team → project. Three short steps." />
       <ol className="mb-6 flex gap-2 text-sm" aria-label="Progress">
         {STEPS.map((label, index) => (
           <li

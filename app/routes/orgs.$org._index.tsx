@@ -15,7 +15,11 @@ import { DASHBOARD_PAGE, byName } from '~/services/pagination'
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization, role } = await organizationFromParams(actor, params)
-  return { organization, canCreate: organizationCapabilities(role).canCreateTeams, teams: byName((await listTeams(actor, organization.id, DASHBOARD_PAGE)).items) }
+  return {
+    organization,
+    canCreate: organizationCapabilities(role).canCreateTeams,
+    teams: byName((await listTeams(actor, organization.id, DASHBOARD_PAGE)).items),
+  }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

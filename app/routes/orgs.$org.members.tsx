@@ -64,9 +64,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         const members = await listOrganizationMembers(actor, organization.id)
         const leaving = members.find((m) => m.id === memberId)?.user.id === actor.userId
         await removeMember(actor, organization.id, memberId)
-        return leaving
-          ? redirectWithFlash('/orgs', { kind: 'success', message: `You left ${organization.name}.` })
-          : done('Member removed.')
+        return leaving ? redirectWithFlash('/orgs', { kind: 'success', message: `You left ${organization.name}.` }) : done('Member removed.')
       })
     case 'revoke-invitation':
       return handleForm(formData, intent, revokeInvitationSchema, async ({ invitationId }) => {

@@ -11,7 +11,9 @@ export const meta: MetaFunction = () => [{ title: 'Organization usage · Carcosa
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { organization } = await organizationFromParams(actor, params)
-  const page = await orRouteError(usagePage(actor, { organizationId: organization.id }, new URL(request.url).searchParams, { groupBys: ['project', 'operation'] }))
+  const page = await orRouteError(
+    usagePage(actor, { organizationId: organization.id }, new URL(request.url).searchParams, { groupBys: ['project', 'operation'] }),
+  )
   return { page, name: organization.name }
 }
 

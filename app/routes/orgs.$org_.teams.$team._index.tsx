@@ -16,7 +16,12 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const access = await teamFromParams(actor, params)
   const { organization, team } = access
-  return { organization, team, canCreate: teamCapabilities(access).canCreateProjects, projects: byName((await listProjects(actor, team.id, DASHBOARD_PAGE)).items) }
+  return {
+    organization,
+    team,
+    canCreate: teamCapabilities(access).canCreateProjects,
+    projects: byName((await listProjects(actor, team.id, DASHBOARD_PAGE)).items),
+  }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

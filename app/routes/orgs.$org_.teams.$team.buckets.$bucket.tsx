@@ -52,7 +52,9 @@ async function bucketForTeam(request: Request, context: LoaderFunctionArgs['cont
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor, organization, bucket, shares } = await bucketForTeam(request, context, params)
   const teams = bucket.canManage ? (await orRouteError(listTeams(actor, organization.id, DASHBOARD_PAGE))).items : []
-  const shareable = teams.filter((t) => t.id !== bucket.teamId && !shares.some((share) => share.teamId === t.id)).map((t) => ({ value: t.id, label: t.name }))
+  const shareable = teams
+    .filter((t) => t.id !== bucket.teamId && !shares.some((share) => share.teamId === t.id))
+    .map((t) => ({ value: t.id, label: t.name }))
   return { bucket, shares, shareable }
 }
 
@@ -65,7 +67,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     case 'test':
       return handleForm(formData, intent, noFields, async () => {
         const result = await testBucketConnection(actor, bucket.id)
-        return redirectWithFlash(here, result.ok ? { kind: 'success', message: `Connection OK.${result.reason ? ` ${result.reason}` : ''}` } : { kind: 'error', message: `Connection failed: ${result.reason}` })
+        return redirectWithFlash(
+          here,
+          result.ok
+            ? { kind: 'success', message: `Connection OK.${result.reason ? ` ${result.reason}` : ''}` }
+            : { kind: 'error', message: `Connection failed: ${result.reason}` },
+        )
       })
     case 'update':
       return handleForm(formData, intent, updateBucketFormSchema, async (input) => {
@@ -169,7 +176,12 @@ export default function BucketPage() {
                   <input type="hidden" name="intent" value={`change-share:${share.teamId}`} />
                   <label className="text-sm">
                     <span className="sr-only">Access of {share.teamName}</span>
-                    <select name="access" defaultValue={share.access} aria-label={`Access of ${share.teamName}`} className="rounded-md border border-slate-300 px-2 py-1 text-sm">
+                    <select
+                      name="access"
+                      defaultValue={share.access}
+                      aria-label={`Access of ${share.teamName}`}
+                      className="rounded-md border border-slate-300 px-2 py-1 text-sm"
+                    >
                       {accessOptions.map((option) => (
                         <option key={option.value} value={option.value}>
                           {option.value}
@@ -187,7 +199,11 @@ export default function BucketPage() {
             ))}
           </ul>
         )}
-        {bucket.canManage ? <ShareForm key={shares.length} teams={shareable} /> : <p className="mt-2 text-sm text-slate-600">Only admins of the owning team can share this bucket.</p>}
+        {bucket.canManage ? (
+          <ShareForm key={shares.length} teams={shareable} />
+        ) : (
+          <p className="mt-2 text-sm text-slate-600">Only admins of the owning team can share this bucket.</p>
+        )}
       </Card>
       <DeleteCard
         what="bucket"
@@ -209,7 +225,11 @@ function TestForm() {
   )
 }
 
-function EditForm({ bucket }: { bucket: { name: string; provider: string; region: string; endpoint: string | null; forcePathStyle: boolean; canEdit: boolean } }) {
+function EditForm({
+  bucket,
+}: {
+  bucket: { name: string; provider: string; region: string; endpoint: string | null; forcePathStyle: boolean; canEdit: boolean }
+}) {
   const isLocal = bucket.provider === 'local'
   const [form, fields] = useIntentForm('update', updateBucketFormSchema, {
     name: bucket.name,
@@ -218,7 +238,9 @@ function EditForm({ bucket }: { bucket: { name: string; provider: string; region
   return (
     <Card title="Edit bucket">
       <IntentForm form={form} intent="update">
-        {bucket.canEdit ? null : <p className="text-sm text-slate-600">Only admins of the owning team, or of a team with ADMIN access, can edit this bucket.</p>}
+        {bucket.canEdit ? null : (
+          <p className="text-sm text-slate-600">Only admins of the owning team, or of a team with ADMIN access, can edit this bucket.</p>
+        )}
         <TextField label="Display name" field={fields.name} />
         {isLocal ? null : (
           <>
@@ -247,7 +269,13 @@ function RotateForm({ canEdit }: { canEdit: boolean }) {
       <IntentForm form={form} intent="rotate">
         {canEdit ? null : <p className="text-sm text-slate-600">Your access does not allow changing the credentials.</p>}
         <TextField label="New access key id" field={fields.accessKeyId} autoComplete="off" />
-        <TextField label="New secret access key" type="password" field={fields.secretAccessKey} autoComplete="new-password" hint="Stored encrypted; never shown again." />
+        <TextField
+          label="New secret access key"
+          type="password"
+          field={fields.secretAccessKey}
+          autoComplete="new-password"
+          hint="Stored encrypted; never shown again."
+        />
         <SubmitButton>Replace credentials</SubmitButton>
       </IntentForm>
     </Card>
@@ -272,7 +300,14 @@ function PricesForm({
   prices,
   canEdit,
 }: {
-  prices: { source: 'custom' | 'list'; name: string; storagePerGbMonth: number; writesPerMillion: number; readsPerMillion: number; egressPerGb: number } | null
+  prices: {
+    source: 'custom' | 'list'
+    name: string
+    storagePerGbMonth: number
+    writesPerMillion: number
+    readsPerMillion: number
+    egressPerGb: number
+  } | null
   canEdit: boolean
 }) {
   const [form, fields] = useIntentForm('prices', bucketPricesFormSchema, {
@@ -290,7 +325,9 @@ function PricesForm({
           : 'No prices are known for this provider: set what you pay so usage pages can estimate the cost.'}
       </p>
       <IntentForm form={form} intent="prices" className="mt-4 space-y-4">
-        {canEdit ? null : <p className="text-sm text-slate-600">Only admins of the owning team, or of a team with ADMIN access, can set prices.</p>}
+        {canEdit ? null : (
+          <p className="text-sm text-slate-600">Only admins of the owning team, or of a team with ADMIN access, can set prices.</p>
+        )}
         <TextField label="Storage, US dollars per GB-month" field={fields.storagePerGbMonth} hint="GB = 2^30 bytes, e.g. 0.023" />
         <TextField label="Writes, US dollars per million" field={fields.writesPerMillion} hint="Uploads and stored transform variants, e.g. 5" />
         <TextField label="Reads, US dollars per million" field={fields.readsPerMillion} hint="Downloads and transform sources read, e.g. 0.4" />

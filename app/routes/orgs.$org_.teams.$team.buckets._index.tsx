@@ -29,7 +29,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (intent === 'create') {
     return handleForm(formData, intent, createBucketFormSchema, async (input) => {
       const bucket = await createBucket(actor, { ...input, teamId: team.id })
-      return redirectWithFlash(`${here}/${bucket.id}`, { kind: 'success', message: `Bucket ${bucket.name} registered. Test its connection next.` })
+      return redirectWithFlash(`${here}/${bucket.id}`, {
+        kind: 'success',
+        message: `Bucket ${bucket.name} registered. Test its connection next.`,
+      })
     })
   }
   throw redirect(here)
@@ -75,13 +78,21 @@ function CreateBucketForm({ canCreate }: { canCreate: boolean }) {
       <IntentForm form={form} intent="create">
         {canCreate ? null : <p className="text-sm text-slate-600">Only team admins and owners can register buckets.</p>}
         <TextField label="Display name" field={fields.name} hint="How the dashboard names this bucket, e.g. Production media." />
-        <SelectField label="Provider" field={fields.provider} options={PROVIDERS.map((provider) => ({ value: provider, label: PROVIDER_LABELS[provider] }))} />
+        <SelectField
+          label="Provider"
+          field={fields.provider}
+          options={PROVIDERS.map((provider) => ({ value: provider, label: PROVIDER_LABELS[provider] }))}
+        />
         <TextField
           label="Bucket name in storage"
           field={fields.bucketName}
           hint="The bucket's own name at the provider; for the local provider, a directory name (lowercase letters, digits, dots, hyphens)."
         />
-        <TextField label="Region" field={fields.region} hint="Required for Amazon S3 (e.g. us-east-1); R2 uses auto; others default to us-east-1. Not used by local." />
+        <TextField
+          label="Region"
+          field={fields.region}
+          hint="Required for Amazon S3 (e.g. us-east-1); R2 uses auto; others default to us-east-1. Not used by local."
+        />
         <TextField
           label="Endpoint"
           field={fields.endpoint}

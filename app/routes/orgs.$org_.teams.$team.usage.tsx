@@ -11,7 +11,9 @@ export const meta: MetaFunction = () => [{ title: 'Team usage · Carcosa' }]
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { team } = await teamFromParams(actor, params)
-  const page = await orRouteError(usagePage(actor, { teamId: team.id }, new URL(request.url).searchParams, { groupBys: ['project', 'operation'] }))
+  const page = await orRouteError(
+    usagePage(actor, { teamId: team.id }, new URL(request.url).searchParams, { groupBys: ['project', 'operation'] }),
+  )
   return { page, name: team.name }
 }
 

@@ -37,7 +37,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const runId = search.get('run')
   const run = runId ? await orRouteError(getAdoption(actor, runId, { projectId: project.id })) : null
   const failuresPage = pageQuerySchema.catch(DASHBOARD_PAGE).parse({ ...DASHBOARD_PAGE, cursor: search.get('failures') || undefined })
-  const failures = run ? await orRouteError(listAdoptionItems(actor, run.id, { ...failuresPage, status: 'failed' }, { projectId: project.id })) : null
+  const failures = run
+    ? await orRouteError(listAdoptionItems(actor, run.id, { ...failuresPage, status: 'failed' }, { projectId: project.id }))
+    : null
   const runs = await orRouteError(listAdoptions(actor, project.id, DASHBOARD_PAGE))
 
   // The preview is a GET form: it changes nothing, and its answer is a page that can be reloaded.
@@ -67,7 +69,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return {
     projectId: project.id,
     canWrite: hasPermission(permissions, 'projects:write'),
-    form: Object.fromEntries(['prefix', 'rule', 'tenantMap', 'unmatched', 'createTenants', 'mode', 'deleteOriginals'].map((name) => [name, search.get(name) ?? ''])),
+    form: Object.fromEntries(
+      ['prefix', 'rule', 'tenantMap', 'unmatched', 'createTenants', 'mode', 'deleteOriginals'].map((name) => [name, search.get(name) ?? '']),
+    ),
     options,
     preview,
     previewErrors,
@@ -89,7 +93,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     case 'start':
       return handleForm(formData, intent, adoptionFormSchema, async (options) => {
         const run = await startAdoption(actor, project.id, options)
-        return redirectWithFlash(`${here}?run=${run.id}`, { kind: 'success', message: 'Adoption started: it runs in the background, and this page follows it.' })
+        return redirectWithFlash(`${here}?run=${run.id}`, {
+          kind: 'success',
+          message: 'Adoption started: it runs in the background, and this page follows it.',
+        })
       })
     case 'cancel':
       return handleForm(formData, intent, runIdFormSchema, async ({ runId }) => {
@@ -115,22 +122,27 @@ export default function ProjectAdoption() {
       {data.run ? <RunProgress run={data.run} failures={data.failures} canWrite={data.canWrite} projectId={data.projectId} /> : null}
       <Card title="Adopt existing objects">
         <p className="mb-3 text-sm text-slate-600">
-          Register objects that were in this project&apos;s bucket before Carcosa as files, each under the tenant its key names. Preview first: nothing changes
-          until you start. The same operations are in <Link to="/docs/api">the API</Link>.
+          Register objects that were in this project&apos;s bucket before Carcosa as files, each under the tenant its key names. Preview first:
+          nothing changes until you start. The same operations are in <Link to="/docs/api">the API</Link>.
         </p>
-        {data.canWrite ? <OptionsForm form={data.form} errors={data.previewErrors} /> : <p className="text-sm text-slate-600">Your role can follow adoptions, not start them.</p>}
+        {data.canWrite ? (
+          <OptionsForm form={data.form} errors={data.previewErrors} />
+        ) : (
+          <p className="text-sm text-slate-600">Your role can follow adoptions, not start them.</p>
+        )}
       </Card>
       {data.previewError ? (
         <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
           {data.previewError}
         </p>
       ) : null}
-      {data.preview && data.options ? <PreviewResult preview={data.preview} options={data.options} form={data.form} canWrite={data.canWrite} /> : null}
+      {data.preview && data.options ? (
+        <PreviewResult preview={data.preview} options={data.options} form={data.form} canWrite={data.canWrite} />
+      ) : null}
       <RunHistory runs={data.runs} />
     </div>
   )
 }
-
 
 /** The scan's options as a GET form: previewing is reading, and the answer is a page with these values in its URL. */
 function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Record<string, string[]> }) {
@@ -163,8 +175,18 @@ function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Recor
         <label htmlFor="adopt-map" className="block text-sm font-medium text-slate-700">
           Prefix to tenant map
         </label>
-        <textarea id="adopt-map" name="tenantMap" rows={3} defaultValue={form.tenantMap} placeholder="customers/a/ = acme" className={inputClass} {...invalid('tenantMap')} />
-        <p className="mt-1 text-xs text-slate-500">One per line: a key prefix ending with /, an equals sign, a tenant slug. The longest matching prefix wins.</p>
+        <textarea
+          id="adopt-map"
+          name="tenantMap"
+          rows={3}
+          defaultValue={form.tenantMap}
+          placeholder="customers/a/ = acme"
+          className={inputClass}
+          {...invalid('tenantMap')}
+        />
+        <p className="mt-1 text-xs text-slate-500">
+          One per line: a key prefix ending with /, an equals sign, a tenant slug. The longest matching prefix wins.
+        </p>
         <ErrorList id="tenantMap-errors" errors={errors.tenantMap} />
       </div>
       <div>
@@ -195,7 +217,13 @@ function OptionsForm({ form, errors }: { form: LoaderData['form']; errors: Recor
       </fieldset>
       <div>
         <label className="flex items-center gap-2 text-sm text-slate-800">
-          <input type="checkbox" name="deleteOriginals" value="on" defaultChecked={form.deleteOriginals === 'on'} {...invalid('deleteOriginals')} />
+          <input
+            type="checkbox"
+            name="deleteOriginals"
+            value="on"
+            defaultChecked={form.deleteOriginals === 'on'}
+            {...invalid('deleteOriginals')}
+          />
           When copying, delete each original once its copy is verified
         </label>
         <ErrorList id="deleteOriginals-errors" errors={errors.deleteOriginals} />
@@ -224,18 +252,26 @@ function PreviewResult({
         Preview
       </h2>
       <p className="mb-3 text-sm text-slate-700">
-        {preview.scanned} object{preview.scanned === 1 ? '' : 's'} ({formatBytes(preview.scannedBytes)}) under <code>{options.prefix || '(the whole bucket)'}</code>
-        {preview.truncated ? `: the preview stopped after ${preview.scanned}; the adoption goes through all of them` : ''}. {adoptable} would be adopted{' '}
-        {options.mode === 'copy' ? 'by copy' : 'in place'}, {preview.alreadyAdopted} already are, {preview.skipped} match no tenant, {preview.conflicts} are in conflict.
+        {preview.scanned} object{preview.scanned === 1 ? '' : 's'} ({formatBytes(preview.scannedBytes)}) under{' '}
+        <code>{options.prefix || '(the whole bucket)'}</code>
+        {preview.truncated ? `: the preview stopped after ${preview.scanned}; the adoption goes through all of them` : ''}. {adoptable} would be
+        adopted {options.mode === 'copy' ? 'by copy' : 'in place'}, {preview.alreadyAdopted} already are, {preview.skipped} match no tenant,{' '}
+        {preview.conflicts} are in conflict.
       </p>
       {preview.perTenant.length > 0 ? (
         <table className="mb-4 min-w-full text-left text-sm">
           <caption className="sr-only">Objects to adopt per tenant</caption>
           <thead className="text-xs uppercase text-slate-500">
             <tr>
-              <th scope="col" className="py-2 pr-3">Tenant</th>
-              <th scope="col" className="py-2 pr-3">Objects</th>
-              <th scope="col" className="py-2">Bytes</th>
+              <th scope="col" className="py-2 pr-3">
+                Tenant
+              </th>
+              <th scope="col" className="py-2 pr-3">
+                Objects
+              </th>
+              <th scope="col" className="py-2">
+                Bytes
+              </th>
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
@@ -306,11 +342,26 @@ function PreviewResult({
   )
 }
 
-const STATUS_LABELS: Record<AdoptionRunView['status'], string> = { running: 'In progress', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' }
+const STATUS_LABELS: Record<AdoptionRunView['status'], string> = {
+  running: 'In progress',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+}
 
 type RunData = NonNullable<LoaderData['run']>
 
-function RunProgress({ run, failures, canWrite, projectId }: { run: RunData; failures: LoaderData['failures']; canWrite: boolean; projectId: string }) {
+function RunProgress({
+  run,
+  failures,
+  canWrite,
+  projectId,
+}: {
+  run: RunData
+  failures: LoaderData['failures']
+  canWrite: boolean
+  projectId: string
+}) {
   const revalidator = useRevalidator()
   const pending = useRef(false)
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
@@ -365,7 +416,8 @@ function RunProgress({ run, failures, canWrite, projectId }: { run: RunData; fai
         ))}
       </dl>
       <p className="mb-3 text-sm text-slate-600">
-        Prefix <code>{run.options.prefix || '(the whole bucket)'}</code>, {run.options.mode === 'copy' ? 'by copy' : 'in place'}, started <DateTime value={run.createdAt} />
+        Prefix <code>{run.options.prefix || '(the whole bucket)'}</code>, {run.options.mode === 'copy' ? 'by copy' : 'in place'}, started{' '}
+        <DateTime value={run.createdAt} />
         {run.completedAt ? (
           <>
             , ended <DateTime value={run.completedAt} />

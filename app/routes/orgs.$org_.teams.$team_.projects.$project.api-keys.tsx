@@ -65,7 +65,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         // Only this project's keys are revoked from its page.
         if ((await getApiKey(actor, apiKeyId)).projectId !== project.id) throw notFound('API key')
         const revoked = await revokeApiKey(actor, apiKeyId)
-        return redirectWithFlash(here, { kind: 'success', message: `API key ${revoked.name} revoked. Requests with it are refused from now on.` })
+        return redirectWithFlash(here, {
+          kind: 'success',
+          message: `API key ${revoked.name} revoked. Requests with it are refused from now on.`,
+        })
       })
     default:
       throw redirect(here)
@@ -82,8 +85,8 @@ export default function ProjectApiKeys() {
     <div className="space-y-6">
       <Card title="API keys">
         <p className="mb-2 text-sm text-slate-600">
-          Keys let servers and SDK clients call the <Link to="/docs/api">REST API</Link> for this project only, within
-          their permissions. Send a key in the <code>Authorization: Bearer ck_…</code> header.
+          Keys let servers and SDK clients call the <Link to="/docs/api">REST API</Link> for this project only, within their permissions. Send a
+          key in the <code>Authorization: Bearer ck_…</code> header.
         </p>
         {newKeySecret && !secretRowShown ? <OneTimeSecret label={newKeySecret.label} value={newKeySecret.value} /> : null}
         {keys.length === 0 ? (
@@ -91,7 +94,12 @@ export default function ProjectApiKeys() {
         ) : (
           <ul className="divide-y divide-slate-100">
             {keys.map((apiKey) => (
-              <ApiKeyRow key={apiKey.id} apiKey={apiKey} canRevoke={canRevoke} secret={newKeySecret?.forId === apiKey.id ? newKeySecret : null} />
+              <ApiKeyRow
+                key={apiKey.id}
+                apiKey={apiKey}
+                canRevoke={canRevoke}
+                secret={newKeySecret?.forId === apiKey.id ? newKeySecret : null}
+              />
             ))}
           </ul>
         )}

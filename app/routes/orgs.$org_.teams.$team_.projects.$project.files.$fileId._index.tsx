@@ -63,7 +63,11 @@ export default function FileDetails() {
       <Card title={file.name}>
         <div className="flex flex-wrap gap-6">
           {file.hasThumbnail ? (
-            <img src={`${files}/${file.id}/thumbnail?v=${new Date(file.updatedAt).getTime()}`} alt={`Thumbnail of ${file.name}`} className="h-40 w-40 rounded object-contain" />
+            <img
+              src={`${files}/${file.id}/thumbnail?v=${new Date(file.updatedAt).getTime()}`}
+              alt={`Thumbnail of ${file.name}`}
+              className="h-40 w-40 rounded object-contain"
+            />
           ) : null}
           <dl className="grid flex-1 grid-cols-1 gap-3 text-sm sm:grid-cols-2">
             {details.map((detail) => (

@@ -94,7 +94,9 @@ function useLiveFiles(projectId: string) {
   useEffect(() => () => clearTimeout(timer.current), [])
   const live = useProjectEvents(projectId, (message) => {
     if (message.type !== 'file.uploaded' && message.type !== 'file.deleted') return
-    setNotice(message.type === 'file.uploaded' ? `New file: ${message.data?.file?.name ?? 'a file'}` : `A file was deleted: ${message.data?.path ?? ''}`)
+    setNotice(
+      message.type === 'file.uploaded' ? `New file: ${message.data?.file?.name ?? 'a file'}` : `A file was deleted: ${message.data?.path ?? ''}`,
+    )
     if (timer.current) return
     timer.current = setTimeout(() => {
       timer.current = undefined
@@ -130,7 +132,10 @@ export default function FileBrowser() {
             {projectTotals ? ` (the whole project: ${formatBytes(projectTotals.bytes)} in ${projectTotals.fileCount})` : ''}.
           </p>
           {canUpload ? (
-            <Link to={`${base}/upload`} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white no-underline hover:bg-indigo-700">
+            <Link
+              to={`${base}/upload`}
+              className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white no-underline hover:bg-indigo-700"
+            >
               Upload
             </Link>
           ) : null}
@@ -187,7 +192,9 @@ export default function FileBrowser() {
         ) : null}
 
         {files.length === 0 ? (
-          <EmptyState>{filters.tenant || filters.type || filters.q ? 'No files match these filters.' : 'No files in this project yet.'}</EmptyState>
+          <EmptyState>
+            {filters.tenant || filters.type || filters.q ? 'No files match these filters.' : 'No files in this project yet.'}
+          </EmptyState>
         ) : (
           <table className="w-full text-left text-sm">
             <caption className="sr-only">Files</caption>
@@ -196,11 +203,21 @@ export default function FileBrowser() {
                 <th scope="col" className="py-2 pr-3">
                   <span className="sr-only">Preview</span>
                 </th>
-                <th scope="col" className="py-2 pr-3">Name</th>
-                <th scope="col" className="py-2 pr-3">Type</th>
-                <th scope="col" className="py-2 pr-3">Size</th>
-                <th scope="col" className="py-2 pr-3">Tenant</th>
-                <th scope="col" className="py-2 pr-3">Uploaded</th>
+                <th scope="col" className="py-2 pr-3">
+                  Name
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Type
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Size
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Tenant
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Uploaded
+                </th>
                 <th scope="col" className="py-2">
                   <span className="sr-only">Actions</span>
                 </th>
@@ -234,7 +251,9 @@ export default function FileBrowser() {
                   </td>
                   <td className="py-2 pr-3">{formatBytes(file.size)}</td>
                   <td className="py-2 pr-3">{file.tenant ?? '—'}</td>
-                  <td className="py-2 pr-3"><DateTime value={file.createdAt} /></td>
+                  <td className="py-2 pr-3">
+                    <DateTime value={file.createdAt} />
+                  </td>
                   <td className="space-x-3 whitespace-nowrap py-2">
                     {/* A document request: the route answers with a redirect to the signed URL. */}
                     <a href={`${base}/${file.id}/download`}>

@@ -28,7 +28,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   try {
     // The body is never parsed into memory here: the service streams it into the bucket.
     const { file } = await receiveStreamedUpload(actor, { projectId: project.id, request })
-    return redirectWithFlash(`${projectPath(organization, team, project)}/files`, { kind: 'success', message: `Uploaded ${file.name} as ${file.path}.` })
+    return redirectWithFlash(`${projectPath(organization, team, project)}/files`, {
+      kind: 'success',
+      message: `Uploaded ${file.name} as ${file.path}.`,
+    })
   } catch (error) {
     // The project was resolved above, so a refusal here (a tenant gone, a rule, the size) is the form's to show.
     if (error instanceof AppError) return data({ error: error.message }, { status: error.status })
@@ -38,9 +41,14 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 const sizeLabel = (bytes: number) =>
-  bytes >= 1024 ** 3 ? `${Number((bytes / 1024 ** 3).toFixed(2))} GiB` : bytes >= 1024 ** 2 ? `${Number((bytes / 1024 ** 2).toFixed(2))} MiB` : `${bytes} bytes`
+  bytes >= 1024 ** 3
+    ? `${Number((bytes / 1024 ** 3).toFixed(2))} GiB`
+    : bytes >= 1024 ** 2
+      ? `${Number((bytes / 1024 ** 2).toFixed(2))} MiB`
+      : `${bytes} bytes`
 
-type Phase = { phase: 'uploading'; bytes: number; total: number | null } | { phase: 'verifying' } | { phase: 'done' } | { phase: 'failed'; reason: string }
+type Phase =
+  { phase: 'uploading'; bytes: number; total: number | null } | { phase: 'verifying' } | { phase: 'done' } | { phase: 'failed'; reason: string }
 
 /**
  * With JavaScript, the form tags its upload (a random `clientReference` and the file's `size`, set
@@ -53,8 +61,10 @@ function useUploadPhase(projectId: string) {
   const uploadId = useRef<string | null>(null)
   const live = useProjectEvents(projectId, (message: LiveMessage) => {
     const ours = (id: unknown) => id !== undefined && id === uploadId.current
-    if (message.type === 'upload.progress' && reference.current && message.clientReference === reference.current) uploadId.current = message.uploadId
-    if (message.type === 'upload.progress' && ours(message.uploadId)) setPhase({ phase: 'uploading', bytes: message.bytes, total: message.total })
+    if (message.type === 'upload.progress' && reference.current && message.clientReference === reference.current)
+      uploadId.current = message.uploadId
+    if (message.type === 'upload.progress' && ours(message.uploadId))
+      setPhase({ phase: 'uploading', bytes: message.bytes, total: message.total })
     else if (message.type === 'upload.verifying' && ours(message.uploadId)) setPhase({ phase: 'verifying' })
     else if (message.type === 'file.uploaded' && ours(message.data?.uploadId)) setPhase({ phase: 'done' })
     else if (message.type === 'upload.failed' && ours(message.data?.uploadId)) setPhase({ phase: 'failed', reason: message.data.reason })
@@ -71,14 +81,23 @@ function useUploadPhase(projectId: string) {
 function PhaseStatus({ phase }: { phase: Phase }) {
   const percent = phase.phase === 'uploading' && phase.total ? Math.min(100, Math.round((phase.bytes / phase.total) * 100)) : null
   return (
-    <div aria-live="polite" data-phase={phase.phase} className="space-y-1 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-800">
+    <div
+      aria-live="polite"
+      data-phase={phase.phase}
+      className="space-y-1 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-800"
+    >
       {phase.phase === 'uploading' ? (
         <>
           <p>
             Uploading{percent !== null ? ` ${percent}%` : '…'}
             {phase.total ? ` (${sizeLabel(phase.bytes)} of ${sizeLabel(phase.total)})` : ''}
           </p>
-          <progress aria-label="Upload progress" max={phase.total ?? undefined} value={phase.total ? phase.bytes : undefined} className="w-full" />
+          <progress
+            aria-label="Upload progress"
+            max={phase.total ?? undefined}
+            value={phase.total ? phase.bytes : undefined}
+            className="w-full"
+          />
         </>
       ) : phase.phase === 'verifying' ? (
         <p>Verifying the file (size and type)…</p>
@@ -112,7 +131,11 @@ export default function UploadFile() {
         <p className="text-sm text-slate-700">Your role cannot upload files to this project.</p>
       ) : !hasBucket ? (
         <p className="text-sm text-slate-700">
-          This project has no bucket yet; choose one in its <Link to="../../settings" relative="path">settings</Link>.
+          This project has no bucket yet; choose one in its{' '}
+          <Link to="../../settings" relative="path">
+            settings
+          </Link>
+          .
         </p>
       ) : (
         // Field order matters: the tenant must reach the server before the file's bytes do.
@@ -127,7 +150,11 @@ export default function UploadFile() {
             <label htmlFor="upload-tenant" className="block text-sm font-medium text-slate-700">
               Tenant
             </label>
-            <select id="upload-tenant" name="tenantId" className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+            <select
+              id="upload-tenant"
+              name="tenantId"
+              className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm"
+            >
               <option value="">No tenant (project-wide)</option>
               {tenants.map((tenant) => (
                 <option key={tenant.id} value={tenant.id}>

@@ -49,7 +49,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 /** A limit as a form shows it: bytes as a whole number (sizes such as `5 GiB` are accepted too). */
-const limitDefaults = (limits: Limits) => Object.fromEntries(LIMIT_NAMES.map((name) => [name, limits[name] === null ? '' : String(limits[name])]))
+const limitDefaults = (limits: Limits) =>
+  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limits[name] === null ? '' : String(limits[name])]))
 
 export default function ProjectPlans() {
   const { plans, canManage } = useLoaderData<typeof loader>()
@@ -57,8 +58,8 @@ export default function ProjectPlans() {
     <div className="space-y-6">
       <Card title="Plans">
         <p className="mb-3 text-sm text-slate-600">
-          A plan is a set of limits for tenants: stored bytes, files, the largest file, uploads and transforms per hour. Each tenant has
-          a plan and may override any of its limits. An empty limit means no limit.
+          A plan is a set of limits for tenants: stored bytes, files, the largest file, uploads and transforms per hour. Each tenant has a plan
+          and may override any of its limits. An empty limit means no limit.
         </p>
         {plans.length === 0 ? (
           <EmptyState>No plans in this project yet.</EmptyState>
@@ -100,9 +101,7 @@ export default function ProjectPlans() {
           </div>
         )}
       </Card>
-      {canManage
-        ? plans.map((plan) => <EditPlanForm key={`${plan.id}-${new Date(plan.updatedAt).getTime()}`} plan={plan} />)
-        : null}
+      {canManage ? plans.map((plan) => <EditPlanForm key={`${plan.id}-${new Date(plan.updatedAt).getTime()}`} plan={plan} />) : null}
       <CreatePlanForm key={plans.map((plan) => plan.id).join()} canManage={canManage} />
     </div>
   )
@@ -147,7 +146,8 @@ function EditPlanForm({ plan }: { plan: { id: string; name: string; limits: Limi
       <Form method="post" className="mt-4">
         <input type="hidden" name="intent" value={`delete:${plan.id}`} />
         <p className="mb-2 text-sm text-slate-600">
-          Deleting a plan leaves its {plan.tenantCount} {plan.tenantCount === 1 ? 'tenant' : 'tenants'} without a plan (their own overrides stay).
+          Deleting a plan leaves its {plan.tenantCount} {plan.tenantCount === 1 ? 'tenant' : 'tenants'} without a plan (their own overrides
+          stay).
         </p>
         <SubmitButton variant="danger">Delete plan {plan.name}</SubmitButton>
       </Form>

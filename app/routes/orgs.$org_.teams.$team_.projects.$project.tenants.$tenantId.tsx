@@ -205,7 +205,8 @@ const STATUS_TEXT = {
 } as const
 
 function StatusBadge({ status }: { status: keyof typeof STATUS_TEXT }) {
-  const tone = status === 'active' ? 'bg-green-100 text-green-800' : status === 'suspended' ? 'bg-red-100 text-red-800' : 'bg-slate-200 text-slate-800'
+  const tone =
+    status === 'active' ? 'bg-green-100 text-green-800' : status === 'suspended' ? 'bg-red-100 text-red-800' : 'bg-slate-200 text-slate-800'
   return <span className={`rounded px-2 py-0.5 text-xs font-medium ${tone}`}>{STATUS_TEXT[status]}</span>
 }
 
@@ -213,7 +214,10 @@ function UsageCard({
   tenant,
   transformsThisHour,
 }: {
-  tenant: { effectiveLimits: Limits; usage: { storedBytes: number; fileCount: number; reservedBytes: number; reservedFiles: number; uploadsThisHour: number } }
+  tenant: {
+    effectiveLimits: Limits
+    usage: { storedBytes: number; fileCount: number; reservedBytes: number; reservedFiles: number; uploadsThisHour: number }
+  }
   transformsThisHour: number
 }) {
   const { usage, effectiveLimits } = tenant
@@ -273,16 +277,33 @@ function StatusForm({ status, canManage }: { status: string; canManage: boolean 
   )
 }
 
-function PlanForm({ planId, limits, plans, plansPath, canManage }: { planId: string; limits: Limits; plans: { id: string; name: string }[]; plansPath: string; canManage: boolean }) {
+function PlanForm({
+  planId,
+  limits,
+  plans,
+  plansPath,
+  canManage,
+}: {
+  planId: string
+  limits: Limits
+  plans: { id: string; name: string }[]
+  plansPath: string
+  canManage: boolean
+}) {
   const defaults = Object.fromEntries(LIMIT_NAMES.map((name) => [name, limits[name] === null ? '' : String(limits[name])]))
   const [form, fields] = useIntentForm('plan', tenantPlanFormSchema, { planId, ...defaults })
   return (
     <Card title="Plan and limits">
       <IntentForm form={form} intent="plan">
         {canManage ? null : <p className="text-sm text-slate-600">Your role cannot change tenants in this project.</p>}
-        <SelectField label="Plan" field={fields.planId} options={[{ value: '', label: 'No plan' }, ...plans.map((plan) => ({ value: plan.id, label: plan.name }))]} />
+        <SelectField
+          label="Plan"
+          field={fields.planId}
+          options={[{ value: '', label: 'No plan' }, ...plans.map((plan) => ({ value: plan.id, label: plan.name }))]}
+        />
         <p className="text-sm text-slate-600">
-          Overrides replace the plan&apos;s limit for this tenant; leave one empty to use the plan&apos;s. <Link to={plansPath}>Manage plans</Link>
+          Overrides replace the plan&apos;s limit for this tenant; leave one empty to use the plan&apos;s.{' '}
+          <Link to={plansPath}>Manage plans</Link>
         </p>
         <div className="grid gap-4 sm:grid-cols-2">
           <TextField label="Stored bytes override" field={fields.storedBytes} hint="e.g. 5 GiB or bytes." />
@@ -316,8 +337,8 @@ function TenantKeys({
   return (
     <Card title="Tenant API keys">
       <p className="mb-3 text-sm text-slate-600">
-        A tenant key reaches only {tenantName}&apos;s files, uploads and transforms: other tenants&apos; files answer 404, and it cannot
-        create tenants or keys. Revoke keys on the <Link to={apiKeysPath}>API keys</Link> page.
+        A tenant key reaches only {tenantName}&apos;s files, uploads and transforms: other tenants&apos; files answer 404, and it cannot create
+        tenants or keys. Revoke keys on the <Link to={apiKeysPath}>API keys</Link> page.
       </p>
       {newKey ? <OneTimeSecret label={newKey.label} value={newKey.value} /> : null}
       {keys.length === 0 ? (
@@ -349,7 +370,12 @@ function UpdateTenantForm({ name, metadata, canManage }: { name: string; metadat
       <IntentForm form={form} intent="update">
         {canManage ? null : <p className="text-sm text-slate-600">Your role cannot change tenants in this project.</p>}
         <TextField label="Tenant name" field={fields.name} />
-        <TextAreaField label="Metadata (JSON)" field={fields.metadata} rows={6} hint="A JSON object; it replaces the current metadata. Empty means {}." />
+        <TextAreaField
+          label="Metadata (JSON)"
+          field={fields.metadata}
+          rows={6}
+          hint="A JSON object; it replaces the current metadata. Empty means {}."
+        />
         <SubmitButton>Save tenant</SubmitButton>
       </IntentForm>
     </Card>

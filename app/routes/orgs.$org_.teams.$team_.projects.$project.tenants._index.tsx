@@ -91,10 +91,17 @@ export default function ProjectTenants() {
               className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
             />
           </div>
-          <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50">
+          <button
+            type="submit"
+            className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50"
+          >
             Search
           </button>
-          {search ? <Link to={tenantsPath} className="text-sm">Show all</Link> : null}
+          {search ? (
+            <Link to={tenantsPath} className="text-sm">
+              Show all
+            </Link>
+          ) : null}
         </Form>
         {tenants.length === 0 ? (
           <EmptyState>{search ? `No tenant's name or slug contains “${search}”.` : 'No tenants in this project yet.'}</EmptyState>
@@ -107,7 +114,9 @@ export default function ProjectTenants() {
                     {tenant.name}
                   </Link>{' '}
                   <code className="text-sm text-slate-600">{tenant.slug}</code>
-                  {tenant.status === 'active' ? null : <span className="ml-2 rounded bg-slate-200 px-2 py-0.5 text-xs text-slate-800">{tenant.status}</span>}
+                  {tenant.status === 'active' ? null : (
+                    <span className="ml-2 rounded bg-slate-200 px-2 py-0.5 text-xs text-slate-800">{tenant.status}</span>
+                  )}
                   <span className="block text-xs text-slate-500">
                     {tenant.fileCount} {tenant.fileCount === 1 ? 'file' : 'files'}, {formatBytes(tenant.storedBytes)}
                     {tenant.plan ? ` · plan ${tenant.plan}` : ''} · created <DateTime value={tenant.createdAt} />
@@ -123,7 +132,9 @@ export default function ProjectTenants() {
         {nextCursor || !isFirstPage ? (
           <nav aria-label="Pages of tenants" className="mt-3 flex gap-4 text-sm">
             {isFirstPage ? null : <Link to={tenantsPath}>First page</Link>}
-            {nextCursor ? <Link to={`?cursor=${encodeURIComponent(nextCursor)}${search ? `&q=${encodeURIComponent(search)}` : ''}`}>Next page</Link> : null}
+            {nextCursor ? (
+              <Link to={`?cursor=${encodeURIComponent(nextCursor)}${search ? `&q=${encodeURIComponent(search)}` : ''}`}>Next page</Link>
+            ) : null}
           </nav>
         ) : null}
       </Card>
@@ -131,7 +142,9 @@ export default function ProjectTenants() {
       <CreateTenantForm key={tenants.map((tenant) => tenant.id).join()} canManage={canManage} />
       <ImportForm canManage={canManage} />
       <Card title="Export tenants">
-        <p className="mb-2 text-sm text-slate-600">Every tenant of this project with its status, plan, metadata, files and bytes. An export imports again as it is.</p>
+        <p className="mb-2 text-sm text-slate-600">
+          Every tenant of this project with its status, plan, metadata, files and bytes. An export imports again as it is.
+        </p>
         <p className="flex gap-4 text-sm">
           <a href={`${tenantsPath}/export?format=csv`} download>
             Download CSV
@@ -154,8 +167,8 @@ function ImportForm({ canManage }: { canManage: boolean }) {
       <IntentForm form={form} intent="import">
         {canManage ? null : <p className="text-sm text-slate-600">Your role cannot import tenants into this project.</p>}
         <p className="text-sm text-slate-600">
-          Tenants are matched by slug: new slugs are created, existing ones updated. Either everything is imported or nothing. CSV needs a
-          header row with <code>slug</code> and <code>name</code>, and may have <code>status</code>, <code>plan</code> (a plan&apos;s name) and{' '}
+          Tenants are matched by slug: new slugs are created, existing ones updated. Either everything is imported or nothing. CSV needs a header
+          row with <code>slug</code> and <code>name</code>, and may have <code>status</code>, <code>plan</code> (a plan&apos;s name) and{' '}
           <code>metadata</code> (JSON); JSON is an array of the same fields.
         </p>
         <SelectField
@@ -205,7 +218,12 @@ function CreateTenantForm({ canManage }: { canManage: boolean }) {
           field={fields.slug}
           hint="Unique in this project and fixed once created: lowercase letters, digits, - and _ (e.g. your own customer id)."
         />
-        <TextAreaField label="Metadata (JSON)" field={fields.metadata} rows={4} hint='Optional. A JSON object, e.g. {"plan": "pro"}; at most 16 KiB.' />
+        <TextAreaField
+          label="Metadata (JSON)"
+          field={fields.metadata}
+          rows={4}
+          hint='Optional. A JSON object, e.g. {"plan": "pro"}; at most 16 KiB.'
+        />
         <SubmitButton>Create tenant</SubmitButton>
       </IntentForm>
     </Card>

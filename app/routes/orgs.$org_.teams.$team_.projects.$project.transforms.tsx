@@ -12,7 +12,13 @@ import { canonicalQuery, FITS, FORMATS, type Fit, type RequestedFormat, type Tra
 import { DateTime } from '~/components/date-time'
 import { formatDuration } from '~/utils/dates'
 import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from '~/services/transforms/presets.server'
-import { presetFormSchema, presetIdFormSchema, transformParamsObjectSchema, transformSettingsFormSchema, urlBuilderSchema } from '~/services/transforms/schemas'
+import {
+  presetFormSchema,
+  presetIdFormSchema,
+  transformParamsObjectSchema,
+  transformSettingsFormSchema,
+  urlBuilderSchema,
+} from '~/services/transforms/schemas'
 import { getTransformSettings, updateTransformSettings } from '~/services/transforms/settings.server'
 import { signTransformUrl } from '~/services/transforms/sign-url.server'
 import { listSigningSecrets, rotateSigningSecret } from '~/services/transforms/signing.server'
@@ -32,13 +38,24 @@ async function buildUrl(actor: UserActor, projectId: string, search: URLSearchPa
   if (!values.path) return { values, result: null }
   const filled = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''))
   const form = urlBuilderSchema.safeParse(filled)
-  if (!form.success) return { values, result: { error: form.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join(' ') } }
+  if (!form.success)
+    return { values, result: { error: form.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join(' ') } }
   const { path, expiresIn, ...raw } = form.data
-  const params = transformParamsObjectSchema({ allowPreset: true }).safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)))
+  const params = transformParamsObjectSchema({ allowPreset: true }).safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  )
   if (!params.success) return { values, result: { error: params.error.issues.map((issue) => issue.message).join(' ') } }
   try {
     const signed = await signTransformUrl(actor, projectId, { path, params: params.data, expiresIn }, baseUrl)
-    return { values, result: { url: signed.url, expiresAt: signed.expiresAt.toISOString(), validFor: expiresIn, applied: canonicalQuery(params.data as TransformParams) } }
+    return {
+      values,
+      result: {
+        url: signed.url,
+        expiresAt: signed.expiresAt.toISOString(),
+        validFor: expiresIn,
+        applied: canonicalQuery(params.data as TransformParams),
+      },
+    }
   } catch (error) {
     if (error instanceof AppError && error.code !== 'NOT_FOUND') return { values, result: { error: error.message } }
     throw error
@@ -122,10 +139,17 @@ export default function ProjectTransforms() {
   const { presets, settings, secrets, builder, imagePaths, can } = useLoaderData<typeof loader>()
   return (
     <div className="space-y-6">
-      <UrlBuilder values={builder.values} result={builder.result} presets={presets.map((p) => p.name)} imagePaths={imagePaths} canSign={can.sign} />
+      <UrlBuilder
+        values={builder.values}
+        result={builder.result}
+        presets={presets.map((p) => p.name)}
+        imagePaths={imagePaths}
+        canSign={can.sign}
+      />
       <Card title="Presets">
         <p className="mb-3 text-sm text-slate-600">
-          Named parameter sets: a URL with <code>?preset=name</code> gets these parameters (its own ones on top, unless the project accepts presets only).
+          Named parameter sets: a URL with <code>?preset=name</code> gets these parameters (its own ones on top, unless the project accepts
+          presets only).
         </p>
         {presets.length === 0 ? (
           <EmptyState>No presets yet.</EmptyState>
@@ -248,14 +272,28 @@ function UrlBuilder({
           <label htmlFor="signed-url" className="block text-sm font-medium text-slate-700">
             Signed URL
           </label>
-          <textarea id="signed-url" readOnly rows={3} value={result.url} aria-describedby="signed-url-validity" className={`${input} font-mono text-xs`} />
+          <textarea
+            id="signed-url"
+            readOnly
+            rows={3}
+            value={result.url}
+            aria-describedby="signed-url-validity"
+            className={`${input} font-mono text-xs`}
+          />
           <p id="signed-url-validity" className="text-sm text-slate-600">
             Valid for {formatDuration(result.validFor)}, until <DateTime value={result.expiresAt} />.
           </p>
           <figure className="space-y-1">
             <img src={result.url} alt="Transformed result" className="max-w-full rounded border border-slate-200" />
             <figcaption className="text-sm text-slate-600">
-              <code>{values.path}</code> {result.applied ? <>with <code>{result.applied}</code></> : 'unchanged'}
+              <code>{values.path}</code>{' '}
+              {result.applied ? (
+                <>
+                  with <code>{result.applied}</code>
+                </>
+              ) : (
+                'unchanged'
+              )}
             </figcaption>
           </figure>
         </div>
@@ -282,7 +320,15 @@ const FORMAT_LABELS: Record<RequestedFormat, string> = {
 const FIT_CHOICES = FITS.map((value) => ({ value, label: FIT_LABELS[value] }))
 const FORMAT_CHOICES = FORMATS.map((value) => ({ value, label: FORMAT_LABELS[value] }))
 
-function PresetRow({ preset, canWrite, canDelete }: { preset: { id: string; name: string; params: string }; canWrite: boolean; canDelete: boolean }) {
+function PresetRow({
+  preset,
+  canWrite,
+  canDelete,
+}: {
+  preset: { id: string; name: string; params: string }
+  canWrite: boolean
+  canDelete: boolean
+}) {
   const [form, fields] = useIntentForm(`update-preset:${preset.id}`, presetFormSchema, { name: preset.name, params: preset.params })
   return (
     <li className="space-y-2 py-3">
@@ -336,7 +382,12 @@ function SettingsForm({ settings, canEdit }: { settings: { access: string; prese
           ]}
         />
         <Checkbox name={fields.presetsOnly.name} id={fields.presetsOnly.id} defaultChecked={settings.presetsOnly} label="Accept presets only" />
-        <Checkbox name={fields.allowAnimated.name} id={fields.allowAnimated.id} defaultChecked={settings.allowAnimated} label="Keep every frame of animated images" />
+        <Checkbox
+          name={fields.allowAnimated.name}
+          id={fields.allowAnimated.id}
+          defaultChecked={settings.allowAnimated}
+          label="Keep every frame of animated images"
+        />
         <SubmitButton>Save access settings</SubmitButton>
       </IntentForm>
     </Card>
@@ -358,12 +409,14 @@ function SecretsCard({ secrets, canRotate }: { secrets: { id: string; createdAt:
   return (
     <Card title="Signing secret">
       <p className="mb-3 text-sm text-slate-600">
-        {secrets.length === 0
-          ? 'No secret yet: one is made when the first URL is signed.'
-          : <>
-              {`${secrets.length} active secret${secrets.length > 1 ? 's' : ''}, the newest made `}
-              <DateTime value={secrets[0]!.createdAt} relative />. Rotating keeps the newest valid and revokes the older one.
-            </>}
+        {secrets.length === 0 ? (
+          'No secret yet: one is made when the first URL is signed.'
+        ) : (
+          <>
+            {`${secrets.length} active secret${secrets.length > 1 ? 's' : ''}, the newest made `}
+            <DateTime value={secrets[0]!.createdAt} relative />. Rotating keeps the newest valid and revokes the older one.
+          </>
+        )}
       </p>
       {canRotate ? (
         <Form method="post">

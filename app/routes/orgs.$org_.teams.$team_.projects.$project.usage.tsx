@@ -11,7 +11,9 @@ export const meta: MetaFunction = () => [{ title: 'Project usage · Carcosa' }]
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { actor } = await requireUser(request, context)
   const { project } = await projectFromParams(actor, params)
-  const page = await orRouteError(usagePage(actor, { projectId: project.id }, new URL(request.url).searchParams, { groupBys: ['tenant', 'operation'] }))
+  const page = await orRouteError(
+    usagePage(actor, { projectId: project.id }, new URL(request.url).searchParams, { groupBys: ['tenant', 'operation'] }),
+  )
   return { page, name: project.name }
 }
 

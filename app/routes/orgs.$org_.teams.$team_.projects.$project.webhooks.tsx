@@ -89,7 +89,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     case 'update':
       return handleForm(formData, intent, webhookEditFormSchema, async ({ webhookId, ...input }) => {
         const webhook = await updateWebhook(actor, webhookId, input, own)
-        return redirectWithFlash(here, { kind: 'success', message: `Webhook endpoint ${webhook.url} saved${webhook.enabled ? '' : ' (disabled)'}.` })
+        return redirectWithFlash(here, {
+          kind: 'success',
+          message: `Webhook endpoint ${webhook.url} saved${webhook.enabled ? '' : ' (disabled)'}.`,
+        })
       })
     case 'rotate':
       return handleForm(formData, intent, webhookIdFormSchema, async ({ webhookId }) => {
@@ -103,7 +106,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     case 'test':
       return handleForm(formData, intent, webhookIdFormSchema, async ({ webhookId }) => {
         await sendTestEvent(actor, webhookId, own)
-        return redirectWithFlash(logOf(webhookId), { kind: 'success', message: 'Test event queued: it appears in the delivery log below once sent.' })
+        return redirectWithFlash(logOf(webhookId), {
+          kind: 'success',
+          message: 'Test event queued: it appears in the delivery log below once sent.',
+        })
       })
     case 'delete':
       return handleForm(formData, intent, deleteWebhookFormSchema, async ({ webhookId }) => {
@@ -141,8 +147,8 @@ export default function ProjectWebhooks() {
     <div className="space-y-6">
       <Card title="Webhooks">
         <p className="mb-2 text-sm text-slate-600">
-          Carcosa POSTs this project&apos;s events to each enabled endpoint, signed as <Link to="/docs/webhooks">Standard Webhooks</Link>. At most{' '}
-          {MAX_ENDPOINTS_PER_PROJECT} endpoints per project.
+          Carcosa POSTs this project&apos;s events to each enabled endpoint, signed as <Link to="/docs/webhooks">Standard Webhooks</Link>. At
+          most {MAX_ENDPOINTS_PER_PROJECT} endpoints per project.
         </p>
         {canWrite ? null : <p className="text-sm text-slate-600">Your role can read the endpoints and their logs, not change them.</p>}
         {newSecret && !secretRowShown ? <OneTimeSecret label={newSecret.label} value={newSecret.value} kept={SECRET_KEPT} /> : null}
@@ -177,10 +183,10 @@ function WebhookRow({ webhook, canWrite, secret }: { webhook: Webhook; canWrite:
   return (
     <li className="space-y-3 py-4">
       <div className="flex flex-wrap items-center gap-2">
-        <code className="break-all text-sm font-medium">
-          {webhook.url}
-        </code>
-        <span className={`rounded-full px-2 py-0.5 text-xs font-semibold ${webhook.enabled ? 'bg-emerald-100 text-emerald-800' : 'bg-slate-200 text-slate-700'}`}>
+        <code className="break-all text-sm font-medium">{webhook.url}</code>
+        <span
+          className={`rounded-full px-2 py-0.5 text-xs font-semibold ${webhook.enabled ? 'bg-emerald-100 text-emerald-800' : 'bg-slate-200 text-slate-700'}`}
+        >
           {webhook.enabled ? 'Enabled' : 'Disabled'}
         </span>
       </div>
@@ -196,10 +202,18 @@ function WebhookRow({ webhook, canWrite, secret }: { webhook: Webhook; canWrite:
         </p>
       ) : null}
       <p className="text-sm text-slate-600">
-        Events: {webhook.eventTypes.length === 0 ? 'every type' : webhook.eventTypes.map((type) => <code key={type} className="mr-1">{type}</code>)}
+        Events:{' '}
+        {webhook.eventTypes.length === 0
+          ? 'every type'
+          : webhook.eventTypes.map((type) => (
+              <code key={type} className="mr-1">
+                {type}
+              </code>
+            ))}
         {webhook.previousSecretExpiresAt ? (
           <>
-            {' '}· The previous secret also signs until <DateTime value={webhook.previousSecretExpiresAt} />.
+            {' '}
+            · The previous secret also signs until <DateTime value={webhook.previousSecretExpiresAt} />.
           </>
         ) : null}
       </p>
@@ -259,7 +273,14 @@ function EditWebhookForm({ webhook }: { webhook: Webhook }) {
       <TextField label="Description" field={fields.description} />
       <CheckboxGroupField legend="Events (none ticked: every type)" field={asCollection(fields.eventTypes)} options={EVENT_OPTIONS} />
       <div className="flex items-center gap-2">
-        <input type="checkbox" id={fields.enabled.id} name={fields.enabled.name} value="on" defaultChecked={webhook.enabled} className="h-4 w-4 rounded border-slate-300" />
+        <input
+          type="checkbox"
+          id={fields.enabled.id}
+          name={fields.enabled.name}
+          value="on"
+          defaultChecked={webhook.enabled}
+          className="h-4 w-4 rounded border-slate-300"
+        />
         <label htmlFor={fields.enabled.id} className="text-sm text-slate-800">
           Enabled (deliver events to this endpoint)
         </label>
@@ -304,13 +325,29 @@ function DeliveryLog({ log, canWrite }: { log: Log; canWrite: boolean }) {
             <caption className="sr-only">Deliveries to {log.endpoint.url}</caption>
             <thead className="text-xs uppercase text-slate-500">
               <tr>
-                <th scope="col" className="py-2 pr-3">Time</th>
-                <th scope="col" className="py-2 pr-3">Event</th>
-                <th scope="col" className="py-2 pr-3">Delivery</th>
-                <th scope="col" className="py-2 pr-3">HTTP status</th>
-                <th scope="col" className="py-2 pr-3">Latency</th>
-                <th scope="col" className="py-2 pr-3">Response (first bytes)</th>
-                {canWrite ? <th scope="col" className="py-2">Replay</th> : null}
+                <th scope="col" className="py-2 pr-3">
+                  Time
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Event
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Delivery
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  HTTP status
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Latency
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Response (first bytes)
+                </th>
+                {canWrite ? (
+                  <th scope="col" className="py-2">
+                    Replay
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -330,11 +367,19 @@ function DeliveryLog({ log, canWrite }: { log: Log; canWrite: boolean }) {
                     <td className="py-2 pr-3">{attempt ? (attempt.statusCode ?? attempt.error ?? 'No answer') : 'Not sent yet'}</td>
                     <td className="py-2 pr-3">{attempt ? `${attempt.latencyMs} ms` : ''}</td>
                     <td className="py-2 pr-3">
-                      {attempt?.responseBody ? <code className="break-all text-xs">{attempt.responseBody.slice(0, RESPONSE_PREVIEW_CHARS)}</code> : ''}
+                      {attempt?.responseBody ? (
+                        <code className="break-all text-xs">{attempt.responseBody.slice(0, RESPONSE_PREVIEW_CHARS)}</code>
+                      ) : (
+                        ''
+                      )}
                     </td>
                     {canWrite ? (
                       <td className="py-2">
-                        {delivery.status === 'PENDING' ? 'Being attempted' : <ReplayForm webhookId={log.endpoint.id} deliveryId={delivery.id} eventType={delivery.eventType} />}
+                        {delivery.status === 'PENDING' ? (
+                          'Being attempted'
+                        ) : (
+                          <ReplayForm webhookId={log.endpoint.id} deliveryId={delivery.id} eventType={delivery.eventType} />
+                        )}
                       </td>
                     ) : null}
                   </tr>
@@ -346,7 +391,9 @@ function DeliveryLog({ log, canWrite }: { log: Log; canWrite: boolean }) {
       )}
       {log.nextCursor ? (
         <p className="mt-3 text-sm">
-          <Link to={`?endpoint=${encodeURIComponent(log.endpoint.id)}&cursor=${encodeURIComponent(log.nextCursor)}#delivery-log`}>Older deliveries</Link>
+          <Link to={`?endpoint=${encodeURIComponent(log.endpoint.id)}&cursor=${encodeURIComponent(log.nextCursor)}#delivery-log`}>
+            Older deliveries
+          </Link>
         </p>
       ) : null}
       {canWrite ? <ReplayFailedForm webhookId={log.endpoint.id} url={log.endpoint.url} /> : null}
@@ -382,13 +429,17 @@ type Callbacks = ReturnType<typeof useLoaderData<typeof loader>>['callbacks']
 /** Reconciled SDK uploads' signed `upload.completed` callbacks: every attempt, newest first. */
 function UploadCallbackLog({ callbacks }: { callbacks: Callbacks }) {
   return (
-    <section id="upload-callbacks" aria-labelledby="upload-callbacks-title" className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+    <section
+      id="upload-callbacks"
+      aria-labelledby="upload-callbacks-title"
+      className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm"
+    >
       <h2 id="upload-callbacks-title" className="mb-3 text-lg font-semibold">
         Upload callbacks
       </h2>
       <p className="mb-3 text-sm text-slate-600">
-        When an SDK upload&apos;s client goes away after its bytes landed, Carcosa completes it and POSTs a signed <code>upload.completed</code> to the
-        route handler&apos;s callback URL, retrying failures. Every attempt, newest first.
+        When an SDK upload&apos;s client goes away after its bytes landed, Carcosa completes it and POSTs a signed <code>upload.completed</code>{' '}
+        to the route handler&apos;s callback URL, retrying failures. Every attempt, newest first.
       </p>
       {callbacks.items.length === 0 ? (
         <EmptyState>No upload callbacks sent in this project yet.</EmptyState>
@@ -398,13 +449,27 @@ function UploadCallbackLog({ callbacks }: { callbacks: Callbacks }) {
             <caption className="sr-only">Upload callback attempts</caption>
             <thead className="text-xs uppercase text-slate-500">
               <tr>
-                <th scope="col" className="py-2 pr-3">Time</th>
-                <th scope="col" className="py-2 pr-3">Upload</th>
-                <th scope="col" className="py-2 pr-3">Callback URL</th>
-                <th scope="col" className="py-2 pr-3">HTTP status</th>
-                <th scope="col" className="py-2 pr-3">Latency</th>
-                <th scope="col" className="py-2 pr-3">Response (first bytes)</th>
-                <th scope="col" className="py-2">Callback</th>
+                <th scope="col" className="py-2 pr-3">
+                  Time
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Upload
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Callback URL
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  HTTP status
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Latency
+                </th>
+                <th scope="col" className="py-2 pr-3">
+                  Response (first bytes)
+                </th>
+                <th scope="col" className="py-2">
+                  Callback
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -423,7 +488,11 @@ function UploadCallbackLog({ callbacks }: { callbacks: Callbacks }) {
                   <td className="py-2 pr-3">{attempt.statusCode ?? attempt.error ?? 'No answer'}</td>
                   <td className="py-2 pr-3">{attempt.latencyMs} ms</td>
                   <td className="py-2 pr-3">
-                    {attempt.responseBody ? <code className="break-all text-xs">{attempt.responseBody.slice(0, RESPONSE_PREVIEW_CHARS)}</code> : ''}
+                    {attempt.responseBody ? (
+                      <code className="break-all text-xs">{attempt.responseBody.slice(0, RESPONSE_PREVIEW_CHARS)}</code>
+                    ) : (
+                      ''
+                    )}
                   </td>
                   <td className="py-2">{attempt.callbackSettled ? 'Settled' : 'Not settled'}</td>
                 </tr>
@@ -449,7 +518,11 @@ function ReplayForm({ webhookId, deliveryId, eventType }: { webhookId: string; d
       <input type="hidden" name="webhookId" value={webhookId} />
       <input type="hidden" name="deliveryId" value={deliveryId} />
       <SubmitButton variant="secondary">
-        Replay<span className="sr-only"> {eventType} delivery {deliveryId}</span>
+        Replay
+        <span className="sr-only">
+          {' '}
+          {eventType} delivery {deliveryId}
+        </span>
       </SubmitButton>
     </IntentForm>
   )

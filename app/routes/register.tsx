@@ -45,13 +45,7 @@ export default function Register() {
           <input type="hidden" name="redirectTo" value={redirectTo} />
           <TextField label="Name" field={fields.name} autoComplete="name" />
           <TextField label="Email" field={fields.email} type="email" autoComplete="email" />
-          <TextField
-            label="Password"
-            field={fields.password}
-            type="password"
-            autoComplete="new-password"
-            hint="At least 8 characters."
-          />
+          <TextField label="Password" field={fields.password} type="password" autoComplete="new-password" hint="At least 8 characters." />
           <SubmitButton>Create account</SubmitButton>
         </IntentForm>
       </div>

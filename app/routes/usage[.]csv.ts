@@ -15,7 +15,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const parsed = usageQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams))
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`).join('\n')
-    return new Response(`The usage download's parameters did not validate:\n${problems}\n`, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+    return new Response(`The usage download's parameters did not validate:\n${problems}\n`, {
+      status: 400,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    })
   }
   const trends = await orRouteError(usageTrends(actor, parsed.data))
   const csv = stringify(trends.points, { header: true, columns: ['start', ...METRICS] })

@@ -47,7 +47,8 @@ export type Actor = UserActor | ApiKeyActor
 export const userActor = (userId: string, meta: RequestMeta): UserActor => ({ type: 'user', userId, ...meta })
 
 /** The tenant a tenant-scoped API key is bound to, or null (users and project-wide keys). */
-export const actorTenantId = (actor: Actor | null | undefined): string | null => (actor?.type === 'api-key' ? (actor.scope.tenant?.id ?? null) : null)
+export const actorTenantId = (actor: Actor | null | undefined): string | null =>
+  actor?.type === 'api-key' ? (actor.scope.tenant?.id ?? null) : null
 
 /** The id recorded in audit entries for the actor. */
 export const actorId = (actor: Actor) => (actor.type === 'user' ? actor.userId : actor.apiKeyId)

@@ -110,9 +110,12 @@ function judge(ip: ipaddr.IPv4 | ipaddr.IPv6): Verdict {
     }
     const range = v6.range()
     // Outside 2000::/3 nothing is allocated for public hosts (this also catches the old ::a.b.c.d form).
-    verdict = range === 'unicast'
-      ? v6.match(GLOBAL_UNICAST_V6) ? { kind: 'public', label: 'a public address' } : RESERVED
-      : V6_RANGES[range] ?? RESERVED
+    verdict =
+      range === 'unicast'
+        ? v6.match(GLOBAL_UNICAST_V6)
+          ? { kind: 'public', label: 'a public address' }
+          : RESERVED
+        : (V6_RANGES[range] ?? RESERVED)
   }
   return METADATA.has(ip.toNormalizedString()) ? forbidden(`${verdict.label} (cloud metadata)`) : verdict
 }
@@ -137,9 +140,10 @@ export function classifyAddress(address: string): AddressClass {
 export function assertAddressAllowed(address: string, policy: EndpointPolicy, hostname?: string): void {
   const { kind, label } = judgeText(address)
   if (kind === 'public' || (kind === 'private' && policy.allowPrivate)) return
-  const subject = hostname && ipLiteral(hostname) === null
-    ? `The endpoint ${hostname} resolves to ${address}, ${label}`
-    : `The endpoint address ${address} is ${label}`
+  const subject =
+    hostname && ipLiteral(hostname) === null
+      ? `The endpoint ${hostname} resolves to ${address}, ${label}`
+      : `The endpoint address ${address} is ${label}`
   throw new EndpointRefused(
     kind === 'forbidden'
       ? `${subject}; endpoints may never point there.`
@@ -164,18 +168,14 @@ export function parseEndpointUrl(text: string, policy: EndpointPolicy): URL {
     throw new EndpointRefused(`The endpoint must use http or https, not ${url.protocol.slice(0, -1)}.`)
   }
   if (url.username || url.password) {
-    throw new EndpointRefused(
-      'The endpoint must not contain a user name or password; enter the access keys in their own fields.',
-    )
+    throw new EndpointRefused('The endpoint must not contain a user name or password; enter the access keys in their own fields.')
   }
   // A bare "?" or "#" leaves search/hash empty, hence the text test too.
   if (url.search || url.hash || /[?#]/.test(trimmed)) {
     throw new EndpointRefused('The endpoint must not have a query string or fragment.')
   }
   if (url.pathname !== '/') {
-    throw new EndpointRefused(
-      `The endpoint must be a bare address such as ${url.origin}, without a path; the bucket name has its own field.`,
-    )
+    throw new EndpointRefused(`The endpoint must be a bare address such as ${url.origin}, without a path; the bucket name has its own field.`)
   }
   if (!url.hostname) throw new EndpointRefused('The endpoint has no host name.')
   const literal = ipLiteral(url.hostname)

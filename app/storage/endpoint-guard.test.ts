@@ -118,10 +118,7 @@ describe('assertAddressAllowed', () => {
 
   test('private addresses pass only when the policy allows them, with a message naming the setting', () => {
     assert.throws(() => assertAddressAllowed('192.168.1.1', STRICT), refusal(PRIVATE_MESSAGE))
-    assert.throws(
-      () => assertAddressAllowed('192.168.1.1', STRICT),
-      refusal(/^The endpoint address 192\.168\.1\.1 is a private address;/),
-    )
+    assert.throws(() => assertAddressAllowed('192.168.1.1', STRICT), refusal(/^The endpoint address 192\.168\.1\.1 is a private address;/))
     assertAddressAllowed('192.168.1.1', LENIENT)
   })
 
@@ -250,10 +247,7 @@ describe('assertEndpointAllowed', () => {
   })
 
   test('a name that does not resolve is refused', async () => {
-    await assert.rejects(
-      assertEndpointAllowed('https://carcosa-test.invalid', LENIENT),
-      refusal(/could not resolve carcosa-test\.invalid/),
-    )
+    await assert.rejects(assertEndpointAllowed('https://carcosa-test.invalid', LENIENT), refusal(/could not resolve carcosa-test\.invalid/))
   })
 
   test('runs the static checks first', async () => {
@@ -273,9 +267,18 @@ describe('assertEndpointAllowed', () => {
 
   test('every resolved address must pass, not just the first', async (t) => {
     const answers: Record<string, dns.LookupAddress[]> = {
-      'mixed.example': [{ address: '8.8.8.8', family: 4 }, { address: '10.0.0.7', family: 4 }],
-      'public.example': [{ address: '8.8.8.8', family: 4 }, { address: '2606:4700::1', family: 6 }],
-      'metadata.example': [{ address: '2606:4700::1', family: 6 }, { address: '169.254.169.254', family: 4 }],
+      'mixed.example': [
+        { address: '8.8.8.8', family: 4 },
+        { address: '10.0.0.7', family: 4 },
+      ],
+      'public.example': [
+        { address: '8.8.8.8', family: 4 },
+        { address: '2606:4700::1', family: 6 },
+      ],
+      'metadata.example': [
+        { address: '2606:4700::1', family: 6 },
+        { address: '169.254.169.254', family: 4 },
+      ],
       'mapped.example': [{ address: '::ffff:127.0.0.1', family: 6 }],
     }
     const lookup = t.mock.method(dns.promises, 'lookup', async (hostname: string) => answers[hostname] ?? [])
@@ -297,8 +300,8 @@ describe('assertEndpointAllowed', () => {
 
 /** Calls a LookupFunction the way net does and collects its answer. */
 function callLookup(lookup: ReturnType<typeof guardedLookup>, hostname: string, options: dns.LookupOptions) {
-  return new Promise<{ error: NodeJS.ErrnoException | null; address: string | dns.LookupAddress[]; family?: number }>(
-    (resolve) => lookup(hostname, options, (error, address, family) => resolve({ error, address, family })),
+  return new Promise<{ error: NodeJS.ErrnoException | null; address: string | dns.LookupAddress[]; family?: number }>((resolve) =>
+    lookup(hostname, options, (error, address, family) => resolve({ error, address, family })),
   )
 }
 
@@ -336,12 +339,18 @@ describe('guardedLookup', () => {
     t.mock.method(dns, 'lookup', (_host: string, _options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
       process.nextTick(callback, null, answer)
     })
-    answer = [{ address: '8.8.8.8', family: 4 }, { address: '169.254.169.254', family: 4 }]
+    answer = [
+      { address: '8.8.8.8', family: 4 },
+      { address: '169.254.169.254', family: 4 },
+    ]
     const first = await callLookup(guardedLookup(LENIENT), 'rebind.example', {})
     assert.equal(first.error?.code, REFUSED_CODE)
     assert.match(first.error?.message ?? '', /rebind\.example resolves to 169\.254\.169\.254/)
 
-    answer = [{ address: '8.8.8.8', family: 4 }, { address: '2606:4700::1', family: 6 }]
+    answer = [
+      { address: '8.8.8.8', family: 4 },
+      { address: '2606:4700::1', family: 6 },
+    ]
     const second = await callLookup(guardedLookup(STRICT), 'rebind.example', {})
     assert.equal(second.error, null)
     assert.equal(second.address, '8.8.8.8')

@@ -51,7 +51,17 @@ export function localSigningKey(sessionSecret: string): Buffer {
 }
 
 function canonical(grant: LocalGrant): string {
-  return [grant.op, grant.bucketId, grant.key, grant.expires, grant.length ?? '', grant.contentType ?? '', grant.disposition ?? '', grant.upload ?? '', grant.part ?? ''].join('\n')
+  return [
+    grant.op,
+    grant.bucketId,
+    grant.key,
+    grant.expires,
+    grant.length ?? '',
+    grant.contentType ?? '',
+    grant.disposition ?? '',
+    grant.upload ?? '',
+    grant.part ?? '',
+  ].join('\n')
 }
 
 function sign(grant: LocalGrant, secret: string): string {
@@ -60,7 +70,10 @@ function sign(grant: LocalGrant, secret: string): string {
 
 /** Builds the signed URL of a grant. */
 export function signLocalUrl(baseUrl: string, grant: LocalGrant, secret: string): string {
-  const url = new URL(`${LOCAL_STORAGE_PATH}/${encodeURIComponent(grant.bucketId)}/${grant.key.split('/').map(encodeURIComponent).join('/')}`, baseUrl)
+  const url = new URL(
+    `${LOCAL_STORAGE_PATH}/${encodeURIComponent(grant.bucketId)}/${grant.key.split('/').map(encodeURIComponent).join('/')}`,
+    baseUrl,
+  )
   url.searchParams.set('op', grant.op)
   url.searchParams.set('expires', String(grant.expires))
   if (grant.length !== undefined) url.searchParams.set('length', String(grant.length))
@@ -106,7 +119,12 @@ export function verifyLocalUrl(url: URL, bucketId: string, key: string, secret: 
 /** Rejects keys that could leave the bucket's directory; keys are server-made, this is a second lock. */
 function assertSafeKey(key: string) {
   const parts = key.split('/')
-  if (key.length === 0 || key.length > 1024 || parts.some((part) => part === '' || part === '.' || part === '..' || part.includes('\0') || part.endsWith(META_SUFFIX)) || parts[0] === MULTIPART_DIR) {
+  if (
+    key.length === 0 ||
+    key.length > 1024 ||
+    parts.some((part) => part === '' || part === '.' || part === '..' || part.includes('\0') || part.endsWith(META_SUFFIX)) ||
+    parts[0] === MULTIPART_DIR
+  ) {
     throw new StorageError('other', 'Invalid object key')
   }
 }
@@ -139,7 +157,12 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length
         if (limit !== undefined && size > limit) {
-          callback(new StorageError(exact ? 'length-mismatch' : 'other', exact ? `The body is longer than the declared ${limit} bytes.` : `The body is larger than ${limit} bytes`))
+          callback(
+            new StorageError(
+              exact ? 'length-mismatch' : 'other',
+              exact ? `The body is longer than the declared ${limit} bytes.` : `The body is larger than ${limit} bytes`,
+            ),
+          )
         } else callback(null, chunk)
       },
     })
@@ -170,13 +193,27 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
 
     async presignPut(key, { contentType, contentLength, expiresInSeconds }) {
       assertSafeKey(key)
-      const grant: LocalGrant = { op: 'put', bucketId: connection.bucketId, key, expires: expiresAt(expiresInSeconds), length: contentLength, contentType }
+      const grant: LocalGrant = {
+        op: 'put',
+        bucketId: connection.bucketId,
+        key,
+        expires: expiresAt(expiresInSeconds),
+        length: contentLength,
+        contentType,
+      }
       return presigned('PUT', grant, { 'Content-Type': contentType })
     },
 
     async presignGet(key, { expiresInSeconds, contentDisposition, contentType }) {
       assertSafeKey(key)
-      const grant: LocalGrant = { op: 'get', bucketId: connection.bucketId, key, expires: expiresAt(expiresInSeconds), contentType, disposition: contentDisposition }
+      const grant: LocalGrant = {
+        op: 'get',
+        bucketId: connection.bucketId,
+        key,
+        expires: expiresAt(expiresInSeconds),
+        contentType,
+        disposition: contentDisposition,
+      }
       return presigned('GET', grant)
     },
 
@@ -190,7 +227,14 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
 
     async presignPart(key, multipartUploadId, partNumber, { expiresInSeconds }) {
       assertSafeKey(key)
-      const grant: LocalGrant = { op: 'part', bucketId: connection.bucketId, key, expires: expiresAt(expiresInSeconds), upload: multipartUploadId, part: partNumber }
+      const grant: LocalGrant = {
+        op: 'part',
+        bucketId: connection.bucketId,
+        key,
+        expires: expiresAt(expiresInSeconds),
+        upload: multipartUploadId,
+        part: partNumber,
+      }
       return presigned('PUT', grant)
     },
 
@@ -206,7 +250,10 @@ export function createLocalAdapter(connection: LocalConnection): LocalAdapter {
 
     async completeMultipart(key, multipartUploadId, parts) {
       const dir = partsDir(multipartUploadId)
-      const meta = JSON.parse(await fs.readFile(path.join(dir, 'upload.json'), 'utf8').catch(() => 'null')) as { key: string; contentType: string } | null
+      const meta = JSON.parse(await fs.readFile(path.join(dir, 'upload.json'), 'utf8').catch(() => 'null')) as {
+        key: string
+        contentType: string
+      } | null
       if (!meta || meta.key !== key) throw new StorageError('not-found', 'No such multipart upload')
       const ordered = [...parts].sort((a, b) => a.partNumber - b.partNumber)
       for (const part of ordered) {

@@ -46,11 +46,13 @@ function countBytes(body: Readable, declared: number | undefined) {
     highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length
-      if (declared !== undefined && size > declared) callback(new StorageError('length-mismatch', `The body is longer than the declared ${declared} bytes.`))
+      if (declared !== undefined && size > declared)
+        callback(new StorageError('length-mismatch', `The body is longer than the declared ${declared} bytes.`))
       else callback(null, chunk)
     },
     flush(callback) {
-      if (declared !== undefined && size !== declared) callback(new StorageError('length-mismatch', `The body ended after ${size} of the declared ${declared} bytes.`))
+      if (declared !== undefined && size !== declared)
+        callback(new StorageError('length-mismatch', `The body ended after ${size} of the declared ${declared} bytes.`))
       else callback()
     },
   })
@@ -149,9 +151,12 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
           abort.abort()
         })
         try {
-          await client.send(new PutObjectCommand({ Bucket, Key: key, Body: counted.stream, ContentType: contentType, ContentLength: contentLength }), {
-            abortSignal: abort.signal,
-          })
+          await client.send(
+            new PutObjectCommand({ Bucket, Key: key, Body: counted.stream, ContentType: contentType, ContentLength: contentLength }),
+            {
+              abortSignal: abort.signal,
+            },
+          )
         } catch (error) {
           // S3 refuses a short body itself; some S3-compatibles keep what arrived, so make sure nothing stays.
           await client.send(new DeleteObjectCommand({ Bucket, Key: key })).catch(() => {})
@@ -184,7 +189,13 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
     async copy(fromKey, toKey, options = {}) {
       await call(() =>
         client.send(
-          new CopyObjectCommand({ Bucket, Key: toKey, CopySource: copySource(Bucket, fromKey), CopySourceIfMatch: options.ifMatch, MetadataDirective: 'COPY' }),
+          new CopyObjectCommand({
+            Bucket,
+            Key: toKey,
+            CopySource: copySource(Bucket, fromKey),
+            CopySourceIfMatch: options.ifMatch,
+            MetadataDirective: 'COPY',
+          }),
         ),
       )
     },
@@ -231,7 +242,14 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
 
     async list(prefix, options = {}) {
       const page = await call(() =>
-        client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix || undefined, StartAfter: options.startAfter || undefined, MaxKeys: listLimit(options.limit) })),
+        client.send(
+          new ListObjectsV2Command({
+            Bucket,
+            Prefix: prefix || undefined,
+            StartAfter: options.startAfter || undefined,
+            MaxKeys: listLimit(options.limit),
+          }),
+        ),
       )
       const objects = (page.Contents ?? []).flatMap((object) =>
         object.Key ? [{ key: object.Key, size: object.Size ?? 0, etag: object.ETag, lastModified: object.LastModified }] : [],
@@ -269,7 +287,10 @@ export function toStorageError(error: unknown, bucketName: string): StorageError
   const code = err.code ?? (err.cause as { code?: string } | undefined)?.code
   const status = err.$metadata?.httpStatusCode
   if (code === 'ECARCOSA_ENDPOINT_REFUSED') return new StorageError('endpoint-refused', err.message ?? 'The endpoint is not allowed')
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code ?? '') || err.name === 'TimeoutError') {
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code ?? '') ||
+    err.name === 'TimeoutError'
+  ) {
     return new StorageError('unreachable', `The storage endpoint could not be reached (${code ?? err.name}).`)
   }
   switch (err.name) {

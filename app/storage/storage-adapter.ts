@@ -46,17 +46,9 @@ export interface StorageAdapter {
   /** A single PUT of exactly `contentLength` bytes of `contentType`. */
   presignPut(key: string, options: { contentType: string; contentLength: number; expiresInSeconds: number }): Promise<PresignedRequest>
   /** A GET answered with the given Content-Disposition and Content-Type, whatever the object's metadata says. */
-  presignGet(
-    key: string,
-    options: { expiresInSeconds: number; contentDisposition: string; contentType: string },
-  ): Promise<PresignedRequest>
+  presignGet(key: string, options: { expiresInSeconds: number; contentDisposition: string; contentType: string }): Promise<PresignedRequest>
   createMultipart(key: string, options: { contentType: string }): Promise<string>
-  presignPart(
-    key: string,
-    multipartUploadId: string,
-    partNumber: number,
-    options: { expiresInSeconds: number },
-  ): Promise<PresignedRequest>
+  presignPart(key: string, multipartUploadId: string, partNumber: number, options: { expiresInSeconds: number }): Promise<PresignedRequest>
   completeMultipart(key: string, multipartUploadId: string, parts: CompletedPart[]): Promise<void>
   abortMultipart(key: string, multipartUploadId: string): Promise<void>
   /** Streams `body` into the object; memory stays bounded whatever the size. */

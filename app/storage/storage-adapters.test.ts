@@ -30,12 +30,17 @@ async function localAdapter(): Promise<LocalAdapter> {
   return createLocalAdapter({ bucketId: 'bkt1', bucketName: 'files', root, baseUrl: 'http://127.0.0.1:9', signingSecret: SECRET })
 }
 
-for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]] as const) {
+for (const [name, make] of [
+  ['s3 (s3rver)', s3Adapter],
+  ['local', localAdapter],
+] as const) {
   describe(`${name} adapter`, () => {
     test('streams an object in and out byte for byte, with ranges, head and delete', async () => {
       const adapter = await make()
       const data = randomBytes(20 * 1024 * 1024 + 123) // over one part: exercises the multipart stream path
-      const { size } = await adapter.put('a/b/c.bin', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), { contentType: 'application/octet-stream' })
+      const { size } = await adapter.put('a/b/c.bin', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), {
+        contentType: 'application/octet-stream',
+      })
       assert.equal(size, data.length)
       const info = await adapter.head('a/b/c.bin')
       assert.equal(info?.size, data.length)
@@ -54,10 +59,19 @@ for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]]
     test('a put with a declared length refuses a body that is shorter or longer, and keeps no object', async () => {
       const adapter = await make()
       const data = randomBytes(10_000)
-      const { size } = await adapter.put('len/exact.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length })
+      const { size } = await adapter.put('len/exact.bin', Readable.from([data]), {
+        contentType: 'application/octet-stream',
+        contentLength: data.length,
+      })
       assert.equal(size, data.length)
-      await assert.rejects(adapter.put('len/short.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length + 1 }), /ended after 10000 of the declared 10001/)
-      await assert.rejects(adapter.put('len/long.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length - 1 }), /longer than the declared 9999/)
+      await assert.rejects(
+        adapter.put('len/short.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length + 1 }),
+        /ended after 10000 of the declared 10001/,
+      )
+      await assert.rejects(
+        adapter.put('len/long.bin', Readable.from([data]), { contentType: 'application/octet-stream', contentLength: data.length - 1 }),
+        /longer than the declared 9999/,
+      )
       if (name === 'local') {
         assert.equal(await adapter.head('len/short.bin'), null)
         assert.equal(await adapter.head('len/long.bin'), null)
@@ -79,7 +93,8 @@ for (const [name, make] of [['s3 (s3rver)', s3Adapter], ['local', localAdapter]]
       assert.ok(await adapter.head('copy/from & to.bin'), 'the source is kept')
       await assert.rejects(adapter.copy('copy/missing.bin', 'copy/nowhere.bin'), { failure: 'not-found' })
       // s3rver ignores x-amz-copy-source-if-match; S3, R2 and MinIO answer 412 (ADR 014).
-      if (name === 'local') await assert.rejects(adapter.copy('copy/from & to.bin', 'copy/other.bin', { ifMatch: '"stale"' }), { failure: 'changed' })
+      if (name === 'local')
+        await assert.rejects(adapter.copy('copy/from & to.bin', 'copy/other.bin', { ifMatch: '"stale"' }), { failure: 'changed' })
     })
 
     test('multipart: parts written then completed in order make the object', async () => {
@@ -146,7 +161,11 @@ test('s3: a presigned PUT accepts the bytes and a presigned GET returns them wit
   assert.match(put.url, /X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost/)
   const answer = await fetch(put.url, { method: 'PUT', headers: put.headers, body: data })
   assert.equal(answer.status, 200)
-  const get = await adapter.presignGet('p/x.bin', { expiresInSeconds: 60, contentDisposition: 'attachment; filename="x.bin"', contentType: 'application/octet-stream' })
+  const get = await adapter.presignGet('p/x.bin', {
+    expiresInSeconds: 60,
+    contentDisposition: 'attachment; filename="x.bin"',
+    contentType: 'application/octet-stream',
+  })
   const download = await fetch(get.url)
   assert.equal(download.status, 200)
   assert.equal(download.headers.get('content-disposition'), 'attachment; filename="x.bin"')
@@ -155,8 +174,12 @@ test('s3: a presigned PUT accepts the bytes and a presigned GET returns them wit
 
 test('s3: a missing bucket and an unreachable endpoint are told apart', async () => {
   const bucket = await createS3Bucket('adapter')
-  await assert.rejects(createS3Adapter({ ...bucket, bucketName: 'no-such-bucket-here' }, { allowPrivate: true }).headBucket(), { failure: 'no-such-bucket' })
-  await assert.rejects(createS3Adapter({ ...bucket, endpoint: 'http://127.0.0.1:9' }, { allowPrivate: true }).headBucket(), { failure: 'unreachable' })
+  await assert.rejects(createS3Adapter({ ...bucket, bucketName: 'no-such-bucket-here' }, { allowPrivate: true }).headBucket(), {
+    failure: 'no-such-bucket',
+  })
+  await assert.rejects(createS3Adapter({ ...bucket, endpoint: 'http://127.0.0.1:9' }, { allowPrivate: true }).headBucket(), {
+    failure: 'unreachable',
+  })
   await assert.rejects(createS3Adapter(bucket, { allowPrivate: false }).headBucket(), { failure: 'endpoint-refused' })
 })
 

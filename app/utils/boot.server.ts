@@ -38,9 +38,7 @@ export async function prepareRuntime(log: { info: Log; warn: Log }, options: Run
   if (isProduction) {
     const missing = SECRET_VARIABLES.filter((name) => !process.env[name])
     if (missing.length > 0) {
-      throw new ConfigError(
-        missing.map((name) => `${name} is required in production (generated development secrets are never used there)`),
-      )
+      throw new ConfigError(missing.map((name) => `${name} is required in production (generated development secrets are never used there)`))
     }
   }
 
@@ -101,7 +99,10 @@ export function describeDatabaseUrl(url: string) {
 async function requireEmbeddedCluster(dataDir: string) {
   const { embeddedClusterDirectory } = await import('./embedded-postgres.server')
   const clusterDir = await embeddedClusterDirectory(path.join(dataDir, 'postgres'))
-  const found = await fs.access(path.join(clusterDir, 'PG_VERSION')).then(() => true, () => false)
+  const found = await fs.access(path.join(clusterDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  )
   if (!found) {
     throw new Error(
       `no embedded database in DATA_DIR ${dataDir} (${clusterDir}): set DATA_DIR to the server's data directory ` +

@@ -32,7 +32,10 @@ export const databaseLimitsSchema = z.object({
 export function databaseLimits(env: NodeJS.ProcessEnv = process.env) {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
   const limits = databaseLimitsSchema.parse(present)
-  const writeConnections = Math.min(limits.DATABASE_WRITE_CONNECTIONS ?? Math.max(1, Math.floor(limits.DATABASE_POOL_SIZE * 0.75)), limits.DATABASE_POOL_SIZE - 1)
+  const writeConnections = Math.min(
+    limits.DATABASE_WRITE_CONNECTIONS ?? Math.max(1, Math.floor(limits.DATABASE_POOL_SIZE * 0.75)),
+    limits.DATABASE_POOL_SIZE - 1,
+  )
   return { ...limits, DATABASE_WRITE_CONNECTIONS: Math.max(1, writeConnections) }
 }
 
@@ -44,14 +47,15 @@ const configSchema = z
     HOST: z.string().min(1).optional(),
     APP_URL: z.url({ protocol: /^https?$/ }).optional(),
     DATA_DIR: z.string().min(1).default('.carcosa'),
-    DATABASE_URL: z
-      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
-      .optional(),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
     /** How long a rate-limit check waits for Redis (then once more) before this instance counts alone. */
     RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
     /** Prefix of the Redis pub/sub channels that carry realtime events between instances (several deployments may share one Redis). */
-    REALTIME_REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 letters, digits, or _ : . -').default('carcosa:realtime:'),
+    REALTIME_REDIS_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 letters, digits, or _ : . -')
+      .default('carcosa:realtime:'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
@@ -61,7 +65,12 @@ const configSchema = z
     CREDENTIALS_ENCRYPTION_OLD_KEYS: z
       .string()
       .default('')
-      .transform((text) => text.split(',').map((key) => key.trim()).filter(Boolean))
+      .transform((text) =>
+        text
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(encryptionKeySchema)),
     /** Bucket endpoints on loopback or private networks (MinIO next door); defaults to on outside production. */
     STORAGE_ALLOW_PRIVATE_ENDPOINTS: flag.optional(),
@@ -72,7 +81,12 @@ const configSchema = z
     /** Largest body streamed through Carcosa itself (dashboard form, `POST /api/v1/files/upload`). */
     STREAMED_UPLOAD_MAX_BYTES: bytes.default(2 * 1024 ** 3),
     /** How long a started upload may stay pending before it is swept. */
-    UPLOAD_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+    UPLOAD_EXPIRY_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(60),
     /** Seconds one report of a completed upload holds the right to run its completion callback before another may take it. */
     UPLOAD_CALLBACK_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
     UPLOAD_RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
@@ -85,7 +99,11 @@ const configSchema = z
     /** Image transforms waiting for a turn; beyond this a request gets 503 with Retry-After. */
     TRANSFORM_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(64),
     /** Bytes of rendered variants kept in memory per instance (0 turns the memory cache off). */
-    TRANSFORM_CACHE_MAX_BYTES: z.coerce.number().int().min(0).default(128 * 1024 ** 2),
+    TRANSFORM_CACHE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(128 * 1024 ** 2),
     /** Whether rendered variants are also stored in the project's bucket, for restarts and other instances. */
     TRANSFORM_STORE_VARIANTS: flag.default(true),
     /** WebSocket connections one instance accepts at once (`/api/v1/realtime`). */
@@ -95,7 +113,12 @@ const configSchema = z
     /** Channels one credential may be subscribed to at once, over all its connections on one instance. */
     REALTIME_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: z.coerce.number().int().min(1).max(1_000_000).default(500),
     /** Bytes a connection may have waiting to be sent; past this the client is too slow and is disconnected. */
-    REALTIME_SEND_BUFFER_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 ** 2).default(1024 ** 2),
+    REALTIME_SEND_BUFFER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 ** 2)
+      .default(1024 ** 2),
     /** Seconds between pings; a connection that has not answered the previous ping is closed. */
     REALTIME_PING_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     /** Lifetime of a token from `POST /api/v1/realtime/tokens` (it is checked when a connection opens). */
@@ -110,8 +133,24 @@ const configSchema = z
     WEBHOOK_RETRY_DELAYS_SECONDS: z
       .string()
       .default('5,300,1800,7200,18000,36000,36000')
-      .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean).map(Number))
-      .pipe(z.array(z.number().int('must be whole seconds').min(0).max(7 * 24 * 3600)).max(20, 'at most 20 retries')),
+      .transform((text) =>
+        text
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+          .map(Number),
+      )
+      .pipe(
+        z
+          .array(
+            z
+              .number()
+              .int('must be whole seconds')
+              .min(0)
+              .max(7 * 24 * 3600),
+          )
+          .max(20, 'at most 20 retries'),
+      ),
     /** Webhook URLs on loopback and private networks; defaults to on outside production. */
     WEBHOOK_ALLOW_PRIVATE_URLS: flag.optional(),
     /** Seconds a webhook endpoint has to answer one attempt. */
@@ -123,7 +162,11 @@ const configSchema = z
     /** An endpoint whose every attempt has failed for this many days is disabled. */
     WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().min(0.001).max(365).default(5),
     /** Hours the previous signing secret keeps signing after a rotation. */
-    WEBHOOK_SECRET_ROTATION_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+    WEBHOOK_SECRET_ROTATION_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .default(24),
     /** Days events and webhook delivery logs are kept. */
     EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** Days audit entries are kept; a daily job prunes older ones, keeping each chain verifiable from its anchor (ADR 024). */

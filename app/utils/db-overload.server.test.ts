@@ -26,8 +26,14 @@ test('writes wait for a turn within bounds: past the wait, or past the queue, 50
   const holding = withWriteTurn(() => new Promise<void>((resolve) => (finish = resolve)))
   const waiting = withWriteTurn(async () => 'ran')
   // The one place in the queue is taken: the next is refused without waiting.
-  await assert.rejects(withWriteTurn(async () => 'never'), (error: unknown) => error instanceof AppError && error.status === 503 && /too many writes waiting/.test(error.message))
-  await assert.rejects(waiting, (error: unknown) => error instanceof AppError && error.status === 503 && /no turn for a write in time/.test(error.message))
+  await assert.rejects(
+    withWriteTurn(async () => 'never'),
+    (error: unknown) => error instanceof AppError && error.status === 503 && /too many writes waiting/.test(error.message),
+  )
+  await assert.rejects(
+    waiting,
+    (error: unknown) => error instanceof AppError && error.status === 503 && /no turn for a write in time/.test(error.message),
+  )
   finish()
   await holding
   assert.equal(await withWriteTurn(async () => 'ran'), 'ran', 'the turn is free again')

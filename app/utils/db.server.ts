@@ -27,7 +27,9 @@ export function pool(): pg.Pool {
     // The pool listens only to idle connections: one checked out (inside a transaction) that the
     // server terminates would emit 'error' with no listener and end the process. Its query fails instead.
     created.on('connect', (connection) => {
-      connection.on('error', (error) => logger.warn({ reason: error.message }, 'a database connection in use failed; its request fails and the pool replaces it'))
+      connection.on('error', (error) =>
+        logger.warn({ reason: error.message }, 'a database connection in use failed; its request fails and the pool replaces it'),
+      )
     })
     return created
   })
@@ -36,7 +38,10 @@ export function pool(): pg.Pool {
 function client(): PrismaClient {
   return remember(PRISMA, () => {
     const { DATABASE_WAIT_MS } = databaseLimits()
-    const base = new PrismaClient({ adapter: new PrismaPg(pool()), transactionOptions: { maxWait: DATABASE_WAIT_MS, timeout: Math.max(5000, DATABASE_WAIT_MS) } })
+    const base = new PrismaClient({
+      adapter: new PrismaPg(pool()),
+      transactionOptions: { maxWait: DATABASE_WAIT_MS, timeout: Math.max(5000, DATABASE_WAIT_MS) },
+    })
     // Every query's "no connection in time" becomes the one 503 (db-overload.server.ts).
     const extended = base.$extends({
       query: {
@@ -67,7 +72,8 @@ export const prisma: PrismaClient = new Proxy({} as PrismaClient, {
   get(_target, property) {
     const instance = client()
     // Transactions wait for a write turn, so they never take every connection from the reads.
-    if (property === '$transaction') return (...args: Parameters<PrismaClient['$transaction']>) => withWriteTurn(() => instance.$transaction(...(args as [never])))
+    if (property === '$transaction')
+      return (...args: Parameters<PrismaClient['$transaction']>) => withWriteTurn(() => instance.$transaction(...(args as [never])))
     const value = Reflect.get(instance, property, instance)
     return typeof value === 'function' ? value.bind(instance) : value
   },

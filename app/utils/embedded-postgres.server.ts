@@ -97,7 +97,8 @@ export async function initialiseCluster(install: Pick<PostgresInstall, 'initdb' 
   await fs.mkdir(parent, { recursive: true })
   // An empty directory (say, left by an older version's failed start) is replaced; anything else is not ours.
   const present = await fs.readdir(databaseDir).catch(() => null)
-  if (present && present.length > 0) throw new Error(`${databaseDir} is not empty but holds no PostgreSQL cluster: move it away, or set DATA_DIR`)
+  if (present && present.length > 0)
+    throw new Error(`${databaseDir} is not empty but holds no PostgreSQL cluster: move it away, or set DATA_DIR`)
   if (parent.startsWith(`${ROOT_POSTGRES_DIR}/`) || parent === ROOT_POSTGRES_DIR) await fs.chmod(parent, 0o755)
   const staging = `${databaseDir}.${randomBytes(4).toString('hex')}.init`
   const secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-initdb-'))
@@ -108,15 +109,19 @@ export async function initialiseCluster(install: Pick<PostgresInstall, 'initdb' 
     if (install.runAs) {
       for (const owned of [secretDir, passwordFile, staging]) await fs.chown(owned, install.runAs.uid, install.runAs.gid)
     }
-    await runToCompletion(install.initdb, [
-      `--pgdata=${staging}`,
-      '--username=postgres',
-      `--pwfile=${passwordFile}`,
-      '--auth=scram-sha-256',
-      '--encoding=UTF8',
-      // C: the same ordering everywhere and no dependency on the machine's installed locales.
-      '--locale=C',
-    ], install.runAs)
+    await runToCompletion(
+      install.initdb,
+      [
+        `--pgdata=${staging}`,
+        '--username=postgres',
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        // C: the same ordering everywhere and no dependency on the machine's installed locales.
+        '--locale=C',
+      ],
+      install.runAs,
+    )
     await fs.rename(staging, databaseDir)
   } finally {
     await fs.rm(secretDir, { recursive: true, force: true })
@@ -140,7 +145,10 @@ function runToCompletion(program: string, args: string[], runAs: PostgresInstall
 
 /** PostgreSQL's own explanation: its last "error:"/"FATAL:" line, else its last line. */
 function lastError(stderr: string) {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   return [...lines].reverse().find((line) => /\b(error|FATAL|PANIC):/i.test(line)) ?? lines.at(-1) ?? ''
 }
 
@@ -277,4 +285,8 @@ function isAlive(pid: number) {
 
 const execFileAsync = promisify(execFile)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const exists = (file: string) => fs.access(file).then(() => true, () => false)
+const exists = (file: string) =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  )

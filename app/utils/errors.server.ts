@@ -71,8 +71,7 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} was not found`)
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message)
 /** A conflict on one form field, e.g. a slug already taken. */
-export const fieldConflict = (field: string, message: string) =>
-  new AppError('CONFLICT', message, { fieldErrors: { [field]: [message] } })
+export const fieldConflict = (field: string, message: string) => new AppError('CONFLICT', message, { fieldErrors: { [field]: [message] } })
 
 /**
  * What any thrown value means to a client: an AppError as it is, a bucket's failure as 502 in words

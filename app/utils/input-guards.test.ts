@@ -5,7 +5,10 @@ import { findUnsafeInput, MAX_JSON_DEPTH } from './input-guards'
 test('NUL and unpaired surrogates are found wherever they are, paired surrogates (emoji) pass', () => {
   assert.equal(findUnsafeInput({ name: 'ok 🎉', tags: ['a', 'b'] }), null)
   assert.deepEqual(findUnsafeInput({ name: 'a\u0000b' }), { path: 'name', message: 'must not contain NUL characters' })
-  assert.deepEqual(findUnsafeInput({ metadata: { tags: ['x', '\uD800'] } }), { path: 'metadata.tags.1', message: 'must not contain unpaired UTF-16 surrogates' })
+  assert.deepEqual(findUnsafeInput({ metadata: { tags: ['x', '\uD800'] } }), {
+    path: 'metadata.tags.1',
+    message: 'must not contain unpaired UTF-16 surrogates',
+  })
   assert.deepEqual(findUnsafeInput({ a: 'x\uDC00' })?.path, 'a')
   assert.match(findUnsafeInput({ metadata: { 'k\u0000': 1 } })!.message, /key/)
   assert.equal(findUnsafeInput('plain'), null)

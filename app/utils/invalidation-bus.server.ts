@@ -169,7 +169,9 @@ export async function publishInvalidation(kind: InvalidationKind, id: string): P
   const current = bus()
   const payload = `${kind}:${id}`
   deliver(current, payload)
-  await current.transport.publish(payload).catch((error: unknown) => logger.warn({ err: error as Error, kind }, 'invalidation bus: publish failed'))
+  await current.transport
+    .publish(payload)
+    .catch((error: unknown) => logger.warn({ err: error as Error, kind }, 'invalidation bus: publish failed'))
 }
 
 /** Stops listening (server shutdown, end of a test file). */

@@ -28,7 +28,10 @@ interface Migration {
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true })
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
   return Promise.all(
     names.map(async (name) => {
       const sql = await fs.readFile(path.join(dir, name, 'migration.sql'), 'utf8')
@@ -42,10 +45,7 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  * an advisory lock, keeping Prisma's `_prisma_migrations` bookkeeping so `prisma migrate status`
  * agrees. Returns the names applied.
  */
-export async function applyMigrations(
-  databaseUrl: string,
-  options: { dir?: string; log?: (message: string) => void } = {},
-): Promise<string[]> {
+export async function applyMigrations(databaseUrl: string, options: { dir?: string; log?: (message: string) => void } = {}): Promise<string[]> {
   const migrations = await readMigrations(options.dir)
   const client = new pg.Client({ connectionString: databaseUrl })
   // A terminated connection fails the awaited query; its 'error' event must not end the process.
@@ -75,10 +75,11 @@ export async function applyMigrations(
       }
       await client.query('BEGIN')
       try {
-        await client.query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
-          [randomUUID(), migration.checksum, migration.name],
-        )
+        await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
+          randomUUID(),
+          migration.checksum,
+          migration.name,
+        ])
         await client.query(migration.sql)
         await client.query(
           'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE migration_name = $1 AND finished_at IS NULL',

@@ -5,13 +5,15 @@ import { oneAtATime } from './one-at-a-time'
 test('calls with one key run one after another, others side by side, and a failure does not stop the next', async () => {
   const run = oneAtATime()
   const order: string[] = []
-  const step = (name: string, ms: number, fail = false) => async () => {
-    order.push(`${name} start`)
-    await new Promise((resolve) => setTimeout(resolve, ms))
-    order.push(`${name} end`)
-    if (fail) throw new Error(name)
-    return name
-  }
+  const step =
+    (name: string, ms: number, fail = false) =>
+    async () => {
+      order.push(`${name} start`)
+      await new Promise((resolve) => setTimeout(resolve, ms))
+      order.push(`${name} end`)
+      if (fail) throw new Error(name)
+      return name
+    }
   const results = await Promise.allSettled([run('a', step('a1', 20, true)), run('a', step('a2', 1)), run('b', step('b1', 5))])
   assert.deepEqual(
     results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),

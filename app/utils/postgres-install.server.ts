@@ -122,4 +122,8 @@ export const firstLine = (text: string) =>
     .map((line) => line.trim())
     .find(Boolean) ?? ''
 
-const exists = (file: string) => fs.access(file).then(() => true, () => false)
+const exists = (file: string) =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  )

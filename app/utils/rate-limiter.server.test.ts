@@ -169,7 +169,10 @@ function boundaryBehaviour(make: (now: () => number) => RateLimiter, keyPrefix: 
 }
 
 describe('memory rate limiter', () => {
-  boundaryBehaviour((now) => createMemoryRateLimiter({ now }), () => '')
+  boundaryBehaviour(
+    (now) => createMemoryRateLimiter({ now }),
+    () => '',
+  )
 
   test('never admits more than the limit in any window, and refuses only when the limit is spent', async () => {
     const windowMs = 10_000
@@ -356,8 +359,14 @@ describe('Redis rate limiter', () => {
       [0, 0],
     )
     const results = children.map((c) => JSON.parse(c.output().trim().split('\n').at(-1)!) as Record<string, number>)
-    assert.ok(results.every((r) => r.warnings === 0), 'no process fell back to memory')
-    assert.ok(results.every((r) => r.admitted! > 0), `both processes were admitted some: ${JSON.stringify(results)}`)
+    assert.ok(
+      results.every((r) => r.warnings === 0),
+      'no process fell back to memory',
+    )
+    assert.ok(
+      results.every((r) => r.admitted! > 0),
+      `both processes were admitted some: ${JSON.stringify(results)}`,
+    )
     assert.equal(results[0]!.admitted! + results[1]!.admitted!, limit, JSON.stringify(results))
     assert.equal(results[0]!.refused! + results[1]!.refused!, 2 * attempts - limit)
   })
@@ -424,7 +433,12 @@ describe('Redis rate limiter', () => {
     const warnings: string[] = []
     // Short waits, so that a Redis busy for 400 ms times out first attempts (as a loaded host would).
     const slowAware = () => {
-      const limiter = createRedisRateLimiter({ url: redisUrl!, fallback: createMemoryRateLimiter(), commandTimeoutMs: 300, log: (message) => warnings.push(message) })
+      const limiter = createRedisRateLimiter({
+        url: redisUrl!,
+        fallback: createMemoryRateLimiter(),
+        commandTimeoutMs: 300,
+        log: (message) => warnings.push(message),
+      })
       limiters.push(limiter)
       return limiter
     }

@@ -188,7 +188,14 @@ const RETRY_DELAY_MS = 50
 const WARNING_INTERVAL_MS = 30_000
 
 type LimiterRedis = Redis & {
-  carcosaRateLimit(key: string, checkKey: string, now: number, limit: number, windowMs: number, subWindows: number): Promise<[number, number, number]>
+  carcosaRateLimit(
+    key: string,
+    checkKey: string,
+    now: number,
+    limit: number,
+    windowMs: number,
+    subWindows: number,
+  ): Promise<[number, number, number]>
 }
 
 /**

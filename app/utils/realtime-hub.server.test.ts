@@ -82,7 +82,14 @@ describe('realtime hub in one process', () => {
     hub.subscribe('project:p1', seen.listener)
     hub.publish('project:p1', { type: '' })
     hub.publish('project:p1', { type: 'big', blob: 'x'.repeat(REALTIME_MAX_MESSAGE_BYTES) })
-    hub.publish('project:p1', { type: 'cyclic', self: (() => { const o: Record<string, unknown> = {}; o.o = o; return o })() })
+    hub.publish('project:p1', {
+      type: 'cyclic',
+      self: (() => {
+        const o: Record<string, unknown> = {}
+        o.o = o
+        return o
+      })(),
+    })
     hub.publish('Project:../p1', { type: 'x.y' })
     hub.publish('project:p1', null as never)
     assert.equal(seen.received.length, 0)

@@ -208,7 +208,9 @@ export function createRealtimeHub(
           if (listeners.size > 0 || channels.get(channel)?.listeners !== listeners) return
           channels.delete(channel)
           if (subscriber && !closed) {
-            subscriber.unsubscribe(`${prefix}${channel}`).catch((error: unknown) => warn(`could not unsubscribe from ${channel} in Redis`, error))
+            subscriber
+              .unsubscribe(`${prefix}${channel}`)
+              .catch((error: unknown) => warn(`could not unsubscribe from ${channel} in Redis`, error))
           }
         },
       }
@@ -220,9 +222,7 @@ export function createRealtimeHub(
       if (closed) return
       closed = true
       channels.clear()
-      await Promise.all(
-        [publisher, subscriber].map((redis) => redis?.quit().catch(() => redis.disconnect())),
-      )
+      await Promise.all([publisher, subscriber].map((redis) => redis?.quit().catch(() => redis.disconnect())))
     },
   }
 }

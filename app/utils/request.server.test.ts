@@ -11,8 +11,20 @@ test('redirectTo keeps same-origin paths, parsed as a browser would', () => {
 })
 
 test('redirectTo refuses anything that leaves the origin, however it is spelt', () => {
-  const attacks = ['//evil.example', '/\\evil.example', '\\\\evil.example', '/\t/evil.example', '/\n/evil.example', '/\r\n/evil.example', ' //evil.example',
-    'https://evil.example/', 'http://carcosa.test:3001/', 'javascript:alert(1)', 'data:text/html,hi', '/%09/evil.example'.replace('%09', '\t')]
+  const attacks = [
+    '//evil.example',
+    '/\\evil.example',
+    '\\\\evil.example',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\r\n/evil.example',
+    ' //evil.example',
+    'https://evil.example/',
+    'http://carcosa.test:3001/',
+    'javascript:alert(1)',
+    'data:text/html,hi',
+    '/%09/evil.example'.replace('%09', '\t'),
+  ]
   for (const to of attacks) assert.equal(safeRedirectPath(to, APP), '/', JSON.stringify(to))
   assert.equal(safeRedirectPath(null, APP, '/onboarding'), '/onboarding')
   assert.equal(safeRedirectPath('', APP, '/onboarding'), '/onboarding')

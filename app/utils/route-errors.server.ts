@@ -49,7 +49,10 @@ export async function handleForm<Schema extends z.ZodType>(
     // Refused as the schema's own errors are: a 400 beside the field, nothing stored.
     if (problem) {
       const submission = parseWithZod(formData, { schema })
-      return data<FormReply>({ intent, result: submission.reply({ fieldErrors: { [name]: [`This field ${problem}.`] }, hideFields: SECRET_FIELDS }) }, { status: 400 })
+      return data<FormReply>(
+        { intent, result: submission.reply({ fieldErrors: { [name]: [`This field ${problem}.`] }, hideFields: SECRET_FIELDS }) },
+        { status: 400 },
+      )
     }
   }
   const submission = parseWithZod(formData, { schema })

@@ -90,7 +90,9 @@ app.get('/healthz', (_req, res) => void res.send('ok'))
 app.get('/assets/app.js', (_req, res) => void res.type('text/javascript').send(clientScript))
 
 app.post('/sign-in', express.urlencoded({ extended: false, limit: '2kb' }), async (req, res, next) => {
-  const name = String(req.body?.name ?? '').trim().slice(0, 40)
+  const name = String(req.body?.name ?? '')
+    .trim()
+    .slice(0, 40)
   if (!name) return void res.redirect(303, '/')
   try {
     // Each user's documents go to a tenant of their own (made on first sign-in).

@@ -2,15 +2,23 @@ import { readFile } from 'node:fs/promises'
 import { expect, test } from './support/test'
 import { registerAndOnboard } from './support/onboarding'
 
-test('the audit log viewer filters by a GET form, shows an entry with its before/after, verifies the chain and exports NDJSON and CSV', async ({ page }) => {
-  const { projectUrl, organizationUrl } = await registerAndOnboard(page, { label: 'audit', person: 'Audrey Audit', organization: 'Audited', project: 'Ledger' })
+test('the audit log viewer filters by a GET form, shows an entry with its before/after, verifies the chain and exports NDJSON and CSV', async ({
+  page,
+}) => {
+  const { projectUrl, organizationUrl } = await registerAndOnboard(page, {
+    label: 'audit',
+    person: 'Audrey Audit',
+    organization: 'Audited',
+    project: 'Ledger',
+  })
 
   await test.step("the organization's Audit log lists what onboarding did", async () => {
     await page.goto(organizationUrl)
     await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Audit log' }).click()
     await expect(page.getByRole('heading', { name: 'Entries' })).toBeVisible()
     const table = page.getByRole('table', { name: /Audit entries of the organization/ })
-    for (const action of ['organization.create', 'team.create', 'project.create']) await expect(table.getByRole('link', { name: action, exact: true })).toBeVisible()
+    for (const action of ['organization.create', 'team.create', 'project.create'])
+      await expect(table.getByRole('link', { name: action, exact: true })).toBeVisible()
   })
 
   await test.step('filters narrow the list and stay in the URL', async () => {
@@ -54,7 +62,9 @@ test('the audit log viewer filters by a GET form, shows an entry with its before
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /audit log as CSV/ }).click()])
     expect(csv.suggestedFilename()).toMatch(/^carcosa-audit-organization-\d{4}-\d{2}-\d{2}\.csv$/)
     const csvLines = (await readFile((await csv.path())!, 'utf8')).trim().split('\n')
-    expect(csvLines[0]).toBe('id,seq,createdAt,organizationId,teamId,projectId,tenantId,actorType,actorId,ipAddress,userAgent,action,targetType,targetId,before,after,prevHash,hash')
+    expect(csvLines[0]).toBe(
+      'id,seq,createdAt,organizationId,teamId,projectId,tenantId,actorType,actorId,ipAddress,userAgent,action,targetType,targetId,before,after,prevHash,hash',
+    )
     expect(csvLines).toHaveLength(2)
   })
 

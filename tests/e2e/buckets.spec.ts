@@ -4,7 +4,8 @@ import { createS3Bucket } from '../support/s3'
 import { registerAndOnboard, unique } from './support/onboarding'
 
 /** Registers someone and goes through onboarding; returns the team's and the organization's URLs. */
-const ownerWithTeam = (page: Page) => registerAndOnboard(page, { label: 'buckets', person: 'Bea Buckets', organization: 'Buckets', project: 'Uploads' })
+const ownerWithTeam = (page: Page) =>
+  registerAndOnboard(page, { label: 'buckets', person: 'Bea Buckets', organization: 'Buckets', project: 'Uploads' })
 
 async function registerBucket(page: Page, fields: Record<string, string>, provider: string) {
   await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Buckets' }).click()

@@ -27,7 +27,10 @@ async function upload(page: Page, file: { name: string; mimeType: string; buffer
   await expect(flash(page)).toContainText(`Uploaded ${file.name}`)
 }
 
-test('files and tenants: create and edit a tenant, upload, browse, filter, download, delete with confirmation', async ({ page, javaScriptEnabled }) => {
+test('files and tenants: create and edit a tenant, upload, browse, filter, download, delete with confirmation', async ({
+  page,
+  javaScriptEnabled,
+}) => {
   await ownerWithProject(page)
   await expect(page.getByText('Storage used')).toBeVisible()
 
@@ -55,7 +58,9 @@ test('files and tenants: create and edit a tenant, upload, browse, filter, downl
     await expect(page.getByLabel('Metadata (JSON)')).toHaveValue('{\n  "plan": "enterprise",\n  "seats": 40\n}')
   })
 
-  const png = await sharp({ create: { width: 320, height: 200, channels: 3, background: '#cc3366' } }).png().toBuffer()
+  const png = await sharp({ create: { width: 320, height: 200, channels: 3, background: '#cc3366' } })
+    .png()
+    .toBuffer()
   await test.step('uploads appear in the browser, an image with a thumbnail', async () => {
     await tab(page, 'Files').click()
     await expect(page.getByText('No files in this project yet.')).toBeVisible()
@@ -76,7 +81,11 @@ test('files and tenants: create and edit a tenant, upload, browse, filter, downl
   })
 
   await test.step('filters by type, tenant and name', async () => {
-    const names = page.getByRole('table', { name: 'Files' }).getByRole('row').getByRole('link').filter({ hasNotText: /Download|Delete/ })
+    const names = page
+      .getByRole('table', { name: 'Files' })
+      .getByRole('row')
+      .getByRole('link')
+      .filter({ hasNotText: /Download|Delete/ })
     await page.getByLabel('Type', { exact: true }).selectOption({ label: 'Images' })
     await page.getByRole('button', { name: 'Filter' }).click()
     await expect(names).toHaveText(['poster.png'])

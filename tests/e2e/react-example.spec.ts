@@ -14,14 +14,19 @@ import { unique } from './support/onboarding'
 import { expect, test } from './support/test'
 
 // The upload components are React in the browser; the example's gallery without JavaScript is checked below, in a second context.
-test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'the React components need JavaScript (this test also opens the gallery with JavaScript off)')
+test.skip(
+  ({ javaScriptEnabled }) => !javaScriptEnabled,
+  'the React components need JavaScript (this test also opens the gallery with JavaScript off)',
+)
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** A project with local storage and an API key for the example, through Carcosa's REST API. */
 async function exampleApiKey(request: APIRequestContext) {
   const id = unique('react')
-  const registered = await request.post('/api/v1/auth/register', { data: { name: 'Rae React', email: `${id}@example.com`, password: 'correct horse battery' } })
+  const registered = await request.post('/api/v1/auth/register', {
+    data: { name: 'Rae React', email: `${id}@example.com`, password: 'correct horse battery' },
+  })
   expect(registered.status(), await registered.text()).toBe(201)
   const headers = { Authorization: `Bearer ${(await registered.json()).accessToken}` }
   const create = async (url: string, data: Record<string, unknown>) => {
@@ -75,7 +80,10 @@ async function startExample(carcosaUrl: string, apiKey: string) {
   return { url, stop, output: () => output }
 }
 
-const png = (width: number, height: number, background: string) => sharp({ create: { width, height, channels: 3, background } }).png().toBuffer()
+const png = (width: number, height: number, background: string) =>
+  sharp({ create: { width, height, channels: 3, background } })
+    .png()
+    .toBuffer()
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
 
 /** Every state a file row takes, in order, recorded in the page (server phases can pass quickly on loopback). */
@@ -95,7 +103,12 @@ const fileStates = (page: Page) => page.evaluate(() => (window as unknown as { f
 
 const SIGNED = /\/api\/v1\/transform\/[^/?]+\/[^?]+\?[^ ]*exp=\d+[^ ]*&sig=[\w-]{43}$/
 
-test('the example app: avatar by button, documents and photos by drop zone, refusals before upload, serverData, and signed responsive images', async ({ page, request, browser, baseURL }) => {
+test('the example app: avatar by button, documents and photos by drop zone, refusals before upload, serverData, and signed responsive images', async ({
+  page,
+  request,
+  browser,
+  baseURL,
+}) => {
   const { projectId, apiKey } = await exampleApiKey(request)
   const example = await startExample(baseURL!, apiKey)
   const uploadCalls: string[] = []
@@ -149,9 +162,12 @@ test('the example app: avatar by button, documents and photos by drop zone, refu
       expect(uploadCalls).toEqual(['photos'])
     })
 
-    const expectedWidths = planImage({ src: 'x.png', width: 320, height: 240, sizes: '(min-width: 960px) 320px, (min-width: 640px) 50vw, 100vw' }).variants.map(
-      (v) => v.descriptor,
-    )
+    const expectedWidths = planImage({
+      src: 'x.png',
+      width: 320,
+      height: 240,
+      sizes: '(min-width: 960px) 320px, (min-width: 640px) 50vw, 100vw',
+    }).variants.map((v) => v.descriptor)
 
     /** The gallery image's srcset: every URL a signed transform of that file, the widths the breakpoints give. */
     async function expectResponsive(target: Page, name: string) {
@@ -206,7 +222,9 @@ test('the example app: avatar by button, documents and photos by drop zone, refu
     await test.step('the avatar uploads by button; its image is 1x/2x, eager and high priority', async () => {
       const avatarSection = page.getByRole('region', { name: 'Avatar' })
       await expect(avatarSection.getByText('One image up to 2 MB')).toBeVisible()
-      await avatarSection.getByLabel('Choose an avatar').setInputFiles({ name: 'ada.png', mimeType: 'image/png', buffer: await png(300, 300, '#f59e0b') })
+      await avatarSection
+        .getByLabel('Choose an avatar')
+        .setInputFiles({ name: 'ada.png', mimeType: 'image/png', buffer: await png(300, 300, '#f59e0b') })
       const avatar = avatarSection.getByRole('img', { name: 'Avatar of Ada' })
       await expect(avatar).toHaveAttribute('srcset', /^\S+ 1x, \S+ 2x$/)
       await expect(avatar).toHaveAttribute('loading', 'eager')
@@ -242,7 +260,10 @@ test('the example app: avatar by button, documents and photos by drop zone, refu
         await scriptless.goto(example.url, { waitUntil: 'load' })
         const { candidates } = await expectResponsive(scriptless, 'harbour.png')
         // The placeholder is inlined by the server (no request), and the browser loaded one of the signed candidates.
-        await expect(scriptless.getByRole('img', { name: 'harbour.png' })).toHaveAttribute('style', /background-image:url\("data:image\/webp;base64,/)
+        await expect(scriptless.getByRole('img', { name: 'harbour.png' })).toHaveAttribute(
+          'style',
+          /background-image:url\("data:image\/webp;base64,/,
+        )
         expect(loaded.some((url) => candidates.some(([candidate]) => candidate === url))).toBe(true)
       } finally {
         await context.close()

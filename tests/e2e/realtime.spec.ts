@@ -4,7 +4,10 @@ import { registerAndOnboard } from './support/onboarding'
 // Live progress is what JavaScript adds; without it both pages work as before (uploads.spec.ts, files.spec.ts).
 test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'live updates need JavaScript')
 
-test('the upload page shows the server phases, and the file browser shows a file arriving from elsewhere without a reload', async ({ page, context }) => {
+test('the upload page shows the server phases, and the file browser shows a file arriving from elsewhere without a reload', async ({
+  page,
+  context,
+}) => {
   const { projectUrl } = await registerAndOnboard(page, { label: 'live', person: 'Lena Live', organization: 'Live', project: 'Stream' })
 
   await test.step('the file browser listens to the project', async () => {
@@ -25,7 +28,9 @@ test('the upload page shows the server phases, and the file browser shows a file
         if (phase && seen.at(-1) !== phase) seen.push(phase)
       }).observe(document.body, { subtree: true, childList: true, attributes: true })
     })
-    await uploader.getByLabel('File', { exact: true }).setInputFiles({ name: 'live.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * 1024 * 1024, 9) })
+    await uploader
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'live.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 * 1024 * 1024, 9) })
     await uploader.getByRole('button', { name: 'Upload' }).click()
     await expect(uploader.getByText(/Uploaded live\.bin as/)).toBeVisible()
     const phases = await uploader.evaluate(() => (window as unknown as { phases: string[] }).phases)

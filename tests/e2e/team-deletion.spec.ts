@@ -4,7 +4,12 @@ import { registerAndOnboard, unique } from './support/onboarding'
 const denied = 'Only a team owner or an organization owner or admin can delete this team.'
 
 test('an organization admin who is not in the team is offered its deletion, and it works', async ({ page, newVisitor }) => {
-  const { teamUrl, organizationUrl } = await registerAndOnboard(page, { label: 'team-del', person: 'Olive Owner', organization: 'Acme', project: 'Site' })
+  const { teamUrl, organizationUrl } = await registerAndOnboard(page, {
+    label: 'team-del',
+    person: 'Olive Owner',
+    organization: 'Acme',
+    project: 'Site',
+  })
   await page.goto(`${organizationUrl}/members`)
   await page.getByLabel('Role for the invited person').selectOption('ADMIN')
   await page.getByRole('button', { name: 'Create invitation link' }).click()

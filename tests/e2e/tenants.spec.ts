@@ -2,7 +2,12 @@ import { expect, test } from './support/test'
 import { registerAndOnboard } from './support/onboarding'
 
 test('plans, a tenant page with usage bars, suspending a tenant, and tenant import and export', async ({ page }) => {
-  const { projectUrl } = await registerAndOnboard(page, { label: 'tenants', person: 'Tess Tenant', organization: 'Tenancy', project: 'Platform' })
+  const { projectUrl } = await registerAndOnboard(page, {
+    label: 'tenants',
+    person: 'Tess Tenant',
+    organization: 'Tenancy',
+    project: 'Platform',
+  })
   const tabs = page.getByRole('navigation', { name: 'Project' })
 
   await test.step('a plan is created with its limits and listed', async () => {

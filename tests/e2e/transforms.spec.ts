@@ -7,7 +7,9 @@ const tab = (page: Page, name: string) => page.getByRole('navigation', { name: '
 
 async function ownerWithImage(page: Page) {
   await registerAndOnboard(page, { label: 'transforms', person: 'Tia Transforms', organization: 'Transforms', project: 'Photos' })
-  const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366cc' } }).png().toBuffer()
+  const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer()
   await tab(page, 'Files').click()
   await page.getByRole('link', { name: 'Upload', exact: true }).click()
   await expect(page.getByRole('heading', { name: 'Upload a file' })).toBeVisible()
@@ -36,7 +38,10 @@ test('transforms page: presets, access settings, secret rotation and a URL build
   })
 
   await test.step('the builder signs a URL for an image and shows the transformed result', async () => {
-    await page.getByRole('navigation', { name: 'Images in this project' }).getByRole('link', { name: /sunset\.png/ }).click()
+    await page
+      .getByRole('navigation', { name: 'Images in this project' })
+      .getByRole('link', { name: /sunset\.png/ })
+      .click()
     await expect(page.getByLabel('File path')).toHaveValue(/sunset\.png$/)
     await page.getByLabel('Preset', { exact: true }).selectOption('thumb')
     await page.getByRole('button', { name: 'Build signed URL' }).click()

@@ -3,21 +3,8 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { userActor } from '~/services/actor'
-import {
-  changeEmailSchema,
-  changePasswordSchema,
-  registerSchema,
-  signInSchema,
-  updateProfileSchema,
-} from '~/services/accounts/schemas'
-import {
-  createSession,
-  getSessionUser,
-  listSessions,
-  revokeSession,
-  sessionIdFor,
-  signOut,
-} from '~/services/accounts/sessions.server'
+import { changeEmailSchema, changePasswordSchema, registerSchema, signInSchema, updateProfileSchema } from '~/services/accounts/schemas'
+import { createSession, getSessionUser, listSessions, revokeSession, sessionIdFor, signOut } from '~/services/accounts/sessions.server'
 import { scryptParamsFor, verifyPassword } from '~/services/accounts/passwords.server'
 import { pruneSignInAttempts, SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS, signIn } from '~/services/accounts/sign-in.server'
 import { changeEmail, changePassword, getUser, registerUser, updateProfile } from '~/services/accounts/users.server'
@@ -34,8 +21,7 @@ import {
   withAuditDelta,
 } from '../support/factories'
 
-const signInAs = (email: string, password: string, ipAddress: string) =>
-  signIn(signInSchema.parse({ email, password }), testMeta({ ipAddress }))
+const signInAs = (email: string, password: string, ipAddress: string) => signIn(signInSchema.parse({ email, password }), testMeta({ ipAddress }))
 
 const PRODUCTION_HASH_PASSWORD = 'correct horse battery staple'
 const PRODUCTION_HASH = 'scrypt$32768$8$3$Y2FyY29zYS1maXh0dXJlIQ==$qqLdkkQfbfckSm30lUkVqNCpMGwbNvAQmk7vgVanr0Q='
@@ -181,7 +167,10 @@ describe('sign-in', () => {
     const { rows } = await withAuditDelta(() => signInAs(user.email, password, ip))
     assert.equal(rows.filter((row) => row.action === 'auth.sign_in_failed').length, 0)
     const attempts = await prisma.signInAttempt.findMany({ where: { email: user.email, ipAddress: ip } })
-    assert.deepEqual(attempts.map((a) => a.succeeded), [true])
+    assert.deepEqual(
+      attempts.map((a) => a.succeeded),
+      [true],
+    )
   })
 
   test(`after ${SIGN_IN_MAX_FAILURES} failures the next attempt is RATE_LIMITED, even with the right password`, async () => {
@@ -358,7 +347,10 @@ describe('sessions', () => {
     const { rows } = await withAuditDelta(() => revokeSession(actor, id))
     assert.equal(await getSessionUser(token), null)
     assert.equal(await prisma.session.count({ where: { id } }), 0)
-    assert.deepEqual(rows.map((r) => [r.action, r.actorId, r.targetId]), [['session.revoke', user.id, id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actorId, r.targetId]),
+      [['session.revoke', user.id, id]],
+    )
 
     await assertAppError(revokeSession(actor, id), 'NOT_FOUND')
   })
@@ -386,7 +378,10 @@ describe('sessions', () => {
 
     const { rows } = await withAuditDelta(() => signOut(mallory.actor, sessionIdFor(mallorySession.token)))
     assert.equal(await getSessionUser(mallorySession.token), null)
-    assert.deepEqual(rows.map((r) => r.action), ['session.sign_out'])
+    assert.deepEqual(
+      rows.map((r) => r.action),
+      ['session.sign_out'],
+    )
   })
 
   test('deleting a user row takes its sessions with it', async () => {
@@ -424,7 +419,11 @@ describe('account settings', () => {
     const other = await createSession(user.id, testMeta())
     const hashBefore = (await prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
 
-    const input = changePasswordSchema.parse({ currentPassword: 'not it', newPassword: 'brand new password', confirmPassword: 'brand new password' })
+    const input = changePasswordSchema.parse({
+      currentPassword: 'not it',
+      newPassword: 'brand new password',
+      confirmPassword: 'brand new password',
+    })
     const { error, rows } = await withAuditDelta(() => changePassword(actor, input, sessionIdFor(current.token)))
     const appError = await assertAppError(Promise.reject(error), 'VALIDATION')
     assert.ok(appError.details.fieldErrors?.currentPassword?.length)
@@ -463,7 +462,10 @@ describe('account settings', () => {
   test('the change-password schema requires the confirmation to match', () => {
     const result = changePasswordSchema.safeParse({ currentPassword: 'x', newPassword: 'long enough 1', confirmPassword: 'long enough 2' })
     assert.equal(result.success, false)
-    assert.deepEqual(result.error?.issues.map((i) => i.path.join('.')), ['confirmPassword'])
+    assert.deepEqual(
+      result.error?.issues.map((i) => i.path.join('.')),
+      ['confirmPassword'],
+    )
   })
 
   test('changeEmail requires the current password', async () => {

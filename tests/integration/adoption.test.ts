@@ -286,7 +286,9 @@ describe('bucket adoption', () => {
       [['acme', 2]],
     )
     assert.equal(preview.conflicts, 4)
-    assert.ok(preview.conflictSample.some((conflict) => conflict.key === 'globex/photo.jpg' && /Tenant globex is suspended/.test(conflict.reason)))
+    assert.ok(
+      preview.conflictSample.some((conflict) => conflict.key === 'globex/photo.jpg' && /Tenant globex is suspended/.test(conflict.reason)),
+    )
     assert.ok(preview.conflictSample.some((conflict) => conflict.key === 'acme-corp/banner.jpg' && /archived/.test(conflict.reason)))
 
     const run = await startAdoption(world.owner.actor, world.project.id, options())
@@ -295,7 +297,9 @@ describe('bucket adoption', () => {
     assert.equal(await prisma.file.count({ where: { tenantId: { in: [world.tenants.globex.id, world.tenants['acme-corp'].id] } } }), 0)
 
     // A tenant-scoped key carries at most the file permissions; adoption refuses it in the service too.
-    const bound = await createTestApiKey(world.owner.actor, world.project.id, ['files:read', 'files:write', 'files:delete'], { tenantId: world.tenants.acme.id })
+    const bound = await createTestApiKey(world.owner.actor, world.project.id, ['files:read', 'files:write', 'files:delete'], {
+      tenantId: world.tenants.acme.id,
+    })
     assertProblem(await api('POST', '/api/v1/adoptions/preview', { token: bound.key, body: {} }), 403)
     assertProblem(await api('POST', '/api/v1/adoptions', { token: bound.key, body: {} }), 403)
     await assertAppError(previewAdoption(bound.actor, world.project.id, { ...options(), limit: 10 }), 'FORBIDDEN')

@@ -28,7 +28,12 @@ const form = (fields: Record<string, string>) => ({
 
 /** The text of the page's answer: what the <pre> shows, with HTML entities read back. */
 const answerText = (html: string) =>
-  (/<pre[^>]*aria-label="Response body"[^>]*>([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? '').replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  (/<pre[^>]*aria-label="Response body"[^>]*>([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? '')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 
 describe('/api-docs', () => {
   test('the reference answers at the seed path, and /api-docs.json is the OpenAPI document with the seed paths', async () => {
@@ -39,7 +44,14 @@ describe('/api-docs', () => {
     const document = await api('GET', '/api-docs.json')
     assert.equal(document.status, 200)
     assert.ok(document.json.openapi.startsWith('3.1'))
-    for (const path of ['/api/v1/rate-limits', '/api/v1/buckets/{id}/share', '/api/v1/buckets/{id}/share/{teamId}', '/api/v1/settings/project/{id}', '/api/v1/settings/user', '/api/v1/carcosa/storage/stats']) {
+    for (const path of [
+      '/api/v1/rate-limits',
+      '/api/v1/buckets/{id}/share',
+      '/api/v1/buckets/{id}/share/{teamId}',
+      '/api/v1/settings/project/{id}',
+      '/api/v1/settings/user',
+      '/api/v1/carcosa/storage/stats',
+    ]) {
       assert.ok(document.json.paths[path], `${path} is documented`)
     }
   })
@@ -77,7 +89,11 @@ describe('/api-docs', () => {
     const invalid = await api('POST', '/api-docs/try/createTenant', form({ credential: key, body: '{"name": ""}' }))
     assert.match(invalid.text, /Answer: 400/)
     assert.equal(JSON.parse(answerText(invalid.text)).status, 400)
-    const created = await api('POST', '/api-docs/try/createTenant', form({ credential: key, body: JSON.stringify({ name: 'From the console', slug: 'from-console' }) }))
+    const created = await api(
+      'POST',
+      '/api-docs/try/createTenant',
+      form({ credential: key, body: JSON.stringify({ name: 'From the console', slug: 'from-console' }) }),
+    )
     assert.match(created.text, /Answer: 201/)
     assert.equal(JSON.parse(answerText(created.text)).slug, 'from-console')
     const listed = await api('GET', `/api/v1/tenants?projectId=${projectId}`, { token: key })

@@ -59,20 +59,41 @@ describe('the host answers the API as the operation table does', () => {
     { name: 'a bad query: 400', method: 'GET', path: () => '/api/v1/files?limit=nope', headers: bearer },
     { name: 'an unknown path: 404', method: 'GET', path: () => '/api/v1/no-such-thing' },
     { name: 'a method the path lacks: 405', method: 'DELETE', path: () => '/api/v1/health' },
-    { name: 'a body that is not JSON: 400', method: 'POST', path: () => '/api/v1/uploads/init', headers: () => ({ ...bearer(), 'Content-Type': 'application/json' }), body: '{' },
-    { name: 'a body of another type: 415', method: 'POST', path: () => '/api/v1/uploads/init', headers: () => ({ ...bearer(), 'Content-Type': 'text/plain' }), body: 'x' },
+    {
+      name: 'a body that is not JSON: 400',
+      method: 'POST',
+      path: () => '/api/v1/uploads/init',
+      headers: () => ({ ...bearer(), 'Content-Type': 'application/json' }),
+      body: '{',
+    },
+    {
+      name: 'a body of another type: 415',
+      method: 'POST',
+      path: () => '/api/v1/uploads/init',
+      headers: () => ({ ...bearer(), 'Content-Type': 'text/plain' }),
+      body: 'x',
+    },
     { name: 'health', method: 'GET', path: () => '/api/v1/health' },
   ]
   for (const call of calls) {
     test(call.name, async () => {
       const headers = call.headers?.() ?? {}
-      const overHttp = await raw(call.method, call.path(), call.body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(call.body)) }, call.body)
+      const overHttp = await raw(
+        call.method,
+        call.path(),
+        call.body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(call.body)) },
+        call.body,
+      )
       const inProcess = await api(call.method, call.path(), { headers, ...(call.body === undefined ? {} : { body: call.body }) })
       assert.equal(overHttp.status, inProcess.status, overHttp.body.toString().slice(0, 300))
       // Express adds the charset to a JSON type when a handler's own Response passes through res.set.
-      assert.equal(overHttp.headers['content-type'], (inProcess.headers.get('content-type') ?? undefined)?.replace(/^application\/json$/, 'application/json; charset=utf-8'))
+      assert.equal(
+        overHttp.headers['content-type'],
+        (inProcess.headers.get('content-type') ?? undefined)?.replace(/^application\/json$/, 'application/json; charset=utf-8'),
+      )
       assert.equal(overHttp.headers['cache-control'], inProcess.headers.get('cache-control') ?? undefined)
-      for (const name of ['allow', 'www-authenticate', 'x-ratelimit-limit']) assert.equal(overHttp.headers[name], inProcess.headers.get(name) ?? undefined, name)
+      for (const name of ['allow', 'www-authenticate', 'x-ratelimit-limit'])
+        assert.equal(overHttp.headers[name], inProcess.headers.get(name) ?? undefined, name)
       assert.equal(typeof overHttp.headers['x-ratelimit-remaining'], typeof (inProcess.headers.get('x-ratelimit-remaining') ?? undefined))
       const body = overHttp.body.toString()
       if (/json/.test(String(overHttp.headers['content-type']))) {
@@ -82,7 +103,8 @@ describe('the host answers the API as the operation table does', () => {
         else assert.deepEqual(http, local)
       }
       // Health shapes its own Response (for its 503), streamed like other such answers.
-      if (call.name !== 'health') assert.equal(overHttp.headers['content-length'], String(overHttp.body.length), 'JSON answers carry their length')
+      if (call.name !== 'health')
+        assert.equal(overHttp.headers['content-length'], String(overHttp.body.length), 'JSON answers carry their length')
     })
   }
 })

@@ -218,7 +218,10 @@ describe('listing and reading', () => {
     const third = await listApiKeys(viewer.actor, project.id, page({ limit: 2, cursor: second.nextCursor }))
     assert.equal(third.nextCursor, null)
     const all = [...first.items, ...second.items, ...third.items]
-    assert.deepEqual(all.map((k) => k.id), created.map((k) => k.id).sort())
+    assert.deepEqual(
+      all.map((k) => k.id),
+      created.map((k) => k.id).sort(),
+    )
     assert.ok(all.find((k) => k.id === created[1]!.id)?.revokedAt, 'the revoked key is listed with revokedAt')
     for (const item of all) assert.ok(!('keyHash' in item))
 
@@ -241,7 +244,14 @@ describe('updating', () => {
     assert.deepEqual((await keyRow(apiKey.id)).permissions, ['files:read', 'files:write'])
     assert.deepEqual(
       rows.map((r) => [r.action, r.organizationId, r.before, r.after]),
-      [['api_key.update', organization.id, { name: 'CI deploys', permissions: ['files:read'] }, { name: 'Uploads', permissions: ['files:read', 'files:write'] }]],
+      [
+        [
+          'api_key.update',
+          organization.id,
+          { name: 'CI deploys', permissions: ['files:read'] },
+          { name: 'Uploads', permissions: ['files:read', 'files:write'] },
+        ],
+      ],
     )
     const renamed = await updateApiKey(owner.actor, apiKey.id, update({ name: 'Renamed' }))
     assert.deepEqual(renamed.permissions, ['files:read', 'files:write'], 'permissions left out stay as they were')
@@ -294,7 +304,10 @@ describe('revoking', () => {
     assert.ok(result?.revokedAt)
     assert.equal(await authenticateApiKey(key, testMeta()), null, 'the very next request is refused')
     assert.deepEqual(await validateApiKey(key), { valid: false })
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId, r.organizationId]), [['api_key.revoke', apiKey.id, organization.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId, r.organizationId]),
+      [['api_key.revoke', apiKey.id, organization.id]],
+    )
 
     const { error, rows: again } = await withAuditDelta(() => revokeApiKey(owner.actor, apiKey.id))
     assert.equal((await assertAppError(Promise.reject(error), 'CONFLICT')).message, 'This API key is already revoked')
@@ -340,7 +353,10 @@ describe('authenticating', () => {
 
   test('malformed, unknown and expired keys yield null', async () => {
     const { owner, project } = await setup()
-    const { apiKey, key } = await createApiKey(owner.actor, createInput(project.id, ['files:read'], { expiresAt: new Date(Date.now() + 60_000).toISOString() }))
+    const { apiKey, key } = await createApiKey(
+      owner.actor,
+      createInput(project.id, ['files:read'], { expiresAt: new Date(Date.now() + 60_000).toISOString() }),
+    )
     for (const bad of ['', 'ck_', 'ck_short', key.slice(3), `${key}x`, `cat_${key.slice(3)}`, `ck_${'A'.repeat(43)}`, `${key.slice(0, -1)}!`]) {
       assert.equal(await authenticateApiKey(bad, testMeta()), null, JSON.stringify(bad))
       assert.deepEqual(await validateApiKey(bad), { valid: false })
@@ -415,7 +431,10 @@ describe('API key schemas', () => {
     assert.deepEqual(errorsOf(createApiKeySchema.safeParse({ ...base, permissions: undefined })), {
       permissions: 'Choose at least one permission',
     })
-    assert.match(errorsOf(createApiKeySchema.safeParse({ ...base, permissions: ['files:read', 'root'] }))['permissions.1'] ?? '', /Unknown permission/)
+    assert.match(
+      errorsOf(createApiKeySchema.safeParse({ ...base, permissions: ['files:read', 'root'] }))['permissions.1'] ?? '',
+      /Unknown permission/,
+    )
     assert.deepEqual(errorsOf(createApiKeySchema.safeParse({ ...base, expiresAt: '2001-01-01T00:00:00Z' })), {
       expiresAt: 'Expiry must be in the future',
     })

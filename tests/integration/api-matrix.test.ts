@@ -103,11 +103,15 @@ const freshProject = () => createProjectIn(world.owner.actor, world.team.id)
 let bucketSequence = 0
 /** A bucket of the owner's team on a fresh s3rver bucket. */
 const freshBucket = async () =>
-  createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: `Matrix S3 ${++bucketSequence}`, ...(await createS3Bucket('matrix')) }))
+  createBucket(
+    world.owner.actor,
+    createBucketSchema.parse({ teamId: world.team.id, name: `Matrix S3 ${++bucketSequence}`, ...(await createS3Bucket('matrix')) }),
+  )
 /** A webhook endpoint in a fresh project of the owner's (a project holds at most 20; nothing listens at its URL). */
 const matrixWebhook = async () => {
   const project = await freshProject()
-  return (await createWebhook(world.owner.actor, { ...createWebhookSchema.parse({ url: 'http://127.0.0.1:9/hooks' }), projectId: project.id })).webhook
+  return (await createWebhook(world.owner.actor, { ...createWebhookSchema.parse({ url: 'http://127.0.0.1:9/hooks' }), projectId: project.id }))
+    .webhook
 }
 /** A settled (failed) delivery of a fresh endpoint of project A. */
 const failedDelivery = async () => {
@@ -118,7 +122,8 @@ const failedDelivery = async () => {
 }
 /** A tenant of project A with a unique slug. */
 const matrixPlan = () => createPlan(world.owner.actor, { projectId: world.project.id, name: `Plan ${uniqueIp()}` })
-const matrixTenant = () => createTenant(world.owner.actor, { projectId: world.project.id, slug: `t-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant' })
+const matrixTenant = () =>
+  createTenant(world.owner.actor, { projectId: world.project.id, slug: `t-${uniqueIp().replace(/\./g, '-')}`, name: 'Matrix tenant' })
 
 /** A fresh project of the owner's whose s3rver bucket already holds an object under its tenant's prefix (adoption). */
 const adoptionProject = async () => {
@@ -202,15 +207,27 @@ const FIXTURES: Record<string, Fixture> = {
   },
   signTransformUrls: {
     setup: async () => ({
-      body: { projectId: world.project.id, items: [{ path: 'photos/cat.jpg', params: { w: 200 } }, { path: 'photos/dog.png', params: { w: 400 }, expiresIn: 600 }] },
+      body: {
+        projectId: world.project.id,
+        items: [
+          { path: 'photos/cat.jpg', params: { w: 200 } },
+          { path: 'photos/dog.png', params: { w: 400 }, expiresIn: 600 },
+        ],
+      },
       projectId: world.project.id,
     }),
     status: 200,
     hiddenFromOutsiders: true,
     check: (r) => {
       assert.equal(r.json.items.length, 2)
-      assert.match(r.json.items[0].url, new RegExp(`/api/v1/transform/${world.project.id}/photos/cat\\.jpg\\?exp=\\d+&w=200&sig=[A-Za-z0-9_-]{43}$`))
-      assert.match(r.json.items[1].url, new RegExp(`/api/v1/transform/${world.project.id}/photos/dog\\.png\\?exp=\\d+&w=400&sig=[A-Za-z0-9_-]{43}$`))
+      assert.match(
+        r.json.items[0].url,
+        new RegExp(`/api/v1/transform/${world.project.id}/photos/cat\\.jpg\\?exp=\\d+&w=200&sig=[A-Za-z0-9_-]{43}$`),
+      )
+      assert.match(
+        r.json.items[1].url,
+        new RegExp(`/api/v1/transform/${world.project.id}/photos/dog\\.png\\?exp=\\d+&w=400&sig=[A-Za-z0-9_-]{43}$`),
+      )
     },
   },
   getTransformPreset: {
@@ -376,7 +393,8 @@ const FIXTURES: Record<string, Fixture> = {
     },
     status: 204,
     hiddenFromOutsiders: true,
-    check: async (_r, call) => assert.equal(await prisma.teamMember.count({ where: { teamId: call.params!.id, userId: world.member.user.id } }), 0),
+    check: async (_r, call) =>
+      assert.equal(await prisma.teamMember.count({ where: { teamId: call.params!.id, userId: world.member.user.id } }), 0),
   },
   listProjects: {
     setup: async () => ({ query: { teamId: world.team.id } }),
@@ -537,11 +555,21 @@ const FIXTURES: Record<string, Fixture> = {
     check: (r) => assert.equal(r.json.name, 'Renamed bucket'),
   },
   setBucketPrices: {
-    setup: async () => ({ params: { id: (await freshBucket()).id }, body: { storagePerGbMonth: 0.01, writesPerMillion: 2, readsPerMillion: 0.2, egressPerGb: 0.05 } }),
+    setup: async () => ({
+      params: { id: (await freshBucket()).id },
+      body: { storagePerGbMonth: 0.01, writesPerMillion: 2, readsPerMillion: 0.2, egressPerGb: 0.05 },
+    }),
     status: 200,
     hiddenFromOutsiders: true,
     check: async (r, call) => {
-      assert.deepEqual(r.json.prices, { source: 'custom', name: "The team's own prices for this bucket", storagePerGbMonth: 0.01, writesPerMillion: 2, readsPerMillion: 0.2, egressPerGb: 0.05 })
+      assert.deepEqual(r.json.prices, {
+        source: 'custom',
+        name: "The team's own prices for this bucket",
+        storagePerGbMonth: 0.01,
+        writesPerMillion: 2,
+        readsPerMillion: 0.2,
+        egressPerGb: 0.05,
+      })
       assert.ok((await prisma.bucket.findUniqueOrThrow({ where: { id: call.params!.id } })).prices)
     },
   },
@@ -637,7 +665,10 @@ const FIXTURES: Record<string, Fixture> = {
     check: (r) => assert.deepEqual([r.json.groupBy, r.json.items[0].key], ['operation', 'uploads']),
   },
   usageTrends: {
-    setup: async () => ({ query: { projectId: world.project.id, granularity: 'hour', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, projectId: world.project.id }),
+    setup: async () => ({
+      query: { projectId: world.project.id, granularity: 'hour', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
+      projectId: world.project.id,
+    }),
     status: 200,
     hiddenFromOutsiders: true,
     check: (r) => assert.equal(r.json.points.length, 24),
@@ -658,7 +689,10 @@ const FIXTURES: Record<string, Fixture> = {
     check: (r) => assert.deepEqual([r.json.organizationId, r.json.ok, r.json.firstBroken], [world.organization.id, true, null]),
   },
   getAuditLog: {
-    setup: async () => ({ params: { id: (await prisma.auditLog.findFirstOrThrow({ where: { projectId: world.project.id } })).id }, projectId: world.project.id }),
+    setup: async () => ({
+      params: { id: (await prisma.auditLog.findFirstOrThrow({ where: { projectId: world.project.id } })).id },
+      projectId: world.project.id,
+    }),
     status: 200,
     hiddenFromOutsiders: true,
     check: (r, call) => assert.deepEqual([r.json.id, r.json.projectId, 'after' in r.json], [call.params!.id, world.project.id, true]),
@@ -671,7 +705,10 @@ const FIXTURES: Record<string, Fixture> = {
     status: 201,
     hiddenFromOutsiders: true,
     check: (r, call) => {
-      assert.deepEqual([r.json.slug, r.json.projectId, r.json.metadata], [(call.body as { slug: string }).slug, world.project.id, { plan: 'pro' }])
+      assert.deepEqual(
+        [r.json.slug, r.json.projectId, r.json.metadata],
+        [(call.body as { slug: string }).slug, world.project.id, { plan: 'pro' }],
+      )
     },
   },
   getTenant: {
@@ -681,7 +718,11 @@ const FIXTURES: Record<string, Fixture> = {
     check: (r, call) => assert.equal(r.json.id, call.params!.id),
   },
   updateTenant: {
-    setup: async () => ({ params: { id: (await matrixTenant()).id }, projectId: world.project.id, body: { name: 'Renamed tenant', metadata: { seats: 3 } } }),
+    setup: async () => ({
+      params: { id: (await matrixTenant()).id },
+      projectId: world.project.id,
+      body: { name: 'Renamed tenant', metadata: { seats: 3 } },
+    }),
     status: 200,
     hiddenFromOutsiders: true,
     check: (r) => assert.deepEqual([r.json.name, r.json.metadata], ['Renamed tenant', { seats: 3 }]),
@@ -717,7 +758,11 @@ const FIXTURES: Record<string, Fixture> = {
     },
     status: 200,
     hiddenFromOutsiders: true,
-    check: (r, call) => assert.deepEqual(r.json.items.map((run: { projectId: string }) => run.projectId), [call.projectId]),
+    check: (r, call) =>
+      assert.deepEqual(
+        r.json.items.map((run: { projectId: string }) => run.projectId),
+        [call.projectId],
+      ),
   },
   getAdoption: {
     setup: async () => {
@@ -736,7 +781,11 @@ const FIXTURES: Record<string, Fixture> = {
     },
     status: 200,
     hiddenFromOutsiders: true,
-    check: (r) => assert.deepEqual(r.json.items.map((item: { key: string; status: string }) => [item.key, item.status]), [['acme/a.txt', 'adopted']]),
+    check: (r) =>
+      assert.deepEqual(
+        r.json.items.map((item: { key: string; status: string }) => [item.key, item.status]),
+        [['acme/a.txt', 'adopted']],
+      ),
   },
   cancelAdoption: {
     setup: async () => {
@@ -787,7 +836,10 @@ const FIXTURES: Record<string, Fixture> = {
     },
   },
   createPlan: {
-    setup: async () => ({ body: { projectId: world.project.id, name: `Plan ${uniqueIp()}`, limits: { storedBytes: 1000 } }, projectId: world.project.id }),
+    setup: async () => ({
+      body: { projectId: world.project.id, name: `Plan ${uniqueIp()}`, limits: { storedBytes: 1000 } },
+      projectId: world.project.id,
+    }),
     status: 201,
     hiddenFromOutsiders: true,
     check: (r) => assert.equal(r.json.limits.storedBytes, 1000),
@@ -825,7 +877,10 @@ const FIXTURES: Record<string, Fixture> = {
   createWebhook: {
     setup: async () => {
       const project = await freshProject()
-      return { body: { projectId: project.id, url: 'http://127.0.0.1:9/created', eventTypes: ['file.uploaded', 'file.deleted'], description: 'Matrix' }, projectId: project.id }
+      return {
+        body: { projectId: project.id, url: 'http://127.0.0.1:9/created', eventTypes: ['file.uploaded', 'file.deleted'], description: 'Matrix' },
+        projectId: project.id,
+      }
     },
     status: 201,
     hiddenFromOutsiders: true,
@@ -889,7 +944,11 @@ const FIXTURES: Record<string, Fixture> = {
     },
     status: 200,
     hiddenFromOutsiders: true,
-    check: (r) => assert.deepEqual(r.json.items.map((d: { status: string }) => d.status), ['FAILED']),
+    check: (r) =>
+      assert.deepEqual(
+        r.json.items.map((d: { status: string }) => d.status),
+        ['FAILED'],
+      ),
   },
   getWebhookDelivery: {
     setup: async () => {
@@ -1007,7 +1066,13 @@ async function pendingUpload(options: { multipart?: boolean; bytes?: Buffer } = 
   const size = options.multipart ? 10 * 1024 * 1024 : (options.bytes?.length ?? 16)
   const started = await initUpload(
     world.owner.actor,
-    initUploadSchema.parse({ projectId: project.id, fileName: 'matrix.bin', contentType: 'application/octet-stream', size, multipart: options.multipart }),
+    initUploadSchema.parse({
+      projectId: project.id,
+      fileName: 'matrix.bin',
+      contentType: 'application/octet-stream',
+      size,
+      multipart: options.multipart,
+    }),
   )
   if (options.bytes && started.method === 'PUT') {
     const put = await fetch(started.url, { method: 'PUT', headers: started.headers, body: options.bytes as BodyInit })
@@ -1069,7 +1134,11 @@ function uploadFixtures(): Record<string, Fixture> {
       },
       status: 200,
       hiddenFromOutsiders: true,
-      check: (r) => assert.deepEqual(r.json.parts.map((p: { partNumber: number }) => p.partNumber), [1, 2]),
+      check: (r) =>
+        assert.deepEqual(
+          r.json.parts.map((p: { partNumber: number }) => p.partNumber),
+          [1, 2],
+        ),
     },
     recordUploadPart: {
       setup: async () => {
@@ -1140,7 +1209,11 @@ function uploadFixtures(): Record<string, Fixture> {
         const { projectId, uploadId } = await completedUpload()
         const claim = await claimUploadCallback(world.owner.actor, uploadId)
         assert.equal(claim.state, 'claimed')
-        return { params: { id: uploadId }, body: { claimId: claim.state === 'claimed' ? claim.claimId : '', outcome: 'done', serverData: { ok: 1 } }, projectId }
+        return {
+          params: { id: uploadId },
+          body: { claimId: claim.state === 'claimed' ? claim.claimId : '', outcome: 'done', serverData: { ok: 1 } },
+          projectId,
+        }
       },
       status: 200,
       hiddenFromOutsiders: true,
@@ -1157,7 +1230,11 @@ function uploadFixtures(): Record<string, Fixture> {
       },
       status: 201,
       hiddenFromOutsiders: true,
-      check: (r) => assert.deepEqual([r.json.file.name, r.json.file.size, r.json.file.contentType], ['matrix.txt', 'fetched by the matrix'.length, 'text/plain']),
+      check: (r) =>
+        assert.deepEqual(
+          [r.json.file.name, r.json.file.size, r.json.file.contentType],
+          ['matrix.txt', 'fetched by the matrix'.length, 'text/plain'],
+        ),
     },
     carcosaHealth: {
       setup: async () => {
@@ -1205,7 +1282,11 @@ Object.assign(FIXTURES, {
     // GET's answer, changed and sent back: one shape both ways.
     setup: async () => {
       const { id } = await freshProject()
-      return { query: { projectId: id }, projectId: id, body: { overrides: { EXPENSIVE: 42 }, defaults: DEFAULT_TIER_LIMITS, effective: DEFAULT_TIER_LIMITS, windowSeconds: 3600 } }
+      return {
+        query: { projectId: id },
+        projectId: id,
+        body: { overrides: { EXPENSIVE: 42 }, defaults: DEFAULT_TIER_LIMITS, effective: DEFAULT_TIER_LIMITS, windowSeconds: 3600 },
+      }
     },
     status: 200,
     hiddenFromOutsiders: true,
@@ -1279,7 +1360,8 @@ function expectedFields(schema: z.ZodType, value: unknown, where: string) {
   return result.success ? [] : [...new Set(result.error.issues.map((issue) => (issue.path.length > 0 ? issue.path.join('.') : where)))].sort()
 }
 
-const keyPermissionsFor = (operation: Operation, call: Call): Permission[] => call.keyPermissions ?? (operation.permission ? [operation.permission] : [])
+const keyPermissionsFor = (operation: Operation, call: Call): Permission[] =>
+  call.keyPermissions ?? (operation.permission ? [operation.permission] : [])
 
 // ---------------------------------------------------------------------------------------------
 // The matrix.
@@ -1287,8 +1369,16 @@ const keyPermissionsFor = (operation: Operation, call: Call): Permission[] => ca
 test('every operation has a fixture, and every fixture an operation', () => {
   const ids = OPERATIONS.map((operation) => operation.id)
   assert.equal(new Set(ids).size, ids.length, 'operation ids are unique')
-  assert.deepEqual(ids.filter((id) => !FIXTURES[id]), [], 'operations without a fixture in FIXTURES')
-  assert.deepEqual(Object.keys(FIXTURES).filter((id) => !ids.includes(id)), [], 'fixtures of operations that no longer exist')
+  assert.deepEqual(
+    ids.filter((id) => !FIXTURES[id]),
+    [],
+    'operations without a fixture in FIXTURES',
+  )
+  assert.deepEqual(
+    Object.keys(FIXTURES).filter((id) => !ids.includes(id)),
+    [],
+    'fixtures of operations that no longer exist',
+  )
 })
 
 for (const operation of OPERATIONS) {
@@ -1320,7 +1410,10 @@ for (const operation of OPERATIONS) {
     if (auth === 'any' && permission) {
       test(`403 for a key of the project holding every permission but ${permission}`, async () => {
         const call = await setupFor(operation)
-        const key = await keyIn(call.projectId!, PERMISSIONS.filter((p) => p !== permission && p !== 'admin'))
+        const key = await keyIn(
+          call.projectId!,
+          PERMISSIONS.filter((p) => p !== permission && p !== 'admin'),
+        )
         const response = await refused(403, () => send(operation, call, { token: key }))
         assert.ok(response.json.detail.includes(permission), `the refusal names ${permission}: ${response.json.detail}`)
       })
@@ -1409,7 +1502,9 @@ for (const operation of OPERATIONS) {
         await refused(400, () => send(operation, call, { token, rawBody: '{"name": ' }))
         await refused(415, () => send(operation, call, { token, rawBody: JSON.stringify(call.body), headers: { 'Content-Type': 'text/plain' } }))
         // Past the operation's own bound when it has one (an import takes more than 256 KiB).
-        await refused(413, () => send(operation, call, { token, rawBody: JSON.stringify({ padding: 'x'.repeat((operation.maxBodyBytes ?? 256 * 1024) + 44 * 1024) }) }))
+        await refused(413, () =>
+          send(operation, call, { token, rawBody: JSON.stringify({ padding: 'x'.repeat((operation.maxBodyBytes ?? 256 * 1024) + 44 * 1024) }) }),
+        )
       })
     }
 
@@ -1433,7 +1528,9 @@ for (const operation of OPERATIONS) {
       }
       await fixture.check?.(response, call)
       // Whatever the answer, nothing stored server-side only (sealed credentials, hashes, object keys) is in it.
-      assertNoServerSecrets(response.text, await serverSecrets(), `${operation.method} ${operation.path} (${who})`, { describesInputs: operation.id === 'openapi' })
+      assertNoServerSecrets(response.text, await serverSecrets(), `${operation.method} ${operation.path} (${who})`, {
+        describesInputs: operation.id === 'openapi',
+      })
     }
 
     test(`${operation.status} on the happy path${auth === 'none' ? ' (anonymous)' : ' with a user token'}`, async () => {

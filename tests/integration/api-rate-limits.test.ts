@@ -181,8 +181,16 @@ describe('a tier limit over HTTP', () => {
 
     const project = await freshProject()
     const key = await keyIn(project.id, ['projects:read'])
-    assertAdmitted(await api('GET', `/api/v1/projects/${project.id}`, { token: key, ip: uniqueIp() }), DEFAULT_TIER_LIMITS.READ, DEFAULT_TIER_LIMITS.READ - 1)
-    assertAdmitted(await api('GET', `/api/v1/projects/${project.id}`, { token: key, ip: uniqueIp() }), DEFAULT_TIER_LIMITS.READ, DEFAULT_TIER_LIMITS.READ - 2)
+    assertAdmitted(
+      await api('GET', `/api/v1/projects/${project.id}`, { token: key, ip: uniqueIp() }),
+      DEFAULT_TIER_LIMITS.READ,
+      DEFAULT_TIER_LIMITS.READ - 1,
+    )
+    assertAdmitted(
+      await api('GET', `/api/v1/projects/${project.id}`, { token: key, ip: uniqueIp() }),
+      DEFAULT_TIER_LIMITS.READ,
+      DEFAULT_TIER_LIMITS.READ - 2,
+    )
   })
 })
 
@@ -190,7 +198,10 @@ describe('rate-limit overrides through PUT /api/v1/projects/{id}/rate-limits', (
   test('need admin: a key holding everything else and a team MEMBER get 403 (they may still read them); the owner and an admin key may', async () => {
     const project = await freshProject()
     const url = `/api/v1/projects/${project.id}/rate-limits`
-    const allButAdmin = await keyIn(project.id, PERMISSIONS.filter((p) => p !== 'admin'))
+    const allButAdmin = await keyIn(
+      project.id,
+      PERMISSIONS.filter((p) => p !== 'admin'),
+    )
 
     for (const token of [allButAdmin, memberToken]) {
       const refused = await api('PUT', url, { token, body: { overrides: { READ: 1 } } })
@@ -236,7 +247,10 @@ describe('rate-limit overrides through PUT /api/v1/projects/{id}/rate-limits', (
     assert.deepEqual(read.json, set.json)
     const ofCall = await api('GET', '/api/v1/rate-limits', { token: key })
     assert.deepEqual(ofCall.json, read.json, "the seed's path answers the key's project in the same shape")
-    const sentBack = await api('PUT', '/api/v1/rate-limits', { token: key, body: { ...read.json, overrides: { ...read.json.overrides, WRITE: 9 } } })
+    const sentBack = await api('PUT', '/api/v1/rate-limits', {
+      token: key,
+      body: { ...read.json, overrides: { ...read.json.overrides, WRITE: 9 } },
+    })
     assert.equal(sentBack.status, 200)
     assert.deepEqual(sentBack.json.overrides, { READ: 42, WRITE: 9 })
     assert.deepEqual((await api('GET', atProject, { token: ownerToken })).json, sentBack.json)
@@ -247,7 +261,10 @@ describe('rate-limit overrides through PUT /api/v1/projects/{id}/rate-limits', (
     const key = await keyIn(project.id, ['projects:read'])
     const get = () => api('GET', `/api/v1/projects/${project.id}`, { token: key })
     assertAdmitted(await get(), DEFAULT_TIER_LIMITS.READ, DEFAULT_TIER_LIMITS.READ - 1) // caches the project's (absent) overrides
-    assert.equal((await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { overrides: { READ: 3 } } })).status, 200)
+    assert.equal(
+      (await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { overrides: { READ: 3 } } })).status,
+      200,
+    )
     assertAdmitted(await get(), 3, 1)
     assertAdmitted(await get(), 3, 0)
     assertRefused(await get(), 3, 'READ')
@@ -261,7 +278,18 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const redisUrl = process.env.TEST_REDIS_URL
 const READY_TIMEOUT_MS = 60_000
 // Configuration the servers must not inherit from the shell that runs the tests.
-const CONFIG_VARIABLES = ['NODE_ENV', 'PORT', 'HOST', 'APP_URL', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET', 'LOG_LEVEL', 'TRUST_PROXY']
+const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'APP_URL',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SESSION_SECRET',
+  'LOG_LEVEL',
+  'TRUST_PROXY',
+]
 
 const children: { child: ChildProcess; exited: Promise<unknown> }[] = []
 let dataDir: string | undefined
@@ -276,7 +304,6 @@ after(async () => {
   }
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true })
 })
-
 
 /** `node --import tsx server.ts` (the Docker image's command) on this file's database and the Redis. */
 async function startServer(redis: string, directory: string, port: number) {
@@ -324,7 +351,10 @@ describe('several instances', () => {
       const limit = 10
       const project = await freshProject()
       // Set before either server reads the project's overrides (they cache them for 10 s).
-      assert.equal((await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { overrides: { READ: limit } } })).status, 200)
+      assert.equal(
+        (await api('PUT', `/api/v1/projects/${project.id}/rate-limits`, { token: ownerToken, body: { overrides: { READ: limit } } })).status,
+        200,
+      )
       const key = await keyIn(project.id, ['projects:read'])
 
       dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-rate-limits-'))
@@ -342,7 +372,10 @@ describe('several instances', () => {
       }
       // One call on each, in turn: the second server already counts the first one's call.
       const first = [await get(0), await get(1)]
-      assert.deepEqual(first, [{ status: 200, remaining: limit - 1 }, { status: 200, remaining: limit - 2 }])
+      assert.deepEqual(first, [
+        { status: 200, remaining: limit - 1 },
+        { status: 200, remaining: limit - 2 },
+      ])
       // Then both at once, far past the limit.
       const attempts = 40
       const responses = [...first, ...(await Promise.all(Array.from({ length: attempts }, (_, i) => get(i % 2))))]

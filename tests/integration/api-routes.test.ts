@@ -18,7 +18,8 @@ import { api, assertProblem, fillPath } from '../support/api-client'
 
 const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'routes')
 
-const placeholders = (template: string) => Object.fromEntries([...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `placeholder-${name}`]))
+const placeholders = (template: string) =>
+  Object.fromEntries([...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `placeholder-${name}`]))
 const registeredPaths = [...new Set(OPERATIONS.map((operation) => operation.path))]
 
 describe('the operation table and its router', () => {
@@ -27,7 +28,12 @@ describe('the operation table and its router', () => {
       const route = routeApiPath(fillPath(template, placeholders(template)))
       assert.ok(route?.kind === 'operations', template)
       assert.equal(route.path, template)
-      assert.deepEqual(route.operations.map((operation) => operation.id).sort(), OPERATIONS.filter((o) => o.path === template).map((o) => o.id).sort())
+      assert.deepEqual(
+        route.operations.map((operation) => operation.id).sort(),
+        OPERATIONS.filter((o) => o.path === template)
+          .map((o) => o.id)
+          .sort(),
+      )
       assert.deepEqual({ ...route.params }, placeholders(template), template)
     }
   })
@@ -50,8 +56,10 @@ describe('the operation table and its router', () => {
   })
 
   test('the API claims everything under /api/v1 and nothing else', () => {
-    for (const claimed of ['/api/v1', '/api/v1/', '/api/v1/files', '/API/V1/files', '/api/v1/transform/p/x.jpg']) assert.ok(isApiPath(claimed), claimed)
-    for (const other of ['/', '/api', '/api/v10', '/api/v1x/files', '/api-docs.json', '/orgs/a', '/storage/local/x']) assert.ok(!isApiPath(other), other)
+    for (const claimed of ['/api/v1', '/api/v1/', '/api/v1/files', '/API/V1/files', '/api/v1/transform/p/x.jpg'])
+      assert.ok(isApiPath(claimed), claimed)
+    for (const other of ['/', '/api', '/api/v10', '/api/v1x/files', '/api-docs.json', '/orgs/a', '/storage/local/x'])
+      assert.ok(!isApiPath(other), other)
   })
 
   test('no Remix route file serves a path under /api/v1: the host answers them all (ADR 027)', async () => {
@@ -77,7 +85,13 @@ describe('the operation table and its router', () => {
   })
 
   test('unknown paths under /api/v1 answer a problem+json 404 for every method, not the HTML page', async () => {
-    const unknown = ['/api/v1', '/api/v1/', '/api/v1/no-such-thing', '/api/v1/files/placeholder/no-such-action', '/api/v1/teams/a/members/b/c?x=1']
+    const unknown = [
+      '/api/v1',
+      '/api/v1/',
+      '/api/v1/no-such-thing',
+      '/api/v1/files/placeholder/no-such-action',
+      '/api/v1/teams/a/members/b/c?x=1',
+    ]
     for (const url of unknown) {
       for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
         const response = await api(method, url, method === 'GET' || method === 'OPTIONS' ? {} : { body: { name: 'x' } })
@@ -138,7 +152,8 @@ function statusesItCanAnswer(operation: Operation) {
 }
 
 // A schema that transforms its input (a pipe) is documented by the object it reads.
-const inputOf = (schema: z.ZodType | undefined): z.ZodType | undefined => (schema instanceof z.ZodPipe ? inputOf(schema.in as z.ZodType) : schema)
+const inputOf = (schema: z.ZodType | undefined): z.ZodType | undefined =>
+  schema instanceof z.ZodPipe ? inputOf(schema.in as z.ZodType) : schema
 const shapeKeys = (schema: z.ZodType | undefined) => {
   const input = inputOf(schema)
   return input instanceof z.ZodObject ? Object.keys(input.shape).sort() : []
@@ -198,7 +213,8 @@ describe('the OpenAPI document at /api/v1/openapi.json', () => {
       assert.deepEqual(queryParameters.map((p) => p.name).sort(), shapeKeys(operation.query))
       if (operation.query) {
         const required = (z.toJSONSchema(operation.query, { io: 'input', unrepresentable: 'any' }) as { required?: string[] }).required ?? []
-        for (const parameter of queryParameters) assert.equal(parameter.required, required.includes(parameter.name), `?${parameter.name} required`)
+        for (const parameter of queryParameters)
+          assert.equal(parameter.required, required.includes(parameter.name), `?${parameter.name} required`)
       }
 
       if (operation.body) {

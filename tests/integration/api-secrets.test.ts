@@ -65,12 +65,21 @@ before(async () => {
 
   // A workspace, keys created by the user and by a key, used, listed, changed and revoked.
   const organization = await call('create organization', 'POST', '/api/v1/organizations', { token, body: { name: 'Vault' } }, 201)
-  const team = await call('create team', 'POST', '/api/v1/teams', { token, body: { organizationId: organization.json.id, name: 'Keepers' } }, 201)
+  const team = await call(
+    'create team',
+    'POST',
+    '/api/v1/teams',
+    { token, body: { organizationId: organization.json.id, name: 'Keepers' } },
+    201,
+  )
   const project = await call('create project', 'POST', '/api/v1/projects', { token, body: { teamId: team.json.id, name: 'Safe' } }, 201)
   projectId = project.json.id
 
   const createKey = async (bearer: string, permissions: string[], extra: Record<string, unknown> = {}) => {
-    const response = expectStatus(await api('POST', '/api/v1/api-keys', { token: bearer, body: { projectId, name: 'Key', permissions, ...extra } }), 201)
+    const response = expectStatus(
+      await api('POST', '/api/v1/api-keys', { token: bearer, body: { projectId, name: 'Key', permissions, ...extra } }),
+      201,
+    )
     assert.match(response.json.key, /^ck_/)
     secrets.push({ kind: 'API key', value: response.json.key, hashedIn: 'ApiKey' })
     return response.json as { id: string; key: string }
@@ -85,7 +94,13 @@ before(async () => {
   await call('list keys as a user', 'GET', `/api/v1/api-keys?projectId=${projectId}`, { token }, 200)
   await call('list keys with a key', 'GET', '/api/v1/api-keys', { token: reader.key }, 200)
   await call('get a key', 'GET', `/api/v1/api-keys/${byKey.id}`, { token }, 200)
-  await call('update a key', 'PUT', `/api/v1/api-keys/${byKey.id}`, { token: admin.key, body: { name: 'Renamed', permissions: ['files:read', 'files:write'] } }, 200)
+  await call(
+    'update a key',
+    'PUT',
+    `/api/v1/api-keys/${byKey.id}`,
+    { token: admin.key, body: { name: 'Renamed', permissions: ['files:read', 'files:write'] } },
+    200,
+  )
   await call('revoke a key', 'DELETE', `/api/v1/api-keys/${doomed.id}`, { token }, 204)
   await call('who am I', 'GET', '/api/v1/auth/me', { token }, 200)
   await call('log out', 'POST', '/api/v1/auth/logout', { token }, 204)
@@ -121,7 +136,8 @@ describe('secrets at rest', () => {
       assert.ok(text.length > 2, `${table} has rows`)
       for (const secret of secrets) {
         assert.ok(!text.includes(bodyOf(secret.value)), `${table} holds a plaintext ${secret.kind}`)
-        if (secret.hashedIn === table) assert.ok(text.includes(sha256(secret.value)), `${table} holds the ${secret.kind}'s hash (so the rows were read)`)
+        if (secret.hashedIn === table)
+          assert.ok(text.includes(sha256(secret.value)), `${table} holds the ${secret.kind}'s hash (so the rows were read)`)
       }
     })
   }
@@ -129,7 +145,17 @@ describe('secrets at rest', () => {
   test('the audit log recorded the round, and its before/after JSON holds no secret', async () => {
     const entries = await prisma.auditLog.findMany({ select: { action: true, before: true, after: true } })
     const actions = new Set(entries.map((entry) => entry.action))
-    for (const action of ['user.register', 'api_token.issue', 'api_token.refresh', 'api_token.reuse_detected', 'api_token.revoke', 'api_key.create', 'api_key.update', 'api_key.revoke', 'session.create']) {
+    for (const action of [
+      'user.register',
+      'api_token.issue',
+      'api_token.refresh',
+      'api_token.reuse_detected',
+      'api_token.revoke',
+      'api_key.create',
+      'api_key.update',
+      'api_key.revoke',
+      'session.create',
+    ]) {
       assert.ok(actions.has(action), `an ${action} entry`)
     }
     const json = JSON.stringify(entries.map((entry) => [entry.before, entry.after]))
@@ -137,7 +163,9 @@ describe('secrets at rest', () => {
   })
 
   test('no table of the database holds one in plain text', async () => {
-    const tables = await prisma.$queryRawUnsafe<{ tablename: string }[]>(`SELECT tablename::text AS tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)
+    const tables = await prisma.$queryRawUnsafe<{ tablename: string }[]>(
+      `SELECT tablename::text AS tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+    )
     assert.ok(tables.length >= 10)
     for (const { tablename } of tables) {
       const text = await tableText(tablename)

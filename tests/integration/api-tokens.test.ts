@@ -30,9 +30,7 @@ describe('signing in for tokens', () => {
   test('email and password give a Bearer pair in one new family, stored as SHA-256 only, audited', async () => {
     const person = await createTestUser()
     const meta = testMeta({ ipAddress: uniqueIp(), userAgent: 'cli/2.0' })
-    const { result, rows } = await withAuditDelta(() =>
-      loginWithPassword({ email: person.user.email, password: person.password }, meta),
-    )
+    const { result, rows } = await withAuditDelta(() => loginWithPassword({ email: person.user.email, password: person.password }, meta))
     assert.ok(result)
     assert.match(result.accessToken, /^cat_[A-Za-z0-9_-]{43}$/)
     assert.match(result.refreshToken, /^crt_[A-Za-z0-9_-]{43}$/)
@@ -50,9 +48,10 @@ describe('signing in for tokens', () => {
     assert.ok(Math.abs(access.expiresAt.getTime() - (Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000)) < 10_000)
     assert.ok(Math.abs(refresh.expiresAt.getTime() - (Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000)) < 10_000)
 
-    assert.deepEqual(rows.map((r) => [r.action, r.actorId, r.targetId, r.ipAddress, r.userAgent]), [
-      ['api_token.issue', person.user.id, access.familyId, meta.ipAddress, 'cli/2.0'],
-    ])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actorId, r.targetId, r.ipAddress, r.userAgent]),
+      [['api_token.issue', person.user.id, access.familyId, meta.ipAddress, 'cli/2.0']],
+    )
     assert.deepEqual(await authenticateAccessToken(result.accessToken, meta), {
       type: 'user',
       userId: person.user.id,
@@ -66,7 +65,10 @@ describe('signing in for tokens', () => {
     const meta = testMeta({ ipAddress: uniqueIp() })
     const { error, rows } = await withAuditDelta(() => loginWithPassword({ email: person.user.email, password: 'wrong password' }, meta))
     await assertAppError(Promise.reject(error), 'UNAUTHENTICATED')
-    assert.deepEqual(rows.map((r) => r.action), ['auth.sign_in_failed'])
+    assert.deepEqual(
+      rows.map((r) => r.action),
+      ['auth.sign_in_failed'],
+    )
     assert.equal(await prisma.apiToken.count({ where: { userId: person.user.id } }), 0)
 
     for (let i = 0; i < 4; i++) {
@@ -107,7 +109,10 @@ describe('refreshing', () => {
     assert.equal(fresh.familyId, old.familyId)
     assert.equal((await tokenRow(next.accessToken)).familyId, old.familyId)
     assert.equal((await authenticateAccessToken(next.accessToken, meta))?.userId, user.id)
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId]), [['api_token.refresh', old.familyId]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId]),
+      [['api_token.refresh', old.familyId]],
+    )
 
     // The chain continues: the newest refresh token works in turn.
     const third = await refreshTokens(next.refreshToken, meta)
@@ -122,11 +127,17 @@ describe('refreshing', () => {
 
     const { error, rows } = await withAuditDelta(() => refreshTokens(tokens.refreshToken, meta))
     assert.equal((await assertAppError(Promise.reject(error), 'UNAUTHENTICATED')).message, GENERIC)
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId, r.after]), [['api_token.reuse_detected', familyId, { revokedTokens: 4 }]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId, r.after]),
+      [['api_token.reuse_detected', familyId, { revokedTokens: 4 }]],
+    )
 
     const family = await prisma.apiToken.findMany({ where: { familyId } })
     assert.equal(family.length, 4)
-    assert.ok(family.every((t) => t.revokedAt), 'every token of the family is revoked')
+    assert.ok(
+      family.every((t) => t.revokedAt),
+      'every token of the family is revoked',
+    )
     assert.equal(await authenticateAccessToken(tokens.accessToken, meta), null)
     assert.equal(await authenticateAccessToken(second.accessToken, meta), null)
     await assertAppError(refreshTokens(second.refreshToken, meta), 'UNAUTHENTICATED')
@@ -180,7 +191,15 @@ describe('access tokens', () => {
     const third = await issueTokens((await tokenRow(tokens.accessToken)).userId, meta)
     await prisma.apiToken.update({ where: { tokenHash: sha256(third.accessToken) }, data: { revokedAt: new Date() } })
 
-    for (const token of [second.accessToken, third.accessToken, tokens.refreshToken, `cat_${tokens.refreshToken.slice(4)}`, 'cat_x', '', tokens.accessToken.slice(4)]) {
+    for (const token of [
+      second.accessToken,
+      third.accessToken,
+      tokens.refreshToken,
+      `cat_${tokens.refreshToken.slice(4)}`,
+      'cat_x',
+      '',
+      tokens.accessToken.slice(4),
+    ]) {
       assert.equal(await authenticateAccessToken(token, meta), null, token)
     }
     assert.ok(await authenticateAccessToken(tokens.accessToken, meta))
@@ -196,7 +215,10 @@ describe('logging out', () => {
 
     const { rows } = await withAuditDelta(() => revokeTokenFamily(tokenActor, tokens.accessToken))
     const familyId = (await tokenRow(tokens.accessToken)).familyId
-    assert.deepEqual(rows.map((r) => [r.action, r.actorId, r.targetId, r.after]), [['api_token.revoke', user.id, familyId, { revokedTokens: 2 }]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actorId, r.targetId, r.after]),
+      [['api_token.revoke', user.id, familyId, { revokedTokens: 2 }]],
+    )
     assert.equal(await authenticateAccessToken(tokens.accessToken, meta), null)
     await assertAppError(refreshTokens(tokens.refreshToken, meta), 'UNAUTHENTICATED')
     assert.ok(await authenticateAccessToken(elsewhere.accessToken, meta), 'another sign-in stays')

@@ -66,9 +66,15 @@ describe('GET /api/v1/audit-logs', () => {
       [[tenantA.id, tenantA.id]],
     )
     const byTenant = await list(keyA, { tenantId: tenantA.id })
-    assert.deepEqual(byTenant.json.items.map((entry: { action: string }) => entry.action), ['tenant.create'])
+    assert.deepEqual(
+      byTenant.json.items.map((entry: { action: string }) => entry.action),
+      ['tenant.create'],
+    )
     const byTarget = await list(keyA, { targetType: 'project', targetId: world.project.id, action: 'project.*' })
-    assert.deepEqual(byTarget.json.items.map((entry: { action: string }) => entry.action), ['project.update', 'project.create'])
+    assert.deepEqual(
+      byTarget.json.items.map((entry: { action: string }) => entry.action),
+      ['project.update', 'project.create'],
+    )
     const byActor = await list(keyA, { actorId: world.owner.user.id, actorType: 'user' })
     assert.equal(byActor.json.items.length, all.json.items.length)
     const byOtherActor = await list(keyA, { actorId: member.user.id })
@@ -87,7 +93,10 @@ describe('GET /api/v1/audit-logs', () => {
       seen.push(...page.json.items.map((entry: { id: string }) => entry.id))
       cursor = page.json.nextCursor
     } while (cursor)
-    assert.deepEqual(seen, all.json.items.map((entry: { id: string }) => entry.id))
+    assert.deepEqual(
+      seen,
+      all.json.items.map((entry: { id: string }) => entry.id),
+    )
   })
 
   test('keys reach no other project, team or organization; a key without audit-logs:read is refused', async () => {
@@ -164,7 +173,10 @@ describe('the hash chain', () => {
     assert.deepEqual([clean.json.ok, clean.json.firstBroken], [true, null])
     assert.equal(clean.json.checked, Number(clean.json.lastSeq))
 
-    const victim = await prisma.auditLog.findFirstOrThrow({ where: { organizationId: organization.id, action: 'tenant.create', targetId: { not: null } }, orderBy: { seq: 'asc' } })
+    const victim = await prisma.auditLog.findFirstOrThrow({
+      where: { organizationId: organization.id, action: 'tenant.create', targetId: { not: null } },
+      orderBy: { seq: 'asc' },
+    })
     await tamper(`UPDATE "AuditLog" SET after = '{"name": "forged"}' WHERE id = '${victim.id}'`)
     const broken = await api('GET', `/api/v1/audit-logs/verify?organizationId=${organization.id}`, { token })
     assert.equal(broken.json.ok, false)
@@ -189,7 +201,10 @@ describe('the hash chain', () => {
 
     const other = await createWorkspace()
     for (const slug of ['a', 'b']) await createTenant(other.owner.actor, { projectId: other.project.id, slug, name: slug })
-    const [firstOfOther, secondOfOther] = await prisma.auditLog.findMany({ where: { organizationId: other.organization.id }, orderBy: { seq: 'asc' } })
+    const [firstOfOther, secondOfOther] = await prisma.auditLog.findMany({
+      where: { organizationId: other.organization.id },
+      orderBy: { seq: 'asc' },
+    })
     // The forger recomputes the altered entry's own hash: the next entry no longer links to it.
     await tamper(`UPDATE "AuditLog" a SET action = 'forged' WHERE id = '${firstOfOther!.id}'`)
     await tamper(`UPDATE "AuditLog" a SET hash = carcosa_audit_hash(a) WHERE id = '${firstOfOther!.id}'`)
@@ -201,7 +216,11 @@ describe('the hash chain', () => {
   test('concurrent writers in one organization form one unbroken chain', async () => {
     const { owner, organization, project } = await createWorkspace()
     await Promise.all(Array.from({ length: 10 }, (_, i) => createTenant(owner.actor, { projectId: project.id, slug: `t-${i}`, name: `T ${i}` })))
-    const rows = await prisma.auditLog.findMany({ where: { organizationId: organization.id }, orderBy: { seq: 'asc' }, select: { seq: true, prevHash: true, hash: true } })
+    const rows = await prisma.auditLog.findMany({
+      where: { organizationId: organization.id },
+      orderBy: { seq: 'asc' },
+      select: { seq: true, prevHash: true, hash: true },
+    })
     assert.deepEqual(
       rows.map((row) => row.seq),
       rows.map((_, i) => BigInt(i + 1)),
@@ -219,10 +238,15 @@ describe('append-only', () => {
     await assert.rejects(prisma.auditLog.delete({ where: { id: entry.id } }), /append-only/)
     await assert.rejects(prisma.$executeRawUnsafe(`DELETE FROM "AuditLog" WHERE "organizationId" = '${world.organization.id}'`), /append-only/)
     await assert.rejects(
-      prisma.$executeRawUnsafe(`UPDATE "AuditChain" SET "anchorSeq" = ${entry.seq}, "anchorHash" = '${entry.hash}' WHERE key = '${world.organization.id}'`),
+      prisma.$executeRawUnsafe(
+        `UPDATE "AuditChain" SET "anchorSeq" = ${entry.seq}, "anchorHash" = '${entry.hash}' WHERE key = '${world.organization.id}'`,
+      ),
       /older than a day/,
     )
-    await assert.rejects(prisma.$executeRawUnsafe(`UPDATE "AuditChain" SET "lastSeq" = 0 WHERE key = '${world.organization.id}'`), /only moves forward/)
+    await assert.rejects(
+      prisma.$executeRawUnsafe(`UPDATE "AuditChain" SET "lastSeq" = 0 WHERE key = '${world.organization.id}'`),
+      /only moves forward/,
+    )
     assert.equal((await prisma.auditLog.findUniqueOrThrow({ where: { id: entry.id } })).action, entry.action)
   })
 })
@@ -263,7 +287,10 @@ describe('refused credentials are recorded', () => {
     assertProblem(await api('GET', '/api/v1/files', { token: revoked.key, ip: '198.51.100.8' }), 401)
     assertProblem(await api('GET', '/api/v1/files', { token: 'nonsense', ip: '198.51.100.9' }), 401)
 
-    const entries = await prisma.auditLog.findMany({ where: { action: 'auth.credential_refused', ipAddress: { in: ['198.51.100.7', '198.51.100.8', '198.51.100.9'] } }, orderBy: { ipAddress: 'asc' } })
+    const entries = await prisma.auditLog.findMany({
+      where: { action: 'auth.credential_refused', ipAddress: { in: ['198.51.100.7', '198.51.100.8', '198.51.100.9'] } },
+      orderBy: { ipAddress: 'asc' },
+    })
     assert.deepEqual(
       entries.map((entry) => [entry.ipAddress, entry.actorType, entry.targetId, entry.projectId]),
       [
@@ -276,6 +303,9 @@ describe('refused credentials are recorded', () => {
     assert.ok(!text.includes(unknown) && !text.includes(revoked.key))
     // The project's readers see attempts with its revoked keys.
     const seen = await list(keyA, { action: 'auth.credential_refused' })
-    assert.deepEqual(seen.json.items.map((entry: { target: { id: string } }) => entry.target.id), [revoked.apiKey.id])
+    assert.deepEqual(
+      seen.json.items.map((entry: { target: { id: string } }) => entry.target.id),
+      [revoked.apiKey.id],
+    )
   })
 })

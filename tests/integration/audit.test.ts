@@ -27,7 +27,11 @@ import {
 } from '../support/factories'
 
 /** Asserts the call wrote exactly one audit entry, by `actor`, with the request's IP and agent. */
-async function assertOneEntry<T>(actor: UserActor, expected: { action: string; organizationId?: string | null; targetId?: string }, fn: () => Promise<T>) {
+async function assertOneEntry<T>(
+  actor: UserActor,
+  expected: { action: string; organizationId?: string | null; targetId?: string },
+  fn: () => Promise<T>,
+) {
   const { result, error, rows } = await withAuditDelta(fn)
   if (error) throw error
   assert.equal(rows.length, 1, `expected one audit entry, got ${rows.map((r) => r.action).join(', ') || 'none'}`)
@@ -131,7 +135,11 @@ describe('refused mutations write no audit entry', () => {
       ['member invites', () => createInvitation(member.actor, organization.id, 'MEMBER'), 'FORBIDDEN'],
       ['viewer changes a role', () => changeMemberRole(viewer.actor, organization.id, member.member.id, 'ADMIN'), 'FORBIDDEN'],
       ['last owner steps down', () => changeMemberRole(owner.actor, organization.id, ownerMember.id, 'MEMBER'), 'CONFLICT'],
-      ['stranger updates project', () => updateProject(stranger.actor, project.id, updateProjectSchema.parse({ name: 'X', slug: 'xx' })), 'NOT_FOUND'],
+      [
+        'stranger updates project',
+        () => updateProject(stranger.actor, project.id, updateProjectSchema.parse({ name: 'X', slug: 'xx' })),
+        'NOT_FOUND',
+      ],
       ['stranger adds self to team', () => addTeamMember(stranger.actor, team.id, stranger.user.id, 'OWNER'), 'NOT_FOUND'],
     ]
     for (const [name, call, code] of refusals) {
@@ -166,7 +174,11 @@ describe('the change and its audit entry are one transaction', () => {
     const joiner = await createTestUser()
 
     await assertSameTransaction('Organization', organization.id, () =>
-      updateOrganization(owner.actor, organization.id, updateOrganizationSchema.parse({ name: 'Same Tx', slug: `same-tx-${Date.now().toString(36)}` })),
+      updateOrganization(
+        owner.actor,
+        organization.id,
+        updateOrganizationSchema.parse({ name: 'Same Tx', slug: `same-tx-${Date.now().toString(36)}` }),
+      ),
     )
     await assertSameTransaction('Team', team.id, () =>
       updateTeam(owner.actor, team.id, updateTeamSchema.parse({ name: 'Same Tx Team', slug: 'same-tx-team' })),
@@ -184,7 +196,9 @@ describe('the change and its audit entry are one transaction', () => {
     const membership = await prisma.organizationMember.findFirstOrThrow({ where: { organizationId: organization.id, userId: joiner.user.id } })
     assert.equal(await writtenBy('OrganizationMember', membership.id), await writtenBy('Invitation', invitation.id))
 
-    await assertSameTransaction('OrganizationMember', membership.id, () => changeMemberRole(owner.actor, organization.id, membership.id, 'ADMIN'))
+    await assertSameTransaction('OrganizationMember', membership.id, () =>
+      changeMemberRole(owner.actor, organization.id, membership.id, 'ADMIN'),
+    )
     const teamMember = await addTeamMember(owner.actor, team.id, joiner.user.id, 'MEMBER')
     await assertSameTransaction('TeamMember', teamMember.id, () => changeTeamMemberRole(owner.actor, team.id, teamMember.id, 'ADMIN'))
   })
@@ -240,7 +254,9 @@ describe('the change and its audit entry are one transaction', () => {
   test('organization rename: the old name stays', async () => {
     const { owner, organization } = await createWorkspace()
     await refuseAudit('organization.update')
-    await assertAuditFailure(updateOrganization(owner.actor, organization.id, updateOrganizationSchema.parse({ name: 'Never', slug: 'never-ever' })))
+    await assertAuditFailure(
+      updateOrganization(owner.actor, organization.id, updateOrganizationSchema.parse({ name: 'Never', slug: 'never-ever' })),
+    )
     const row = await prisma.organization.findUniqueOrThrow({ where: { id: organization.id } })
     assert.equal(row.name, organization.name)
     assert.equal(row.slug, organization.slug)
@@ -317,7 +333,9 @@ describe('audit entries carry no secrets', () => {
     )
     const invitationHash = (await prisma.invitation.findFirstOrThrow({ where: { organizationId: organization.id } })).tokenHash
 
-    const everything = JSON.stringify(await prisma.auditLog.findMany(), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))
+    const everything = JSON.stringify(await prisma.auditLog.findMany(), (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    )
     for (const secret of ['secret-password-to-find', 'next-secret-password', session.token, token, invitationHash, 'scrypt$']) {
       assert.ok(!everything.includes(secret), `an audit entry contains ${secret}`)
     }

@@ -43,7 +43,10 @@ const SECRET_MARK = `sk-${randomBytes(12).toString('hex')}`
 const token = async (user: TestUser) => (await issueTokens(user.user.id, testMeta())).accessToken
 
 /** Runs `fn` with a configuration value changed, as an operator would set it. */
-async function withConfig<T>(change: Partial<{ STORAGE_ALLOW_PRIVATE_ENDPOINTS: boolean; STORAGE_LOCAL_ENABLED: boolean }>, fn: () => Promise<T>) {
+async function withConfig<T>(
+  change: Partial<{ STORAGE_ALLOW_PRIVATE_ENDPOINTS: boolean; STORAGE_LOCAL_ENABLED: boolean }>,
+  fn: () => Promise<T>,
+) {
   const config = getConfig()
   const saved = { STORAGE_ALLOW_PRIVATE_ENDPOINTS: config.STORAGE_ALLOW_PRIVATE_ENDPOINTS, STORAGE_LOCAL_ENABLED: config.STORAGE_LOCAL_ENABLED }
   Object.assign(config, change)
@@ -106,20 +109,41 @@ before(async () => {
 
 describe('registration', () => {
   test('each provider is registered with its defaults; answers mask the key and never hold the secret', async () => {
-    const s3 = await createBucket(world.owner.actor, createBucketSchema.parse({
-      teamId: world.team.id, name: 'AWS', provider: 's3', bucketName: 'my-aws-bucket', region: 'eu-west-1',
-      accessKeyId: 'AKIAEXAMPLEWXYZ', secretAccessKey: SECRET_MARK,
-    }))
-    assert.deepEqual([s3.provider, s3.region, s3.endpoint, s3.forcePathStyle, s3.accessKeyId, s3.hasCredentials, s3.access, s3.lastTest],
-      ['s3', 'eu-west-1', null, false, '••••WXYZ', true, 'OWNER', null])
-    const r2 = await createBucket(world.owner.actor, createBucketSchema.parse({
-      teamId: world.team.id, name: 'R2', provider: 'r2', bucketName: 'my-r2-bucket', endpoint: 'https://localhost:4443/',
-      accessKeyId: 'r2key1234', secretAccessKey: SECRET_MARK,
-    }))
+    const s3 = await createBucket(
+      world.owner.actor,
+      createBucketSchema.parse({
+        teamId: world.team.id,
+        name: 'AWS',
+        provider: 's3',
+        bucketName: 'my-aws-bucket',
+        region: 'eu-west-1',
+        accessKeyId: 'AKIAEXAMPLEWXYZ',
+        secretAccessKey: SECRET_MARK,
+      }),
+    )
+    assert.deepEqual(
+      [s3.provider, s3.region, s3.endpoint, s3.forcePathStyle, s3.accessKeyId, s3.hasCredentials, s3.access, s3.lastTest],
+      ['s3', 'eu-west-1', null, false, '••••WXYZ', true, 'OWNER', null],
+    )
+    const r2 = await createBucket(
+      world.owner.actor,
+      createBucketSchema.parse({
+        teamId: world.team.id,
+        name: 'R2',
+        provider: 'r2',
+        bucketName: 'my-r2-bucket',
+        endpoint: 'https://localhost:4443/',
+        accessKeyId: 'r2key1234',
+        secretAccessKey: SECRET_MARK,
+      }),
+    )
     assert.deepEqual([r2.region, r2.endpoint, r2.forcePathStyle], ['auto', 'https://localhost:4443', false])
     const compatible = await createBucket(world.owner.actor, await s3Input(world.team.id, { secretAccessKey: SECRET_MARK }))
     assert.deepEqual([compatible.provider, compatible.forcePathStyle, compatible.region], ['s3-compatible', true, 'us-east-1'])
-    const local = await createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: 'Disk', provider: 'local', bucketName: `disk-${Date.now()}` }))
+    const local = await createBucket(
+      world.owner.actor,
+      createBucketSchema.parse({ teamId: world.team.id, name: 'Disk', provider: 'local', bucketName: `disk-${Date.now()}` }),
+    )
     assert.deepEqual([local.provider, local.hasCredentials, local.accessKeyId, local.endpoint], ['local', false, null, null])
     for (const view of [s3, r2, compatible, local]) assert.doesNotMatch(JSON.stringify(view), new RegExp(SECRET_MARK))
   })
@@ -137,7 +161,10 @@ describe('registration', () => {
     assert.ok(list.json.items.some((b: { id: string }) => b.id === id))
     const got = await api('GET', `/api/v1/buckets/${id}`, { token: world.ownerToken })
     assert.deepEqual([got.json.name, got.json.bucketName, got.json.access], ['Via REST', fields.bucketName, 'OWNER'])
-    const rotated = await api('PUT', `/api/v1/buckets/${id}`, { token: world.ownerToken, body: { accessKeyId: 'NEWKEY9876', secretAccessKey: `${SECRET_MARK}-2` } })
+    const rotated = await api('PUT', `/api/v1/buckets/${id}`, {
+      token: world.ownerToken,
+      body: { accessKeyId: 'NEWKEY9876', secretAccessKey: `${SECRET_MARK}-2` },
+    })
     assert.equal(rotated.status, 200, rotated.text)
     assert.equal(rotated.json.accessKeyId, '••••9876')
     const audit = await prisma.auditLog.findFirstOrThrow({ where: { action: 'bucket.update', targetId: id } })
@@ -166,7 +193,10 @@ describe('registration', () => {
       [{ provider: 'ftp', bucketName: 'ok-name' }, 'provider'],
     ]
     for (const [body, field] of cases) {
-      const response = await api('POST', '/api/v1/buckets', { token: world.ownerToken, body: { teamId: world.team.id, name: 'Invalid', ...body } })
+      const response = await api('POST', '/api/v1/buckets', {
+        token: world.ownerToken,
+        body: { teamId: world.team.id, name: 'Invalid', ...body },
+      })
       assertProblem(response, 400)
       assert.deepEqual(Object.keys(response.json.errors), [field], JSON.stringify(body))
     }
@@ -183,7 +213,10 @@ describe('registration', () => {
     // The app's build reads its own configuration: the operator's switch is flipped for the service.
     await withConfig({ STORAGE_LOCAL_ENABLED: false }, async () => {
       const error = await assertAppError(
-        createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: 'Off', provider: 'local', bucketName: `off-${Date.now()}` })),
+        createBucket(
+          world.owner.actor,
+          createBucketSchema.parse({ teamId: world.team.id, name: 'Off', provider: 'local', bucketName: `off-${Date.now()}` }),
+        ),
         'VALIDATION',
       )
       assert.deepEqual(Object.keys(error.details.fieldErrors ?? {}), ['provider'])
@@ -205,7 +238,15 @@ describe('registration', () => {
     for (const endpoint of refusedAlways) {
       const response = await api('POST', '/api/v1/buckets', {
         token: world.ownerToken,
-        body: { teamId: world.team.id, name: 'Metadata', provider: 's3-compatible', bucketName: 'ok-name', endpoint, accessKeyId: 'a', secretAccessKey: 'b' },
+        body: {
+          teamId: world.team.id,
+          name: 'Metadata',
+          provider: 's3-compatible',
+          bucketName: 'ok-name',
+          endpoint,
+          accessKeyId: 'a',
+          secretAccessKey: 'b',
+        },
       })
       assertProblem(response, 400)
       assert.deepEqual(Object.keys(response.json.errors), ['endpoint'], endpoint)
@@ -213,7 +254,18 @@ describe('registration', () => {
     await withConfig({ STORAGE_ALLOW_PRIVATE_ENDPOINTS: false }, async () => {
       for (const endpoint of ['http://10.0.0.5:9000', 'http://127.0.0.1:9000', 'http://localhost:9000', 'http://[::1]:9000']) {
         const error = await assertAppError(
-          createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: 'Private', provider: 's3-compatible', bucketName: 'ok-name', endpoint, accessKeyId: 'a', secretAccessKey: 'b' })),
+          createBucket(
+            world.owner.actor,
+            createBucketSchema.parse({
+              teamId: world.team.id,
+              name: 'Private',
+              provider: 's3-compatible',
+              bucketName: 'ok-name',
+              endpoint,
+              accessKeyId: 'a',
+              secretAccessKey: 'b',
+            }),
+          ),
           'VALIDATION',
         )
         assert.match(error.details.fieldErrors?.endpoint?.[0] ?? '', /STORAGE_ALLOW_PRIVATE_ENDPOINTS/)
@@ -265,7 +317,10 @@ describe('roles, shares and isolation', () => {
     await assertAppError(updateBucket(admin, bucket.id, { name: 'Renamed by B' }), 'FORBIDDEN')
 
     const bToken = await token(world.otherTeamAdmin)
-    const upgraded = await api('PUT', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, { token: world.ownerToken, body: { access: 'READ_WRITE' } })
+    const upgraded = await api('PUT', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, {
+      token: world.ownerToken,
+      body: { access: 'READ_WRITE' },
+    })
     assert.equal(upgraded.json.access, 'READ_WRITE')
     const assigned = await api('PUT', `/api/v1/projects/${projectB.id}`, { token: bToken, body: { bucketId: bucket.id } })
     assert.equal(assigned.status, 200, assigned.text)
@@ -274,7 +329,10 @@ describe('roles, shares and isolation', () => {
     assert.equal(listed.json.items.find((b: { id: string }) => b.id === bucket.id)?.access, 'READ_WRITE')
     // Taking writing away from a team whose project stores files there is refused.
     assertProblem(await api('DELETE', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, { token: world.ownerToken }), 409)
-    assertProblem(await api('PUT', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, { token: world.ownerToken, body: { access: 'READ_ONLY' } }), 409)
+    assertProblem(
+      await api('PUT', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, { token: world.ownerToken, body: { access: 'READ_ONLY' } }),
+      409,
+    )
     assertProblem(await api('DELETE', `/api/v1/buckets/${bucket.id}`, { token: world.ownerToken }), 409)
 
     await api('PUT', `/api/v1/buckets/${bucket.id}/shares/${world.otherTeam.id}`, { token: world.ownerToken, body: { access: 'ADMIN' } })
@@ -282,7 +340,10 @@ describe('roles, shares and isolation', () => {
     assert.equal(renamed.status, 200, renamed.text)
     assert.equal((await api('POST', `/api/v1/buckets/${bucket.id}/test`, { token: bToken })).status, 200)
     assertProblem(await api('DELETE', `/api/v1/buckets/${bucket.id}`, { token: bToken }), 403)
-    assertProblem(await api('POST', `/api/v1/buckets/${bucket.id}/shares`, { token: bToken, body: { teamId: world.team.id, access: 'ADMIN' } }), 403)
+    assertProblem(
+      await api('POST', `/api/v1/buckets/${bucket.id}/shares`, { token: bToken, body: { teamId: world.team.id, access: 'ADMIN' } }),
+      403,
+    )
 
     // Once the project moves away, the share can go.
     const own = await createBucket(admin, await s3Input(world.otherTeam.id))
@@ -311,7 +372,10 @@ describe('prices for cost estimates', () => {
     const entry = await prisma.auditLog.findFirstOrThrow({ where: { action: 'bucket.prices.update', targetId: bucket.id } })
     assert.deepEqual(entry.after, { prices })
 
-    const refused = await api('PUT', `/api/v1/buckets/${bucket.id}/prices`, { token: await token(world.owner), body: { ...prices, egressPerGb: -1 } })
+    const refused = await api('PUT', `/api/v1/buckets/${bucket.id}/prices`, {
+      token: await token(world.owner),
+      body: { ...prices, egressPerGb: -1 },
+    })
     assertProblem(refused, 400)
     assert.match(JSON.stringify(refused.json.errors), /egressPerGb/)
     const cleared = await api('DELETE', `/api/v1/buckets/${bucket.id}/prices`, { token: await token(world.owner) })
@@ -377,10 +441,14 @@ describe('test connection', () => {
     assert.deepEqual([noCors.ok, noCors.failure], [false, 'cors'])
     assert.match(noCors.reason ?? '', /No CORS configuration: browsers cannot upload directly/)
 
-    await rawS3Client().send(new PutBucketCorsCommand({
-      Bucket: input.bucketName,
-      CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['PUT', 'GET'], AllowedHeaders: ['*'] }] },
-    }))
+    await rawS3Client().send(
+      new PutBucketCorsCommand({
+        Bucket: input.bucketName,
+        CORSConfiguration: {
+          CORSRules: [{ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['PUT', 'GET'], AllowedHeaders: ['*'] }],
+        },
+      }),
+    )
     const response = await api('POST', `/api/v1/buckets/${bucket.id}/test`, { token: world.ownerToken })
     assert.equal(response.status, 200, response.text)
     assert.deepEqual([response.json.ok, response.json.failure, response.json.reason], [true, null, null])
@@ -391,13 +459,25 @@ describe('test connection', () => {
     const left = await rawS3Client().send(new ListObjectsV2Command({ Bucket: input.bucketName }))
     assert.equal(left.KeyCount ?? 0, 0)
     const audits = await prisma.auditLog.findMany({ where: { action: 'bucket.test', targetId: bucket.id }, orderBy: { createdAt: 'asc' } })
-    assert.deepEqual(audits.map((row) => row.after), [{ ok: false, failure: 'cors' }, { ok: true, failure: null }])
+    assert.deepEqual(
+      audits.map((row) => row.after),
+      [
+        { ok: false, failure: 'cors' },
+        { ok: true, failure: null },
+      ],
+    )
 
-    const missing = await createBucket(world.owner.actor, createBucketSchema.parse({ ...input, name: 'Missing', bucketName: `missing-${Date.now()}` }))
+    const missing = await createBucket(
+      world.owner.actor,
+      createBucketSchema.parse({ ...input, name: 'Missing', bucketName: `missing-${Date.now()}` }),
+    )
     const noBucket = await testBucketConnection(world.owner.actor, missing.id)
     assert.deepEqual([noBucket.ok, noBucket.failure], [false, 'no-such-bucket'])
 
-    const down = await createBucket(world.owner.actor, createBucketSchema.parse({ ...input, name: 'Down', endpoint: `http://127.0.0.1:${await closedPort()}` }))
+    const down = await createBucket(
+      world.owner.actor,
+      createBucketSchema.parse({ ...input, name: 'Down', endpoint: `http://127.0.0.1:${await closedPort()}` }),
+    )
     const unreachable = await testBucketConnection(world.owner.actor, down.id)
     assert.deepEqual([unreachable.ok, unreachable.failure], [false, 'unreachable'])
     assert.equal((await getBucket(world.owner.actor, down.id)).lastTest?.reason, unreachable.reason)
@@ -410,7 +490,10 @@ describe('test connection', () => {
   })
 
   test('a local bucket connects (CORS does not apply)', async () => {
-    const local = await createBucket(world.owner.actor, createBucketSchema.parse({ teamId: world.team.id, name: 'Local probe', provider: 'local', bucketName: `probe-${Date.now()}` }))
+    const local = await createBucket(
+      world.owner.actor,
+      createBucketSchema.parse({ teamId: world.team.id, name: 'Local probe', provider: 'local', bucketName: `probe-${Date.now()}` }),
+    )
     const result = await testBucketConnection(world.owner.actor, local.id)
     assert.deepEqual([result.ok, result.failure], [true, null])
   })
@@ -419,7 +502,9 @@ describe('test connection', () => {
 describe('credentials at rest', () => {
   test('the secret access key is in no column of any table and no audit entry', async () => {
     await createBucket(world.owner.actor, await s3Input(world.team.id, { secretAccessKey: `${SECRET_MARK}-rest` }))
-    const tables = await prisma.$queryRaw<{ tablename: string }[]>`SELECT tablename::text AS tablename FROM pg_tables WHERE schemaname = 'public'`
+    const tables = await prisma.$queryRaw<
+      { tablename: string }[]
+    >`SELECT tablename::text AS tablename FROM pg_tables WHERE schemaname = 'public'`
     for (const { tablename } of tables) {
       const rows = await prisma.$queryRawUnsafe<{ row: string }[]>(`SELECT row_to_json(t)::text AS row FROM "${tablename}" t`)
       for (const { row } of rows) assert.ok(!row.includes(SECRET_MARK), `plaintext secret in table ${tablename}`)
@@ -454,7 +539,9 @@ describe('credentials at rest', () => {
     const open = (sealed: string) => {
       const [version, keyId, nonce, box] = sealed.split('.')
       assert.deepEqual([version, keyId], ['v1', newKeyId])
-      return sodium.to_string(sodium.crypto_secretbox_open_easy(Buffer.from(box!, 'base64'), Buffer.from(nonce!, 'base64'), new Uint8Array(newKeyBytes)))
+      return sodium.to_string(
+        sodium.crypto_secretbox_open_easy(Buffer.from(box!, 'base64'), Buffer.from(nonce!, 'base64'), new Uint8Array(newKeyBytes)),
+      )
     }
     for (const row of await prisma.bucket.findMany({ where: { credentials: { not: null } } })) JSON.parse(open(row.credentials!))
     for (const row of await prisma.transformSigningSecret.findMany()) open(row.secret)

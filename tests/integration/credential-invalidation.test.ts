@@ -41,7 +41,12 @@ after(async () => {
 })
 
 async function startPeer(redisUrl: string | undefined): Promise<Peer> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: testDatabaseUrl, API_CREDENTIAL_CACHE_SECONDS: CACHE_SECONDS, LOG_LEVEL: 'error' }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: testDatabaseUrl,
+    API_CREDENTIAL_CACHE_SECONDS: CACHE_SECONDS,
+    LOG_LEVEL: 'error',
+  }
   delete env.REDIS_URL
   if (redisUrl) env.REDIS_URL = redisUrl
   const child = fork(PEER, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -93,24 +98,28 @@ async function heldInMemory(peer: Peer, token: string) {
 
 function scenarios(transport: string, redisUrl: string | undefined, skip: string | false) {
   describe(`across two instances (${transport})`, { skip }, () => {
-    test('revoking, narrowing a key and changing its project limits on one instance reach the other at once', { timeout: 90_000 }, async (t: TestContext) => {
-      const [changer, reader] = await Promise.all([startPeer(redisUrl), startPeer(redisUrl)])
-      const { owner, project } = await createWorkspace()
-      const { apiKey, key } = await createTestApiKey(owner.actor, project.id, ['files:read', 'files:write'])
+    test(
+      'revoking, narrowing a key and changing its project limits on one instance reach the other at once',
+      { timeout: 90_000 },
+      async (t: TestContext) => {
+        const [changer, reader] = await Promise.all([startPeer(redisUrl), startPeer(redisUrl)])
+        const { owner, project } = await createWorkspace()
+        const { apiKey, key } = await createTestApiKey(owner.actor, project.id, ['files:read', 'files:write'])
 
-      await heldInMemory(reader!, key)
-      await changer!.ask({ op: 'update-key', userId: owner.user.id, apiKeyId: apiKey.id, permissions: ['files:read'] })
-      const narrowed = await until(reader!, key, (answer) => answer.actor?.permissions?.length === 1)
+        await heldInMemory(reader!, key)
+        await changer!.ask({ op: 'update-key', userId: owner.user.id, apiKeyId: apiKey.id, permissions: ['files:read'] })
+        const narrowed = await until(reader!, key, (answer) => answer.actor?.permissions?.length === 1)
 
-      await heldInMemory(reader!, key)
-      await changer!.ask({ op: 'set-overrides', userId: owner.user.id, projectId: project.id, overrides: { READ: 42 } })
-      const limited = await until(reader!, key, (answer) => answer.actor?.overrides?.READ === 42)
+        await heldInMemory(reader!, key)
+        await changer!.ask({ op: 'set-overrides', userId: owner.user.id, projectId: project.id, overrides: { READ: 42 } })
+        const limited = await until(reader!, key, (answer) => answer.actor?.overrides?.READ === 42)
 
-      await heldInMemory(reader!, key)
-      await changer!.ask({ op: 'revoke', userId: owner.user.id, apiKeyId: apiKey.id })
-      const refused = await until(reader!, key, (answer) => answer.actor === null)
-      t.diagnostic(`seen by the other instance after: narrowed ${narrowed} ms, limits ${limited} ms, revoked ${refused} ms`)
-    })
+        await heldInMemory(reader!, key)
+        await changer!.ask({ op: 'revoke', userId: owner.user.id, apiKeyId: apiKey.id })
+        const refused = await until(reader!, key, (answer) => answer.actor === null)
+        t.diagnostic(`seen by the other instance after: narrowed ${narrowed} ms, limits ${limited} ms, revoked ${refused} ms`)
+      },
+    )
 
     test('signing out on one instance refuses the access token on the other at once', { timeout: 90_000 }, async (t: TestContext) => {
       const [changer, reader] = await Promise.all([startPeer(redisUrl), startPeer(redisUrl)])

@@ -48,7 +48,10 @@ test('no dashboard page shows sealed credentials, hashes, secrets or object keys
   const { token } = await createSession(owner.user.id, testMeta())
   const cookie = (await commitSessionCookie(token)).split(';')[0]!
   const known = await serverSecrets()
-  assert.ok(known.secrets.some((s) => s.startsWith('v1.')) && known.objectKeys.includes(file.objectKey), 'the workspace holds sealed values and an object key')
+  assert.ok(
+    known.secrets.some((s) => s.startsWith('v1.')) && known.objectKeys.includes(file.objectKey),
+    'the workspace holds sealed values and an object key',
+  )
 
   const values: Record<string, string> = {
     org: organization.slug,

@@ -22,44 +22,48 @@ async function terminateBackends() {
   }
 }
 
-test('terminated database connections under light load fail their requests, never the process, and the next requests succeed', { timeout: 60_000 }, async () => {
-  // Light load: reads through Prisma and the raw pool, and transactions that hold a connection between statements.
-  let stop = false
-  let succeeded = 0
-  let failed = 0
-  const worker = async (kind: number) => {
-    while (!stop) {
-      try {
-        if (kind === 0) await prisma.user.count()
-        else if (kind === 1) await sql('SELECT 1 AS one')
-        else
-          await prisma.$transaction(async (tx) => {
-            await tx.user.count()
-            // Checked out and idle between statements: where an unheard 'error' used to end the process.
-            await sleep(50)
-            await tx.user.count()
-          })
-        succeeded++
-      } catch {
-        failed++
+test(
+  'terminated database connections under light load fail their requests, never the process, and the next requests succeed',
+  { timeout: 60_000 },
+  async () => {
+    // Light load: reads through Prisma and the raw pool, and transactions that hold a connection between statements.
+    let stop = false
+    let succeeded = 0
+    let failed = 0
+    const worker = async (kind: number) => {
+      while (!stop) {
+        try {
+          if (kind === 0) await prisma.user.count()
+          else if (kind === 1) await sql('SELECT 1 AS one')
+          else
+            await prisma.$transaction(async (tx) => {
+              await tx.user.count()
+              // Checked out and idle between statements: where an unheard 'error' used to end the process.
+              await sleep(50)
+              await tx.user.count()
+            })
+          succeeded++
+        } catch {
+          failed++
+        }
       }
     }
-  }
-  const workers = [0, 1, 2, 2, 0, 1].map((kind) => worker(kind))
-  await sleep(500)
-  const terminated = await terminateBackends()
-  assert.ok(terminated > 0, 'connections of the pool were terminated')
-  await sleep(300)
-  assert.ok((await terminateBackends()) >= 0)
-  await sleep(500)
-  stop = true
-  await Promise.all(workers)
-  assert.ok(failed > 0, 'requests on the terminated connections failed')
+    const workers = [0, 1, 2, 2, 0, 1].map((kind) => worker(kind))
+    await sleep(500)
+    const terminated = await terminateBackends()
+    assert.ok(terminated > 0, 'connections of the pool were terminated')
+    await sleep(300)
+    assert.ok((await terminateBackends()) >= 0)
+    await sleep(500)
+    stop = true
+    await Promise.all(workers)
+    assert.ok(failed > 0, 'requests on the terminated connections failed')
 
-  // The process is still here (an unhandled 'error' would have ended this test file) and recovers.
-  const before = succeeded
-  assert.equal(await prisma.user.count(), await prisma.user.count())
-  assert.deepEqual(await sql('SELECT 1 AS one'), [{ one: 1 }])
-  assert.equal(await prisma.$transaction(async (tx) => tx.user.count()), await prisma.user.count())
-  assert.ok(before > 0)
-})
+    // The process is still here (an unhandled 'error' would have ended this test file) and recovers.
+    const before = succeeded
+    assert.equal(await prisma.user.count(), await prisma.user.count())
+    assert.deepEqual(await sql('SELECT 1 AS one'), [{ one: 1 }])
+    assert.equal(await prisma.$transaction(async (tx) => tx.user.count()), await prisma.user.count())
+    assert.ok(before > 0)
+  },
+)

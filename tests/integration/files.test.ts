@@ -6,14 +6,32 @@ import { parse as parseDisposition } from 'content-disposition'
 import sharp from 'sharp'
 import { issueTokens } from '~/services/accounts/api-tokens.server'
 import { PERMISSIONS } from '~/services/api-keys/permissions'
-import { DOWNLOAD_URL_TTL_SECONDS, createFileDownload, deleteFile, deleteFiles, getFile, listFiles, storageStats, storageTotals } from '~/services/files/files.server'
+import {
+  DOWNLOAD_URL_TTL_SECONDS,
+  createFileDownload,
+  deleteFile,
+  deleteFiles,
+  getFile,
+  listFiles,
+  storageStats,
+  storageTotals,
+} from '~/services/files/files.server'
 import { listFilesQuerySchema } from '~/services/files/schemas'
 import { fileThumbnail } from '~/services/files/thumbnails.server'
 import { createTenantSchema } from '~/services/tenants/schemas'
 import { createTenant } from '~/services/tenants/tenants.server'
 import { prisma } from '~/utils/db.server'
 import { api, assertProblem } from '../support/api-client'
-import { addMember, addToTeam, assertAppError, createProjectIn, createTestApiKey, createWorkspace, testMeta, withAuditDelta } from '../support/factories'
+import {
+  addMember,
+  addToTeam,
+  assertAppError,
+  createProjectIn,
+  createTestApiKey,
+  createWorkspace,
+  testMeta,
+  withAuditDelta,
+} from '../support/factories'
 import { objectExists, putTestFile } from '../support/file-factories'
 import { attachLocalBucket, attachS3Bucket } from '../support/storage-factories'
 import { rawS3Client } from '../support/s3'
@@ -37,7 +55,10 @@ async function setup() {
 }
 
 const tokenOf = async (user: { user: { id: string } }) => (await issueTokens(user.user.id, testMeta())).accessToken
-const PNG = () => sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366cc' } }).png().toBuffer()
+const PNG = () =>
+  sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer()
 
 describe('listing files', () => {
   test('cursor pages cover every file once; filters by tenant, exact type, type family and name prefix', async () => {
@@ -94,7 +115,10 @@ describe('listing files', () => {
     // A cursor whose file was deleted meanwhile still leads on.
     await deleteFile(owner.actor, ids[1]!)
     const afterDeleted = await listFiles(owner.actor, project.id, {}, { limit: 2, cursor: ids[1]! })
-    assert.deepEqual(afterDeleted.items.map((f) => f.id), ids.slice(2, 4))
+    assert.deepEqual(
+      afterDeleted.items.map((f) => f.id),
+      ids.slice(2, 4),
+    )
   })
 
   test("a tenant of another project is not found, and so are that project's files", async () => {
@@ -220,7 +244,10 @@ describe('deleting files', () => {
     const { rows } = await withAuditDelta(() => deleteFile(owner.actor, file.id))
     assert.equal(await objectExists(file), false)
     assert.equal(await prisma.file.count({ where: { id: file.id } }), 0)
-    assert.deepEqual(rows.map((row) => [row.action, row.targetType, row.targetId, row.organizationId]), [['file.delete', 'file', file.id, organization.id]])
+    assert.deepEqual(
+      rows.map((row) => [row.action, row.targetType, row.targetId, row.organizationId]),
+      [['file.delete', 'file', file.id, organization.id]],
+    )
     assert.equal((rows[0]!.before as { name: string }).name, file.name)
     await assertAppError(deleteFile(owner.actor, file.id), 'NOT_FOUND')
   })
@@ -242,11 +269,17 @@ describe('deleting files', () => {
     const theirs = await putTestFile(other.project.id)
     const key = await createTestApiKey(owner.actor, project.id, ['files:delete'])
     const { result: response, rows } = await withAuditDelta(() =>
-      api('POST', '/api/v1/files/bulk-delete', { token: key.key, body: { ids: [mine[0]!.id, theirs.id, 'no-such-file', mine[1]!.id, mine[0]!.id] } }),
+      api('POST', '/api/v1/files/bulk-delete', {
+        token: key.key,
+        body: { ids: [mine[0]!.id, theirs.id, 'no-such-file', mine[1]!.id, mine[0]!.id] },
+      }),
     )
     assert.equal(response?.status, 200, response?.text)
     assert.deepEqual(response?.json, { deleted: [mine[0]!.id, mine[1]!.id], notFound: [theirs.id, 'no-such-file'] })
-    assert.deepEqual(rows.map((row) => row.action), ['file.delete', 'file.delete'])
+    assert.deepEqual(
+      rows.map((row) => row.action),
+      ['file.delete', 'file.delete'],
+    )
     for (const file of mine) {
       assert.equal(await objectExists(file), false)
       assert.equal(await prisma.file.count({ where: { id: file.id } }), 0)
@@ -263,7 +296,10 @@ describe('deleting files', () => {
     await assertAppError(deleteFiles(viewer.actor, [a.id, b.id]), 'FORBIDDEN')
     assert.ok((await objectExists(a)) && (await objectExists(b)), 'nothing deleted')
     assert.deepEqual(await deleteFiles(owner.actor, [a.id, b.id]), { deleted: [a.id, b.id], notFound: [] })
-    const tooMany = await api('POST', '/api/v1/files/bulk-delete', { token: await tokenOf(owner), body: { ids: Array.from({ length: 101 }, (_, i) => `f${i}`) } })
+    const tooMany = await api('POST', '/api/v1/files/bulk-delete', {
+      token: await tokenOf(owner),
+      body: { ids: Array.from({ length: 101 }, (_, i) => `f${i}`) },
+    })
     assertProblem(tooMany, 400)
     assertProblem(await api('POST', '/api/v1/files/bulk-delete', { token: await tokenOf(owner), body: { ids: [] } }), 400)
   })
@@ -297,8 +333,23 @@ describe('isolation and permissions over REST', () => {
     const reader = (await createTestApiKey(owner.actor, project.id, ['files:read'])).key
     const deleter = (await createTestApiKey(owner.actor, project.id, ['files:delete'])).key
     const listed = await api('GET', '/api/v1/files', { token: reader })
-    assert.deepEqual(listed.json.items.map((f: { id: string }) => f.id), [file.id])
-    assert.deepEqual(Object.keys(listed.json.items[0]).sort(), ['contentType', 'createdAt', 'id', 'isPublic', 'metadata', 'name', 'path', 'projectId', 'size', 'tenantId', 'updatedAt'])
+    assert.deepEqual(
+      listed.json.items.map((f: { id: string }) => f.id),
+      [file.id],
+    )
+    assert.deepEqual(Object.keys(listed.json.items[0]).sort(), [
+      'contentType',
+      'createdAt',
+      'id',
+      'isPublic',
+      'metadata',
+      'name',
+      'path',
+      'projectId',
+      'size',
+      'tenantId',
+      'updatedAt',
+    ])
     assertProblem(await api('DELETE', `/api/v1/files/${file.id}`, { token: reader }), 403)
     assertProblem(await api('POST', '/api/v1/files/bulk-delete', { token: reader, body: { ids: [file.id] } }), 403)
     assertProblem(await api('GET', `/api/v1/files/${file.id}`, { token: deleter }), 403)
@@ -357,7 +408,9 @@ describe('thumbnails', () => {
     assert.equal(await fileThumbnail(owner.actor, text.id), null)
 
     // A valid PNG header claiming 50000 x 50000 pixels.
-    const header = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer()
+    const header = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer()
     header.writeUInt32BE(50000, 16)
     header.writeUInt32BE(50000, 20)
     const bomb = await putTestFile(project.id, { name: 'bomb.png', contentType: 'image/png', body: header })

@@ -21,7 +21,6 @@ let child: ChildProcess
 let port: number
 let output = ''
 
-
 before(async () => {
   port = await freePort()
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-host-'))
@@ -63,16 +62,23 @@ interface RawAnswer {
 }
 
 /** One request with the path sent exactly as given (fetch would normalize `..` before sending). */
-function raw(method: string, rawPath: string, options: { headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {}): Promise<RawAnswer> {
+function raw(
+  method: string,
+  rawPath: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     // A connection per request: one answered early must not take the next request with it.
-    const request = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers: options.headers, timeout: 30_000, agent: false }, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => (body += chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }))
-      response.on('error', reject)
-    })
+    const request = http.request(
+      { host: '127.0.0.1', port, method, path: rawPath, headers: options.headers, timeout: 30_000, agent: false },
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }))
+        response.on('error', reject)
+      },
+    )
     request.on('error', reject)
     request.on('timeout', () => request.destroy(new Error('timed out')))
     if (options.chunks) {
@@ -109,9 +115,15 @@ const renameForm = (name: string, slug: string) => new URLSearchParams({ intent:
 test('CSRF: /api/../ does not make a dashboard form exempt, and another scheme is another origin', async () => {
   const { organization, cookie } = await signedInOrganization()
   const form = { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie }
-  const sneaky = await raw('POST', `/api/../orgs/${organization.slug}/settings`, { headers: form, body: renameForm('Renamed by a sneaky path', organization.slug) })
+  const sneaky = await raw('POST', `/api/../orgs/${organization.slug}/settings`, {
+    headers: form,
+    body: renameForm('Renamed by a sneaky path', organization.slug),
+  })
   assert.equal(sneaky.status, 403, sneaky.body.slice(0, 200))
-  const encoded = await raw('POST', `/api/%2e%2e/orgs/${organization.slug}/settings`, { headers: form, body: renameForm('Renamed by an encoded path', organization.slug) })
+  const encoded = await raw('POST', `/api/%2e%2e/orgs/${organization.slug}/settings`, {
+    headers: form,
+    body: renameForm('Renamed by an encoded path', organization.slug),
+  })
   assert.equal(encoded.status, 403)
   const https = await raw('POST', `/orgs/${organization.slug}/settings`, {
     headers: { ...form, Origin: `https://127.0.0.1:${port}` },
@@ -120,13 +132,20 @@ test('CSRF: /api/../ does not make a dashboard form exempt, and another scheme i
   assert.equal(https.status, 403)
   assert.equal((await prisma.organization.findUniqueOrThrow({ where: { id: organization.id } })).name, organization.name, 'nothing was renamed')
 
-  const same = await raw('POST', `/orgs/${organization.slug}/settings`, { headers: { ...form, Origin: `http://127.0.0.1:${port}` }, body: renameForm('Renamed from here', organization.slug) })
+  const same = await raw('POST', `/orgs/${organization.slug}/settings`, {
+    headers: { ...form, Origin: `http://127.0.0.1:${port}` },
+    body: renameForm('Renamed from here', organization.slug),
+  })
   assert.notEqual(same.status, 403, 'the same origin passes')
   assert.equal((await prisma.organization.findUniqueOrThrow({ where: { id: organization.id } })).name, 'Renamed from here')
 })
 
 test('TRACE and other methods nobody serves answer 405 problem+json with Allow', async () => {
-  for (const [method, target] of [['TRACE', '/'], ['TRACE', '/api/v1/health'], ['PROPFIND', '/orgs']] as const) {
+  for (const [method, target] of [
+    ['TRACE', '/'],
+    ['TRACE', '/api/v1/health'],
+    ['PROPFIND', '/orgs'],
+  ] as const) {
     const answer = await raw(method, target)
     assertProblemAnswer(answer, 405, 'METHOD_NOT_ALLOWED')
     assert.match(String(answer.headers.allow), /GET/)
@@ -135,7 +154,13 @@ test('TRACE and other methods nobody serves answer 405 problem+json with Allow',
 
 test('NUL bytes and malformed UTF-8 in paths and queries answer 400, on the API and the dashboard', async () => {
   const { organization, cookie } = await signedInOrganization()
-  for (const target of ['/api/v1/files/%00', '/api/v1/files?namePrefix=a%00b', `/orgs/%00`, `/orgs/${organization.slug}%ED%A0%80`, `/orgs/${organization.slug}?tab=%00`]) {
+  for (const target of [
+    '/api/v1/files/%00',
+    '/api/v1/files?namePrefix=a%00b',
+    `/orgs/%00`,
+    `/orgs/${organization.slug}%ED%A0%80`,
+    `/orgs/${organization.slug}?tab=%00`,
+  ]) {
     const problem = assertProblemAnswer(await raw('GET', target, { headers: { Cookie: cookie } }), 400, 'VALIDATION')
     assert.match(problem.detail, /NUL|UTF-8/, target)
   }
@@ -146,7 +171,10 @@ test('a JSON body over the limit sent chunked gets the same 413 as one with a Co
   const chunks = Array.from({ length: Math.ceil(body.length / 65536) }, (_, i) => Buffer.from(body.slice(i * 65536, (i + 1) * 65536)))
   const chunked = await raw('POST', '/api/v1/auth/login', { headers: { 'Content-Type': 'application/json' }, chunks })
   assertProblemAnswer(chunked, 413, 'PAYLOAD_TOO_LARGE')
-  const withLength = await raw('POST', '/api/v1/auth/login', { headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }, body })
+  const withLength = await raw('POST', '/api/v1/auth/login', {
+    headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+    body,
+  })
   assertProblemAnswer(withLength, 413, 'PAYLOAD_TOO_LARGE')
   // The server is still answering afterwards.
   assert.equal((await raw('GET', '/api/v1/health')).status, 200)

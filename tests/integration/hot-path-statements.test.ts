@@ -32,7 +32,10 @@ describe('statements per call', () => {
   test('an API key resolves in one statement, then from memory; a page of files is one more', async () => {
     const { owner, project } = await createWorkspace()
     // Created, never used: its first use resolves it.
-    const { key } = await createApiKey(owner.actor, createApiKeySchema.parse({ projectId: project.id, name: 'Reader', permissions: ['files:read'] }))
+    const { key } = await createApiKey(
+      owner.actor,
+      createApiKeySchema.parse({ projectId: project.id, name: 'Reader', permissions: ['files:read'] }),
+    )
 
     const first = await countStatements(() => authenticateApiKey(key, testMeta()))
     assert.ok(first.result)
@@ -65,12 +68,21 @@ describe('statements per call', () => {
     const audit = await prisma.auditLog.findFirstOrThrow({ where: { targetId: result.uploadId } })
     assert.equal(audit.action, 'upload.create')
     assert.equal(audit.actorId, actor.apiKeyId)
-    assert.deepEqual(audit.after, { projectId: project.id, tenantId: tenant.id, path: row.path, contentType: 'image/jpeg', size: 1234, method: 'PUT' })
+    assert.deepEqual(audit.after, {
+      projectId: project.id,
+      tenantId: tenant.id,
+      path: row.path,
+      contentType: 'image/jpeg',
+      size: 1234,
+      method: 'PUT',
+    })
     assert.ok(Math.abs(audit.createdAt.getTime() - Date.now()) < 60_000, 'stored in UTC like Prisma writes it')
     // Its expiry job follows off the request path, in one insert for the batch.
     const batch = await countStatements(() => flushUploadExpiries())
     assert.equal(batch.statements.filter((text) => text.includes('INSERT INTO pgboss.job')).length, 1, batch.statements.join('\n'))
-    const jobs = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'upload-expire' AND singleton_key = ${result.uploadId}`
+    const jobs = await prisma.$queryRaw<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'upload-expire' AND singleton_key = ${result.uploadId}`
     assert.equal(jobs[0]!.n, 1)
 
     // A user (dashboard or user token) needs the same two: the roles come with the target.

@@ -49,7 +49,13 @@ test('housekeeping prunes upload callback attempts older than EVENT_RETENTION_DA
       callbackUrl: 'http://127.0.0.1:9/callback',
     },
   })
-  const attempt = (daysAgo: number) => ({ uploadId: upload.id, projectId: project.id, attemptedAt: new Date(Date.now() - daysAgo * 86_400_000), statusCode: 500, latencyMs: 1 })
+  const attempt = (daysAgo: number) => ({
+    uploadId: upload.id,
+    projectId: project.id,
+    attemptedAt: new Date(Date.now() - daysAgo * 86_400_000),
+    statusCode: 500,
+    latencyMs: 1,
+  })
   await prisma.uploadCallbackAttempt.createMany({ data: [attempt(31), attempt(1)] })
 
   const result = await runHousekeeping()

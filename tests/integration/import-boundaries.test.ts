@@ -13,7 +13,13 @@ async function refusedImports(filePath: string, code: string) {
 describe('import boundaries', () => {
   test('routes do not import the database client or the generated Prisma client', async () => {
     const route = 'app/routes/orgs.$org.example.tsx'
-    for (const source of ['~/utils/db.server', '../utils/db.server', '~/generated/prisma/client', '../generated/prisma/enums', '@prisma/client']) {
+    for (const source of [
+      '~/utils/db.server',
+      '../utils/db.server',
+      '~/generated/prisma/client',
+      '../generated/prisma/enums',
+      '@prisma/client',
+    ]) {
       const messages = await refusedImports(route, `import { x } from '${source}'\nexport const y = x\n`)
       assert.equal(messages.length, 1, source)
       assert.match(messages[0]!, /call a service/)
@@ -26,19 +32,30 @@ describe('import boundaries', () => {
       const messages = await refusedImports('app/utils/example.server.ts', `${code}\nexport type Y = unknown\nvoid 0\n`)
       assert.equal(messages.length, 1, code)
     }
-    assert.deepEqual(await refusedImports('app/utils/example.server.ts', `import { getConfig } from './config.server'\nexport const y = getConfig\n`), [])
+    assert.deepEqual(
+      await refusedImports('app/utils/example.server.ts', `import { getConfig } from './config.server'\nexport const y = getConfig\n`),
+      [],
+    )
   })
 
   test('app/storage imports nothing of the app', async () => {
     for (const source of ['~/utils/logger.server', '../utils/db.server', '../services/actor']) {
-      assert.equal((await refusedImports('app/storage/example.server.ts', `import { x } from '${source}'\nexport const y = x\n`)).length, 1, source)
+      assert.equal(
+        (await refusedImports('app/storage/example.server.ts', `import { x } from '${source}'\nexport const y = x\n`)).length,
+        1,
+        source,
+      )
     }
     assert.deepEqual(await refusedImports('app/storage/example.server.ts', `import { x } from './storage-adapter'\nexport const y = x\n`), [])
   })
 
   test('packages never import app/', async () => {
     for (const source of ['~/services/actor', '../../../app/services/actor']) {
-      assert.equal((await refusedImports('packages/sdk/src/example.ts', `import { x } from '${source}'\nexport const y = x\n`)).length, 1, source)
+      assert.equal(
+        (await refusedImports('packages/sdk/src/example.ts', `import { x } from '${source}'\nexport const y = x\n`)).length,
+        1,
+        source,
+      )
     }
   })
 })

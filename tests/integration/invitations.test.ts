@@ -99,7 +99,10 @@ describe('answering invitations', () => {
       const { result, rows } = await withAuditDelta(() => acceptInvitation(joiner.actor, token))
       assert.deepEqual(result, { id: organization.id, name: organization.name, slug: organization.slug })
       assert.equal((await membership(organization.id, joiner.user.id))?.role, role)
-      assert.deepEqual((await listOrganizations(joiner.actor, DASHBOARD_PAGE)).items.map((o) => [o.id, o.role]), [[organization.id, role]])
+      assert.deepEqual(
+        (await listOrganizations(joiner.actor, DASHBOARD_PAGE)).items.map((o) => [o.id, o.role]),
+        [[organization.id, role]],
+      )
 
       const row = await prisma.invitation.findUniqueOrThrow({ where: { id: invitation.id } })
       assert.ok(row.acceptedAt)
@@ -146,7 +149,10 @@ describe('answering invitations', () => {
     const { invitation, token } = await createInvitation(owner.actor, organization.id, 'MEMBER')
 
     const { rows } = await withAuditDelta(() => declineInvitation(invitee.actor, token))
-    assert.deepEqual(rows.map((r) => [r.action, r.actorId, r.targetId]), [['invitation.decline', invitee.user.id, invitation.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actorId, r.targetId]),
+      [['invitation.decline', invitee.user.id, invitation.id]],
+    )
     assert.equal(await membership(organization.id, invitee.user.id), null)
     assert.ok((await prisma.invitation.findUniqueOrThrow({ where: { id: invitation.id } })).declinedAt)
     assert.equal((await getInvitation(token)).status, 'declined')
@@ -161,12 +167,21 @@ describe('answering invitations', () => {
     const invitee = await createTestUser()
     const keep = await createInvitation(owner.actor, organization.id, 'VIEWER')
     const { invitation, token } = await createInvitation(owner.actor, organization.id, 'MEMBER')
-    assert.deepEqual((await listPendingInvitations(admin.actor, organization.id)).map((i) => i.id).sort(), [keep.invitation.id, invitation.id].sort())
+    assert.deepEqual(
+      (await listPendingInvitations(admin.actor, organization.id)).map((i) => i.id).sort(),
+      [keep.invitation.id, invitation.id].sort(),
+    )
 
     const { rows } = await withAuditDelta(() => revokeInvitation(admin.actor, organization.id, invitation.id))
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId]), [['invitation.revoke', invitation.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId]),
+      [['invitation.revoke', invitation.id]],
+    )
     assert.equal((await getInvitation(token)).status, 'revoked')
-    assert.deepEqual((await listPendingInvitations(owner.actor, organization.id)).map((i) => i.id), [keep.invitation.id])
+    assert.deepEqual(
+      (await listPendingInvitations(owner.actor, organization.id)).map((i) => i.id),
+      [keep.invitation.id],
+    )
 
     const accept = await assertAppError(acceptInvitation(invitee.actor, token), 'CONFLICT')
     assert.match(accept.message, /revoked/)

@@ -10,19 +10,8 @@ import {
   revokeInvitation,
 } from '~/services/workspaces/invitations.server'
 import { changeMemberRole, listOrganizationMembers, removeMember } from '~/services/workspaces/members.server'
-import {
-  deleteOrganization,
-  getOrganizationBySlug,
-  listOrganizations,
-  updateOrganization,
-} from '~/services/workspaces/organizations.server'
-import {
-  createProject,
-  deleteProject,
-  getProjectBySlug,
-  listProjects,
-  updateProject,
-} from '~/services/workspaces/projects.server'
+import { deleteOrganization, getOrganizationBySlug, listOrganizations, updateOrganization } from '~/services/workspaces/organizations.server'
+import { createProject, deleteProject, getProjectBySlug, listProjects, updateProject } from '~/services/workspaces/projects.server'
 import {
   createProjectSchema,
   createTeamSchema,
@@ -164,10 +153,22 @@ describe('cross-organization isolation', () => {
   refused('deleteProject in B', (f) => deleteProject(f.intruder.actor, f.projectB.id))
 
   test('lists show only A', async () => {
-    assert.deepEqual((await listOrganizations(f.intruder.actor, DASHBOARD_PAGE)).items.map((o) => o.id), [f.orgA.id])
-    assert.deepEqual((await listTeams(f.intruder.actor, f.orgA.id, DASHBOARD_PAGE)).items.map((t) => t.id), [f.teamA.id])
-    assert.deepEqual((await listProjects(f.intruder.actor, f.teamA.id, DASHBOARD_PAGE)).items.map((p) => p.id), [f.projectA.id])
-    assert.deepEqual((await listOrganizationMembers(f.intruder.actor, f.orgA.id)).map((m) => m.user.id), [f.intruder.user.id])
+    assert.deepEqual(
+      (await listOrganizations(f.intruder.actor, DASHBOARD_PAGE)).items.map((o) => o.id),
+      [f.orgA.id],
+    )
+    assert.deepEqual(
+      (await listTeams(f.intruder.actor, f.orgA.id, DASHBOARD_PAGE)).items.map((t) => t.id),
+      [f.teamA.id],
+    )
+    assert.deepEqual(
+      (await listProjects(f.intruder.actor, f.teamA.id, DASHBOARD_PAGE)).items.map((p) => p.id),
+      [f.projectA.id],
+    )
+    assert.deepEqual(
+      (await listOrganizationMembers(f.intruder.actor, f.orgA.id)).map((m) => m.user.id),
+      [f.intruder.user.id],
+    )
   })
 
   test('a B member cannot be pulled into an A team: VALIDATION, and A’s team is unchanged', async () => {

@@ -20,7 +20,17 @@ const READY_TIMEOUT_MS = 240_000
 const EXIT_TIMEOUT_MS = 45_000
 const RUNNING = /Carcosa is running at (\S+?)["\s]/
 const AS_ROOT = process.getuid?.() === 0
-const CONFIG_VARIABLES = ['NODE_ENV', 'PORT', 'HOST', 'APP_URL', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'CREDENTIALS_ENCRYPTION_KEY', 'LOG_LEVEL']
+const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'APP_URL',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'SESSION_SECRET',
+  'CREDENTIALS_ENCRYPTION_KEY',
+  'LOG_LEVEL',
+]
 
 const execFileAsync = promisify(execFile)
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -35,7 +45,10 @@ before(async () => {
   clone = path.join(privateDir, 'carcosa')
   // The repository's files as they are in this checkout (committed or not), the generated client, and
   // node_modules as hard links: inside the private directory, as `npm install` would put them.
-  const { stdout } = await execFileAsync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, maxBuffer: 1 << 24 })
+  const { stdout } = await execFileAsync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    maxBuffer: 1 << 24,
+  })
   for (const file of stdout.split('\0').filter(Boolean)) {
     await fs.mkdir(path.join(clone, path.dirname(file)), { recursive: true })
     await fs.cp(path.join(ROOT, file), path.join(clone, file), { verbatimSymlinks: true }).catch((error: NodeJS.ErrnoException) => {
@@ -67,12 +80,19 @@ function npmStart(port: number) {
   const env = { ...process.env }
   for (const name of CONFIG_VARIABLES) delete env[name]
   // Its own process group, so that the test can find (and, failing, end) everything it started.
-  const child = spawn('npm', ['start'], { cwd: clone, env: { ...env, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn('npm', ['start'], {
+    cwd: clone,
+    env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
   started.push(child)
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
   return { child, output: () => output, exited }
 }
 
@@ -126,12 +146,14 @@ async function stopProcess(pid: number) {
   for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100)
 }
 
-
 /** The health check's status once it is 200, or its last one after a minute (the first database query of a fresh process may be slow on a loaded machine). */
 async function health(url: string) {
   let status = 0
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(500)) {
-    status = await fetch(new URL('/api/v1/health', url), { signal: AbortSignal.timeout(10_000) }).then((response) => response.status, () => 0)
+    status = await fetch(new URL('/api/v1/health', url), { signal: AbortSignal.timeout(10_000) }).then(
+      (response) => response.status,
+      () => 0,
+    )
     if (status === 200) break
   }
   return status
@@ -160,7 +182,12 @@ async function startAndStop(target: 'npm' | 'server', signal: 'SIGTERM' | 'SIGIN
   }
 }
 
-async function startedThenStopped(start: ReturnType<typeof npmStart>, clusterDir: string, target: 'npm' | 'server', signal: 'SIGTERM' | 'SIGINT') {
+async function startedThenStopped(
+  start: ReturnType<typeof npmStart>,
+  clusterDir: string,
+  target: 'npm' | 'server',
+  signal: 'SIGTERM' | 'SIGINT',
+) {
   const url = await waitUntilReady(start)
   assert.equal(await health(url), 200)
   const postmaster = await postmasterOf(clusterDir)
@@ -180,7 +207,12 @@ async function startedThenStopped(start: ReturnType<typeof npmStart>, clusterDir
   assert.deepEqual(await processesInside(clone), [], 'no process of the start is left')
   // A zombie (state Z) has already exited and only waits to be reaped by init: it is not left running.
   const group = await execFileAsync('ps', ['-o', 'pid=,stat=,args=', '-g', String(npmPid)]).then(
-    ({ stdout }) => stdout.trim().split('\n').filter((line) => line.trim() && !/^\s*\d+\s+Z/.test(line)).join('\n'),
+    ({ stdout }) =>
+      stdout
+        .trim()
+        .split('\n')
+        .filter((line) => line.trim() && !/^\s*\d+\s+Z/.test(line))
+        .join('\n'),
     () => '',
   )
   assert.equal(group, '', 'nothing is left running in npm start’s process group')
@@ -188,46 +220,56 @@ async function startedThenStopped(start: ReturnType<typeof npmStart>, clusterDir
 }
 
 describe('npm start in a fresh copy inside a 0700 directory', () => {
-  test('starts (as root, PostgreSQL runs as postgres from where it can), keeps secrets private; SIGTERM to npm stops everything', { timeout: 420_000 }, async () => {
-    const before = new Set(await fs.readdir(os.tmpdir()))
-    const clusterDir = await embeddedClusterDirectory(path.join(clone, '.carcosa', 'postgres'))
-    const start = npmStart(await freePort())
-    try {
-      const url = await waitUntilReady(start)
-      assert.equal(await health(url), 200)
-      assert.match(start.output(), /initialising embedded PostgreSQL/)
+  test(
+    'starts (as root, PostgreSQL runs as postgres from where it can), keeps secrets private; SIGTERM to npm stops everything',
+    { timeout: 420_000 },
+    async () => {
+      const before = new Set(await fs.readdir(os.tmpdir()))
+      const clusterDir = await embeddedClusterDirectory(path.join(clone, '.carcosa', 'postgres'))
+      const start = npmStart(await freePort())
+      try {
+        const url = await waitUntilReady(start)
+        assert.equal(await health(url), 200)
+        assert.match(start.output(), /initialising embedded PostgreSQL/)
 
-      const postmaster = await postmasterOf(clusterDir)
-      assert.ok(postmaster, 'postmaster.pid exists')
-      if (AS_ROOT) {
-        const status = await fs.readFile(`/proc/${postmaster.pid}/status`, 'utf8')
-        const uid = Number(status.match(/^Uid:\s+(\d+)/m)?.[1])
-        assert.equal(uid, Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim()), 'PostgreSQL runs as the postgres user')
-        const program = await fs.readlink(`/proc/${postmaster.pid}/exe`)
-        assert.ok(!program.startsWith(privateDir), `PostgreSQL runs from outside the private directory (${program})`)
-        assert.ok(!clusterDir.startsWith(privateDir), 'and keeps its cluster outside it')
+        const postmaster = await postmasterOf(clusterDir)
+        assert.ok(postmaster, 'postmaster.pid exists')
+        if (AS_ROOT) {
+          const status = await fs.readFile(`/proc/${postmaster.pid}/status`, 'utf8')
+          const uid = Number(status.match(/^Uid:\s+(\d+)/m)?.[1])
+          assert.equal(uid, Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim()), 'PostgreSQL runs as the postgres user')
+          const program = await fs.readlink(`/proc/${postmaster.pid}/exe`)
+          assert.ok(!program.startsWith(privateDir), `PostgreSQL runs from outside the private directory (${program})`)
+          assert.ok(!clusterDir.startsWith(privateDir), 'and keeps its cluster outside it')
+        }
+
+        const secrets = await fs.stat(path.join(clone, '.carcosa', 'secrets.json'))
+        assert.equal(secrets.mode & 0o077, 0, 'secrets.json is readable by its owner only')
+        const passwordFiles = [...(await fs.readdir(os.tmpdir()))].filter(
+          (name) => !before.has(name) && /pg-password|^carcosa-initdb-(?!test)/.test(name),
+        )
+        for (const name of passwordFiles) {
+          const stat = await fs.stat(path.join(os.tmpdir(), name)).catch(() => null)
+          assert.ok(!stat || (stat.mode & 0o077) === 0, `${name} in the temporary directory is private`)
+        }
+        assert.deepEqual(
+          passwordFiles.filter((name) => name.startsWith('pg-password')),
+          [],
+          'no password file in the temporary directory',
+        )
+
+        process.kill(start.child.pid!, 'SIGTERM')
+        const exit = await waitForExit(start)
+        assert.ok(exit.code === 0 || exit.signal === 'SIGTERM', `npm ends cleanly: ${JSON.stringify(exit)}\n${start.output()}`)
+        for (let waited = 0; waited < 5_000 && isAlive(postmaster.pid); waited += 100) await sleep(100)
+        assert.equal(isAlive(postmaster.pid), false, 'the embedded PostgreSQL is gone')
+        assert.deepEqual(await processesInside(clone), [], 'no process of the start is left')
+      } catch (error) {
+        await abandon(start, clusterDir)
+        throw error
       }
-
-      const secrets = await fs.stat(path.join(clone, '.carcosa', 'secrets.json'))
-      assert.equal(secrets.mode & 0o077, 0, 'secrets.json is readable by its owner only')
-      const passwordFiles = [...(await fs.readdir(os.tmpdir()))].filter((name) => !before.has(name) && /pg-password|^carcosa-initdb-(?!test)/.test(name))
-      for (const name of passwordFiles) {
-        const stat = await fs.stat(path.join(os.tmpdir(), name)).catch(() => null)
-        assert.ok(!stat || (stat.mode & 0o077) === 0, `${name} in the temporary directory is private`)
-      }
-      assert.deepEqual(passwordFiles.filter((name) => name.startsWith('pg-password')), [], 'no password file in the temporary directory')
-
-      process.kill(start.child.pid!, 'SIGTERM')
-      const exit = await waitForExit(start)
-      assert.ok(exit.code === 0 || exit.signal === 'SIGTERM', `npm ends cleanly: ${JSON.stringify(exit)}\n${start.output()}`)
-      for (let waited = 0; waited < 5_000 && isAlive(postmaster.pid); waited += 100) await sleep(100)
-      assert.equal(isAlive(postmaster.pid), false, 'the embedded PostgreSQL is gone')
-      assert.deepEqual(await processesInside(clone), [], 'no process of the start is left')
-    } catch (error) {
-      await abandon(start, clusterDir)
-      throw error
-    }
-  })
+    },
+  )
 
   test('SIGTERM to the server process (npm’s child) stops everything, npm included', { timeout: 420_000 }, async () => {
     const start = await startAndStop('server', 'SIGTERM')

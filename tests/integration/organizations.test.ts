@@ -5,12 +5,7 @@ import { describe, test } from 'node:test'
 import { organizationCapabilities } from '~/services/workspaces/access.server'
 import { createInvitation } from '~/services/workspaces/invitations.server'
 import { changeMemberRole, listOrganizationMembers, removeMember } from '~/services/workspaces/members.server'
-import {
-  deleteOrganization,
-  getOrganizationBySlug,
-  listOrganizations,
-  updateOrganization,
-} from '~/services/workspaces/organizations.server'
+import { deleteOrganization, getOrganizationBySlug, listOrganizations, updateOrganization } from '~/services/workspaces/organizations.server'
 import { updateOrganizationSchema } from '~/services/workspaces/schemas'
 import { prisma } from '~/utils/db.server'
 import {
@@ -37,10 +32,16 @@ describe('creating organizations', () => {
     assert.equal(organization.name, name)
     assert.equal(organization.slug, `acme-media-inc-${name.slice(-4)}`)
     const members = await prisma.organizationMember.findMany({ where: { organizationId: organization.id } })
-    assert.deepEqual(members.map((m) => [m.userId, m.role]), [[user.id, 'OWNER']])
+    assert.deepEqual(
+      members.map((m) => [m.userId, m.role]),
+      [[user.id, 'OWNER']],
+    )
 
     const { items: listed } = await listOrganizations(actor, DASHBOARD_PAGE)
-    assert.deepEqual(listed.map((o) => [o.id, o.role]), [[organization.id, 'OWNER']])
+    assert.deepEqual(
+      listed.map((o) => [o.id, o.role]),
+      [[organization.id, 'OWNER']],
+    )
     const found = await getOrganizationBySlug(actor, organization.slug)
     assert.equal(found.organization.id, organization.id)
     assert.equal(found.role, 'OWNER')
@@ -120,7 +121,9 @@ describe('organization settings', () => {
       const organization = await createOrganizationFor(owner.actor)
       const member = await addMember(organization.id, owner.actor, role)
 
-      const { error, rows } = await withAuditDelta(() => updateOrganization(member.actor, organization.id, settings('Hijacked', uniqueSlug('hijacked'))))
+      const { error, rows } = await withAuditDelta(() =>
+        updateOrganization(member.actor, organization.id, settings('Hijacked', uniqueSlug('hijacked'))),
+      )
       const appError = await assertAppError(Promise.reject(error), 'FORBIDDEN')
       assert.match(appError.message, new RegExp(`Your role is ${role}`))
       assert.equal(rows.length, 0)
@@ -186,7 +189,10 @@ describe('deleting organizations', () => {
     // The users and the owner's other organization are untouched.
     assert.equal(await prisma.user.count({ where: { id: { in: [owner.user.id, member.user.id] } } }), 2)
     assert.equal(await prisma.team.count({ where: { id: keptTeam.id } }), 1)
-    assert.deepEqual((await listOrganizations(owner.actor, DASHBOARD_PAGE)).items.map((o) => o.id), [keep.id])
+    assert.deepEqual(
+      (await listOrganizations(owner.actor, DASHBOARD_PAGE)).items.map((o) => o.id),
+      [keep.id],
+    )
 
     assert.equal(rows.length, 1)
     assert.equal(rows[0]?.action, 'organization.delete')
@@ -247,7 +253,10 @@ describe('organization members', () => {
     assert.equal(grant.rows.length + selfPromote.rows.length + demoteOwner.rows.length, 0)
 
     const roles = await prisma.organizationMember.findMany({ where: { organizationId: organization.id }, orderBy: { createdAt: 'asc' } })
-    assert.deepEqual(roles.map((m) => m.role), ['OWNER', 'ADMIN', 'MEMBER'])
+    assert.deepEqual(
+      roles.map((m) => m.role),
+      ['OWNER', 'ADMIN', 'MEMBER'],
+    )
   })
 
   for (const role of ['MEMBER', 'VIEWER'] as const) {
@@ -330,9 +339,16 @@ describe('organization members', () => {
     const { rows } = await withAuditDelta(() => removeMember(admin.actor, organization.id, member.member.id))
     assert.equal(await prisma.organizationMember.count({ where: { organizationId: organization.id, userId: member.user.id } }), 0)
     assert.equal(await prisma.teamMember.count({ where: { teamId: team.id, userId: member.user.id } }), 0)
-    assert.equal(await prisma.teamMember.count({ where: { teamId: otherTeam.id, userId: member.user.id } }), 1, 'other organizations are untouched')
+    assert.equal(
+      await prisma.teamMember.count({ where: { teamId: otherTeam.id, userId: member.user.id } }),
+      1,
+      'other organizations are untouched',
+    )
     assert.equal(await prisma.organizationMember.count({ where: { organizationId: otherOrganization.id, userId: member.user.id } }), 1)
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId]), [['organization.member.remove', member.user.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId]),
+      [['organization.member.remove', member.user.id]],
+    )
     await assertAppError(getOrganizationBySlug(member.actor, organization.slug), 'NOT_FOUND')
   })
 
@@ -357,7 +373,10 @@ describe('organization members', () => {
     const ownerMember = await prisma.organizationMember.findFirstOrThrow({ where: { organizationId: organization.id, userId: owner.user.id } })
 
     const { rows } = await withAuditDelta(() => removeMember(viewer.actor, organization.id, viewer.member.id))
-    assert.deepEqual(rows.map((r) => [r.action, r.actorId, r.targetId]), [['organization.member.leave', viewer.user.id, viewer.user.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actorId, r.targetId]),
+      [['organization.member.leave', viewer.user.id, viewer.user.id]],
+    )
     assert.equal(await prisma.organizationMember.count({ where: { id: viewer.member.id } }), 0)
 
     const leave = await withAuditDelta(() => removeMember(owner.actor, organization.id, ownerMember.id))
@@ -381,10 +400,18 @@ describe('capabilities: what the pages offer is what the services allow', () => 
       const organization = await createOrganizationFor(owner.actor)
       const person = role === 'OWNER' ? owner : await addMember(organization.id, owner.actor, role)
       const can = organizationCapabilities(role)
-      const outcome = async (work: Promise<unknown>) => work.then(() => true, () => false)
+      const outcome = async (work: Promise<unknown>) =>
+        work.then(
+          () => true,
+          () => false,
+        )
       assert.equal(await outcome(createTeamIn(person.actor, organization.id)), can.canCreateTeams, `${role} creates teams`)
       assert.equal(await outcome(createInvitation(person.actor, organization.id, 'VIEWER')), can.canManageMembers, `${role} invites`)
-      assert.equal(await outcome(updateOrganization(person.actor, organization.id, settings('Renamed', uniqueSlug('renamed')))), can.canEdit, `${role} edits`)
+      assert.equal(
+        await outcome(updateOrganization(person.actor, organization.id, settings('Renamed', uniqueSlug('renamed')))),
+        can.canEdit,
+        `${role} edits`,
+      )
       assert.equal(await outcome(deleteOrganization(person.actor, organization.id)), can.canDelete, `${role} deletes`)
     }
   })

@@ -53,7 +53,10 @@ describe('projects', () => {
     assert.equal(project.slug, 'marketing-site')
     assert.equal(project.teamId, team.id)
     // The team's first project also creates the team's default local bucket (local provider enabled).
-    assert.deepEqual(rows.map((row) => row.action), ['bucket.create', 'project.create'])
+    assert.deepEqual(
+      rows.map((row) => row.action),
+      ['bucket.create', 'project.create'],
+    )
     const entry = rows[1]
     assert.equal(entry?.organizationId, organization.id)
     assert.equal(entry?.actorId, teamMember.user.id)
@@ -77,7 +80,10 @@ describe('projects', () => {
     const { team, owner, outsider, orgViewer } = await teamWithPeople()
     const project = await createProjectIn(owner.actor, team.id, { name: 'Readable', slug: 'readable' })
     for (const person of [outsider, orgViewer]) {
-      assert.deepEqual((await listProjects(person.actor, team.id, DASHBOARD_PAGE)).items.map((p) => p.id), [project.id])
+      assert.deepEqual(
+        (await listProjects(person.actor, team.id, DASHBOARD_PAGE)).items.map((p) => p.id),
+        [project.id],
+      )
       const access = await getProjectBySlug(person.actor, team.id, 'readable')
       assert.equal(access.project.id, project.id)
       assert.equal(access.role, 'VIEWER')
@@ -126,7 +132,10 @@ describe('projects', () => {
 
     const { rows } = await withAuditDelta(() => deleteProject(teamAdmin.actor, first.id))
     assert.equal(await projectRow(first.id), null)
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId, r.organizationId]), [['project.delete', first.id, organization.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId, r.organizationId]),
+      [['project.delete', first.id, organization.id]],
+    )
     assert.deepEqual(rows[0]?.before, { name: first.name, slug: first.slug, teamId: team.id })
     await deleteProject(orgAdmin.actor, second.id)
     assert.equal(await projectRow(second.id), null)
@@ -183,7 +192,10 @@ describe('slug and name schemas', () => {
       test(`${schemaName} rejects a slug with ${reason} (${JSON.stringify(slug)}) on the slug field`, () => {
         const result = schema.safeParse({ name: 'Fine Name', slug })
         assert.equal(result.success, false)
-        assert.deepEqual(result.error?.issues.map((issue) => issue.path.join('.')), ['slug'])
+        assert.deepEqual(
+          result.error?.issues.map((issue) => issue.path.join('.')),
+          ['slug'],
+        )
       })
     }
   }

@@ -34,7 +34,6 @@ const instances: Instance[] = []
 const clients: TestRealtimeClient[] = []
 let dataDir: string
 
-
 /** `tsx server.ts` on a free loopback port, on this file's database; resolves once it listens. */
 async function startInstance(env: Record<string, string> = {}): Promise<Instance> {
   const port = await freePort()

@@ -89,7 +89,9 @@ before(async () => {
   keyB = (await createTestApiKey(b.owner.actor, projectB, ['files:read', 'files:write'])).key
   await attachS3Bucket(projectA)
   await attachS3Bucket(projectB)
-  uploadB = (await initUpload(b.owner.actor, initUploadSchema.parse({ projectId: projectB, fileName: 'b.txt', contentType: 'text/plain', size: 3 }))).uploadId
+  uploadB = (
+    await initUpload(b.owner.actor, initUploadSchema.parse({ projectId: projectB, fileName: 'b.txt', contentType: 'text/plain', size: 3 }))
+  ).uploadId
 })
 
 after(async () => {
@@ -130,7 +132,9 @@ describe('credentials and channels', () => {
   })
 
   test('a realtime token minted with an API key reaches only its scope', async () => {
-    const uploadA = (await initUpload(owner.actor, initUploadSchema.parse({ projectId: projectA, fileName: 'a.txt', contentType: 'text/plain', size: 3 }))).uploadId
+    const uploadA = (
+      await initUpload(owner.actor, initUploadSchema.parse({ projectId: projectA, fileName: 'a.txt', contentType: 'text/plain', size: 3 }))
+    ).uploadId
     const scoped = await api('POST', '/api/v1/realtime/tokens', { token: keyA, body: { uploadIds: [uploadA] } })
     assert.equal(scoped.status, 201, scoped.text)
     assert.deepEqual([scoped.json.projectId, scoped.json.uploadIds], [projectA, [uploadA]])
@@ -151,7 +155,9 @@ describe('credentials and channels', () => {
     assert.ok(verifyRealtimeToken(wide.json.token))
     assert.equal(verifyRealtimeToken(wide.json.token, new Date(wide.json.expiresAt).getTime() + 1), null)
     const [body, signature] = (wide.json.token as string).split('.')
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!.slice(4), 'base64url').toString()), p: projectB })).toString('base64url')
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!.slice(4), 'base64url').toString()), p: projectB })).toString(
+      'base64url',
+    )
     for (const token of [`crt_${forged}.${signature}`, `${body}.${'A'.repeat(43)}`, 'crt_nonsense']) {
       const refused = await refusedUpgrade(`${endpoint.url}?token=${encodeURIComponent(token)}`)
       assert.equal(refused.status, 401)
@@ -246,7 +252,9 @@ describe('bounds', () => {
     const otherKey = await connect(capped.url, bearer(keyB))
     assert.equal((await otherKey.subscribe(`project:${projectB}`)).type, 'subscribed')
 
-    const uploadA = (await initUpload(owner.actor, initUploadSchema.parse({ projectId: projectA, fileName: 'c.txt', contentType: 'text/plain', size: 3 }))).uploadId
+    const uploadA = (
+      await initUpload(owner.actor, initUploadSchema.parse({ projectId: projectA, fileName: 'c.txt', contentType: 'text/plain', size: 3 }))
+    ).uploadId
     assert.equal((await first.subscribe(`project:${projectA}`)).type, 'subscribed')
     assert.equal((await second.subscribe(`upload:${uploadA}`)).type, 'subscribed')
     const over = await first.subscribe(`upload:${uploadA}`)
@@ -341,7 +349,11 @@ describe('upload progress', () => {
     const content = Buffer.alloc(3 * 1024 * 1024, 7)
     const reference = `ref-${Date.now()}`
     const form = slowForm({ size: String(content.length), clientReference: reference }, 'progress.bin', content, 6, 150)
-    const sent = api('POST', `/api/v1/files/upload?projectId=${projectA}`, { token: keyA, body: form.body, headers: { 'Content-Type': form.contentType } })
+    const sent = api('POST', `/api/v1/files/upload?projectId=${projectA}`, {
+      token: keyA,
+      body: form.body,
+      headers: { 'Content-Type': form.contentType },
+    })
     const uploadId = await followUpload(client, reference)
     const response = await sent
     assert.equal(response.status, 201, response.text)
@@ -354,7 +366,11 @@ describe('upload progress', () => {
     assert.ok(progress.length >= 2, `several progress messages (got ${progress.length})`)
     for (const frame of progress) assert.equal(frame.total, content.length)
     const bytes = progress.map((frame) => frame.bytes as number)
-    assert.deepEqual([...bytes].sort((x, y) => x - y), bytes, 'bytes only grow')
+    assert.deepEqual(
+      [...bytes].sort((x, y) => x - y),
+      bytes,
+      'bytes only grow',
+    )
     assert.ok(bytes.every((count) => count > 0 && count <= content.length))
     assert.deepEqual(
       onProject.map((frame) => frame.type).filter((type, i, all) => type !== all[i - 1]),
@@ -370,7 +386,11 @@ describe('upload progress', () => {
     await client.subscribe(`project:${projectA}`)
     const reference = `fail-${Date.now()}`
     const form = slowForm({ size: '5000', clientReference: reference }, 'short.bin', Buffer.alloc(1000, 1), 2, 300)
-    const sent = api('POST', `/api/v1/files/upload?projectId=${projectA}`, { token: keyA, body: form.body, headers: { 'Content-Type': form.contentType } })
+    const sent = api('POST', `/api/v1/files/upload?projectId=${projectA}`, {
+      token: keyA,
+      body: form.body,
+      headers: { 'Content-Type': form.contentType },
+    })
     const uploadId = await followUpload(client, reference)
     const response = await sent
     assert.equal(response.status, 400)
@@ -382,10 +402,22 @@ describe('upload progress', () => {
   })
 
   test("recording a multipart part reports the upload's bytes so far on its own channel", async () => {
-    const started = await initUpload(owner.actor, initUploadSchema.parse({ projectId: projectA, fileName: 'big.bin', contentType: 'application/octet-stream', size: 10 * 1024 * 1024, multipart: true }))
+    const started = await initUpload(
+      owner.actor,
+      initUploadSchema.parse({
+        projectId: projectA,
+        fileName: 'big.bin',
+        contentType: 'application/octet-stream',
+        size: 10 * 1024 * 1024,
+        multipart: true,
+      }),
+    )
     const client = await connect(endpoint.url, bearer(keyA))
     assert.equal((await client.subscribe(`upload:${started.uploadId}`)).type, 'subscribed')
-    const recorded = await api('PUT', `/api/v1/uploads/${started.uploadId}/parts/1`, { token: keyA, body: { etag: '"part-1"', size: 8 * 1024 * 1024 } })
+    const recorded = await api('PUT', `/api/v1/uploads/${started.uploadId}/parts/1`, {
+      token: keyA,
+      body: { etag: '"part-1"', size: 8 * 1024 * 1024 },
+    })
     assert.equal(recorded.status, 200, recorded.text)
     const progress = await client.next((frame) => frame.type === 'upload.progress')
     assert.deepEqual(

@@ -44,7 +44,10 @@ before(async () => {
     '/api/uploads',
     createRouteHandler({
       router,
-      config: { api, images: { authorize: ({ req, paths }) => (req as express.Request).headers['x-viewer'] === 'ok' && paths.every((p) => p === photoPath) } },
+      config: {
+        api,
+        images: { authorize: ({ req, paths }) => (req as express.Request).headers['x-viewer'] === 'ok' && paths.every((p) => p === photoPath) },
+      },
     }),
   )
   app.use('/api/plain', createRouteHandler({ router, config: { api, realtime: false } }))
@@ -59,7 +62,10 @@ after(() => {
   appServer.close()
 })
 
-const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#336699' } }).png().toBuffer()
+const png = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: '#336699' } })
+    .png()
+    .toBuffer()
 
 async function startUpload(base: string) {
   const bytes = await png(8, 8)
@@ -121,7 +127,10 @@ describe('image signing for browsers', () => {
     const unknown = await sign(`${appUrl}/api/uploads`, [{ path: photoPath, params: { w: 10, rotate: 90 } }])
     assert.equal(unknown.status, 400)
     assert.match(((await unknown.json()) as { detail: string }).detail, /params\.rotate is not a transform parameter this route signs/)
-    const tooMany = await sign(`${appUrl}/api/uploads`, Array.from({ length: 65 }, () => ({ path: photoPath, params: {} })))
+    const tooMany = await sign(
+      `${appUrl}/api/uploads`,
+      Array.from({ length: 65 }, () => ({ path: photoPath, params: {} })),
+    )
     assert.equal(tooMany.status, 400)
     const badValue = await sign(`${appUrl}/api/uploads`, [{ path: photoPath, params: { w: 0 } }])
     assert.equal(badValue.status, 400, 'Carcosa refuses the value, and the handler passes its 400 on')

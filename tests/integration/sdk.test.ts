@@ -308,7 +308,9 @@ async function putAndVanish(name: string, bytes: Buffer, type: string, albumId: 
     body: JSON.stringify({ files: [{ name, size: declaredSize, type }], input: { albumId } }),
   })
   assert.equal(start.status, 200)
-  const [upload] = ((await start.json()) as { uploads: Array<{ uploadId: string; token: string; url: string; headers: Record<string, string> }> }).uploads
+  const [upload] = (
+    (await start.json()) as { uploads: Array<{ uploadId: string; token: string; url: string; headers: Record<string, string> }> }
+  ).uploads
   assert.ok(upload)
   const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(bytes) })
   assert.equal(put.status, 200)
@@ -373,7 +375,9 @@ describe('reconciliation of uploads whose client went away', () => {
     assert.ok(upload)
     // The reconcile job (due after a second) ran and finished without touching the upload.
     await waitFor('the reconcile job done', async () => {
-      const [job] = await prisma.$queryRaw<Array<{ state: string }>>`SELECT state::text FROM pgboss.job WHERE name = 'upload-reconcile' AND data->>'uploadId' = ${upload.uploadId}`
+      const [job] = await prisma.$queryRaw<
+        Array<{ state: string }>
+      >`SELECT state::text FROM pgboss.job WHERE name = 'upload-reconcile' AND data->>'uploadId' = ${upload.uploadId}`
       return job?.state === 'completed'
     })
     const row = await prisma.upload.findUniqueOrThrow({ where: { id: upload.uploadId } })

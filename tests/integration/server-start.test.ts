@@ -21,9 +21,21 @@ const RUNNING = /Carcosa is running at (\S+?)["\s]/
 
 // Configuration the child must not inherit from the shell that runs the tests.
 const CONFIG_VARIABLES = [
-  'NODE_ENV', 'PORT', 'HOST', 'APP_URL', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'LOG_LEVEL',
-  'TRUST_PROXY', 'SESSION_MAX_AGE_DAYS', 'REMIX_DEV_ORIGIN', 'CREDENTIALS_ENCRYPTION_KEY', 'CREDENTIALS_ENCRYPTION_OLD_KEYS',
-  'STORAGE_ALLOW_PRIVATE_ENDPOINTS', 'STORAGE_LOCAL_ENABLED',
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'APP_URL',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'SESSION_SECRET',
+  'LOG_LEVEL',
+  'TRUST_PROXY',
+  'SESSION_MAX_AGE_DAYS',
+  'REMIX_DEV_ORIGIN',
+  'CREDENTIALS_ENCRYPTION_KEY',
+  'CREDENTIALS_ENCRYPTION_OLD_KEYS',
+  'STORAGE_ALLOW_PRIVATE_ENDPOINTS',
+  'STORAGE_LOCAL_ENABLED',
 ]
 
 interface Server {
@@ -118,7 +130,6 @@ async function makeDataDir() {
   return dir
 }
 
-
 /** The embedded cluster's pid and port, from the postmaster.pid it keeps while running. */
 async function postmaster(clusterDir: string) {
   const content = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => null)
@@ -166,7 +177,11 @@ async function stopPostmaster(clusterDir: string) {
 function runTool(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const baseEnv = { ...process.env }
   for (const name of CONFIG_VARIABLES) delete baseEnv[name]
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [script], { cwd: ROOT, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [script], {
+    cwd: ROOT,
+    env: { ...baseEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -195,10 +210,10 @@ describe('server start', () => {
     const databaseUrl = await embeddedDatabaseUrl(dataDir)
     const email = `start-${randomBytes(4).toString('hex')}@example.com`
     await withClient(databaseUrl, (client) =>
-      client.query(
-        `INSERT INTO "User" (id, email, name, "passwordHash", "updatedAt") VALUES ($1, $2, 'Start Test', 'x', now())`,
-        [`start${randomBytes(8).toString('hex')}`, email],
-      ),
+      client.query(`INSERT INTO "User" (id, email, name, "passwordHash", "updatedAt") VALUES ($1, $2, 'Start Test', 'x', now())`, [
+        `start${randomBytes(8).toString('hex')}`,
+        email,
+      ]),
     )
     const secretsBefore = await fs.readFile(path.join(dataDir, 'secrets.json'), 'utf8')
     const firstPostmaster = await postmaster(clusterDir)
@@ -247,32 +262,45 @@ describe('server start', () => {
     assert.doesNotMatch(server.output(), /embedded PostgreSQL running/, 'stops before starting a database')
   })
 
-  test('db:seed and db:migrate use the running server’s database and print its URL; without a cluster they stop and say so', { timeout: 240_000 }, async () => {
-    const dataDir = await makeDataDir()
-    const port = await freePort()
-    const server = startServer({ DATA_DIR: dataDir, PORT: String(port) })
-    await waitUntilReady(server)
+  test(
+    'db:seed and db:migrate use the running server’s database and print its URL; without a cluster they stop and say so',
+    { timeout: 240_000 },
+    async () => {
+      const dataDir = await makeDataDir()
+      const port = await freePort()
+      const server = startServer({ DATA_DIR: dataDir, PORT: String(port) })
+      await waitUntilReady(server)
 
-    // No PORT here: the URL printed is the running server's.
-    const seeded = await runTool('prisma/seed.ts', { DATA_DIR: dataDir })
-    assert.equal(seeded.code, 0, seeded.output)
-    assert.match(seeded.output, new RegExp(`db:seed: the embedded PostgreSQL in ${path.join(dataDir, 'postgres')} \\(already running, pid \\d+\\)`))
-    assert.match(seeded.output, new RegExp(`Sign in at http://127\\.0\\.0\\.1:${port}/login as demo@carcosa\\.local`))
-    const migrated = await runTool('scripts/migrate.ts', { DATA_DIR: dataDir })
-    assert.equal(migrated.code, 0, migrated.output)
-    assert.match(migrated.output, new RegExp(`db:migrate: the embedded PostgreSQL in ${path.join(dataDir, 'postgres')} \\(already running`))
+      // No PORT here: the URL printed is the running server's.
+      const seeded = await runTool('prisma/seed.ts', { DATA_DIR: dataDir })
+      assert.equal(seeded.code, 0, seeded.output)
+      assert.match(
+        seeded.output,
+        new RegExp(`db:seed: the embedded PostgreSQL in ${path.join(dataDir, 'postgres')} \\(already running, pid \\d+\\)`),
+      )
+      assert.match(seeded.output, new RegExp(`Sign in at http://127\\.0\\.0\\.1:${port}/login as demo@carcosa\\.local`))
+      const migrated = await runTool('scripts/migrate.ts', { DATA_DIR: dataDir })
+      assert.equal(migrated.code, 0, migrated.output)
+      assert.match(migrated.output, new RegExp(`db:migrate: the embedded PostgreSQL in ${path.join(dataDir, 'postgres')} \\(already running`))
 
-    const elsewhere = path.join(await makeDataDir(), 'not-the-server')
-    for (const [tool, script] of [['db:seed', 'prisma/seed.ts'], ['db:migrate', 'scripts/migrate.ts']] as const) {
-      const refused = await runTool(script, { DATA_DIR: elsewhere })
-      assert.equal(refused.code, 1, refused.output)
-      assert.match(refused.output, new RegExp(`^${tool} failed: no embedded database in DATA_DIR ${elsewhere} .*set DATA_DIR to the server's data directory`, 'm'))
-      await assert.rejects(fs.access(elsewhere), `${tool} created nothing in ${elsewhere}`)
-    }
+      const elsewhere = path.join(await makeDataDir(), 'not-the-server')
+      for (const [tool, script] of [
+        ['db:seed', 'prisma/seed.ts'],
+        ['db:migrate', 'scripts/migrate.ts'],
+      ] as const) {
+        const refused = await runTool(script, { DATA_DIR: elsewhere })
+        assert.equal(refused.code, 1, refused.output)
+        assert.match(
+          refused.output,
+          new RegExp(`^${tool} failed: no embedded database in DATA_DIR ${elsewhere} .*set DATA_DIR to the server's data directory`, 'm'),
+        )
+        await assert.rejects(fs.access(elsewhere), `${tool} created nothing in ${elsewhere}`)
+      }
 
-    assert.deepEqual(await stopServer(server), { code: 0, signal: null }, server.output())
-    await assert.rejects(fs.access(path.join(dataDir, 'server.json')), 'the server forgets its URL when it stops')
-  })
+      assert.deepEqual(await stopServer(server), { code: 0, signal: null }, server.output())
+      await assert.rejects(fs.access(path.join(dataDir, 'server.json')), 'the server forgets its URL when it stops')
+    },
+  )
 
   test('a failed start says what went wrong in one line, without a stack, and leaves no cluster directory', { timeout: 120_000 }, async () => {
     const dataDir = await makeDataDir()
@@ -281,7 +309,10 @@ describe('server start', () => {
     const server = startServer({ DATA_DIR: dataDir, PORT: String(await freePort()) })
     const { code } = await waitForExit(server)
     assert.equal(code, 1)
-    const lines = server.output().split('\n').filter((line) => line.startsWith('Carcosa cannot start'))
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('Carcosa cannot start'))
     assert.deepEqual(lines, [
       `Carcosa cannot start: ${path.join(dataDir, 'postgres')} is not empty but holds no PostgreSQL cluster: move it away, or set DATA_DIR`,
     ])
@@ -324,15 +355,17 @@ describe('server start', () => {
           .filter((entry) => entry.isDirectory())
           .map((entry) => entry.name)
           .sort()
-        assert.deepEqual(migrations.rows.map((row) => row.migration_name), committed, 'every committed migration is recorded')
+        assert.deepEqual(
+          migrations.rows.map((row) => row.migration_name),
+          committed,
+          'every committed migration is recorded',
+        )
 
         const { code } = await stopServer(server, 'SIGTERM')
         assert.equal(code, 0, server.output())
         await assert.rejects(fs.access(path.join(dataDir, 'postgres')), 'nothing is created for an embedded cluster')
       } finally {
-        await withClient(externalUrl as string, (client) =>
-          client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-        )
+        await withClient(externalUrl as string, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`))
       }
     },
   )

@@ -62,9 +62,10 @@ describe('project settings', () => {
     assert.deepEqual(result, expected)
     assert.deepEqual(await getProjectSettings(viewer.actor, project.id), expected)
     assert.deepEqual((await prisma.project.findUniqueOrThrow({ where: { id: project.id } })).settings, expected)
-    assert.deepEqual(rows.map((r) => [r.action, r.organizationId, r.targetId, r.before, r.after]), [
-      ['project.settings.update', organization.id, project.id, { description: '', allowedOrigins: [] }, expected],
-    ])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.organizationId, r.targetId, r.before, r.after]),
+      [['project.settings.update', organization.id, project.id, { description: '', allowedOrigins: [] }, expected]],
+    )
 
     // PUT semantics: what is left out returns to its default.
     const replaced = await updateProjectSettings(member.actor, project.id, projectInput({ description: 'Only text' }))
@@ -91,16 +92,29 @@ describe('project settings', () => {
     assert.equal((await getProjectSettings(writer.actor, project.id)).description, 'By key')
     const uploader = await createTestApiKey(owner.actor, project.id, ['files:write'])
     assert.match((await assertAppError(getProjectSettings(uploader.actor, project.id), 'FORBIDDEN')).message, /projects:read/)
-    assert.match((await assertAppError(updateProjectSettings(uploader.actor, project.id, projectInput({})), 'FORBIDDEN')).message, /projects:write/)
+    assert.match(
+      (await assertAppError(updateProjectSettings(uploader.actor, project.id, projectInput({})), 'FORBIDDEN')).message,
+      /projects:write/,
+    )
   })
 
   test('invalid settings are refused field by field with clear messages', () => {
     assert.deepEqual(errorsOf(projectSettingsSchema.safeParse({ description: 'x'.repeat(501) })), [
       ['description', 'Description must be at most 500 characters'],
     ])
-    const origins = ['ftp://files.example.com', 'https://example.com/path', 'not a url', 'https://user:pw@example.com', 'https://example.com?x=1', 'javascript:alert(1)']
+    const origins = [
+      'ftp://files.example.com',
+      'https://example.com/path',
+      'not a url',
+      'https://user:pw@example.com',
+      'https://example.com?x=1',
+      'javascript:alert(1)',
+    ]
     const issues = errorsOf(projectSettingsSchema.safeParse({ allowedOrigins: origins }))
-    assert.deepEqual(issues.map(([path]) => path), origins.map((_, i) => `allowedOrigins.${i}`))
+    assert.deepEqual(
+      issues.map(([path]) => path),
+      origins.map((_, i) => `allowedOrigins.${i}`),
+    )
     assert.match(issues[0]![1]!, /must start with http:\/\/ or https:\/\//)
     assert.match(issues[1]![1]!, /origin only/)
     assert.match(issues[2]![1]!, /is not a URL/)
@@ -113,7 +127,10 @@ describe('project settings', () => {
 
   test('stored settings that no longer pass the schema fall back to defaults, field by field', async () => {
     const { owner, project } = await setup()
-    await prisma.project.update({ where: { id: project.id }, data: { settings: { description: 42, allowedOrigins: ['https://ok.example.com'], legacy: true } } })
+    await prisma.project.update({
+      where: { id: project.id },
+      data: { settings: { description: 42, allowedOrigins: ['https://ok.example.com'], legacy: true } },
+    })
     assert.deepEqual(await getProjectSettings(owner.actor, project.id), { description: '', allowedOrigins: ['https://ok.example.com'] })
     for (const stored of [[1, 2], 'text', { allowedOrigins: ['ftp://nope'] }]) {
       await prisma.project.update({ where: { id: project.id }, data: { settings: stored } })
@@ -137,9 +154,18 @@ describe('user settings', () => {
     assert.deepEqual(result, { theme: 'dark', timezone: 'Europe/Paris' })
     assert.deepEqual(await getUserSettings(alice.actor), { theme: 'dark', timezone: 'Europe/Paris' })
     assert.deepEqual(await getUserSettings(bob.actor), { theme: 'system', timezone: 'UTC' })
-    assert.deepEqual(rows.map((r) => [r.action, r.actorId, r.targetId, r.before, r.after]), [
-      ['user.settings.update', alice.user.id, alice.user.id, { theme: 'system', timezone: 'UTC' }, { theme: 'dark', timezone: 'Europe/Paris' }],
-    ])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actorId, r.targetId, r.before, r.after]),
+      [
+        [
+          'user.settings.update',
+          alice.user.id,
+          alice.user.id,
+          { theme: 'system', timezone: 'UTC' },
+          { theme: 'dark', timezone: 'Europe/Paris' },
+        ],
+      ],
+    )
     assert.deepEqual(await updateUserSettings(alice.actor, userSettingsSchema.parse({ theme: 'light' })), { theme: 'light', timezone: 'UTC' })
   })
 
@@ -148,7 +174,9 @@ describe('user settings', () => {
     assert.deepEqual(errorsOf(userSettingsSchema.safeParse({ timezone: 'Mars/Olympus_Mons' })), [
       ['timezone', 'Unknown time zone; use an IANA name such as Europe/Paris or UTC'],
     ])
-    assert.deepEqual(errorsOf(userSettingsSchema.safeParse({ timezone: 'A'.repeat(65) })), [['timezone', 'Time zone must be at most 64 characters']])
+    assert.deepEqual(errorsOf(userSettingsSchema.safeParse({ timezone: 'A'.repeat(65) })), [
+      ['timezone', 'Time zone must be at most 64 characters'],
+    ])
     assert.equal(userSettingsSchema.parse({ timezone: 'America/Argentina/Buenos_Aires' }).timezone, 'America/Argentina/Buenos_Aires')
 
     const person = await createTestUser()
@@ -162,12 +190,15 @@ describe('rate-limit overrides', () => {
     const { owner, teamAdmin, member, viewer, project, organization } = await setup()
     assert.deepEqual(await getRateLimitOverrides(viewer.actor, project.id), {})
 
-    const { result, rows } = await withAuditDelta(() => updateRateLimitOverrides(owner.actor, project.id, overridesInput({ READ: 50_000, DELETE: 10 })))
+    const { result, rows } = await withAuditDelta(() =>
+      updateRateLimitOverrides(owner.actor, project.id, overridesInput({ READ: 50_000, DELETE: 10 })),
+    )
     assert.deepEqual(result, { READ: 50_000, DELETE: 10 })
     assert.deepEqual(await getRateLimitOverrides(member.actor, project.id), { READ: 50_000, DELETE: 10 })
-    assert.deepEqual(rows.map((r) => [r.action, r.organizationId, r.targetId, r.before, r.after]), [
-      ['project.rate_limits.update', organization.id, project.id, {}, { READ: 50_000, DELETE: 10 }],
-    ])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.organizationId, r.targetId, r.before, r.after]),
+      [['project.rate_limits.update', organization.id, project.id, {}, { READ: 50_000, DELETE: 10 }]],
+    )
 
     await updateRateLimitOverrides(teamAdmin.actor, project.id, overridesInput({ WRITE: 2_000 }))
     assert.deepEqual(await getRateLimitOverrides(owner.actor, project.id), { WRITE: 2_000 }, 'a PUT replaces the whole object')
@@ -203,9 +234,15 @@ describe('rate-limit overrides', () => {
     assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse({ ADMIN: 1_000_001 })), [
       ['ADMIN', 'ADMIN must be at most 1,000,000 requests per hour'],
     ])
-    assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse({ WRITE: 1.5 })), [['WRITE', 'WRITE must be a whole number of requests per hour']])
-    assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse({ STANDARD: '100' })), [['STANDARD', 'STANDARD must be a number of requests per hour']])
-    assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse([])), [['', 'Rate-limit overrides must be an object of tiers and requests per hour']])
+    assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse({ WRITE: 1.5 })), [
+      ['WRITE', 'WRITE must be a whole number of requests per hour'],
+    ])
+    assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse({ STANDARD: '100' })), [
+      ['STANDARD', 'STANDARD must be a number of requests per hour'],
+    ])
+    assert.deepEqual(errorsOf(rateLimitOverridesSchema.safeParse([])), [
+      ['', 'Rate-limit overrides must be an object of tiers and requests per hour'],
+    ])
     assert.deepEqual(rateLimitOverridesSchema.parse({ READ: 1, ADMIN: 1_000_000 }), { READ: 1, ADMIN: 1_000_000 })
 
     // Stored overrides are read tier by tier: an invalid or unknown entry is ignored, the rest kept.

@@ -30,7 +30,11 @@ test('sign-in follows same-origin redirectTo paths and refuses every way out to 
 
 test('registration refuses redirects to another origin and falls back to onboarding', async () => {
   for (const redirectTo of ESCAPES.slice(0, 2)) {
-    const response = await api('POST', '/register', form({ name: 'New person', email: uniqueEmail('redirect'), password: 'a long enough password 123', redirectTo }))
+    const response = await api(
+      'POST',
+      '/register',
+      form({ name: 'New person', email: uniqueEmail('redirect'), password: 'a long enough password 123', redirectTo }),
+    )
     assert.equal(response.status, 302, response.text.slice(0, 300))
     assert.equal(response.headers.get('Location'), '/onboarding', JSON.stringify(redirectTo))
   }

@@ -46,7 +46,10 @@ describe('creating teams', () => {
       assert.equal(team.slug, 'video-platform')
       assert.equal(team.organizationId, organization.id)
       const members = await prisma.teamMember.findMany({ where: { teamId: team.id } })
-      assert.deepEqual(members.map((m) => [m.userId, m.role]), [[creator.user.id, 'OWNER']])
+      assert.deepEqual(
+        members.map((m) => [m.userId, m.role]),
+        [[creator.user.id, 'OWNER']],
+      )
       assert.equal(rows.length, 1)
       assert.equal(rows[0]?.action, 'team.create')
       assert.equal(rows[0]?.organizationId, organization.id)
@@ -88,7 +91,10 @@ describe('creating teams', () => {
     await createProjectIn(owner.actor, team.id)
 
     const { items: teams } = await listTeams(viewer.actor, organization.id, DASHBOARD_PAGE)
-    assert.deepEqual(teams.map((t) => [t.id, t._count.projects, t._count.members]), [[team.id, 2, 1]])
+    assert.deepEqual(
+      teams.map((t) => [t.id, t._count.projects, t._count.members]),
+      [[team.id, 2, 1]],
+    )
     const access = await getTeamBySlug(viewer.actor, organization.id, 'alpha')
     assert.equal(access.team.id, team.id)
     assert.equal(access.role, 'VIEWER')
@@ -186,7 +192,10 @@ describe('deleting teams', () => {
     assert.equal(await prisma.project.count({ where: { id: project.id } }), 0)
     assert.equal(await prisma.teamMember.count({ where: { teamId: team.id } }), 0)
     assert.equal(await prisma.project.count({ where: { id: otherProject.id } }), 1)
-    assert.deepEqual(rows.map((r) => [r.action, r.targetId]), [['team.delete', team.id]])
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.targetId]),
+      [['team.delete', team.id]],
+    )
     assert.deepEqual(rows[0]?.before, { name: team.name, slug: team.slug })
   })
 
@@ -330,10 +339,17 @@ describe('team members', () => {
     assert.equal(await prisma.teamMember.count({ where: { teamId: team.id } }), 4)
 
     const removed = await withAuditDelta(() => removeTeamMember(teamAdmin.actor, team.id, bMember.id))
-    assert.deepEqual(removed.rows.map((r) => [r.action, r.targetId]), [['team.member.remove', b.user.id]])
+    assert.deepEqual(
+      removed.rows.map((r) => [r.action, r.targetId]),
+      [['team.member.remove', b.user.id]],
+    )
     assert.deepEqual(removed.rows[0]?.before, { teamId: team.id, role: 'MEMBER' })
     assert.equal(await prisma.teamMember.count({ where: { id: bMember.id } }), 0)
-    assert.equal(await prisma.organizationMember.count({ where: { organizationId: organization.id, userId: b.user.id } }), 1, 'still in the organization')
+    assert.equal(
+      await prisma.organizationMember.count({ where: { organizationId: organization.id, userId: b.user.id } }),
+      1,
+      'still in the organization',
+    )
 
     await removeTeamMember(a.actor, team.id, aMember.id)
     assert.equal(await prisma.teamMember.count({ where: { id: aMember.id } }), 0)

@@ -49,14 +49,22 @@ const events = (projectId: string, type: string) => prisma.event.findMany({ wher
 const setStatus = (token: string, tenantId: string, status: string) => api('PUT', `/api/v1/tenants/${tenantId}`, { token, body: { status } })
 
 async function jpeg() {
-  return sharp({ create: { width: 40, height: 30, channels: 3, background: '#00ff00' } }).jpeg().toBuffer()
+  return sharp({ create: { width: 40, height: 30, channels: 3, background: '#00ff00' } })
+    .jpeg()
+    .toBuffer()
 }
 
 describe('tenant status', () => {
   test('suspended: uploads, downloads and transforms are refused with a 403 that says so; archived: read-only; active again: all allowed; changes audited and announced', async () => {
     const { key, tenant, project, owner } = await setup()
     const acme = await tenant('acme')
-    const file = await putTestFile(project.id, { tenantId: acme.id, name: 'cat.jpg', path: 'acme/cat.jpg', contentType: 'image/jpeg', body: await jpeg() })
+    const file = await putTestFile(project.id, {
+      tenantId: acme.id,
+      name: 'cat.jpg',
+      path: 'acme/cat.jpg',
+      contentType: 'image/jpeg',
+      body: await jpeg(),
+    })
     const signed = await signTransformUrl(owner.actor, project.id, { path: 'acme/cat.jpg', params: { w: 20 }, expiresIn: 600 }, BASE)
 
     const suspended = await setStatus(key, acme.id, 'suspended')
@@ -87,11 +95,19 @@ describe('tenant status', () => {
     assert.equal((await init(key, { fileName: 'a.txt', contentType: 'text/plain', size: 3, tenantId: acme.id })).status, 201)
 
     assert.deepEqual(
-      (await prisma.event.findMany({ where: { projectId: project.id, type: { startsWith: 'tenant.' } }, orderBy: { createdAt: 'asc' } })).map((e) => e.type),
+      (await prisma.event.findMany({ where: { projectId: project.id, type: { startsWith: 'tenant.' } }, orderBy: { createdAt: 'asc' } })).map(
+        (e) => e.type,
+      ),
       ['tenant.created', 'tenant.suspended', 'tenant.archived', 'tenant.activated'],
     )
     const [event] = await events(project.id, 'tenant.archived')
-    assert.deepEqual((event!.data as { tenant: unknown }).tenant, { id: acme.id, slug: 'acme', name: 'ACME', status: 'archived', previousStatus: 'suspended' })
+    assert.deepEqual((event!.data as { tenant: unknown }).tenant, {
+      id: acme.id,
+      slug: 'acme',
+      name: 'ACME',
+      status: 'archived',
+      previousStatus: 'suspended',
+    })
     const audits = await auditEntries({ targetId: acme.id, action: 'tenant.status' })
     assert.deepEqual(
       audits.map((entry) => (entry.after as { status: string }).status),
@@ -101,7 +117,17 @@ describe('tenant status', () => {
 
   test("a suspension stops this instance's memory answering the tenant's cached transforms, also when it is announced by another instance", async () => {
     const tenantId = 'tn_fast_path_probe'
-    const source = { id: 'file-probe', updatedAt: new Date(), etag: null, size: 10n, contentType: 'image/jpeg', projectId: 'p-probe', tenantId, allowAnimated: false, presetsOnly: false }
+    const source = {
+      id: 'file-probe',
+      updatedAt: new Date(),
+      etag: null,
+      size: 10n,
+      contentType: 'image/jpeg',
+      projectId: 'p-probe',
+      tenantId,
+      allowAnimated: false,
+      presetsOnly: false,
+    }
     rememberSource('probe/cat.jpg', source)
     assert.ok(knownSource('p-probe', 'probe/cat.jpg'), 'remembered while the bus is up')
     // What another instance's suspension looks like here: a message on the invalidation bus.
@@ -122,7 +148,9 @@ describe('plans and quotas', () => {
     await putTestFile(project.id, { tenantId: acme.id, body: 'x'.repeat(5_000) })
 
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => init(key, { fileName: `f${i}.bin`, contentType: 'application/octet-stream', size: 1_000, tenantId: acme.id })),
+      Array.from({ length: 20 }, (_, i) =>
+        init(key, { fileName: `f${i}.bin`, contentType: 'application/octet-stream', size: 1_000, tenantId: acme.id }),
+      ),
     )
     const admitted = answers.filter((answer) => answer.status === 201)
     assert.equal(admitted.length, 5)
@@ -140,7 +168,10 @@ describe('plans and quotas', () => {
       assert.equal(await expireUpload(answer.json.uploadId), true)
     }
     assert.equal((await prisma.tenant.findUniqueOrThrow({ where: { id: acme.id } })).reservedBytes, 3_000n)
-    assert.equal((await init(key, { fileName: 'again.bin', contentType: 'application/octet-stream', size: 2_000, tenantId: acme.id })).status, 201)
+    assert.equal(
+      (await init(key, { fileName: 'again.bin', contentType: 'application/octet-stream', size: 2_000, tenantId: acme.id })).status,
+      201,
+    )
     assertProblem(await init(key, { fileName: 'over.bin', contentType: 'application/octet-stream', size: 1, tenantId: acme.id }), 403)
     // Another tenant of the project, and uploads without a tenant, are not affected.
     const other = await tenant('other')
@@ -150,7 +181,10 @@ describe('plans and quotas', () => {
 
   test('largest file 413, file count 403 and uploads per hour 429, each naming the limit; overrides beat the plan; completion checks again', async () => {
     const { key, tenant, project } = await setup()
-    const plan = await api('POST', '/api/v1/plans', { token: key, body: { name: 'Tiny', limits: { fileSize: 100, fileCount: 2, uploadsPerHour: 3 } } })
+    const plan = await api('POST', '/api/v1/plans', {
+      token: key,
+      body: { name: 'Tiny', limits: { fileSize: 100, fileCount: 2, uploadsPerHour: 3 } },
+    })
     const acme = await tenant('acme', { planId: plan.json.id })
     const start = (size: number) => init(key, { fileName: 'f.txt', contentType: 'text/plain', size, tenantId: acme.id })
 
@@ -168,7 +202,10 @@ describe('plans and quotas', () => {
     // An override lifts the file count; the plan's hourly limit still holds (3 admitted this hour).
     const lifted = await api('PUT', `/api/v1/tenants/${acme.id}`, { token: key, body: { limits: { fileCount: 100 } } })
     assert.equal(lifted.status, 200, lifted.text)
-    assert.deepEqual([lifted.json.limits.fileCount, lifted.json.effectiveLimits.fileCount, lifted.json.effectiveLimits.uploadsPerHour], [100, 100, 3])
+    assert.deepEqual(
+      [lifted.json.limits.fileCount, lifted.json.effectiveLimits.fileCount, lifted.json.effectiveLimits.uploadsPerHour],
+      [100, 100, 3],
+    )
     assert.equal((await start(10)).status, 201)
     const hourly = await start(10)
     assertProblem(hourly, 429)
@@ -213,7 +250,14 @@ describe('plans and quotas', () => {
     await Promise.all([checkStoredQuota(acme.id), checkStoredQuota(acme.id), checkStoredQuota(acme.id)])
     const exceeded = await events(project.id, 'quota.exceeded')
     assert.equal(exceeded.length, 1)
-    assert.deepEqual(exceeded[0]!.data, { projectId: project.id, tenantId: acme.id, slug: 'acme', limit: 'storedBytes', value: 100, current: 105 })
+    assert.deepEqual(exceeded[0]!.data, {
+      projectId: project.id,
+      tenantId: acme.id,
+      slug: 'acme',
+      limit: 'storedBytes',
+      value: 100,
+      current: 105,
+    })
     // Back under 80%, then over again: a new crossing, new events.
     assert.equal((await api('DELETE', `/api/v1/files/${second.id}`, { token: key })).status, 204)
     await putTestFile(project.id, { tenantId: acme.id, body: 'x'.repeat(20) })
@@ -248,7 +292,12 @@ describe('tenant-scoped API keys', () => {
 
     const created = await api('POST', '/api/v1/api-keys', {
       token: key,
-      body: { projectId: project.id, name: 'acme only', permissions: ['files:read', 'files:write', 'files:delete', 'transforms:execute'], tenantId: acme.id },
+      body: {
+        projectId: project.id,
+        name: 'acme only',
+        permissions: ['files:read', 'files:write', 'files:delete', 'transforms:execute'],
+        tenantId: acme.id,
+      },
     })
     assert.equal(created.status, 201, created.text)
     assert.equal(created.json.tenantId, acme.id)
@@ -270,7 +319,8 @@ describe('tenant-scoped API keys', () => {
     assertProblem(await api('GET', `${BASE}/api/v1/transform/${project.id}/globex/cat.jpg?w=10`, { token: scoped }), 404)
     assert.equal((await api('GET', `${BASE}/api/v1/transform/${project.id}/acme/cat.jpg?w=10`, { token: scoped })).status, 200)
     assertProblem(await api('POST', '/api/v1/transforms/sign', { token: scoped, body: { path: 'globex/cat.jpg', params: { w: 10 } } }), 404)
-    const batch = (paths: string[]) => api('POST', '/api/v1/transforms/sign/batch', { token: scoped, body: { items: paths.map((path) => ({ path, params: { w: 10 } })) } })
+    const batch = (paths: string[]) =>
+      api('POST', '/api/v1/transforms/sign/batch', { token: scoped, body: { items: paths.map((path) => ({ path, params: { w: 10 } })) } })
     assertProblem(await batch(['acme/cat.jpg', 'globex/cat.jpg']), 404)
     assert.equal((await batch(['acme/cat.jpg', 'acme/cat.jpg'])).status, 200)
     const stats = await api('GET', '/api/v1/carcosa/stats', { token: scoped })
@@ -310,22 +360,36 @@ describe('tenant-scoped API keys', () => {
 
     // Nothing beyond its tenant: no tenants, no keys, no project reads.
     assertProblem(await api('POST', '/api/v1/tenants', { token: scoped, body: { slug: 'mine', name: 'Mine' } }), 403)
-    assertProblem(await api('POST', '/api/v1/api-keys', { token: scoped, body: { projectId: project.id, name: 'x', permissions: ['files:read'] } }), 403)
+    assertProblem(
+      await api('POST', '/api/v1/api-keys', { token: scoped, body: { projectId: project.id, name: 'x', permissions: ['files:read'] } }),
+      403,
+    )
     assertProblem(await api('GET', '/api/v1/tenants', { token: scoped }), 403)
 
     // A tenant key carries only tenant-level permissions, and only for a tenant of its project.
-    const wide = await api('POST', '/api/v1/api-keys', { token: key, body: { projectId: project.id, name: 'w', permissions: ['files:read', 'projects:read'], tenantId: acme.id } })
+    const wide = await api('POST', '/api/v1/api-keys', {
+      token: key,
+      body: { projectId: project.id, name: 'w', permissions: ['files:read', 'projects:read'], tenantId: acme.id },
+    })
     assertProblem(wide, 400)
     assert.match(wide.json.errors.permissions[0], /projects:read/)
     const other = await setup()
     const foreignTenant = await other.tenant('foreign')
-    assertProblem(await api('POST', '/api/v1/api-keys', { token: key, body: { projectId: project.id, name: 'f', permissions: ['files:read'], tenantId: foreignTenant.id } }), 404)
+    assertProblem(
+      await api('POST', '/api/v1/api-keys', {
+        token: key,
+        body: { projectId: project.id, name: 'f', permissions: ['files:read'], tenantId: foreignTenant.id },
+      }),
+      404,
+    )
     // Across projects, a tenant key sees nothing of the other project.
     const otherFile = await putTestFile(other.project.id, { tenantId: foreignTenant.id })
     assertProblem(await api('GET', `/api/v1/files/${otherFile.id}`, { token: scoped }), 404)
 
     // Listed on its tenant; deleting the tenant ends the key at once.
-    const keys = await api('GET', `/api/v1/api-keys?tenantId=${acme.id}`, { token: (await createTestApiKey(owner.actor, project.id, ['api-keys:read'])).key })
+    const keys = await api('GET', `/api/v1/api-keys?tenantId=${acme.id}`, {
+      token: (await createTestApiKey(owner.actor, project.id, ['api-keys:read'])).key,
+    })
     assert.deepEqual(
       keys.json.items.map((k: { name: string }) => k.name),
       ['acme only'],
@@ -346,7 +410,11 @@ describe('lookup, import and export', () => {
     await putTestFile(project.id, { tenantId: acme.id, body: 'x'.repeat(200) })
     const bySlug = await api('GET', '/api/v1/tenants?slug=ACME-corp', { token: key })
     assert.deepEqual(
-      bySlug.json.items.map((t: { slug: string; usage: { fileCount: number; storedBytes: number } }) => [t.slug, t.usage.fileCount, t.usage.storedBytes]),
+      bySlug.json.items.map((t: { slug: string; usage: { fileCount: number; storedBytes: number } }) => [
+        t.slug,
+        t.usage.fileCount,
+        t.usage.storedBytes,
+      ]),
       [['acme-corp', 2, 500]],
     )
     assert.deepEqual((await api('GET', '/api/v1/tenants?slug=nobody', { token: key })).json.items, [])
@@ -371,13 +439,22 @@ describe('lookup, import and export', () => {
     assert.deepEqual(dry.json.tenants[0], { slug: 'acme', action: 'update', fields: ['name', 'metadata'] })
     assert.equal(await prisma.tenant.count({ where: { projectId: project.id } }), 1, 'a dry run writes nothing')
 
-    const bad = await api('POST', '/api/v1/tenants/import', { token: key, body: { tenants: [...rows, { slug: 'x', name: '' }, { slug: 'acme', name: 'again' }] } })
+    const bad = await api('POST', '/api/v1/tenants/import', {
+      token: key,
+      body: { tenants: [...rows, { slug: 'x', name: '' }, { slug: 'acme', name: 'again' }] },
+    })
     assertProblem(bad, 400)
     assert.ok(bad.json.errors['tenants.2.slug'] && bad.json.errors['tenants.3.slug'], JSON.stringify(bad.json.errors))
-    const unknownPlan = await api('POST', '/api/v1/tenants/import', { token: key, body: { tenants: [...rows, { slug: 'initech', name: 'Initech', plan: 'Gold' }] } })
+    const unknownPlan = await api('POST', '/api/v1/tenants/import', {
+      token: key,
+      body: { tenants: [...rows, { slug: 'initech', name: 'Initech', plan: 'Gold' }] },
+    })
     assertProblem(unknownPlan, 400)
     assert.equal(await prisma.tenant.count({ where: { projectId: project.id } }), 1, 'nothing written on a refusal')
-    const tooMany = await api('POST', '/api/v1/tenants/import', { token: key, body: { tenants: Array.from({ length: 1001 }, (_, i) => ({ slug: `t${i}x`, name: 'T' })) } })
+    const tooMany = await api('POST', '/api/v1/tenants/import', {
+      token: key,
+      body: { tenants: Array.from({ length: 1001 }, (_, i) => ({ slug: `t${i}x`, name: 'T' })) },
+    })
     assertProblem(tooMany, 400)
 
     const done = await api('POST', '/api/v1/tenants/import', { token: key, body: { tenants: rows } })
@@ -393,13 +470,10 @@ describe('lookup, import and export', () => {
     assert.equal(lines[0], 'slug,name,status,plan,metadata,fileCount,storedBytes,createdAt')
     assert.equal(lines.length, 3)
     const json = await api('GET', '/api/v1/tenants/export', { token: key })
-    assert.deepEqual(
-      json.json.map((t: { slug: string; status: string; plan: string | null }) => [t.slug, t.status, t.plan]).sort(),
-      [
-        ['acme', 'active', null],
-        ['globex', 'suspended', 'Pro'],
-      ],
-    )
+    assert.deepEqual(json.json.map((t: { slug: string; status: string; plan: string | null }) => [t.slug, t.status, t.plan]).sort(), [
+      ['acme', 'active', null],
+      ['globex', 'suspended', 'Pro'],
+    ])
 
     const again = await api('POST', '/api/v1/tenants/import', { token: key, body: csv.text, headers: { 'Content-Type': 'text/csv' } })
     assert.equal(again.status, 200, again.text)
@@ -407,12 +481,20 @@ describe('lookup, import and export', () => {
     const fromJson = await api('POST', '/api/v1/tenants/import', { token: key, body: { tenants: json.json } })
     assert.deepEqual([fromJson.json.created, fromJson.json.updated, fromJson.json.unchanged], [0, 0, 2])
 
-    const edited = await api('POST', '/api/v1/tenants/import?dryRun=true', { token: key, body: 'slug,name,status\nglobex,Globex,active\nnewco,New Co,\n', headers: { 'Content-Type': 'text/csv' } })
+    const edited = await api('POST', '/api/v1/tenants/import?dryRun=true', {
+      token: key,
+      body: 'slug,name,status\nglobex,Globex,active\nnewco,New Co,\n',
+      headers: { 'Content-Type': 'text/csv' },
+    })
     assert.deepEqual(edited.json.tenants, [
       { slug: 'globex', action: 'update', fields: ['status'] },
       { slug: 'newco', action: 'create', fields: ['slug', 'name'] },
     ])
-    const badCsv = await api('POST', '/api/v1/tenants/import', { token: key, body: 'slug,name,metadata\nok-one,Ok,{nope\n', headers: { 'Content-Type': 'text/csv' } })
+    const badCsv = await api('POST', '/api/v1/tenants/import', {
+      token: key,
+      body: 'slug,name,metadata\nok-one,Ok,{nope\n',
+      headers: { 'Content-Type': 'text/csv' },
+    })
     assertProblem(badCsv, 400)
     assert.ok(badCsv.json.errors['row 2.metadata'])
   })

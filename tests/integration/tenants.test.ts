@@ -59,10 +59,7 @@ describe('tenant service', () => {
     const second = await listTenants(owner.actor, project.id, page({ limit: 3, cursor: first.nextCursor }))
     assert.equal(second.items.length, 1)
     assert.equal(second.nextCursor, null)
-    assert.deepEqual(
-      [...first.items, ...second.items].map((t) => t.slug).sort(),
-      ['acme-corp', 'beta', 'delta', 'gamma'],
-    )
+    assert.deepEqual([...first.items, ...second.items].map((t) => t.slug).sort(), ['acme-corp', 'beta', 'delta', 'gamma'])
 
     assert.equal((await getTenant(owner.actor, acme.id)).name, 'Acme')
     const { result: renamed, rows: updateRows } = await withAuditDelta(() =>
@@ -74,7 +71,10 @@ describe('tenant service', () => {
     assert.deepEqual([replaced.name, replaced.metadata], ['Acme Inc.', { plan: 'free' }])
 
     const { rows: deleteRows } = await withAuditDelta(() => deleteTenant(owner.actor, acme.id))
-    assert.deepEqual(deleteRows.map((row) => row.action), ['tenant.delete'])
+    assert.deepEqual(
+      deleteRows.map((row) => row.action),
+      ['tenant.delete'],
+    )
     assert.equal(await prisma.tenant.count({ where: { id: acme.id } }), 0)
     await assertAppError(getTenant(owner.actor, acme.id), 'NOT_FOUND')
   })
@@ -108,7 +108,9 @@ describe('tenant service', () => {
     const array = updateTenantFormSchema.safeParse({ name: 'n', metadata: '[1]' })
     assert.match(array.error!.issues[0]!.message, /JSON object/)
     assert.deepEqual(updateTenantFormSchema.parse({ name: 'n', metadata: ' ' }).metadata, {})
-    assert.deepEqual(createTenantFormSchema.parse({ slug: 'ok', name: 'n', metadata: '{"a": [1, {"b": null}]}' }).metadata, { a: [1, { b: null }] })
+    assert.deepEqual(createTenantFormSchema.parse({ slug: 'ok', name: 'n', metadata: '{"a": [1, {"b": null}]}' }).metadata, {
+      a: [1, { b: null }],
+    })
   })
 
   test('a tenant with files cannot be deleted (409, saying so); without them it can', async () => {
@@ -150,7 +152,7 @@ describe('tenant service', () => {
 })
 
 describe('tenants over REST', () => {
-  test('an API key manages its own project\'s tenants without naming the project; permissions are enforced', async () => {
+  test("an API key manages its own project's tenants without naming the project; permissions are enforced", async () => {
     const { owner, project } = await setup()
     const manager = await createTestApiKey(owner.actor, project.id, ['tenants:manage', 'projects:read'])
     const reader = await createTestApiKey(owner.actor, project.id, ['projects:read'])
@@ -166,7 +168,10 @@ describe('tenants over REST', () => {
 
     const listed = await api('GET', '/api/v1/tenants', { token: reader.key })
     assert.equal(listed.status, 200)
-    assert.deepEqual(listed.json.items.map((t: { id: string }) => t.id), [id])
+    assert.deepEqual(
+      listed.json.items.map((t: { id: string }) => t.id),
+      [id],
+    )
     assert.equal(listed.json.nextCursor, null)
 
     assertProblem(await api('POST', '/api/v1/tenants', { token: reader.key, body: { slug: 'other', name: 'Other' } }), 403)

@@ -25,7 +25,18 @@ import { freePort } from '../support/carcosa-server'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const READY_TIMEOUT_MS = 90_000
 // Configuration the server must not inherit from the shell that runs the tests.
-const CONFIG_VARIABLES = ['NODE_ENV', 'PORT', 'HOST', 'APP_URL', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET', 'LOG_LEVEL', 'TRUST_PROXY']
+const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'APP_URL',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SESSION_SECRET',
+  'LOG_LEVEL',
+  'TRUST_PROXY',
+]
 /** Headers that differ per request whichever path answers (Cache-Control counts down to the expiry: checked apart). */
 const PER_REQUEST = new Set(['date', 'x-request-id', 'content-security-policy', 'cache-control', 'x-carcosa-cache', 'keep-alive', 'connection'])
 
@@ -33,7 +44,6 @@ let child: ChildProcess | undefined
 let exited: Promise<unknown> | undefined
 let dataDir: string | undefined
 let origin = ''
-
 
 before(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-fast-path-'))
@@ -64,7 +74,10 @@ before(async () => {
   origin = `http://127.0.0.1:${port}`
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
-    const ok = await fetch(`${origin}/api/v1/health`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${origin}/api/v1/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited before it was ready:\n${output}`)
     if (Date.now() > deadline) throw new Error(`the server was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output}`)
@@ -86,7 +99,9 @@ after(async () => {
 async function setup() {
   const workspace = await createWorkspace()
   await attachS3Bucket(workspace.project.id)
-  const body = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366cc' } }).jpeg({ quality: 90 }).toBuffer()
+  const body = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366cc' } })
+    .jpeg({ quality: 90 })
+    .toBuffer()
   const file = await putTestFile(workspace.project.id, { name: 'cat.jpg', path: 'photos/cat.jpg', contentType: 'image/jpeg', body })
   const { key } = await createTestApiKey(workspace.owner.actor, workspace.project.id, ['files:delete', 'files:read'])
   const sign = async (params: Record<string, string | number>, expiresIn = 600) =>
@@ -177,7 +192,10 @@ describe('the fast path answers memory hits of signed URLs', () => {
     const { sign } = await setup()
     const url = await sign({ w: 160 })
     const webp = await get(url, { accept: 'image/webp,*/*' })
-    assert.deepEqual([webp.status, webp.headers.get('content-type'), webp.headers.get('x-carcosa-cache'), webp.headers.get('vary')], [200, 'image/webp', 'render', 'Accept'])
+    assert.deepEqual(
+      [webp.status, webp.headers.get('content-type'), webp.headers.get('x-carcosa-cache'), webp.headers.get('vary')],
+      [200, 'image/webp', 'render', 'Accept'],
+    )
     const webpAgain = await get(url, { accept: 'image/webp,*/*' })
     assert.deepEqual([webpAgain.headers.get('content-type'), webpAgain.headers.get('x-carcosa-cache')], ['image/webp', 'memory'])
     assert.deepEqual(stableHeaders(webpAgain), stableHeaders(webp))
@@ -187,7 +205,10 @@ describe('the fast path answers memory hits of signed URLs', () => {
     assert.deepEqual([avif.status, avif.headers.get('content-type'), avif.headers.get('x-carcosa-cache')], [200, 'image/avif', 'render'])
     assert.notEqual(avif.headers.get('etag'), webp.headers.get('etag'))
     const avifAgain = await get(url, { accept: 'image/avif,image/webp' })
-    assert.deepEqual([avifAgain.headers.get('content-type'), avifAgain.headers.get('x-carcosa-cache'), avifAgain.headers.get('vary')], ['image/avif', 'memory', 'Accept'])
+    assert.deepEqual(
+      [avifAgain.headers.get('content-type'), avifAgain.headers.get('x-carcosa-cache'), avifAgain.headers.get('vary')],
+      ['image/avif', 'memory', 'Accept'],
+    )
     assert.ok(avifAgain.bytes.equals(avif.bytes))
 
     const jpeg = await get(url, { accept: '*/*' })
@@ -218,7 +239,12 @@ describe('what the fast path never answers', () => {
     assert.ok(isProblem(pathAnswer))
 
     const [secret] = await activeSecrets(project.id)
-    const expired = transformUrl(origin, project.id, file.path, signedQuery(secret!.secret, project.id, file.path, { w: 200, format: 'webp' }, Math.floor(Date.now() / 1000) - 5))
+    const expired = transformUrl(
+      origin,
+      project.id,
+      file.path,
+      signedQuery(secret!.secret, project.id, file.path, { w: 200, format: 'webp' }, Math.floor(Date.now() / 1000) - 5),
+    )
     const expiredAnswer = await get(expired)
     assert.equal(expiredAnswer.status, 403)
     assert.match(JSON.parse(expiredAnswer.bytes.toString()).detail, /expired/)
@@ -257,13 +283,18 @@ describe('what the fast path never answers', () => {
 })
 
 describe('a tenant status change reaches the fast path', () => {
-  test("suspending a tenant refuses its cached transforms at once, whether this instance or another made the change", async () => {
+  test('suspending a tenant refuses its cached transforms at once, whether this instance or another made the change', async () => {
     const workspace = await createWorkspace()
     await attachS3Bucket(workspace.project.id)
     const tenant = await prisma.tenant.create({ data: { projectId: workspace.project.id, slug: 'acme', name: 'Acme' } })
-    const body = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#cc3366' } }).jpeg().toBuffer()
+    const body = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#cc3366' } })
+      .jpeg()
+      .toBuffer()
     await putTestFile(workspace.project.id, { tenantId: tenant.id, name: 'cat.jpg', path: 'acme/cat.jpg', contentType: 'image/jpeg', body })
-    const url = new URL((await signTransformUrl(workspace.owner.actor, workspace.project.id, { path: 'acme/cat.jpg', params: { w: 50 }, expiresIn: 600 }, origin)).url)
+    const url = new URL(
+      (await signTransformUrl(workspace.owner.actor, workspace.project.id, { path: 'acme/cat.jpg', params: { w: 50 }, expiresIn: 600 }, origin))
+        .url,
+    )
     const { key } = await createTestApiKey(workspace.owner.actor, workspace.project.id, ['tenants:manage'])
     const warm = async () => {
       assert.equal((await get(url)).status, 200)
@@ -286,7 +317,16 @@ describe('a tenant status change reaches the fast path', () => {
     // from memory (for 120 s without the bus): the server hears it on the invalidation bus.
     const globex = await prisma.tenant.create({ data: { projectId: workspace.project.id, slug: 'globex', name: 'Globex' } })
     await putTestFile(workspace.project.id, { tenantId: globex.id, name: 'dog.jpg', path: 'globex/dog.jpg', contentType: 'image/jpeg', body })
-    const other = new URL((await signTransformUrl(workspace.owner.actor, workspace.project.id, { path: 'globex/dog.jpg', params: { w: 50 }, expiresIn: 600 }, origin)).url)
+    const other = new URL(
+      (
+        await signTransformUrl(
+          workspace.owner.actor,
+          workspace.project.id,
+          { path: 'globex/dog.jpg', params: { w: 50 }, expiresIn: 600 },
+          origin,
+        )
+      ).url,
+    )
     assert.equal((await get(other)).status, 200)
     assert.equal((await get(other)).headers.get('x-carcosa-cache'), 'memory')
     await updateTenant(workspace.owner.actor, globex.id, { status: 'suspended' })

@@ -33,7 +33,9 @@ const BASE = 'http://carcosa.test'
 
 /** 400×300: the top-left quadrant red, the rest blue, so crops, flips and flops can be told apart. */
 async function quadrantJpeg(format: 'jpeg' | 'png' = 'jpeg') {
-  const red = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#ff0000' } }).png().toBuffer()
+  const red = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer()
   const image = sharp({ create: { width: 400, height: 300, channels: 3, background: '#0000ff' } }).composite([{ input: red, left: 0, top: 0 }])
   return format === 'jpeg' ? image.jpeg({ quality: 95 }).toBuffer() : image.png().toBuffer()
 }
@@ -125,7 +127,9 @@ describe('output of each parameter (read back with sharp)', () => {
 
   test('unknown, repeated, malformed and out-of-range parameters get a 400 naming each', async () => {
     const { project, key, path } = await setup()
-    const response = await api('GET', endpoint(project.id, path, 'w=0&fit=squash&colour=red&quality=101&h=5000&format=gif&dpr=1.50'), { token: key })
+    const response = await api('GET', endpoint(project.id, path, 'w=0&fit=squash&colour=red&quality=101&h=5000&format=gif&dpr=1.50'), {
+      token: key,
+    })
     assertProblem(response, 400)
     assert.deepEqual(Object.keys(response.json.errors).sort(), ['colour', 'dpr', 'fit', 'format', 'h', 'quality', 'w'])
     assert.match(response.json.errors.fit[0], /cover, contain, fill, inside, outside/)
@@ -175,7 +179,12 @@ describe('format negotiation', () => {
 describe('signed URLs', () => {
   async function signedSetup() {
     const context = await setup()
-    const signed = await signTransformUrl(context.owner.actor, context.project.id, { path: context.path, params: { w: 80, format: 'webp' }, expiresIn: 600 }, BASE)
+    const signed = await signTransformUrl(
+      context.owner.actor,
+      context.project.id,
+      { path: context.path, params: { w: 80, format: 'webp' }, expiresIn: 600 },
+      BASE,
+    )
     return { ...context, url: signed.url, expiresAt: signed.expiresAt }
   }
 
@@ -231,7 +240,12 @@ describe('signed URLs', () => {
     const { project, path, owner } = await signedSetup()
     void owner
     const [secret] = await activeSecrets(project.id)
-    const expired = transformUrl(BASE, project.id, path, signedQuery(secret!.secret, project.id, path, { w: 80 }, Math.floor(Date.now() / 1000) - 5))
+    const expired = transformUrl(
+      BASE,
+      project.id,
+      path,
+      signedQuery(secret!.secret, project.id, path, { w: 80 }, Math.floor(Date.now() / 1000) - 5),
+    )
     const response = await api('GET', expired)
     assertProblem(response, 403)
     assert.match(response.json.detail, /expired/)
@@ -256,17 +270,31 @@ describe('signing many URLs at once (POST /api/v1/transforms/sign/batch)', () =>
   test('answers each URL in the order asked; each works; a bad item names itself and nothing is signed', async () => {
     const { key, project, path, owner } = await setup()
     const widths = [40, 80, 120]
-    const signed = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: widths.map((w) => ({ path, params: { w, format: 'webp' }, expiresIn: 600 })) } })
+    const signed = await api('POST', '/api/v1/transforms/sign/batch', {
+      token: key,
+      body: { items: widths.map((w) => ({ path, params: { w, format: 'webp' }, expiresIn: 600 })) },
+    })
     assert.equal(signed.status, 200, signed.text)
     assert.equal(signed.json.items.length, 3)
     for (const [index, w] of widths.entries()) {
       assert.equal((await image(await api('GET', signed.json.items[index].url))).metadata.width, w)
     }
     await createPreset(owner.actor, project.id, { name: 'thumb', params: { w: 30 } })
-    const badPreset = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: [{ path, params: { preset: 'thumb' } }, { path, params: { preset: 'nope' } }] } })
+    const badPreset = await api('POST', '/api/v1/transforms/sign/batch', {
+      token: key,
+      body: {
+        items: [
+          { path, params: { preset: 'thumb' } },
+          { path, params: { preset: 'nope' } },
+        ],
+      },
+    })
     assertProblem(badPreset, 400)
     assert.deepEqual(Object.keys(badPreset.json.errors), ['items.1.params.preset'])
-    const tooMany = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: Array.from({ length: 101 }, () => ({ path })) } })
+    const tooMany = await api('POST', '/api/v1/transforms/sign/batch', {
+      token: key,
+      body: { items: Array.from({ length: 101 }, () => ({ path })) },
+    })
     assertProblem(tooMany, 400)
     assert.deepEqual(Object.keys(tooMany.json.errors), ['items'])
     const badPath = await api('POST', '/api/v1/transforms/sign/batch', { token: key, body: { items: [{ path }, { path: '../x.jpg' }] } })
@@ -279,12 +307,15 @@ describe('signing many URLs at once (POST /api/v1/transforms/sign/batch)', () =>
     const other = await setup()
     const readOnly = (await createTestApiKey(owner.actor, project.id, ['transforms:read'])).key
     assertProblem(await api('POST', '/api/v1/transforms/sign/batch', { token: readOnly, body: { items: [{ path }] } }), 403)
-    assertProblem(await api('POST', '/api/v1/transforms/sign/batch', { token: other.key, body: { projectId: project.id, items: [{ path }] } }), 404)
+    assertProblem(
+      await api('POST', '/api/v1/transforms/sign/batch', { token: other.key, body: { projectId: project.id, items: [{ path }] } }),
+      404,
+    )
   })
 })
 
 describe('access', () => {
-  test("a key of another project gets 404, a key without transforms:execute 403, a user token of the team 200", async () => {
+  test('a key of another project gets 404, a key without transforms:execute 403, a user token of the team 200', async () => {
     const { project, path, owner } = await setup()
     const other = await createWorkspace()
     const foreign = await createTestApiKey(other.owner.actor, other.project.id, ['admin'])
@@ -362,8 +393,13 @@ describe('guards', () => {
 
   test('animated input keeps one frame unless the project allows animation', async () => {
     const { project, key, owner } = await setup()
-    const frame = (colour: string) => sharp({ create: { width: 20, height: 20, channels: 3, background: colour } }).png().toBuffer()
-    const gif = await sharp([await frame('red'), await frame('blue'), await frame('lime')], { join: { animated: true } }).gif().toBuffer()
+    const frame = (colour: string) =>
+      sharp({ create: { width: 20, height: 20, channels: 3, background: colour } })
+        .png()
+        .toBuffer()
+    const gif = await sharp([await frame('red'), await frame('blue'), await frame('lime')], { join: { animated: true } })
+      .gif()
+      .toBuffer()
     await putTestFile(project.id, { path: 'anim.gif', contentType: 'image/gif', body: gif })
     const still = await image(await api('GET', endpoint(project.id, 'anim.gif', 'w=10&format=webp'), { token: key }))
     assert.equal(still.metadata.pages ?? 1, 1)
@@ -393,7 +429,10 @@ describe('guards', () => {
       order.push('second')
     })
     assert.deepEqual([limiter.active, limiter.waiting], [1, 1])
-    await assert.rejects(limiter.run(async () => undefined), (error: unknown) => error instanceof TransformsBusy && error.retryAfterSeconds === 2)
+    await assert.rejects(
+      limiter.run(async () => undefined),
+      (error: unknown) => error instanceof TransformsBusy && error.retryAfterSeconds === 2,
+    )
     release()
     await Promise.all([first, second])
     assert.deepEqual(order, ['first', 'second'])

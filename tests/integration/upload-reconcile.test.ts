@@ -73,7 +73,9 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   const { owner, organization, team, project } = await createWorkspace()
   await attachS3Bucket(project.id)
   const key = await createTestApiKey(owner.actor, project.id, ['files:write', 'files:read', 'projects:read'])
-  const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toBuffer()
+  const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 10, g: 200, b: 30 } } })
+    .png()
+    .toBuffer()
 
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
@@ -81,7 +83,13 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   const init = await fetch(`${origin}/api/v1/uploads/init`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ fileName: 'lost.png', contentType: 'image/png', size: bytes.length, callbackUrl: receiver.url, route: { slug: 'avatar' } }),
+    body: JSON.stringify({
+      fileName: 'lost.png',
+      contentType: 'image/png',
+      size: bytes.length,
+      callbackUrl: receiver.url,
+      route: { slug: 'avatar' },
+    }),
   })
   const initText = await init.text()
   assert.equal(init.status, 201, initText)
@@ -103,7 +111,10 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   after(() => stopCarcosa(second))
   const delivered = await waitFor('the callback after the restart', () => receiver.received[1], 90_000)
   const { keyHash } = await prisma.apiKey.findUniqueOrThrow({ where: { id: key.apiKey.id }, select: { keyHash: true } })
-  const payload = new Webhook(uploadCallbackSecret(keyHash)).verify(delivered.body, delivered.headers) as { type: string; data: { uploadId: string } }
+  const payload = new Webhook(uploadCallbackSecret(keyHash)).verify(delivered.body, delivered.headers) as {
+    type: string
+    data: { uploadId: string }
+  }
   assert.deepEqual([payload.type, payload.data.uploadId], ['upload.completed', started.uploadId])
   assert.equal(receiver.received[0]!.headers['webhook-id'], delivered.headers['webhook-id'], 'the retry is the same message')
   const upload = await prisma.upload.findUniqueOrThrow({ where: { id: started.uploadId } })
@@ -112,28 +123,47 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
 
   // The log, newest first: the success, then the failure with the start of the handler's answer.
   const log = await waitFor('both attempts logged', async () => {
-    const response = await fetch(`${origin}/api/v1/upload-callbacks?uploadId=${started.uploadId}`, { headers: { authorization: `Bearer ${key.key}` } })
+    const response = await fetch(`${origin}/api/v1/upload-callbacks?uploadId=${started.uploadId}`, {
+      headers: { authorization: `Bearer ${key.key}` },
+    })
     assert.equal(response.status, 200)
-    const body = (await response.json()) as { items: Array<{ uploadId: string; statusCode: number; responseBody: string; callbackUrl: string; path: string }> }
+    const body = (await response.json()) as {
+      items: Array<{ uploadId: string; statusCode: number; responseBody: string; callbackUrl: string; path: string }>
+    }
     return body.items.length === 2 ? body.items : null
   })
-  assert.deepEqual(log.map((attempt) => [attempt.statusCode, attempt.responseBody]), [[200, 'ok'], [503, 'handler restarting']])
+  assert.deepEqual(
+    log.map((attempt) => [attempt.statusCode, attempt.responseBody]),
+    [
+      [200, 'ok'],
+      [503, 'handler restarting'],
+    ],
+  )
   assert.deepEqual([log[0]!.callbackUrl, log[0]!.path], [receiver.url, upload.path])
   const failed = await fetch(`${origin}/api/v1/upload-callbacks?failed=true`, { headers: { authorization: `Bearer ${key.key}` } })
-  assert.deepEqual(((await failed.json()) as { items: Array<{ statusCode: number }> }).items.map((attempt) => attempt.statusCode), [503])
+  assert.deepEqual(
+    ((await failed.json()) as { items: Array<{ statusCode: number }> }).items.map((attempt) => attempt.statusCode),
+    [503],
+  )
 
   // Another project's key sees none of it.
   const other = await createWorkspace()
   const otherKey = await createTestApiKey(other.owner.actor, other.project.id, ['projects:read'])
-  const outsider = await fetch(`${origin}/api/v1/upload-callbacks?projectId=${project.id}`, { headers: { authorization: `Bearer ${otherKey.key}` } })
+  const outsider = await fetch(`${origin}/api/v1/upload-callbacks?projectId=${project.id}`, {
+    headers: { authorization: `Bearer ${otherKey.key}` },
+  })
   assert.equal(outsider.status, 404)
-  const own = await fetch(`${origin}/api/v1/upload-callbacks?uploadId=${started.uploadId}`, { headers: { authorization: `Bearer ${otherKey.key}` } })
+  const own = await fetch(`${origin}/api/v1/upload-callbacks?uploadId=${started.uploadId}`, {
+    headers: { authorization: `Bearer ${otherKey.key}` },
+  })
   assert.deepEqual(((await own.json()) as { items: unknown[] }).items, [])
 
   // The project's Webhooks tab shows the same log to its members.
   const { token } = await createSession(owner.user.id, testMeta())
   const cookie = (await commitSessionCookie(token)).split(';')[0]!
-  const page = await api('GET', `/orgs/${organization.slug}/teams/${team.slug}/projects/${project.slug}/webhooks`, { headers: { Cookie: cookie } })
+  const page = await api('GET', `/orgs/${organization.slug}/teams/${team.slug}/projects/${project.slug}/webhooks`, {
+    headers: { Cookie: cookie },
+  })
   assert.equal(page.status, 200)
   const section = page.text.slice(page.text.indexOf('id="upload-callbacks"'))
   assert.match(section, /Upload callbacks/)
@@ -186,7 +216,9 @@ test('the sweep hands each due upload to reconciliation once, and a reconcile qu
 
   await requeueDueReconciles()
   await requeueDueReconciles()
-  const jobs = await prisma.$queryRaw<Array<{ singleton_key: string }>>`SELECT singleton_key FROM pgboss.job WHERE name = 'upload-reconcile' AND singleton_key IN (${due.id}, ${fresh.id}, ${noCallback.id}, ${settled.id}, ${expired.id})`
+  const jobs = await prisma.$queryRaw<
+    Array<{ singleton_key: string }>
+  >`SELECT singleton_key FROM pgboss.job WHERE name = 'upload-reconcile' AND singleton_key IN (${due.id}, ${fresh.id}, ${noCallback.id}, ${settled.id}, ${expired.id})`
   assert.deepEqual(
     jobs.map((job) => job.singleton_key),
     [due.id],

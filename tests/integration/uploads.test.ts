@@ -40,10 +40,17 @@ const complete = (token: string, body: Record<string, unknown>) => api('POST', '
 const status = (token: string, uploadId: string) => api('GET', `/api/v1/uploads/${uploadId}/status`, { token })
 
 /** PUTs to a signed URL: the bucket's (s3rver, over HTTP) or Carcosa's own local-storage route (by path). */
-async function putTo(url: string, headers: Record<string, string>, data: Uint8Array): Promise<{ status: number; etag: string | null; text: string }> {
+async function putTo(
+  url: string,
+  headers: Record<string, string>,
+  data: Uint8Array,
+): Promise<{ status: number; etag: string | null; text: string }> {
   const target = new URL(url)
   if (target.pathname.startsWith('/storage/local/')) {
-    const response = await api('PUT', target.pathname + target.search, { body: data, headers: { ...headers, 'Content-Length': String(data.length) } })
+    const response = await api('PUT', target.pathname + target.search, {
+      body: data,
+      headers: { ...headers, 'Content-Length': String(data.length) },
+    })
     return { status: response.status, etag: response.headers.get('etag'), text: response.text }
   }
   const response = await fetch(url, { method: 'PUT', headers, body: data as BodyInit })
@@ -64,7 +71,9 @@ async function storedBytes(uploadId: string): Promise<Buffer | null> {
 }
 
 async function pngBytes() {
-  return sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 30, b: 90 } } }).png().toBuffer()
+  return sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+    .png()
+    .toBuffer()
 }
 
 for (const provider of PROVIDERS) {
@@ -86,7 +95,10 @@ for (const provider of PROVIDERS) {
       const done = await complete(key, { uploadId: started.json.uploadId })
       assert.equal(done.status, 200, done.text)
       const file = done.json.file
-      assert.deepEqual([file.path, file.name, file.size, file.contentType, file.projectId, file.tenantId], [started.json.path, 'avatar.png', data.length, 'image/png', project.id, null])
+      assert.deepEqual(
+        [file.path, file.name, file.size, file.contentType, file.projectId, file.tenantId],
+        [started.json.path, 'avatar.png', data.length, 'image/png', project.id, null],
+      )
       assert.equal(sha((await storedBytes(started.json.uploadId))!), sha(data))
 
       const row = await uploadRow(started.json.uploadId)
@@ -139,7 +151,10 @@ for (const provider of PROVIDERS) {
       const uploadParts = async (numbers: number[]) => {
         const signed = await api('POST', `/api/v1/uploads/${uploadId}/parts`, { token: key, body: { partNumbers: numbers } })
         assert.equal(signed.status, 200, signed.text)
-        assert.deepEqual(signed.json.parts.map((p: { partNumber: number }) => p.partNumber), numbers)
+        assert.deepEqual(
+          signed.json.parts.map((p: { partNumber: number }) => p.partNumber),
+          numbers,
+        )
         for (const part of signed.json.parts) {
           const put = await putTo(part.url, part.headers, partBytes(part.partNumber))
           assert.equal(put.status, 200, put.text)
@@ -155,7 +170,10 @@ for (const provider of PROVIDERS) {
       // The page reloads: what is done comes from the status, the rest is signed anew.
       const midway = await status(key, uploadId)
       assert.equal(midway.json.status, 'PENDING')
-      assert.deepEqual(midway.json.parts.map((p: { partNumber: number }) => p.partNumber), [1])
+      assert.deepEqual(
+        midway.json.parts.map((p: { partNumber: number }) => p.partNumber),
+        [1],
+      )
       const missing = [1, 2, 3].filter((n) => !midway.json.parts.some((p: { partNumber: number }) => p.partNumber === n))
       await uploadParts(missing)
 
@@ -202,7 +220,10 @@ for (const provider of PROVIDERS) {
         const refused = await api('POST', '/api/v1/files/upload', { token: key, body: wrong })
         assertProblem(refused, 400)
         assert.deepEqual(Object.keys(refused.json.errors), ['size'])
-        const failed = await prisma.upload.findFirstOrThrow({ where: { projectId: project.id, fileName: 'wrong.bin', status: 'FAILED', fileId: null }, orderBy: { createdAt: 'desc' } })
+        const failed = await prisma.upload.findFirstOrThrow({
+          where: { projectId: project.id, fileName: 'wrong.bin', status: 'FAILED', fileId: null },
+          orderBy: { createdAt: 'desc' },
+        })
         assert.equal(await storedBytes(failed.id), null, 'nothing is left in the bucket')
       }
       assert.equal(await prisma.file.count({ where: { projectId: project.id } }), 1)
@@ -279,9 +300,14 @@ describe('completion checks', () => {
 
   test('bytes of another known type than declared (JPEG as PNG, ZIP as PNG) are refused, naming what they are', async () => {
     const { key } = await setup('s3')
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'blue' } }).jpeg().toBuffer()
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'blue' } })
+      .jpeg()
+      .toBuffer()
     const zip = Buffer.concat([Buffer.from('PK\x03\x04'), randomBytes(200)])
-    for (const [bytes, found] of [[jpeg, 'image/jpeg'], [zip, 'application/zip']] as const) {
+    for (const [bytes, found] of [
+      [jpeg, 'image/jpeg'],
+      [zip, 'application/zip'],
+    ] as const) {
       const started = await init(key, { fileName: 'x.png', contentType: 'image/png', size: bytes.length })
       await putTo(started.json.url, started.json.headers, bytes)
       const done = await complete(key, { uploadId: started.json.uploadId })
@@ -326,10 +352,12 @@ describe('completion checks', () => {
     assert.equal((await putTo(signed.json.parts[0].url, signed.json.parts[0].headers, randomBytes(8 * MIB))).status, 200)
     const row = await uploadRow(started.json.uploadId)
     const listParts = () =>
-      rawS3Client().send(new ListPartsCommand({ Bucket: row.bucket.bucketName!, Key: row.objectKey, UploadId: row.multipartUploadId! })).then(
-        (listed) => listed.Parts?.map((part) => part.PartNumber) ?? [],
-        (error: { name?: string }) => error.name ?? 'error',
-      )
+      rawS3Client()
+        .send(new ListPartsCommand({ Bucket: row.bucket.bucketName!, Key: row.objectKey, UploadId: row.multipartUploadId! }))
+        .then(
+          (listed) => listed.Parts?.map((part) => part.PartNumber) ?? [],
+          (error: { name?: string }) => error.name ?? 'error',
+        )
     assert.deepEqual(await listParts(), [1], 'the part is in the bucket while the upload is pending')
 
     await prisma.upload.update({ where: { id: started.json.uploadId }, data: { expiresAt: new Date(Date.now() - 1000) } })
@@ -346,7 +374,9 @@ describe('completion checks', () => {
     // Written off the request path, in batches within a second (ADR 019): write this one now.
     const { flushUploadExpiries } = await import('~/services/uploads/expiry-jobs.server')
     await flushUploadExpiries()
-    const [job] = await prisma.$queryRaw<{ start_after: Date }[]>`SELECT start_after FROM pgboss.job WHERE name = 'upload-expire' AND data->>'uploadId' = ${uploadId}`
+    const [job] = await prisma.$queryRaw<
+      { start_after: Date }[]
+    >`SELECT start_after FROM pgboss.job WHERE name = 'upload-expire' AND data->>'uploadId' = ${uploadId}`
     assert.ok(job, 'the expiry job was enqueued with the upload')
     assert.equal(job.start_after.getTime(), new Date(started.json.expiresAt).getTime())
 
@@ -378,15 +408,27 @@ describe('completion checks', () => {
     assert.equal(started.json.partCount, 10)
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        api('PUT', `/api/v1/uploads/${started.json.uploadId}/parts/${i + 1}`, { token: key, body: { etag: `"etag-${i + 1}"`, size: i === 9 ? 5 : 8 * MIB } }),
+        api('PUT', `/api/v1/uploads/${started.json.uploadId}/parts/${i + 1}`, {
+          token: key,
+          body: { etag: `"etag-${i + 1}"`, size: i === 9 ? 5 : 8 * MIB },
+        }),
       ),
     )
-    assert.deepEqual(results.map((r) => r.status), Array(10).fill(200))
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(10).fill(200),
+    )
     const reported = await status(key, started.json.uploadId)
-    assert.deepEqual(reported.json.parts.map((p: { partNumber: number }) => p.partNumber), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    assert.deepEqual(
+      reported.json.parts.map((p: { partNumber: number }) => p.partNumber),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    )
     // A part of the wrong size, or past the last, is refused.
     assertProblem(await api('PUT', `/api/v1/uploads/${started.json.uploadId}/parts/2`, { token: key, body: { etag: '"x"', size: 7 } }), 400)
-    assertProblem(await api('PUT', `/api/v1/uploads/${started.json.uploadId}/parts/11`, { token: key, body: { etag: '"x"', size: 8 * MIB } }), 400)
+    assertProblem(
+      await api('PUT', `/api/v1/uploads/${started.json.uploadId}/parts/11`, { token: key, body: { etag: '"x"', size: 8 * MIB } }),
+      400,
+    )
   })
 })
 
@@ -416,7 +458,10 @@ describe('names, rules and refusals at init', () => {
   test('sizes and types outside the project rules are refused at init (413, 415) and again at completion', async () => {
     const { key, project } = await setup('s3')
     assertProblem(await init(key, { fileName: 'huge.bin', contentType: 'application/octet-stream', size: 6 * 1024 ** 3 }), 413)
-    await prisma.project.update({ where: { id: project.id }, data: { settings: { uploads: { allowedContentTypes: ['image/*', 'application/pdf'], maxFileSize: 1000 } } } })
+    await prisma.project.update({
+      where: { id: project.id },
+      data: { settings: { uploads: { allowedContentTypes: ['image/*', 'application/pdf'], maxFileSize: 1000 } } },
+    })
     const tooBig = await init(key, { fileName: 'a.png', contentType: 'image/png', size: 1001 })
     assertProblem(tooBig, 413)
     assert.match(tooBig.json.detail, /at most 1000 bytes/)
@@ -429,7 +474,10 @@ describe('names, rules and refusals at init', () => {
     assert.equal(started.status, 201, started.text)
     await putTo(started.json.url, started.json.headers, data)
     // The rules change while the upload is in flight: completion applies them again.
-    await prisma.project.update({ where: { id: project.id }, data: { settings: { uploads: { allowedContentTypes: ['application/pdf'], maxFileSize: null } } } })
+    await prisma.project.update({
+      where: { id: project.id },
+      data: { settings: { uploads: { allowedContentTypes: ['application/pdf'], maxFileSize: null } } },
+    })
     assertProblem(await complete(key, { uploadId: started.json.uploadId }), 415)
     assert.equal((await uploadRow(started.json.uploadId)).status, 'FAILED')
     assert.equal(await storedBytes(started.json.uploadId), null)
@@ -458,7 +506,10 @@ describe('names, rules and refusals at init', () => {
     const noProject = await init(accessToken, { fileName: 'a.bin', contentType: 'application/octet-stream', size: 1 })
     assertProblem(noProject, 400)
     assert.deepEqual(Object.keys(noProject.json.errors), ['projectId'])
-    assert.equal((await init(accessToken, { projectId: project.id, fileName: 'a.bin', contentType: 'application/octet-stream', size: 1 })).status, 201)
+    assert.equal(
+      (await init(accessToken, { projectId: project.id, fileName: 'a.bin', contentType: 'application/octet-stream', size: 1 })).status,
+      201,
+    )
   })
 })
 
@@ -483,7 +534,10 @@ describe('isolation', () => {
     assert.deepEqual((await status(mine.key, multi.json.uploadId)).json.parts, [])
 
     assertProblem(await init(mine.key, { fileName: 'a.bin', contentType: 'application/octet-stream', size: 1, tenantId: foreignTenant.id }), 404)
-    assertProblem(await init(theirs.key, { projectId: mine.project.id, fileName: 'a.bin', contentType: 'application/octet-stream', size: 1 }), 404)
+    assertProblem(
+      await init(theirs.key, { projectId: mine.project.id, fileName: 'a.bin', contentType: 'application/octet-stream', size: 1 }),
+      404,
+    )
     const form = new FormData()
     form.append('tenantId', foreignTenant.id)
     form.append('file', new Blob([Buffer.from('hello')]), 'a.txt')
@@ -499,7 +553,10 @@ describe('the carcosa integration group', () => {
     assert.equal(health.status, 200, health.text)
     assert.deepEqual([health.json.ok, health.json.project.id, health.json.bucket.provider], [true, project.id, 'local'])
     const data = Buffer.from('plain text body')
-    const started = await api('POST', '/api/v1/carcosa/init', { token: key, body: { fileName: 'note.txt', contentType: 'text/plain', size: data.length } })
+    const started = await api('POST', '/api/v1/carcosa/init', {
+      token: key,
+      body: { fileName: 'note.txt', contentType: 'text/plain', size: data.length },
+    })
     assert.equal(started.status, 201, started.text)
     assert.equal((await putTo(started.json.url, started.json.headers, data)).status, 200)
     const done = await api('POST', '/api/v1/carcosa/complete', { token: key, body: { uploadId: started.json.uploadId } })
@@ -516,9 +573,16 @@ describe('the local provider route', () => {
     form.append('file', new Blob([html], { type: 'text/html' }), 'page.html')
     const uploaded = await api('POST', '/api/v1/files/upload', { token: key, body: form })
     assert.equal(uploaded.status, 201, uploaded.text)
-    const upload = await prisma.upload.findFirstOrThrow({ where: { fileId: uploaded.json.file.id }, include: { bucket: { select: bucketConnectionSelect } } })
+    const upload = await prisma.upload.findFirstOrThrow({
+      where: { fileId: uploaded.json.file.id },
+      include: { bucket: { select: bucketConnectionSelect } },
+    })
     const adapter = await storageFor(upload.bucket, 'http://carcosa.test')
-    const signed = await adapter.presignGet(upload.objectKey, { expiresInSeconds: 60, contentDisposition: 'attachment; filename="page.html"', contentType: 'text/html' })
+    const signed = await adapter.presignGet(upload.objectKey, {
+      expiresInSeconds: 60,
+      contentDisposition: 'attachment; filename="page.html"',
+      contentType: 'text/html',
+    })
     const url = new URL(signed.url)
     const response = await api('GET', url.pathname + url.search)
     assert.equal(response.status, 200)

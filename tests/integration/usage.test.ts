@@ -72,7 +72,9 @@ before(async () => {
   }
 
   // Project A: an image for tenant a1, a text file for a2, one without a tenant.
-  const jpeg = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#3366cc' } }).jpeg().toBuffer()
+  const jpeg = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#3366cc' } })
+    .jpeg()
+    .toBuffer()
   const image = await upload(keyA, jpeg, 'photo.jpg', tenants.a1.id)
   const note = await upload(keyA, Buffer.alloc(500, 'n'), 'note.txt', tenants.a2.id)
   await upload(keyA, Buffer.alloc(300, 'x'), 'loose.txt')
@@ -89,7 +91,12 @@ before(async () => {
   expected.a.api4xx = 1
 
   // Transforms: a signed URL rendered once, then answered from memory by the full path and by the host's fast path.
-  const signed = await signTransformUrl(world.owner.actor, world.project.id, { path: image.path, params: { w: 60, format: 'webp' }, expiresIn: 600 }, BASE)
+  const signed = await signTransformUrl(
+    world.owner.actor,
+    world.project.id,
+    { path: image.path, params: { w: 60, format: 'webp' }, expiresIn: 600 },
+    BASE,
+  )
   const rendered = await api('GET', signed.url)
   assert.equal(rendered.status, 200, rendered.text)
   assert.equal(rendered.headers.get('x-carcosa-cache'), 'render')
@@ -110,14 +117,22 @@ before(async () => {
 })
 
 describe('the three endpoints after one flush', () => {
-  test("overview of project A (its key, no projectId): exact counts, bytes, API calls and storage", async () => {
+  test('overview of project A (its key, no projectId): exact counts, bytes, API calls and storage', async () => {
     const response = await usage('overview', keyA)
     assert.equal(response.status, 200, response.text)
     const { totals, requests, storage, scope } = response.json
     assert.deepEqual([scope.kind, scope.id], ['project', world.project.id])
     const e = expected.a
     assert.deepEqual(
-      [totals.uploads, totals.uploadBytes, totals.downloads, totals.downloadBytes, totals.transforms, totals.transformCacheHits, totals.transformBytes],
+      [
+        totals.uploads,
+        totals.uploadBytes,
+        totals.downloads,
+        totals.downloadBytes,
+        totals.transforms,
+        totals.transformCacheHits,
+        totals.transformBytes,
+      ],
       [e.uploads, e.uploadBytes, e.downloads, e.downloadBytes, 1, 2, e.transformBytes],
     )
     assert.ok(totals.transformMs >= 0)
@@ -133,7 +148,16 @@ describe('the three endpoints after one flush', () => {
     const { totals, storage, requests } = response.json
     const e = expected.a1
     assert.deepEqual(
-      [totals.uploads, totals.uploadBytes, totals.downloads, totals.downloadBytes, totals.transforms, totals.transformCacheHits, totals.transformBytes, totals.apiRequests],
+      [
+        totals.uploads,
+        totals.uploadBytes,
+        totals.downloads,
+        totals.downloadBytes,
+        totals.transforms,
+        totals.transformCacheHits,
+        totals.transformBytes,
+        totals.apiRequests,
+      ],
       [e.uploads, e.uploadBytes, e.downloads, e.downloadBytes, 1, 2, e.transformBytes, 0],
     )
     assert.deepEqual([storage.files, storage.bytes], [1, e.uploadBytes])
@@ -143,19 +167,44 @@ describe('the three endpoints after one flush', () => {
   test('breakdown by tenant, by operation, and by project for the team', async () => {
     const byTenant = await usage('breakdown', keyA, { groupBy: 'tenant' })
     assert.equal(byTenant.status, 200, byTenant.text)
-    const rows = Object.fromEntries(byTenant.json.items.map((item: { label: string; totals: Record<string, number> }) => [item.label, [item.totals.uploads, item.totals.uploadBytes, item.totals.downloads]]))
+    const rows = Object.fromEntries(
+      byTenant.json.items.map((item: { label: string; totals: Record<string, number> }) => [
+        item.label,
+        [item.totals.uploads, item.totals.uploadBytes, item.totals.downloads],
+      ]),
+    )
     assert.deepEqual(rows, { Acme: [1, expected.a1.uploadBytes, 2], Globex: [1, 500, 1], 'No tenant': [1, 300, 0] })
 
     const byOperation = await usage('breakdown', keyA, { groupBy: 'operation' })
-    const operations = Object.fromEntries(byOperation.json.items.map((item: { key: string; count: number; bytes: number | null }) => [item.key, [item.count, item.bytes]]))
+    const operations = Object.fromEntries(
+      byOperation.json.items.map((item: { key: string; count: number; bytes: number | null }) => [item.key, [item.count, item.bytes]]),
+    )
     assert.deepEqual(operations.uploads, [3, expected.a.uploadBytes])
     assert.deepEqual(operations.downloads, [3, expected.a.downloadBytes])
-    assert.deepEqual([operations.transforms, operations.transformCacheHits], [[1, null], [2, null]])
-    assert.deepEqual([operations['api:WRITE:2xx'], operations['api:READ:2xx'], operations['api:READ:4xx']], [[3, null], [3, null], [1, null]])
+    assert.deepEqual(
+      [operations.transforms, operations.transformCacheHits],
+      [
+        [1, null],
+        [2, null],
+      ],
+    )
+    assert.deepEqual(
+      [operations['api:WRITE:2xx'], operations['api:READ:2xx'], operations['api:READ:4xx']],
+      [
+        [3, null],
+        [3, null],
+        [1, null],
+      ],
+    )
 
     const byProject = await usage('breakdown', ownerToken, { teamId: world.team.id, groupBy: 'project' })
     assert.equal(byProject.status, 200, byProject.text)
-    const projects = Object.fromEntries(byProject.json.items.map((item: { key: string; totals: Record<string, number> }) => [item.key, [item.totals.uploads, item.totals.downloadBytes]]))
+    const projects = Object.fromEntries(
+      byProject.json.items.map((item: { key: string; totals: Record<string, number> }) => [
+        item.key,
+        [item.totals.uploads, item.totals.downloadBytes],
+      ]),
+    )
     assert.deepEqual(projects, { [world.project.id]: [3, expected.a.downloadBytes], [projectB.id]: [1, 700] })
   })
 
@@ -168,13 +217,27 @@ describe('the three endpoints after one flush', () => {
     const points: { start: string; uploads: number; downloadBytes: number }[] = response.json.points
     assert.equal(points.length, 48)
     assert.equal(points[0]!.start, from.toISOString())
-    assert.equal(points.reduce((sum, point) => sum + point.uploads, 0), expected.a.uploads)
-    assert.equal(points.reduce((sum, point) => sum + point.downloadBytes, 0), expected.a.downloadBytes)
+    assert.equal(
+      points.reduce((sum, point) => sum + point.uploads, 0),
+      expected.a.uploads,
+    )
+    assert.equal(
+      points.reduce((sum, point) => sum + point.downloadBytes, 0),
+      expected.a.downloadBytes,
+    )
     assert.ok(points.filter((point) => point.uploads > 0).length <= 2, 'activity sits in the hour(s) the test ran')
 
-    const daily = await usage('trends', ownerToken, { organizationId: world.organization.id, granularity: 'day', from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) })
+    const daily = await usage('trends', ownerToken, {
+      organizationId: world.organization.id,
+      granularity: 'day',
+      from: from.toISOString().slice(0, 10),
+      to: to.toISOString().slice(0, 10),
+    })
     assert.equal(daily.status, 200, daily.text)
-    assert.deepEqual(daily.json.points.map((point: { uploads: number }) => point.uploads), [expected.a.uploads + expected.b.uploads, 0])
+    assert.deepEqual(
+      daily.json.points.map((point: { uploads: number }) => point.uploads),
+      [expected.a.uploads + expected.b.uploads, 0],
+    )
   })
 
   test('organization overview adds both projects', async () => {
@@ -234,9 +297,17 @@ describe('cost estimates', () => {
     // Writes: 3 uploads + 1 stored variant; reads: 3 downloads + 1 source read; egress: downloaded bytes; storage: one day's snapshot.
     assert.equal(cost.writes, 0.2)
     assert.equal(cost.reads, 0.1)
-    assert.equal(cost.egress, Math.round(((expected.a.downloadBytes / gib) * 512) * 10_000) / 10_000)
-    assert.equal(cost.storage, Math.round(((expected.a.uploadBytes / gib / 30) * 30) * 10_000) / 10_000)
-    assert.deepEqual(cost.prices, [{ projectId: world.project.id, projectName: response.json.scope.name, source: 'custom', name: "The team's own prices for this bucket", ...prices }])
+    assert.equal(cost.egress, Math.round((expected.a.downloadBytes / gib) * 512 * 10_000) / 10_000)
+    assert.equal(cost.storage, Math.round((expected.a.uploadBytes / gib / 30) * 30 * 10_000) / 10_000)
+    assert.deepEqual(cost.prices, [
+      {
+        projectId: world.project.id,
+        projectName: response.json.scope.name,
+        source: 'custom',
+        name: "The team's own prices for this bucket",
+        ...prices,
+      },
+    ])
     assert.match(cost.basis, /Estimate/)
   })
 })

@@ -26,7 +26,6 @@ after(() => {
   for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL')
 })
 
-
 /** server.ts on the test database, in its own process group so `kill -9` reaches all of it. */
 async function startCarcosa(port: number) {
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
@@ -57,7 +56,10 @@ test('a delivery in flight when Carcosa is killed with SIGKILL is delivered afte
   after(() => receiver.close())
   const { owner, project } = await createWorkspace()
   const key = await createTestApiKey(owner.actor, project.id, ['tenants:manage'])
-  const { webhook, secret } = await createWebhook(owner.actor, { ...createWebhookSchema.parse({ url: receiver.url, eventTypes: ['tenant.created'] }), projectId: project.id })
+  const { webhook, secret } = await createWebhook(owner.actor, {
+    ...createWebhookSchema.parse({ url: receiver.url, eventTypes: ['tenant.created'] }),
+    projectId: project.id,
+  })
 
   const port = await freePort()
   const first = await startCarcosa(port)
@@ -79,7 +81,10 @@ test('a delivery in flight when Carcosa is killed with SIGKILL is delivered afte
   assert.equal(retried.headers['webhook-id'], inFlight.headers['webhook-id'])
   const payload = new Webhook(secret).verify(retried.body, retried.headers) as { type: string; data: { tenant: { slug: string } } }
   assert.deepEqual([payload.type, payload.data.tenant.slug], ['tenant.created', 'survivor'])
-  await waitFor('the delivery to be recorded', async () => (await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'SUCCEEDED')
+  await waitFor(
+    'the delivery to be recorded',
+    async () => (await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'SUCCEEDED',
+  )
   second.kill('SIGTERM')
   await new Promise((resolve) => second.once('exit', resolve))
 })

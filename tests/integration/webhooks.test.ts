@@ -58,7 +58,10 @@ describe('outbox', () => {
     const { owner, project } = await createWorkspace()
     const tenant = await createTenant(owner.actor, tenantInput(project.id, 'acme'))
     const events = await prisma.event.findMany({ where: { projectId: project.id } })
-    assert.deepEqual(events.map((event) => event.type), ['tenant.created'])
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['tenant.created'],
+    )
     assert.deepEqual((events[0]!.data as { tenant: { id: string } }).tenant.id, tenant.id)
 
     // Deleting a tenant that still has a file is refused inside its transaction: no event escapes.
@@ -92,7 +95,11 @@ describe('webhook delivery', () => {
     const tenant = await createTenant(owner.actor, tenantInput(project.id, 'globex'))
     const request = await waitFor('the delivery', () => receiver.received[0])
 
-    const verified = new Webhook(secret).verify(request.body, request.headers) as { type: string; timestamp: string; data: { projectId: string; tenant: { id: string } } }
+    const verified = new Webhook(secret).verify(request.body, request.headers) as {
+      type: string
+      timestamp: string
+      data: { projectId: string; tenant: { id: string } }
+    }
     assert.equal(verified.type, 'tenant.created')
     assert.equal(verified.data.projectId, project.id)
     assert.equal(verified.data.tenant.id, tenant.id)
@@ -112,7 +119,10 @@ describe('webhook delivery', () => {
     await createTestApiKey(owner.actor, project.id, ['files:read'])
     await createTenant(owner.actor, tenantInput(project.id, 'initech'))
     await waitFor('the second tenant event', () => receiver.received[1])
-    assert.deepEqual(receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type), ['tenant.created', 'tenant.created'])
+    assert.deepEqual(
+      receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type),
+      ['tenant.created', 'tenant.created'],
+    )
   })
 
   test('a failing endpoint is retried on the schedule with the same webhook-id, logged, and replayed', async () => {
@@ -130,7 +140,10 @@ describe('webhook delivery', () => {
     assert.equal(receiver.received.length, 3)
     assert.equal(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size, 1)
     assert.equal(failed!.attemptCount, 3)
-    assert.deepEqual(failed!.attempts.map((a) => a.statusCode), [500, 500, 500])
+    assert.deepEqual(
+      failed!.attempts.map((a) => a.statusCode),
+      [500, 500, 500],
+    )
     assert.equal(failed!.attempts[0]!.responseBody.length, 1024)
     assert.ok(receiver.received[1]!.receivedAt - receiver.received[0]!.receivedAt >= 900)
     const stored = await getWebhook(owner.actor, webhook.id)
@@ -145,7 +158,10 @@ describe('webhook delivery', () => {
 
     // One delivery replayed on its own; a pending one cannot be.
     await replayDelivery(owner.actor, failed!.id)
-    await waitFor('the second replay', async () => (await getDelivery(owner.actor, failed!.id)).status === 'SUCCEEDED' && receiver.received.length === 5)
+    await waitFor(
+      'the second replay',
+      async () => (await getDelivery(owner.actor, failed!.id)).status === 'SUCCEEDED' && receiver.received.length === 5,
+    )
   })
 
   test('a slow endpoint holds at most WEBHOOK_ENDPOINT_CONCURRENCY attempts at once; another endpoint of the project gets every event', async () => {
@@ -199,7 +215,13 @@ describe('webhook delivery', () => {
   })
 
   test('Retry-After on 429 and 503 is honoured, never shorter than the schedule', () => {
-    const outcome = (statusCode: number, retryAfterSeconds: number | null) => ({ statusCode, retryAfterSeconds, latencyMs: 1, responseBody: '', error: null })
+    const outcome = (statusCode: number, retryAfterSeconds: number | null) => ({
+      statusCode,
+      retryAfterSeconds,
+      latencyMs: 1,
+      responseBody: '',
+      error: null,
+    })
     const delays = [5, 300]
     assert.equal(nextDelaySeconds(1, outcome(429, 120), delays), 120)
     assert.equal(nextDelaySeconds(1, outcome(503, 2), delays), 5)
@@ -235,7 +257,13 @@ describe('webhook endpoints', () => {
     const stamps = [at(1), at(2), at(2), at(3), at(3)]
     await prisma.webhookDelivery.createMany({
       data: stamps.map((createdAt, index) => ({
-        id: `delivery-${index}`, endpointId: webhook.id, eventId: `event-${index}`, eventType: 'test', payload: '{}', status: 'SUCCEEDED', createdAt,
+        id: `delivery-${index}`,
+        endpointId: webhook.id,
+        eventId: `event-${index}`,
+        eventType: 'test',
+        payload: '{}',
+        status: 'SUCCEEDED',
+        createdAt,
       })),
     })
     const expected = ['delivery-4', 'delivery-3', 'delivery-2', 'delivery-1', 'delivery-0']
@@ -275,8 +303,17 @@ describe('webhook endpoints', () => {
 
   test('URLs are checked when saved: bad schemes, credentials and forbidden addresses are refused with the field named', async () => {
     const { owner, project } = await createWorkspace()
-    for (const url of ['ftp://example.com/x', 'http://user:pw@example.com/x', 'http://169.254.169.254/latest', 'http://[::ffff:169.254.169.254]/', 'not a url']) {
-      const error = await assertAppError(createWebhook(owner.actor, { ...createWebhookSchema.parse({ url }), projectId: project.id }), 'VALIDATION')
+    for (const url of [
+      'ftp://example.com/x',
+      'http://user:pw@example.com/x',
+      'http://169.254.169.254/latest',
+      'http://[::ffff:169.254.169.254]/',
+      'not a url',
+    ]) {
+      const error = await assertAppError(
+        createWebhook(owner.actor, { ...createWebhookSchema.parse({ url }), projectId: project.id }),
+        'VALIDATION',
+      )
       assert.ok(error.details.fieldErrors?.url?.length, url)
     }
     assert.equal(await prisma.webhookEndpoint.count({ where: { projectId: project.id } }), 0)
@@ -288,19 +325,39 @@ describe('webhooks over REST', () => {
     const { owner, project } = await createWorkspace()
     const writer = await createTestApiKey(owner.actor, project.id, ['projects:write', 'projects:read'])
     const reader = await createTestApiKey(owner.actor, project.id, ['projects:read'])
-    const created = await api('POST', '/api/v1/webhooks', { token: writer.key, body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['file.uploaded'] } })
+    const created = await api('POST', '/api/v1/webhooks', {
+      token: writer.key,
+      body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['file.uploaded'] },
+    })
     assert.equal(created.status, 201, created.text)
     assert.match(created.json.secret, /^whsec_/)
     assertProblem(await api('POST', '/api/v1/webhooks', { token: reader.key, body: { url: 'http://127.0.0.1:9/hooks' } }), 403)
     const listed = await api('GET', '/api/v1/webhooks', { token: reader.key })
-    assert.deepEqual(listed.json.items.map((w: { id: string }) => w.id), [created.json.id])
+    assert.deepEqual(
+      listed.json.items.map((w: { id: string }) => w.id),
+      [created.json.id],
+    )
     assert.equal(JSON.stringify(listed.json).includes(created.json.secret), false, 'the secret is shown once')
-    const invalid = await api('POST', '/api/v1/webhooks', { token: writer.key, body: { url: 'http://127.0.0.1:9/x', eventTypes: ['file.exploded'] } })
+    const invalid = await api('POST', '/api/v1/webhooks', {
+      token: writer.key,
+      body: { url: 'http://127.0.0.1:9/x', eventTypes: ['file.exploded'] },
+    })
     assertProblem(invalid, 400)
     assert.ok(invalid.json.errors['eventTypes.0'] ?? invalid.json.errors.eventTypes, JSON.stringify(invalid.json.errors))
 
     const document = await api('GET', '/api/v1/openapi.json')
-    for (const type of ['file.uploaded', 'file.deleted', 'upload.failed', 'upload.expired', 'tenant.created', 'tenant.updated', 'tenant.deleted', 'api_key.created', 'api_key.revoked', 'bucket.updated']) {
+    for (const type of [
+      'file.uploaded',
+      'file.deleted',
+      'upload.failed',
+      'upload.expired',
+      'tenant.created',
+      'tenant.updated',
+      'tenant.deleted',
+      'api_key.created',
+      'api_key.revoked',
+      'bucket.updated',
+    ]) {
       const body = document.json.webhooks[type]?.post?.requestBody?.content?.['application/json']?.schema
       assert.ok(body, `${type} is documented`)
       assert.deepEqual(body.required, ['type', 'timestamp', 'data'])

@@ -33,7 +33,8 @@ function appHandler(): Promise<Handler> {
     (build: ServerBuild) => {
       const remix = createRequestHandler(build, 'production')
       const entry = build.entry.module as unknown as ApiEntry
-      return (request, context) => (entry.isApiPath(new URL(request.url).pathname) ? entry.handleApiFetch(request, context) : remix(request, context))
+      return (request, context) =>
+        entry.isApiPath(new URL(request.url).pathname) ? entry.handleApiFetch(request, context) : remix(request, context)
     },
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'ERR_MODULE_NOT_FOUND') throw new Error('build/index.js is missing: run `npx remix build` (npm test builds first)')
@@ -93,7 +94,12 @@ export async function api(method: string, url: string, options: ApiCallOptions =
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json')
   }
   // A stream body must be declared half-duplex (fetch's rule for request streams).
-  const request = new Request(new URL(url, ORIGIN), { method, headers, body, ...(raw instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit)
+  const request = new Request(new URL(url, ORIGIN), {
+    method,
+    headers,
+    body,
+    ...(raw instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit)
   const handle = await appHandler()
   const response = await handle(request, {
     requestId: randomUUID(),
@@ -123,7 +129,10 @@ export function assertProblem(response: ApiResponse, status: number) {
   assert.equal(typeof problem.detail, 'string')
   assert.ok((problem.detail as string).length > 0)
   // The status's own code, or a more specific one of the same status (QUOTA_EXCEEDED is a 403).
-  assert.ok(problem.code === codeForStatus(status) || STATUS[problem.code as ErrorCode] === status, `a stable machine code that matches the status, got ${String(problem.code)}`)
+  assert.ok(
+    problem.code === codeForStatus(status) || STATUS[problem.code as ErrorCode] === status,
+    `a stable machine code that matches the status, got ${String(problem.code)}`,
+  )
   assert.deepEqual(
     // Documented extension members: a quota refusal's `quota`, a tenant refusal's `tenant` (docs/tenants.md).
     Object.keys(problem).filter((key) => !['type', 'title', 'status', 'code', 'detail', 'errors', 'quota', 'tenant'].includes(key)),

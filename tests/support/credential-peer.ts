@@ -46,7 +46,9 @@ async function answer(request: PeerRequest): Promise<unknown> {
       return waitFor(() => transitions >= request.after + 2 && invalidationBusConnected())
     case 'authenticate': {
       const { result, statements } = await countStatements(async () => {
-        const actor = request.token.startsWith('ck_') ? await authenticateApiKey(request.token, meta) : await authenticateAccessToken(request.token, meta)
+        const actor = request.token.startsWith('ck_')
+          ? await authenticateApiKey(request.token, meta)
+          : await authenticateAccessToken(request.token, meta)
         if (!actor) return null
         return actor.type === 'api-key'
           ? { type: actor.type, permissions: actor.permissions, overrides: actor.scope.rateLimitOverrides }

@@ -112,7 +112,9 @@ export async function assertAppError(promise: Promise<unknown>, code: ErrorCode)
     outcome = error
   }
   if (!(outcome instanceof AppError)) {
-    assert.fail(outcome === undefined ? `expected an AppError ${code}, but the call succeeded` : `expected an AppError ${code}, got ${String(outcome)}`)
+    assert.fail(
+      outcome === undefined ? `expected an AppError ${code}, but the call succeeded` : `expected an AppError ${code}, got ${String(outcome)}`,
+    )
   }
   assert.equal(outcome.code, code, `expected ${code}, got ${outcome.code}: ${outcome.message}`)
   const statuses: Record<ErrorCode, number> = {
@@ -169,7 +171,13 @@ export async function createTestApiKey(
   permissions: Permission[],
   overrides: { name?: string; expiresAt?: string; tenantId?: string } = {},
 ) {
-  const input = createApiKeySchema.parse({ projectId, name: overrides.name ?? `Key ${nextId()}`, permissions, expiresAt: overrides.expiresAt, tenantId: overrides.tenantId })
+  const input = createApiKeySchema.parse({
+    projectId,
+    name: overrides.name ?? `Key ${nextId()}`,
+    permissions,
+    expiresAt: overrides.expiresAt,
+    tenantId: overrides.tenantId,
+  })
   const created = await createApiKey(creator, input)
   const actor = await authenticateApiKey(created.key, testMeta())
   assert.ok(actor, 'a new key should authenticate')

@@ -25,7 +25,8 @@ export async function putTestFile(
 ): Promise<TestFile> {
   const project = await prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { bucket: { select: bucketConnectionSelect } } })
   const bucket =
-    project.bucket ?? (await prisma.bucket.findUniqueOrThrow({ where: { id: (await attachS3Bucket(projectId)).bucket.id }, select: bucketConnectionSelect }))
+    project.bucket ??
+    (await prisma.bucket.findUniqueOrThrow({ where: { id: (await attachS3Bucket(projectId)).bucket.id }, select: bucketConnectionSelect }))
   const unique = randomBytes(6).toString('hex')
   const name = options.name ?? `file-${unique}.txt`
   const contentType = options.contentType ?? 'text/plain'

@@ -42,7 +42,9 @@ export function connectRealtime(url: string, headers: Record<string, string> = {
     ws.once('unexpected-response', (_request, response) => {
       let body = ''
       response.on('data', (chunk: Buffer) => (body += chunk.toString()))
-      response.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${response.statusCode} ${body}`), { status: response.statusCode, body })))
+      response.on('end', () =>
+        reject(Object.assign(new Error(`upgrade refused: ${response.statusCode} ${body}`), { status: response.statusCode, body })),
+      )
     })
     ws.once('error', reject)
     ws.once('open', () => {
@@ -73,7 +75,11 @@ export function connectRealtime(url: string, headers: Record<string, string> = {
         },
         subscribe(channel) {
           // Only the answer to this request: an earlier one about the same channel may be in `messages`.
-          const answered = client.next((frame) => frame.channel === channel && (frame.type === 'subscribed' || frame.type === 'refused'), 5_000, messages.length)
+          const answered = client.next(
+            (frame) => frame.channel === channel && (frame.type === 'subscribed' || frame.type === 'refused'),
+            5_000,
+            messages.length,
+          )
           client.send({ type: 'subscribe', channel })
           return answered
         },

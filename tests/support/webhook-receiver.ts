@@ -42,10 +42,11 @@ export async function startWebhookReceiver(reply: (request: ReceivedWebhook, ind
     setReply(next: typeof reply) {
       reply = next
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 

@@ -19,7 +19,7 @@ export const apiKeyOperations = [
     tier: 'READ',
     query: pageQuerySchema.extend({
       projectId: optionalProjectId,
-      tenantId: z.string().min(1).max(64).optional().describe("Only the keys bound to this tenant"),
+      tenantId: z.string().min(1).max(64).optional().describe('Only the keys bound to this tenant'),
     }),
     status: 200,
     errors: [400, 403, 404],

@@ -5,7 +5,11 @@ import { getUser, registerUser } from '~/services/accounts/users.server'
 import { validateApiKey } from '~/services/api-keys/api-keys.server'
 import { defineOperation } from '../operation.server'
 
-const bearerToken = (request: Request) => request.headers.get('authorization')?.replace(/^Bearer\s+/i, '').trim() ?? ''
+const bearerToken = (request: Request) =>
+  request.headers
+    .get('authorization')
+    ?.replace(/^Bearer\s+/i, '')
+    .trim() ?? ''
 
 export const authOperations = [
   defineOperation({

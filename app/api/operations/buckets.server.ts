@@ -83,7 +83,8 @@ export const bucketOperations = [
     id: 'setBucketPrices',
     method: 'PUT',
     path: '/api/v1/buckets/{id}/prices',
-    summary: "Set the prices the team pays for this bucket (USD: storage per GB-month, writes and reads per million, egress per GB); usage cost estimates use them instead of list prices",
+    summary:
+      'Set the prices the team pays for this bucket (USD: storage per GB-month, writes and reads per million, egress per GB); usage cost estimates use them instead of list prices',
     tag: 'Buckets',
     auth: 'user',
     tier: 'WRITE',
@@ -97,7 +98,8 @@ export const bucketOperations = [
     id: 'clearBucketPrices',
     method: 'DELETE',
     path: '/api/v1/buckets/{id}/prices',
-    summary: "Forget the team's own prices for this bucket: estimates go back to the provider's list prices (none for S3-compatible and local buckets)",
+    summary:
+      "Forget the team's own prices for this bucket: estimates go back to the provider's list prices (none for S3-compatible and local buckets)",
     tag: 'Buckets',
     auth: 'user',
     tier: 'WRITE',

@@ -1,12 +1,6 @@
 import { z } from 'zod'
 import { pageQuerySchema } from '~/services/pagination'
-import {
-  createProject,
-  deleteProject,
-  getProject,
-  listProjects,
-  updateProject,
-} from '~/services/workspaces/projects.server'
+import { createProject, deleteProject, getProject, listProjects, updateProject } from '~/services/workspaces/projects.server'
 import { createProjectSchema, projectBucketIdSchema, slugSchema } from '~/services/workspaces/schemas'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'

@@ -53,6 +53,7 @@ export const seedPathOperations: Operation[] = [
     body: rateLimitsDocumentSchema,
     status: 200,
     errors: WRITE_ERRORS,
-    handler: async ({ actor, query, body }) => rateLimitsDocument(await updateRateLimitOverrides(actor, projectOfCall(actor, query.projectId), body.overrides)),
+    handler: async ({ actor, query, body }) =>
+      rateLimitsDocument(await updateRateLimitOverrides(actor, projectOfCall(actor, query.projectId), body.overrides)),
   }),
 ]

@@ -24,7 +24,8 @@ export const tenantOperations = [
     query: pageQuerySchema.extend({ projectId: optionalProjectId }).extend(tenantFiltersSchema.shape),
     status: 200,
     errors: [400, 403, 404],
-    handler: ({ actor, query: { projectId, slug, search, status, ...page } }) => listTenants(actor, projectOfCall(actor, projectId), page, { slug, search, status }),
+    handler: ({ actor, query: { projectId, slug, search, status, ...page } }) =>
+      listTenants(actor, projectOfCall(actor, projectId), page, { slug, search, status }),
   }),
   defineOperation({
     id: 'createTenant',
@@ -60,7 +61,7 @@ export const tenantOperations = [
     id: 'exportTenants',
     method: 'GET',
     path: '/api/v1/tenants/export',
-    summary: "Every tenant of a project as CSV or JSON, streamed (imports again as it is)",
+    summary: 'Every tenant of a project as CSV or JSON, streamed (imports again as it is)',
     tag: 'Tenants',
     auth: 'any',
     permission: 'projects:read',
@@ -170,7 +171,7 @@ export const tenantOperations = [
     id: 'updatePlan',
     method: 'PUT',
     path: '/api/v1/plans/{id}',
-    summary: "Rename a plan or change its limits; its tenants follow at once",
+    summary: 'Rename a plan or change its limits; its tenants follow at once',
     tag: 'Tenants',
     auth: 'any',
     permission: 'tenants:manage',

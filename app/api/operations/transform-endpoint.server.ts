@@ -13,7 +13,10 @@ export const transformQueryDocumentation = z.object({
   position: z.enum(POSITIONS).optional().describe('Crop anchor for cover (alias `gravity`)'),
   blur: z.number().min(0.3).max(100).optional().describe('Gaussian blur sigma'),
   sharpen: z.number().min(0.5).max(10).optional().describe('Sharpen sigma'),
-  rotate: z.literal([...ROTATIONS]).optional().describe('Degrees clockwise'),
+  rotate: z
+    .literal([...ROTATIONS])
+    .optional()
+    .describe('Degrees clockwise'),
   flip: z.boolean().optional().describe('Mirror vertically'),
   flop: z.boolean().optional().describe('Mirror horizontally'),
   background: z.string().optional().describe('Hex colour (rgb, rgba, rrggbb, rrggbbaa) for transparent areas and padding'),
@@ -32,7 +35,7 @@ export const transformEndpointDocumentation = defineOperation({
   method: 'GET',
   path: '/api/v1/transform/{projectId}/{path}',
   summary:
-    'An image file of the project, transformed: resized, cropped, converted, filtered. A signed URL (`sig`, `exp`) or a public file needs no credentials; otherwise an API key with `transforms:execute` or a member\'s token. Uncached renders count against the EXPENSIVE tier. Answers the image with a strong ETag (304 on `If-None-Match`) and `Vary: Accept`',
+    "An image file of the project, transformed: resized, cropped, converted, filtered. A signed URL (`sig`, `exp`) or a public file needs no credentials; otherwise an API key with `transforms:execute` or a member's token. Uncached renders count against the EXPENSIVE tier. Answers the image with a strong ETag (304 on `If-None-Match`) and `Vary: Accept`",
   tag: 'Transforms',
   auth: 'any',
   permission: 'transforms:execute',

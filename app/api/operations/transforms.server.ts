@@ -9,7 +9,6 @@ import { optionalProjectId } from '~/services/project-scope'
 import { defineOperation } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
-
 export const transformOperations = [
   defineOperation({
     id: 'listTransformPresets',
@@ -53,7 +52,8 @@ export const transformOperations = [
     body: signUrlSchema,
     status: 200,
     errors: [400, 403, 404, 413, 415],
-    handler: ({ actor, body: { projectId, ...input }, request }) => signTransformUrl(actor, projectOfCall(actor, projectId), input, publicBaseUrl(request)),
+    handler: ({ actor, body: { projectId, ...input }, request }) =>
+      signTransformUrl(actor, projectOfCall(actor, projectId), input, publicBaseUrl(request)),
   }),
   defineOperation({
     id: 'signTransformUrls',

@@ -61,7 +61,9 @@ const settleCallbackSchema = z.object({
   claimId: z.string({ error: 'claimId is required' }).min(1, 'claimId is required').max(64).describe('The claimId the claim answered'),
   outcome: z
     .enum(['done', 'failed'], { error: 'outcome must be done or failed' })
-    .describe('`done`: the callback ran, its serverData is stored and answered to every later claim; `failed`: the claim is released for the next report'),
+    .describe(
+      '`done`: the callback ran, its serverData is stored and answered to every later claim; `failed`: the claim is released for the next report',
+    ),
   serverData: callbackResultSchema.optional().describe('What the callback returned (JSON, at most 64 KiB; with `done`)'),
 })
 
@@ -131,7 +133,7 @@ export const uploadOperations = [
     method: 'POST',
     path: '/api/v1/uploads/{id}/callback/claim',
     summary:
-      'For SDK route handlers: claim the right to run a completed upload\'s completion callback, once however many reports arrive. `claimed` (run it, then settle), `done` (with the stored serverData) or `busy` (another report holds the claim)',
+      "For SDK route handlers: claim the right to run a completed upload's completion callback, once however many reports arrive. `claimed` (run it, then settle), `done` (with the stored serverData) or `busy` (another report holds the claim)",
     tag: 'Uploads',
     auth: 'any',
     permission: 'files:write',
@@ -145,7 +147,8 @@ export const uploadOperations = [
     id: 'settleUploadCallback',
     method: 'POST',
     path: '/api/v1/uploads/{id}/callback/settle',
-    summary: 'Settle a callback claim: `done` stores serverData (and stops the reconciliation webhook), `failed` releases the claim; 409 when the claim lapsed and was taken',
+    summary:
+      'Settle a callback claim: `done` stores serverData (and stops the reconciliation webhook), `failed` releases the claim; 409 when the claim lapsed and was taken',
     tag: 'Uploads',
     auth: 'any',
     permission: 'files:write',
@@ -155,14 +158,20 @@ export const uploadOperations = [
     status: 200,
     errors: [400, 403, 404, 409, 410, 413, 415],
     handler: ({ actor, params, body }) =>
-      settleUploadCallback(actor, params.id, body.outcome === 'done' ? { claimId: body.claimId, outcome: 'done', serverData: body.serverData ?? null } : { claimId: body.claimId, outcome: 'failed' }),
+      settleUploadCallback(
+        actor,
+        params.id,
+        body.outcome === 'done'
+          ? { claimId: body.claimId, outcome: 'done', serverData: body.serverData ?? null }
+          : { claimId: body.claimId, outcome: 'failed' },
+      ),
   }),
   defineOperation({
     id: 'uploadFromUrl',
     method: 'POST',
     path: '/api/v1/uploads/from-url',
     summary:
-      'Store a file Carcosa fetches from a URL: the URL and each redirect pass the SSRF guard, the body streams to the bucket within the project\'s limit, and it is completed like any upload',
+      "Store a file Carcosa fetches from a URL: the URL and each redirect pass the SSRF guard, the body streams to the bucket within the project's limit, and it is completed like any upload",
     tag: 'Uploads',
     auth: 'any',
     permission: 'files:write',

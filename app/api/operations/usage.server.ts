@@ -18,7 +18,8 @@ export const usageOperations = [
     ...common,
     id: 'usageOverview',
     path: '/api/v1/usage/overview',
-    summary: 'Usage totals of a project, team or organization over a range, stored bytes, API calls by status, and a cost estimate with the prices used',
+    summary:
+      'Usage totals of a project, team or organization over a range, stored bytes, API calls by status, and a cost estimate with the prices used',
     handler: ({ actor, query }) => usageOverview(actor, query),
   }),
   defineOperation({

@@ -45,11 +45,14 @@ export async function authenticateUpgrade(req: IncomingMessage, url: URL): Promi
   }
   if (req.headers.cookie) {
     // A cookie rides along with any page's WebSocket: only Carcosa's own pages may use it.
-    if (!sameOrigin(req)) return { status: 403, detail: 'A session cookie is accepted only from Carcosa\'s own pages (Origin mismatch).' }
+    if (!sameOrigin(req)) return { status: 403, detail: "A session cookie is accepted only from Carcosa's own pages (Origin mismatch)." }
     const signedIn = await getOptionalUser(new Request(url, { headers: { cookie: req.headers.cookie } }))
     if (signedIn) return { principal: { kind: 'actor', actor: userActor(signedIn.user.id, meta) }, credential: `user:${signedIn.user.id}` }
   }
-  return { status: 401, detail: 'Send an API key or user access token as `Authorization: Bearer`, a realtime token as `?token=`, or sign in to the dashboard.' }
+  return {
+    status: 401,
+    detail: 'Send an API key or user access token as `Authorization: Bearer`, a realtime token as `?token=`, or sign in to the dashboard.',
+  }
 }
 
 /** The Origin names this host (as the browser reached it) or the configured APP_URL. */
@@ -69,7 +72,8 @@ function sameOrigin(req: IncomingMessage): boolean {
 /** The client's address as Express computes `req.ip`: TRUST_PROXY hops of X-Forwarded-For are believed. */
 export function upgradeMeta(req: IncomingMessage): RequestMeta {
   const hops = getConfig().TRUST_PROXY
-  const forwarded = typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'].split(',').map((part) => part.trim()) : []
+  const forwarded =
+    typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'].split(',').map((part) => part.trim()) : []
   const chain = [req.socket.remoteAddress ?? null, ...forwarded.reverse()]
   const userAgent = req.headers['user-agent']
   return { ipAddress: chain[Math.min(hops, chain.length - 1)] ?? null, userAgent: userAgent ? userAgent.slice(0, 512) : null }

@@ -52,7 +52,12 @@ export function attachConnection(
     const parsed = parseChannel(channel)
     if (!parsed) return reply({ type: 'refused', channel, code: 'not_found', detail: REFUSED_DETAIL })
     if (usage.subscriptions >= limits.maxSubscriptionsPerCredential) {
-      return reply({ type: 'refused', channel, code: 'limit', detail: `These credentials already hold ${limits.maxSubscriptionsPerCredential} subscriptions on this instance.` })
+      return reply({
+        type: 'refused',
+        channel,
+        code: 'limit',
+        detail: `These credentials already hold ${limits.maxSubscriptionsPerCredential} subscriptions on this instance.`,
+      })
     }
     usage.subscriptions++ // held while the check runs, so parallel connections cannot overshoot the cap
     let allowed: boolean
@@ -93,11 +98,17 @@ export function attachConnection(
       if (isBinary) throw new Error('binary')
       json = JSON.parse(data.toString())
     } catch {
-      return reply({ type: 'error', code: 'invalid_message', detail: 'Send JSON text messages, e.g. {"type":"subscribe","channel":"project:<id>"}.' })
+      return reply({
+        type: 'error',
+        code: 'invalid_message',
+        detail: 'Send JSON text messages, e.g. {"type":"subscribe","channel":"project:<id>"}.',
+      })
     }
     const parsed = clientMessageSchema.safeParse(json)
     if (!parsed.success) {
-      const detail = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ')
+      const detail = parsed.error.issues
+        .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+        .join('; ')
       return reply({ type: 'error', code: 'invalid_message', detail })
     }
     const message = parsed.data

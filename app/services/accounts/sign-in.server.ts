@@ -62,11 +62,9 @@ async function claimAttempt(email: string, ipAddress: string): Promise<string> {
       const retryAt = (failures[0] as { createdAt: Date }).createdAt.getTime() + SIGN_IN_WINDOW_MS
       const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000))
       const minutes = Math.ceil(retryAfterSeconds / 60)
-      throw new AppError(
-        'RATE_LIMITED',
-        `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-        { retryAfterSeconds },
-      )
+      throw new AppError('RATE_LIMITED', `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, {
+        retryAfterSeconds,
+      })
     }
     const attempt = await tx.signInAttempt.create({ data: { email, ipAddress, succeeded: false }, select: { id: true } })
     return attempt.id

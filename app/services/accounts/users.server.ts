@@ -92,11 +92,7 @@ export async function changeEmail(actor: UserActor, input: z.output<typeof chang
 }
 
 /** Changes the password and signs out every other session of the account. */
-export async function changePassword(
-  actor: UserActor,
-  input: z.output<typeof changePasswordSchema>,
-  currentSessionId: string,
-) {
+export async function changePassword(actor: UserActor, input: z.output<typeof changePasswordSchema>, currentSessionId: string) {
   await requireCurrentPassword(actor.userId, input.currentPassword)
   const passwordHash = await hashPassword(input.newPassword)
   await prisma.$transaction(async (tx) => {

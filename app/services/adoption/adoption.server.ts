@@ -97,7 +97,8 @@ export function toRunView(row: RunRow): AdoptionRunView {
 
 /** Adoption reads the raw bucket and registers files for every tenant: a tenant-scoped key may not. */
 export function requireAdopter(actor: Actor, access: ProjectAccess, action: string) {
-  if (actorTenantId(actor)) throw forbidden(`A tenant-scoped API key cannot ${action}: adoption reads the whole bucket and files objects under every tenant.`)
+  if (actorTenantId(actor))
+    throw forbidden(`A tenant-scoped API key cannot ${action}: adoption reads the whole bucket and files objects under every tenant.`)
   requirePermission(access, 'projects:write', action)
 }
 
@@ -208,7 +209,10 @@ export async function previewAdoption(actor: Actor, projectId: string, options: 
     .map(([slug, counts]) => {
       if (slug === '') return { tenant: null, ...counts }
       const tenant = context.tenants.get(slug)
-      return { tenant: tenant ? { id: tenant.id, slug: tenant.slug, name: tenant.name, created: false } : { id: null, slug, name: slug, created: true }, ...counts }
+      return {
+        tenant: tenant ? { id: tenant.id, slug: tenant.slug, name: tenant.name, created: false } : { id: null, slug, name: slug, created: true },
+        ...counts,
+      }
     })
   preview.unknownSlugs = [...unknown.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

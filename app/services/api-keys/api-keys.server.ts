@@ -39,8 +39,7 @@ export interface PublicApiKey {
 }
 
 export type ApiKeyValidation =
-  | { valid: false }
-  | { valid: true; projectId: string; permissions: Permission[]; expiresAt: Date | null; name: string }
+  { valid: false } | { valid: true; projectId: string; permissions: Permission[]; expiresAt: Date | null; name: string }
 
 /** Keys are stored by the SHA-256 of the secret: a leaked table cannot be replayed. */
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex')
@@ -167,7 +166,13 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
       type: 'api_key.created',
       data: {
         projectId: row.projectId,
-        apiKey: { id: row.id, name: row.name, displayKey: `${row.prefix}…${row.lastFour}`, permissions: row.permissions, expiresAt: row.expiresAt?.toISOString() ?? null },
+        apiKey: {
+          id: row.id,
+          name: row.name,
+          displayKey: `${row.prefix}…${row.lastFour}`,
+          permissions: row.permissions,
+          expiresAt: row.expiresAt?.toISOString() ?? null,
+        },
       },
     })
     return toPublic(row)
@@ -176,10 +181,18 @@ export async function createApiKey(actor: Actor, input: CreateApiKeyInput): Prom
 }
 
 /** The project's keys, revoked ones included, by id for a stable cursor. */
-export async function listApiKeys(actor: Actor, projectId: string, page: PageQuery, filters: { tenantId?: string } = {}): Promise<Page<PublicApiKey>> {
+export async function listApiKeys(
+  actor: Actor,
+  projectId: string,
+  page: PageQuery,
+  filters: { tenantId?: string } = {},
+): Promise<Page<PublicApiKey>> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'api-keys:read', 'list API keys of this project')
-  const rows = await prisma.apiKey.findMany({ select: rowFields, ...pageArgs(page, filters.tenantId ? { projectId, tenantId: filters.tenantId } : { projectId }) })
+  const rows = await prisma.apiKey.findMany({
+    select: rowFields,
+    ...pageArgs(page, filters.tenantId ? { projectId, tenantId: filters.tenantId } : { projectId }),
+  })
   return toPage(rows.map(toPublic), page)
 }
 
@@ -294,14 +307,14 @@ const RESOLVE_KEY_SQL = `
 const resolvedKeys = () =>
   remember('carcosa.resolved-api-keys', () =>
     createInvalidatedCache<ResolvedKey>({
-    max: getConfig().API_CREDENTIAL_CACHE_MAX,
-    ttlMs: getConfig().API_CREDENTIAL_CACHE_SECONDS * 1000,
-    matches: (key, kind, id) =>
-      (kind === 'api-key' && key.id === id) ||
-      (kind === 'tenant' && key.scope.tenant?.id === id) ||
-      (kind === 'project' && key.scope.project.id === id) ||
-      (kind === 'team' && key.scope.team.id === id) ||
-      (kind === 'organization' && key.scope.team.organizationId === id),
+      max: getConfig().API_CREDENTIAL_CACHE_MAX,
+      ttlMs: getConfig().API_CREDENTIAL_CACHE_SECONDS * 1000,
+      matches: (key, kind, id) =>
+        (kind === 'api-key' && key.id === id) ||
+        (kind === 'tenant' && key.scope.tenant?.id === id) ||
+        (kind === 'project' && key.scope.project.id === id) ||
+        (kind === 'team' && key.scope.team.id === id) ||
+        (kind === 'organization' && key.scope.team.organizationId === id),
     }),
   )
 

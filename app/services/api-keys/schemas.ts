@@ -16,8 +16,8 @@ export const apiKeyPermissionsSchema = z
 
 const inTheFuture = [(date: Date) => date.getTime() > Date.now(), { message: 'Expiry must be in the future' }] as const
 
-export const apiKeyExpiresAtSchema = z
-  .iso.datetime({ offset: true, error: 'Expiry must be an ISO 8601 date and time, e.g. 2030-01-01T00:00:00Z' })
+export const apiKeyExpiresAtSchema = z.iso
+  .datetime({ offset: true, error: 'Expiry must be an ISO 8601 date and time, e.g. 2030-01-01T00:00:00Z' })
   .transform((value) => new Date(value))
   .refine(...inTheFuture)
 
@@ -26,7 +26,12 @@ export const createApiKeySchema = z.object({
   name: apiKeyNameSchema,
   permissions: apiKeyPermissionsSchema,
   expiresAt: apiKeyExpiresAtSchema.optional(),
-  tenantId: z.string().min(1).max(64, 'Tenant id is too long').optional().describe("Bind the key to one tenant of the project: it reaches only that tenant's files, uploads and transforms"),
+  tenantId: z
+    .string()
+    .min(1)
+    .max(64, 'Tenant id is too long')
+    .optional()
+    .describe("Bind the key to one tenant of the project: it reaches only that tenant's files, uploads and transforms"),
 })
 
 /**
@@ -34,8 +39,8 @@ export const createApiKeySchema = z.object({
  * working at the start of that day (UTC).
  */
 export const createApiKeyFormSchema = createApiKeySchema.omit({ projectId: true }).extend({
-  expiresAt: z
-    .iso.date({ error: 'Expiry must be a date, e.g. 2030-01-31' })
+  expiresAt: z.iso
+    .date({ error: 'Expiry must be a date, e.g. 2030-01-31' })
     .transform((day) => new Date(`${day}T00:00:00Z`))
     .refine(...inTheFuture)
     .optional(),

@@ -20,7 +20,10 @@ export interface AuditReadScope {
  * or owner, an organization's as its admin or owner, and with no scope named every organization
  * they administer. Anything else is "not found" or "forbidden", never an empty page.
  */
-export async function resolveAuditScope(actor: Actor, query: Pick<AuditFilter, 'organizationId' | 'teamId' | 'projectId'>): Promise<AuditReadScope> {
+export async function resolveAuditScope(
+  actor: Actor,
+  query: Pick<AuditFilter, 'organizationId' | 'teamId' | 'projectId'>,
+): Promise<AuditReadScope> {
   if (actor.type === 'api-key') {
     if (query.organizationId) throw notFound('Organization')
     if (query.teamId) throw notFound('Team')
@@ -51,7 +54,10 @@ export async function resolveAuditScope(actor: Actor, query: Pick<AuditFilter, '
 }
 
 /** The filters of a query as a Prisma condition, inside the reader's scope. */
-export function filterWhere(scope: AuditReadScope, filter: Omit<AuditFilter, 'organizationId' | 'teamId' | 'projectId'>): Prisma.AuditLogWhereInput {
+export function filterWhere(
+  scope: AuditReadScope,
+  filter: Omit<AuditFilter, 'organizationId' | 'teamId' | 'projectId'>,
+): Prisma.AuditLogWhereInput {
   const action = filter.action?.endsWith('.*') ? { startsWith: filter.action.slice(0, -1) } : filter.action
   return {
     ...scope.where,
@@ -147,12 +153,22 @@ export async function listAuditLogs(actor: Actor, query: AuditListQuery): Promis
 }
 
 /** One entry with its before and after state, if the reader's scope includes it. */
-export async function getAuditLog(actor: Actor, entryId: string, query: Pick<AuditFilter, 'organizationId' | 'teamId' | 'projectId'> = {}): Promise<AuditEntryDetail> {
+export async function getAuditLog(
+  actor: Actor,
+  entryId: string,
+  query: Pick<AuditFilter, 'organizationId' | 'teamId' | 'projectId'> = {},
+): Promise<AuditEntryDetail> {
   const row = await prisma.auditLog.findUnique({ where: { id: entryId }, select: { ...listSelect, before: true, after: true } })
   if (!row) throw notFound('Audit entry')
   // Without a scope named, the reader must be allowed the entry's own project, team or organization.
   const named = query.organizationId || query.teamId || query.projectId
-  const own = row.projectId ? { projectId: row.projectId } : row.teamId ? { teamId: row.teamId } : row.organizationId ? { organizationId: row.organizationId } : null
+  const own = row.projectId
+    ? { projectId: row.projectId }
+    : row.teamId
+      ? { teamId: row.teamId }
+      : row.organizationId
+        ? { organizationId: row.organizationId }
+        : null
   if (!named && !own) throw notFound('Audit entry')
   const scope = await resolveAuditScope(actor, named ? query : actor.type === 'api-key' ? {} : own!).catch((error: unknown) => {
     throw error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN') ? notFound('Audit entry') : error
@@ -217,7 +233,9 @@ export async function verifyAuditChain(actor: Actor, query: AuditVerifyQuery): P
   const scope = await resolveAuditScope(actor, query)
   const organizationId = scope.organizationId
   if (!organizationId) {
-    throw new AppError('VALIDATION', 'Name the organization whose chain to verify', { fieldErrors: { organizationId: ['Required: you administer several organizations'] } })
+    throw new AppError('VALIDATION', 'Name the organization whose chain to verify', {
+      fieldErrors: { organizationId: ['Required: you administer several organizations'] },
+    })
   }
   const head = await prisma.auditChain.findUnique({ where: { key: organizationId } })
   const anchor = {

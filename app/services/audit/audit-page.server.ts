@@ -26,9 +26,14 @@ async function actorLabels(entries: { actor: { type: string; id: string | null }
     userIds.length ? prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true, email: true } }) : [],
     keyIds.length ? prisma.apiKey.findMany({ where: { id: { in: keyIds } }, select: { id: true, name: true } }) : [],
   ])
-  const names = new Map<string, string>([...users.map((u) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email] as const), ...keys.map((k) => [k.id, `API key “${k.name}”`] as const)])
+  const names = new Map<string, string>([
+    ...users.map((u) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email] as const),
+    ...keys.map((k) => [k.id, `API key “${k.name}”`] as const),
+  ])
   return (actor: { type: string; id: string | null }) =>
-    actor.type === 'anonymous' ? 'Anonymous' : (actor.id && names.get(actor.id)) || `${actor.type === 'api-key' ? 'API key' : 'User'} ${actor.id ?? ''} (deleted)`
+    actor.type === 'anonymous'
+      ? 'Anonymous'
+      : (actor.id && names.get(actor.id)) || `${actor.type === 'api-key' ? 'API key' : 'User'} ${actor.id ?? ''} (deleted)`
 }
 
 /** The form's values as a query: blanks dropped, the inclusive "to" day turned into the next midnight. */
@@ -49,13 +54,17 @@ function filterInput(search: URLSearchParams) {
 export async function auditPage(actor: UserActor, scope: Scope, search: URLSearchParams) {
   const raw = filterInput(search)
   // An organization page may narrow to one of its projects; a project page is that project.
-  const scoped = 'projectId' in scope ? { ...raw, projectId: scope.projectId } : raw.projectId ? raw : { ...raw, organizationId: scope.organizationId }
+  const scoped =
+    'projectId' in scope ? { ...raw, projectId: scope.projectId } : raw.projectId ? raw : { ...raw, organizationId: scope.organizationId }
   const parsed = auditFilterSchema.safeParse(scoped)
   const errors = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'filters'}: ${issue.message}`)
   const filter: AuditFilter = parsed.success ? parsed.data : auditFilterSchema.parse(scope)
   if ('organizationId' in scope && filter.projectId) {
     // The project must be the organization's: otherwise the filter would read another organization.
-    const project = await prisma.project.findFirst({ where: { id: filter.projectId, team: { organizationId: scope.organizationId } }, select: { id: true } })
+    const project = await prisma.project.findFirst({
+      where: { id: filter.projectId, team: { organizationId: scope.organizationId } },
+      select: { id: true },
+    })
     if (!project) {
       errors.push('projectId: not a project of this organization')
       delete filter.projectId
@@ -68,9 +77,15 @@ export async function auditPage(actor: UserActor, scope: Scope, search: URLSearc
   // Listed once the listing above has authorized the reader for the organization.
   const projects =
     'organizationId' in scope
-      ? await prisma.project.findMany({ where: { team: { organizationId: scope.organizationId } }, select: { id: true, name: true }, orderBy: { name: 'asc' } })
+      ? await prisma.project.findMany({
+          where: { team: { organizationId: scope.organizationId } },
+          select: { id: true, name: true },
+          orderBy: { name: 'asc' },
+        })
       : undefined
-  const verification: ChainVerification | null = search.get('verify') ? await verifyAuditChain(actor, 'projectId' in scope ? scope : { organizationId: scope.organizationId }) : null
+  const verification: ChainVerification | null = search.get('verify')
+    ? await verifyAuditChain(actor, 'projectId' in scope ? scope : { organizationId: scope.organizationId })
+    : null
 
   const form = Object.fromEntries(FILTER_FIELDS.map((name) => [name, search.get(name) ?? ''])) as AuditForm
   const query = new URLSearchParams(withoutBlanks(Object.fromEntries(FILTER_FIELDS.map((name) => [name, form[name]]))))

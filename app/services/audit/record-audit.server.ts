@@ -53,7 +53,12 @@ export async function recordAudit(tx: Transaction, actor: Actor | null, meta: Re
  * after its own change (`WITH change AS (...) <this> FROM change`), so both land in one statement.
  * Parameters are numbered from `first`; `targetId` may name a column of the chained row.
  */
-export function auditInsertSql(actor: Actor, meta: RequestMeta, entry: Omit<AuditEntry, 'targetId'> & { targetIdColumn: string }, first: number) {
+export function auditInsertSql(
+  actor: Actor,
+  meta: RequestMeta,
+  entry: Omit<AuditEntry, 'targetId'> & { targetIdColumn: string },
+  first: number,
+) {
   const values = [
     cuid(),
     entry.organizationId ?? null,

@@ -19,7 +19,13 @@ export async function recordRefusedCredential(token: string | null, meta: Reques
       kind === 'api_key' && token
         ? await prisma.apiKey.findUnique({
             where: { keyHash: hashApiKey(token) },
-            select: { id: true, prefix: true, revokedAt: true, expiresAt: true, project: { select: { id: true, teamId: true, team: { select: { organizationId: true } } } } },
+            select: {
+              id: true,
+              prefix: true,
+              revokedAt: true,
+              expiresAt: true,
+              project: { select: { id: true, teamId: true, team: { select: { organizationId: true } } } },
+            },
           })
         : null
     const userToken =

@@ -17,7 +17,8 @@ const scopeShape = {
 
 const oneScope = (query: { organizationId?: string; teamId?: string; projectId?: string }, context: z.RefinementCtx) => {
   const named = [query.organizationId, query.teamId, query.projectId].filter((value) => value !== undefined)
-  if (named.length > 1) context.addIssue({ code: 'custom', path: ['organizationId'], message: 'Name one of organizationId, teamId or projectId' })
+  if (named.length > 1)
+    context.addIssue({ code: 'custom', path: ['organizationId'], message: 'Name one of organizationId, teamId or projectId' })
 }
 
 const filterShape = {
@@ -32,7 +33,10 @@ const filterShape = {
   to: instant.optional().describe('Entries written before this instant'),
 }
 
-const checkFilter = (query: { organizationId?: string; teamId?: string; projectId?: string; from?: Date; to?: Date }, context: z.RefinementCtx) => {
+const checkFilter = (
+  query: { organizationId?: string; teamId?: string; projectId?: string; from?: Date; to?: Date },
+  context: z.RefinementCtx,
+) => {
   oneScope(query, context)
   if (query.from && query.to && query.from >= query.to) context.addIssue({ code: 'custom', path: ['from'], message: 'must be before `to`' })
 }
@@ -42,7 +46,8 @@ export const auditFilterSchema = z.object(filterShape).superRefine(checkFilter)
 export type AuditFilter = z.output<typeof auditFilterSchema>
 
 /** Blank fields of a GET form are absent filters, not invalid ones. */
-export const withoutBlanks = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim() !== ''))
+export const withoutBlanks = (values: Record<string, string>) =>
+  Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim() !== ''))
 
 export const auditListQuerySchema = z.object({ ...filterShape, ...pageQuerySchema.shape }).superRefine(checkFilter)
 export type AuditListQuery = z.output<typeof auditListQuerySchema>

@@ -68,7 +68,13 @@ export interface BucketActorAccess {
 export async function bucketAccess(db: Db, actor: UserActor, bucketId: string): Promise<BucketActorAccess> {
   const bucket = await db.bucket.findUnique({
     where: { id: bucketId },
-    select: { id: true, teamId: true, name: true, team: { select: { organizationId: true } }, shares: { select: { teamId: true, access: true } } },
+    select: {
+      id: true,
+      teamId: true,
+      name: true,
+      team: { select: { organizationId: true } },
+      shares: { select: { teamId: true, access: true } },
+    },
   })
   if (!bucket) throw notFound('Bucket')
   const organizationId = bucket.team.organizationId

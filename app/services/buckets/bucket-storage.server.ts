@@ -56,7 +56,8 @@ export async function storageFor(bucket: BucketConnectionRow, baseUrl = publicBa
 export async function createBucketAdapter(bucket: Omit<BucketConnectionRow, 'updatedAt'>, baseUrl = publicBaseUrl()): Promise<StorageAdapter> {
   const config = getConfig()
   if (bucket.provider === 'local') {
-    if (!config.STORAGE_LOCAL_ENABLED) throw new StorageError('other', 'The local provider is disabled on this Carcosa (STORAGE_LOCAL_ENABLED=false).')
+    if (!config.STORAGE_LOCAL_ENABLED)
+      throw new StorageError('other', 'The local provider is disabled on this Carcosa (STORAGE_LOCAL_ENABLED=false).')
     return createLocalAdapter({
       bucketId: bucket.id,
       bucketName: bucket.bucketName,

@@ -66,7 +66,12 @@ async function lockLocalName(tx: Transaction, bucketName: string) {
 
 function requireLocalEnabled() {
   if (!getConfig().STORAGE_LOCAL_ENABLED) {
-    throw invalid([{ field: 'provider', message: 'The local provider is disabled on this Carcosa (STORAGE_LOCAL_ENABLED=false); choose s3, r2 or s3-compatible' }])
+    throw invalid([
+      {
+        field: 'provider',
+        message: 'The local provider is disabled on this Carcosa (STORAGE_LOCAL_ENABLED=false); choose s3, r2 or s3-compatible',
+      },
+    ])
   }
 }
 
@@ -144,7 +149,15 @@ export async function createBucket(actor: UserActor, input: CreateBucketInput): 
 }
 
 /** The connection fields an audit entry may show (never credentials). */
-function auditConnection(row: { teamId: string; name: string; provider: string; bucketName: string; region: string; endpoint: string | null; forcePathStyle: boolean }) {
+function auditConnection(row: {
+  teamId: string
+  name: string
+  provider: string
+  bucketName: string
+  region: string
+  endpoint: string | null
+  forcePathStyle: boolean
+}) {
   return {
     teamId: row.teamId,
     name: row.name,
@@ -203,7 +216,7 @@ export async function updateBucket(actor: UserActor, bucketId: string, input: Up
       const changed = (Object.keys(after) as (keyof typeof after)[]).filter((key) => before[key] !== after[key])
       await recordAudit(tx, actor, actor, {
         organizationId: access.bucket.organizationId,
-      teamId: access.bucket.teamId,
+        teamId: access.bucket.teamId,
         action: 'bucket.update',
         targetType: 'bucket',
         targetId: bucketId,
@@ -215,7 +228,11 @@ export async function updateBucket(actor: UserActor, bucketId: string, input: Up
       for (const project of projects) {
         await recordEvent(tx, {
           type: 'bucket.updated',
-          data: { projectId: project.id, bucket: { id: row.id, name: row.name, provider: row.provider, bucketName: row.bucketName }, credentialsRotated: rotating },
+          data: {
+            projectId: project.id,
+            bucket: { id: row.id, name: row.name, provider: row.provider, bucketName: row.bucketName },
+            credentialsRotated: rotating,
+          },
         })
       }
       return toBucketView(row, access.level)
@@ -258,7 +275,16 @@ export interface BucketShareView {
 }
 
 const shareFields = { teamId: true, access: true, createdAt: true, updatedAt: true, team: { select: { name: true, slug: true } } } as const
-const toShareView = ({ team, ...share }: { teamId: string; access: ShareAccess; createdAt: Date; updatedAt: Date; team: { name: string; slug: string } }): BucketShareView => ({
+const toShareView = ({
+  team,
+  ...share
+}: {
+  teamId: string
+  access: ShareAccess
+  createdAt: Date
+  updatedAt: Date
+  team: { name: string; slug: string }
+}): BucketShareView => ({
   ...share,
   teamName: team.name,
   teamSlug: team.slug,
@@ -285,7 +311,9 @@ export async function shareBucket(actor: UserActor, bucketId: string, input: { t
     requireManage(access, 'share this bucket')
     const team = await sameOrganizationTeam(tx, access.bucket.organizationId, input.teamId)
     if (team.id === access.bucket.teamId) {
-      throw new AppError('VALIDATION', 'A bucket cannot be shared with the team that owns it', { fieldErrors: { teamId: ['This team owns the bucket'] } })
+      throw new AppError('VALIDATION', 'A bucket cannot be shared with the team that owns it', {
+        fieldErrors: { teamId: ['This team owns the bucket'] },
+      })
     }
     const existing = await tx.bucketShare.count({ where: { bucketId, teamId: team.id } })
     if (existing > 0) throw fieldConflict('teamId', `The bucket is already shared with ${team.name}; change the share's access instead`)
@@ -306,7 +334,10 @@ export async function shareBucket(actor: UserActor, bucketId: string, input: { t
 async function assertNotInUseBy(tx: Transaction, bucketId: string, teamId: string, what: string) {
   const projects = await tx.project.count({ where: { bucketId, teamId } })
   if (projects > 0) {
-    throw new AppError('CONFLICT', `${projects} project${projects === 1 ? '' : 's'} of this team store files in the bucket; ${what} after giving them another bucket.`)
+    throw new AppError(
+      'CONFLICT',
+      `${projects} project${projects === 1 ? '' : 's'} of this team store files in the bucket; ${what} after giving them another bucket.`,
+    )
   }
 }
 

@@ -101,7 +101,10 @@ export function connectionProblems(provider: Provider, fields: ConnectionFields,
   const { bucketName, region, endpoint, accessKeyId, secretAccessKey } = fields
   if (provider === 'local') {
     if (bucketName !== undefined && !LOCAL_BUCKET_NAME.test(bucketName)) {
-      add('bucketName', 'A local bucket name is a directory name: 2 to 63 lowercase letters, digits, dots or hyphens, starting with a letter or digit')
+      add(
+        'bucketName',
+        'A local bucket name is a directory name: 2 to 63 lowercase letters, digits, dots or hyphens, starting with a letter or digit',
+      )
     } else if (creating && bucketName?.startsWith('team-')) {
       add('bucketName', 'Local bucket names starting with "team-" are kept for the teams\' default local storage')
     }
@@ -119,12 +122,17 @@ export function connectionProblems(provider: Provider, fields: ConnectionFields,
     if (!endpoint) add('endpoint', 'Endpoint is required for R2: https://<account id>.r2.cloudflarestorage.com')
     else if (!/^https:/i.test(endpoint)) add('endpoint', 'The R2 endpoint must use https')
   }
-  if (provider === 's3-compatible' && !endpoint) add('endpoint', 'Endpoint is required for an S3-compatible provider, e.g. https://minio.example.com')
+  if (provider === 's3-compatible' && !endpoint)
+    add('endpoint', 'Endpoint is required for an S3-compatible provider, e.g. https://minio.example.com')
   // Credentials travel together: at creation both are needed, at an update (rotation) both or neither.
   if (creating || accessKeyId !== undefined || secretAccessKey !== undefined) {
-    if (!accessKeyId) add('accessKeyId', creating ? 'Access key id is required for this provider' : 'Send the access key id with the new secret access key')
+    if (!accessKeyId)
+      add('accessKeyId', creating ? 'Access key id is required for this provider' : 'Send the access key id with the new secret access key')
     if (!secretAccessKey) {
-      add('secretAccessKey', creating ? 'Secret access key is required for this provider' : 'Send the secret access key with the new access key id')
+      add(
+        'secretAccessKey',
+        creating ? 'Secret access key is required for this provider' : 'Send the secret access key with the new access key id',
+      )
     }
   }
   return problems

@@ -29,7 +29,13 @@ const adoptionCounts = z
   })
   .describe('Objects seen and what became of them')
 
-const tenantStatusData = z.object({ id: z.string(), slug: z.string(), name: z.string(), status: z.enum(['active', 'suspended', 'archived']), previousStatus: z.enum(['active', 'suspended', 'archived']) })
+const tenantStatusData = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  status: z.enum(['active', 'suspended', 'archived']),
+  previousStatus: z.enum(['active', 'suspended', 'archived']),
+})
 
 const quotaData = {
   limit: z.enum(['storedBytes', 'fileCount', 'fileSize', 'uploadsPerHour', 'transformsPerHour']).describe('The limit crossed'),
@@ -38,34 +44,69 @@ const quotaData = {
 }
 
 export const EVENT_DATA = {
-  'file.uploaded': z.object({ projectId, uploadId: z.string().nullable(), file: fileData }).describe('A file passed the completion checks and is visible.'),
-  'file.deleted': z.object({ projectId, fileId: z.string(), tenantId: z.string().nullable(), path: z.string() }).describe('A file and its object were deleted.'),
-  'upload.failed': z.object({ projectId, uploadId: z.string(), tenantId: z.string().nullable(), path: z.string(), reason: z.string() }).describe('An upload was refused at completion, aborted, or broke off; its object is removed.'),
-  'upload.expired': z.object({ projectId, uploadId: z.string(), tenantId: z.string().nullable(), path: z.string() }).describe('A pending upload was not completed in time and was swept.'),
+  'file.uploaded': z
+    .object({ projectId, uploadId: z.string().nullable(), file: fileData })
+    .describe('A file passed the completion checks and is visible.'),
+  'file.deleted': z
+    .object({ projectId, fileId: z.string(), tenantId: z.string().nullable(), path: z.string() })
+    .describe('A file and its object were deleted.'),
+  'upload.failed': z
+    .object({ projectId, uploadId: z.string(), tenantId: z.string().nullable(), path: z.string(), reason: z.string() })
+    .describe('An upload was refused at completion, aborted, or broke off; its object is removed.'),
+  'upload.expired': z
+    .object({ projectId, uploadId: z.string(), tenantId: z.string().nullable(), path: z.string() })
+    .describe('A pending upload was not completed in time and was swept.'),
   'tenant.created': z.object({ projectId, tenant: tenantData }).describe('A tenant was created.'),
   'tenant.updated': z.object({ projectId, tenant: tenantData }).describe('A tenant was renamed or its metadata replaced.'),
   'tenant.deleted': z.object({ projectId, tenantId: z.string(), slug: z.string() }).describe('A tenant was deleted.'),
-  'tenant.suspended': z.object({ projectId, tenant: tenantStatusData }).describe("A tenant was suspended: its uploads, downloads and transforms are refused."),
-  'tenant.archived': z.object({ projectId, tenant: tenantStatusData }).describe('A tenant was archived: its files stay readable, nothing of it changes.'),
+  'tenant.suspended': z
+    .object({ projectId, tenant: tenantStatusData })
+    .describe('A tenant was suspended: its uploads, downloads and transforms are refused.'),
+  'tenant.archived': z
+    .object({ projectId, tenant: tenantStatusData })
+    .describe('A tenant was archived: its files stay readable, nothing of it changes.'),
   'tenant.activated': z.object({ projectId, tenant: tenantStatusData }).describe('A suspended or archived tenant is active again.'),
-  'quota.warning': z.object({ projectId, tenantId: z.string(), slug: z.string(), ...quotaData }).describe("A tenant's use of a limit reached 80% (sent once per crossing)."),
-  'quota.exceeded': z.object({ projectId, tenantId: z.string(), slug: z.string(), ...quotaData }).describe("A tenant's use of a limit reached 100% (sent once per crossing)."),
+  'quota.warning': z
+    .object({ projectId, tenantId: z.string(), slug: z.string(), ...quotaData })
+    .describe("A tenant's use of a limit reached 80% (sent once per crossing)."),
+  'quota.exceeded': z
+    .object({ projectId, tenantId: z.string(), slug: z.string(), ...quotaData })
+    .describe("A tenant's use of a limit reached 100% (sent once per crossing)."),
   'api_key.created': z
-    .object({ projectId, apiKey: z.object({ id: z.string(), name: z.string(), displayKey: z.string(), permissions: z.array(z.string()), expiresAt: z.string().nullable() }) })
+    .object({
+      projectId,
+      apiKey: z.object({
+        id: z.string(),
+        name: z.string(),
+        displayKey: z.string(),
+        permissions: z.array(z.string()),
+        expiresAt: z.string().nullable(),
+      }),
+    })
     .describe('An API key was created (its secret is never sent).'),
   'api_key.revoked': z.object({ projectId, apiKeyId: z.string(), name: z.string() }).describe('An API key was revoked or deleted.'),
   'bucket.updated': z
-    .object({ projectId, bucket: z.object({ id: z.string(), name: z.string(), provider: z.string(), bucketName: z.string() }), credentialsRotated: z.boolean() })
-    .describe("The bucket a project stores its files in was changed (sent to each project using it)."),
+    .object({
+      projectId,
+      bucket: z.object({ id: z.string(), name: z.string(), provider: z.string(), bucketName: z.string() }),
+      credentialsRotated: z.boolean(),
+    })
+    .describe('The bucket a project stores its files in was changed (sent to each project using it).'),
   'adoption.started': z
     .object({ projectId, runId: z.string(), prefix: z.string(), mode: z.enum(['in-place', 'copy']) })
     .describe('An adoption of existing bucket objects started (docs/adoption.md).'),
-  'adoption.completed': z.object({ projectId, runId: z.string(), counts: adoptionCounts }).describe('An adoption run went through every object under its prefix.'),
+  'adoption.completed': z
+    .object({ projectId, runId: z.string(), counts: adoptionCounts })
+    .describe('An adoption run went through every object under its prefix.'),
   'adoption.failed': z
     .object({ projectId, runId: z.string(), reason: z.string(), counts: adoptionCounts })
     .describe('An adoption run stopped (its bucket unreachable, its starter without access); it can be resumed.'),
-  'adoption.cancelled': z.object({ projectId, runId: z.string(), counts: adoptionCounts }).describe('An adoption run was cancelled; what it adopted stays.'),
-  'webhook.test': z.object({ projectId, endpointId: z.string(), message: z.string() }).describe('Sent by "send test event" to one endpoint only.'),
+  'adoption.cancelled': z
+    .object({ projectId, runId: z.string(), counts: adoptionCounts })
+    .describe('An adoption run was cancelled; what it adopted stays.'),
+  'webhook.test': z
+    .object({ projectId, endpointId: z.string(), message: z.string() })
+    .describe('Sent by "send test event" to one endpoint only.'),
 } as const
 
 export type EventType = keyof typeof EVENT_DATA

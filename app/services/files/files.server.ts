@@ -26,10 +26,20 @@ interface Scope {
   projectId?: string
 }
 
-const storedFileSelect = { ...fileSelect, objectKey: true, bucket: { select: bucketConnectionSelect }, tenant: { select: { slug: true, status: true } } } as const
+const storedFileSelect = {
+  ...fileSelect,
+  objectKey: true,
+  bucket: { select: bucketConnectionSelect },
+  tenant: { select: { slug: true, status: true } },
+} as const
 
 /** A file and the actor's access to its project; a file of a project the actor cannot see is "not found". */
-async function fileWithAccess(db: Pick<Transaction, 'file' | 'project' | 'team' | 'teamMember' | 'organizationMember' | 'organization'>, actor: Actor, fileId: string, scope: Scope) {
+async function fileWithAccess(
+  db: Pick<Transaction, 'file' | 'project' | 'team' | 'teamMember' | 'organizationMember' | 'organization'>,
+  actor: Actor,
+  fileId: string,
+  scope: Scope,
+) {
   const file = await db.file.findUnique({ where: { id: fileId }, select: storedFileSelect })
   if (!file || (scope.projectId && file.projectId !== scope.projectId)) throw notFound('File')
   // A tenant-scoped key sees its tenant's files only; any other is "not found".
@@ -54,7 +64,12 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char
  * and name prefix (ignoring case). `cursor` pages forward; `before` (the dashboard's "previous"
  * link) pages backward from a file.
  */
-export async function listFiles(actor: Actor, projectId: string, filters: FileFilters, page: PageQuery & { before?: string }): Promise<FilePage> {
+export async function listFiles(
+  actor: Actor,
+  projectId: string,
+  filters: FileFilters,
+  page: PageQuery & { before?: string },
+): Promise<FilePage> {
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'files:read', 'list the files of this project')
   const keyTenant = actorTenantId(actor)
@@ -133,7 +148,9 @@ async function deleteObjects(files: StoredFile[]) {
     }
     // Derived transform variants go with their source; leftovers only cost space, so a failure is logged.
     for (const file of group) {
-      await deleteVariants(file.bucket, file.id).catch((error: unknown) => logger.warn({ err: error as Error, fileId: file.id }, 'could not delete transform variants'))
+      await deleteVariants(file.bucket, file.id).catch((error: unknown) =>
+        logger.warn({ err: error as Error, fileId: file.id }, 'could not delete transform variants'),
+      )
     }
   }
 }
@@ -258,7 +275,12 @@ export async function storageStats(actor: Actor, projectId: string): Promise<Sto
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'files:read', 'see the storage used by this project')
   const keyTenant = actorTenantId(actor)
-  const groups = await prisma.file.groupBy({ by: ['tenantId'], where: keyTenant ? { projectId, tenantId: keyTenant } : { projectId }, _sum: { size: true }, _count: { _all: true } })
+  const groups = await prisma.file.groupBy({
+    by: ['tenantId'],
+    where: keyTenant ? { projectId, tenantId: keyTenant } : { projectId },
+    _sum: { size: true },
+    _count: { _all: true },
+  })
   const tenantIds = groups.flatMap((group) => (group.tenantId ? [group.tenantId] : []))
   const tenants = await prisma.tenant.findMany({ where: { id: { in: tenantIds } }, select: { id: true, slug: true, name: true } })
   const tenantById = new Map(tenants.map((tenant) => [tenant.id, tenant]))

@@ -1,7 +1,11 @@
 import { z } from 'zod'
 import { pageQuerySchema } from '../pagination'
 
-const idSchema = (what: string) => z.string({ error: `${what} is required` }).min(1, `${what} is required`).max(64, `${what} is too long`)
+const idSchema = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .min(1, `${what} is required`)
+    .max(64, `${what} is too long`)
 
 /** `image/png`, or a whole family such as `image/*`. */
 export const contentTypeFilterSchema = z
@@ -9,12 +13,19 @@ export const contentTypeFilterSchema = z
   .trim()
   .toLowerCase()
   .max(255, 'contentType must be at most 255 characters')
-  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/, 'contentType must be a media type such as image/png, or image/* for a family')
+  .regex(
+    /^[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/,
+    'contentType must be a media type such as image/png, or image/* for a family',
+  )
 
 export const fileFiltersSchema = z.object({
   tenantId: idSchema('tenantId').optional().describe("Only this tenant's files"),
   contentType: contentTypeFilterSchema.optional().describe('Exact media type, or `type/*` for a family (e.g. `image/*`)'),
-  namePrefix: z.string().max(255, 'namePrefix must be at most 255 characters').optional().describe('Names starting with this text, ignoring case'),
+  namePrefix: z
+    .string()
+    .max(255, 'namePrefix must be at most 255 characters')
+    .optional()
+    .describe('Names starting with this text, ignoring case'),
 })
 
 export const listFilesQuerySchema = pageQuerySchema.extend({

@@ -21,7 +21,14 @@ export const THUMBNAIL_MAX_INPUT_PIXELS = 40_000_000
 export async function fileThumbnail(actor: Actor, fileId: string, scope: { projectId?: string } = {}): Promise<Buffer | null> {
   const file = await prisma.file.findUnique({
     where: { id: fileId },
-    select: { projectId: true, objectKey: true, contentType: true, size: true, bucket: { select: bucketConnectionSelect }, tenant: { select: { status: true } } },
+    select: {
+      projectId: true,
+      objectKey: true,
+      contentType: true,
+      size: true,
+      bucket: { select: bucketConnectionSelect },
+      tenant: { select: { status: true } },
+    },
   })
   if (!file || (scope.projectId && file.projectId !== scope.projectId)) throw notFound('File')
   const access = await projectAccess(prisma, actor, file.projectId).catch((error: unknown) => {

@@ -25,13 +25,30 @@ export const QUEUES = {
    * One job per webhook attempt. The heartbeat returns a job whose instance died (kill -9) to the
    * queue within seconds instead of at its expiry; the handler's own retries follow the schedule.
    */
-  webhookDeliver: { name: 'webhook-deliver', policy: 'standard', retryLimit: 5, retryDelay: 10, heartbeatSeconds: 10, expireInSeconds: 5 * 60, notify: true },
+  webhookDeliver: {
+    name: 'webhook-deliver',
+    policy: 'standard',
+    retryLimit: 5,
+    retryDelay: 10,
+    heartbeatSeconds: 10,
+    expireInSeconds: 5 * 60,
+    notify: true,
+  },
   /**
    * One job per listing page of a bucket adoption run (ADR 026); each page's job enqueues the next.
    * The heartbeat returns a page whose instance died to the queue within seconds; it is redone
    * without the objects already done.
    */
-  adoptionPage: { name: 'adoption-page', policy: 'standard', retryLimit: 10, retryDelay: 5, retryBackoff: true, heartbeatSeconds: 10, expireInSeconds: 30 * 60, notify: true },
+  adoptionPage: {
+    name: 'adoption-page',
+    policy: 'standard',
+    retryLimit: 10,
+    retryDelay: 5,
+    retryBackoff: true,
+    heartbeatSeconds: 10,
+    expireInSeconds: 30 * 60,
+    notify: true,
+  },
 } as const satisfies Record<string, Queue>
 
 /**

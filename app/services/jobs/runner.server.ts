@@ -42,13 +42,20 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
   boss.on('error', (error) => logger.warn({ err: error }, 'job queue error'))
   await boss.start()
 
-  const each = <Q extends keyof JobPayloads>(run: (data: JobPayloads[Q]) => Promise<unknown>): WorkHandler<JobPayloads[Q]> =>
+  const each =
+    <Q extends keyof JobPayloads>(run: (data: JobPayloads[Q]) => Promise<unknown>): WorkHandler<JobPayloads[Q]> =>
     async (jobs) => {
       for (const job of jobs) await run(job.data)
     }
 
-  await boss.work(QUEUES.housekeeping.name, each<'housekeeping'>(() => runHousekeeping()))
-  await boss.work(QUEUES.auditPrune.name, each<'audit-prune'>(() => pruneAuditLogs()))
+  await boss.work(
+    QUEUES.housekeeping.name,
+    each<'housekeeping'>(() => runHousekeeping()),
+  )
+  await boss.work(
+    QUEUES.auditPrune.name,
+    each<'audit-prune'>(() => pruneAuditLogs()),
+  )
   await boss.work(
     QUEUES.uploadsSweep.name,
     each<'uploads-sweep'>(async () => {
@@ -56,8 +63,16 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
       await requeueDueReconciles()
     }),
   )
-  await boss.work(QUEUES.uploadExpire.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-expire'>(({ uploadId }) => expireUpload(uploadId)))
-  await boss.work(QUEUES.uploadReconcile.name, { localConcurrency: 2, pollingIntervalSeconds: 1 }, each<'upload-reconcile'>(({ uploadId }) => reconcileUpload(uploadId)))
+  await boss.work(
+    QUEUES.uploadExpire.name,
+    { localConcurrency: 2, pollingIntervalSeconds: 1 },
+    each<'upload-expire'>(({ uploadId }) => expireUpload(uploadId)),
+  )
+  await boss.work(
+    QUEUES.uploadReconcile.name,
+    { localConcurrency: 2, pollingIntervalSeconds: 1 },
+    each<'upload-reconcile'>(({ uploadId }) => reconcileUpload(uploadId)),
+  )
   // Webhook attempts: WEBHOOK_CONCURRENCY workers fetch small batches whose attempts run side by
   // side, at most WEBHOOK_CONCURRENCY in flight (the slots) and WEBHOOK_ENDPOINT_CONCURRENCY per
   // endpoint (a job's group). A slow endpoint thus stalls at most that many workers, never the rest.
@@ -80,13 +95,15 @@ export async function startJobRunner(options: { databaseUrl: string }): Promise<
     (jobs) =>
       Promise.all(
         jobs.map((job) =>
-          slots.runExclusive(() => attemptDelivery(job.data.deliveryId)).then(
-            (): JobResult => ({ id: job.id, status: 'completed' }),
-            (error: unknown): JobResult => {
-              logger.warn({ err: error as Error, deliveryId: job.data.deliveryId }, 'webhook attempt failed to run; retrying')
-              return { id: job.id, status: 'failed', output: { message: error instanceof Error ? error.message : String(error) } }
-            },
-          ),
+          slots
+            .runExclusive(() => attemptDelivery(job.data.deliveryId))
+            .then(
+              (): JobResult => ({ id: job.id, status: 'completed' }),
+              (error: unknown): JobResult => {
+                logger.warn({ err: error as Error, deliveryId: job.data.deliveryId }, 'webhook attempt failed to run; retrying')
+                return { id: job.id, status: 'failed', output: { message: error instanceof Error ? error.message : String(error) } }
+              },
+            ),
         ),
       ),
   )

@@ -16,7 +16,8 @@ export type RealtimePrincipal = { kind: 'actor'; actor: Actor } | { kind: 'token
  * cannot tell "not yours" from "does not exist".
  */
 export async function canSubscribe(principal: RealtimePrincipal, channel: RealtimeChannel): Promise<boolean> {
-  const upload = channel.kind === 'upload' ? await prisma.upload.findUnique({ where: { id: channel.id }, select: { projectId: true, tenantId: true } }) : null
+  const upload =
+    channel.kind === 'upload' ? await prisma.upload.findUnique({ where: { id: channel.id }, select: { projectId: true, tenantId: true } }) : null
   const projectId = channel.kind === 'project' ? channel.id : upload?.projectId
   if (!projectId) return false
   if (principal.kind === 'token') {

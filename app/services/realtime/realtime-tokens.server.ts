@@ -53,11 +53,17 @@ export async function createRealtimeToken(actor: Actor, input: CreateRealtimeTok
   const allowed = hasPermission(access.permissions, 'files:read') || (uploadIds !== null && hasPermission(access.permissions, 'files:write'))
   if (!allowed) {
     const needed = uploadIds ? 'files:read or files:write' : 'files:read'
-    throw new AppError('FORBIDDEN', access.role ? `Your role ${access.role} cannot watch this project's files.` : `This API key lacks ${needed}, needed for this realtime token.`)
+    throw new AppError(
+      'FORBIDDEN',
+      access.role
+        ? `Your role ${access.role} cannot watch this project's files.`
+        : `This API key lacks ${needed}, needed for this realtime token.`,
+    )
   }
   // A project's channel carries every tenant's events: a tenant-scoped key watches its own uploads only.
   const keyTenant = actorTenantId(actor)
-  if (keyTenant && !uploadIds) throw new AppError('FORBIDDEN', "A tenant-scoped key can watch only its tenant's uploads: name them in uploadIds.")
+  if (keyTenant && !uploadIds)
+    throw new AppError('FORBIDDEN', "A tenant-scoped key can watch only its tenant's uploads: name them in uploadIds.")
   if (uploadIds) {
     const found = await prisma.upload.count({ where: { id: { in: uploadIds }, projectId, ...(keyTenant ? { tenantId: keyTenant } : {}) } })
     if (found !== uploadIds.length) throw notFound('Upload')
@@ -69,7 +75,13 @@ export async function createRealtimeToken(actor: Actor, input: CreateRealtimeTok
 
 /** The token for a scope already authorized (`subject` names who asked, for the record). */
 export function signRealtimeToken(scope: RealtimeTokenScope, subject: string): string {
-  const payload: Payload = { v: 1, p: scope.projectId, ...(scope.uploadIds ? { u: scope.uploadIds } : {}), s: subject, e: Math.floor(scope.expiresAt.getTime() / 1000) }
+  const payload: Payload = {
+    v: 1,
+    p: scope.projectId,
+    ...(scope.uploadIds ? { u: scope.uploadIds } : {}),
+    s: subject,
+    e: Math.floor(scope.expiresAt.getTime() / 1000),
+  }
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url')
   return `${REALTIME_TOKEN_PREFIX}${body}.${mac(body)}`
 }

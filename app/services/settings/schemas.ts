@@ -74,11 +74,7 @@ export const transformSettingsSchema = z.object({
 export type TransformSettings = z.output<typeof transformSettingsSchema>
 
 export const projectSettingsSchema = z.object({
-  description: z
-    .string({ error: 'Description must be text' })
-    .trim()
-    .max(500, 'Description must be at most 500 characters')
-    .default(''),
+  description: z.string({ error: 'Description must be text' }).trim().max(500, 'Description must be at most 500 characters').default(''),
   /** Browser origins allowed to upload directly into the project. */
   allowedOrigins: z
     .array(originSchema, { error: 'Allowed origins must be a list of origins' })
@@ -118,7 +114,12 @@ export const projectSettingsFormSchema = z.object({
   allowedContentTypes: z
     .string()
     .optional()
-    .transform((text) => (text ?? '').split(/[\r\n,]+/).map((line) => line.trim()).filter(Boolean))
+    .transform((text) =>
+      (text ?? '')
+        .split(/[\r\n,]+/)
+        .map((line) => line.trim())
+        .filter(Boolean),
+    )
     .pipe(uploadRulesSchema.shape.allowedContentTypes.unwrap()),
   maxFileSizeMb: z
     .number({ error: 'The maximum file size must be a number of megabytes' })
@@ -132,7 +133,10 @@ const MEGABYTE = 1024 * 1024
 /** The settings a saved form stands for: the upload fields go back under `uploads`, sizes in bytes. */
 export function projectSettingsFromForm(input: z.output<typeof projectSettingsFormSchema>): ProjectSettings {
   const { allowedContentTypes, maxFileSizeMb, ...rest } = input
-  return { ...rest, uploads: { allowedContentTypes, maxFileSize: maxFileSizeMb === undefined ? null : Math.max(1, Math.round(maxFileSizeMb * MEGABYTE)) } }
+  return {
+    ...rest,
+    uploads: { allowedContentTypes, maxFileSize: maxFileSizeMb === undefined ? null : Math.max(1, Math.round(maxFileSizeMb * MEGABYTE)) },
+  }
 }
 
 /** The form's starting values for stored upload rules (sizes in megabytes). */

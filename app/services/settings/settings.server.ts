@@ -103,7 +103,8 @@ export async function getRateLimitOverrides(actor: Actor, projectId: string): Pr
 }
 
 /** A project's stored overrides as the limiter reads them (fields that no longer validate are dropped). */
-export const storedRateLimitOverrides = (stored: unknown): RateLimitOverrides => readStored(rateLimitOverridesSchema, stored, 'rate-limit overrides')
+export const storedRateLimitOverrides = (stored: unknown): RateLimitOverrides =>
+  readStored(rateLimitOverridesSchema, stored, 'rate-limit overrides')
 
 // Overrides change rarely and anonymous transform calls need them: a short cache keeps the read off
 // the hot path, kept honest by the invalidation bus (a change applies everywhere within a delivery).
@@ -131,11 +132,7 @@ export async function rateLimitOverridesFor(projectId: string): Promise<RateLimi
 }
 
 /** Replaces the project's overrides as a whole; an empty object restores every default. Needs `admin`. */
-export async function updateRateLimitOverrides(
-  actor: Actor,
-  projectId: string,
-  input: RateLimitOverrides,
-): Promise<RateLimitOverrides> {
+export async function updateRateLimitOverrides(actor: Actor, projectId: string, input: RateLimitOverrides): Promise<RateLimitOverrides> {
   const updated = await prisma.$transaction(async (tx) => {
     const access = await projectAccess(tx, actor, projectId)
     requirePermission(access, 'admin', 'change the rate limits of this project')

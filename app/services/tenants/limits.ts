@@ -99,7 +99,18 @@ export const limitsSchema = z
   })
   .strict()
 
-const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 }
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+}
 
 /**
  * A limit typed in a form: empty for none, a whole number, or for byte limits a size such as
@@ -117,7 +128,10 @@ export const limitTextSchema = (name: LimitName) =>
       const unit = match ? UNITS[match[2]!] : undefined
       const bytes = BYTE_LIMITS.includes(name)
       if (!match || unit === undefined || (!bytes && match[2])) {
-        context.addIssue({ code: 'custom', message: bytes ? 'Enter a size such as 500 MB or 2 GiB, or leave it empty' : 'Enter a whole number, or leave it empty' })
+        context.addIssue({
+          code: 'custom',
+          message: bytes ? 'Enter a size such as 500 MB or 2 GiB, or leave it empty' : 'Enter a whole number, or leave it empty',
+        })
         return z.NEVER
       }
       const value = Math.round(Number(match[1]) * unit)

@@ -57,8 +57,14 @@ async function planWithAccess(db: Transaction, actor: Actor, planId: string, pro
   return { plan, access }
 }
 
-const audit = (tx: Transaction, actor: Actor, access: ProjectAccess, action: string, planId: string, change: { before?: Prisma.InputJsonValue; after?: Prisma.InputJsonValue }) =>
-  recordAudit(tx, actor, actor, { organizationId: access.team.organizationId, action, targetType: 'plan', targetId: planId, ...change })
+const audit = (
+  tx: Transaction,
+  actor: Actor,
+  access: ProjectAccess,
+  action: string,
+  planId: string,
+  change: { before?: Prisma.InputJsonValue; after?: Prisma.InputJsonValue },
+) => recordAudit(tx, actor, actor, { organizationId: access.team.organizationId, action, targetType: 'plan', targetId: planId, ...change })
 
 const planState = (row: PlanRow) => ({ projectId: row.projectId, name: row.name, limits: limitsOfRow(row) })
 
@@ -107,7 +113,11 @@ export async function updatePlan(actor: Actor, planId: string, input: UpdatePlan
     updated = await prisma.$transaction(async (tx) => {
       const { plan, access } = await planWithAccess(tx, actor, planId, options.projectId)
       requirePermission(access, 'tenants:manage', 'change plans of this project')
-      const row = await tx.plan.update({ where: { id: planId }, data: { name: input.name, ...limitColumns(input.limits ?? {}) }, select: planSelect })
+      const row = await tx.plan.update({
+        where: { id: planId },
+        data: { name: input.name, ...limitColumns(input.limits ?? {}) },
+        select: planSelect,
+      })
       await audit(tx, actor, access, 'plan.update', planId, { before: planState(plan), after: planState(row) })
       return toView(row)
     })

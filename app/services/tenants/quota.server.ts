@@ -29,14 +29,24 @@ export const hourWindow = (now = new Date()) => now.toISOString().slice(0, 13)
  * A refusal naming the limit, its value and the current use, as the problem's `quota` member too.
  * Too large a file is 413, an hourly limit spent 429 (until the hour turns), a full quota 403.
  */
-export function quotaRefusal(tenant: { slug: string }, limit: LimitName, value: number, current: number, options: { retryAfterSeconds?: number } = {}): AppError {
+export function quotaRefusal(
+  tenant: { slug: string },
+  limit: LimitName,
+  value: number,
+  current: number,
+  options: { retryAfterSeconds?: number } = {},
+): AppError {
   const quota = { tenant: tenant.slug, limit, value, current }
   const extensions = { quota }
   const label = LIMIT_LABELS[limit].toLowerCase()
   if (limit === 'fileSize') {
-    return new AppError('PAYLOAD_TOO_LARGE', `The file is ${formatLimit(limit, current)} (${current} bytes); tenant ${tenant.slug}'s largest file is ${formatLimit(limit, value)} (${value} bytes).`, {
-      extensions,
-    })
+    return new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `The file is ${formatLimit(limit, current)} (${current} bytes); tenant ${tenant.slug}'s largest file is ${formatLimit(limit, value)} (${value} bytes).`,
+      {
+        extensions,
+      },
+    )
   }
   if (limit === 'uploadsPerHour' || limit === 'transformsPerHour') {
     const now = Date.now()
@@ -60,14 +70,21 @@ function storedLevel(levels: unknown, limit: LimitName, window: string | null): 
 }
 
 /** Whether `level` differs from what the tenant last recorded for the limit (no write needed otherwise). */
-export const levelChanged = (levels: unknown, limit: LimitName, level: QuotaLevel, window: string | null = null) => storedLevel(levels, limit, window) !== level
+export const levelChanged = (levels: unknown, limit: LimitName, level: QuotaLevel, window: string | null = null) =>
+  storedLevel(levels, limit, window) !== level
 
 /**
  * Records the level a tenant's use of a limit is at and, when it rose past 80% or 100%, sends
  * `quota.warning` / `quota.exceeded` in the same transaction: the row lock and the stored level
  * make each crossing one event, however many requests and instances notice it.
  */
-export async function noteQuotaLevel(tenantId: string, limit: LimitName, current: number, value: number | null, window: string | null = null): Promise<void> {
+export async function noteQuotaLevel(
+  tenantId: string,
+  limit: LimitName,
+  current: number,
+  value: number | null,
+  window: string | null = null,
+): Promise<void> {
   const level = quotaLevel(current, value)
   await prisma.$transaction(async (tx) => {
     const [row] = await tx.$queryRaw<Array<{ projectId: string; slug: string; quotaLevels: unknown }>>`
@@ -172,7 +189,8 @@ export async function reservationRefusal(tenant: { id: string; slug: string }, s
   const files = row.fileCount + row.reservedFiles
   if (limits.fileCount !== null && files >= limits.fileCount) return quotaRefusal(row, 'fileCount', limits.fileCount, files)
   const thisHour = row.uploadsHour && hourWindow(row.uploadsHour) === hourWindow() ? row.uploadsInHour : 0
-  if (limits.uploadsPerHour !== null && thisHour >= limits.uploadsPerHour) return quotaRefusal(row, 'uploadsPerHour', limits.uploadsPerHour, thisHour)
+  if (limits.uploadsPerHour !== null && thisHour >= limits.uploadsPerHour)
+    return quotaRefusal(row, 'uploadsPerHour', limits.uploadsPerHour, thisHour)
   // The tenant changed between the refusal and this read (a plan raised, files deleted): the client may simply retry.
   return new AppError('CONFLICT', `Tenant ${row.slug}'s usage changed while the upload was being reserved; try again.`)
 }

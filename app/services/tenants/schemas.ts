@@ -16,7 +16,10 @@ export const tenantSlugSchema = z
   .min(2, 'Tenant slug must be at least 2 characters')
   .max(64, 'Tenant slug must be at most 64 characters')
   // Slugs name object-key segments and mirror ids from the developer's own system, hence `_` too.
-  .regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, 'Tenant slug may contain only lowercase letters, digits, and single hyphens or underscores between them')
+  .regex(
+    /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/,
+    'Tenant slug may contain only lowercase letters, digits, and single hyphens or underscores between them',
+  )
 
 export const tenantNameSchema = z
   .string({ error: 'Tenant name is required' })
@@ -51,7 +54,9 @@ export const updateTenantSchema = z
     planId: planIdSchema.optional().describe('A plan of the same project, or null for none'),
     limits: limitsSchema.optional().describe("Overrides of the plan's limits: a limit left out is kept, null removes the override"),
   })
-  .refine((input) => Object.values(input).some((value) => value !== undefined), { message: 'Send at least one of name, metadata, status, planId, limits' })
+  .refine((input) => Object.values(input).some((value) => value !== undefined), {
+    message: 'Send at least one of name, metadata, status, planId, limits',
+  })
 
 /** `GET /tenants`: exact slug lookup, or a search in names and slugs. */
 export const tenantFiltersSchema = z.object({
@@ -86,7 +91,14 @@ export const createTenantFormSchema = z.object({ slug: tenantSlugSchema, name: t
 export const updateTenantFormSchema = z.object({ name: tenantNameSchema, metadata: metadataTextSchema })
 export const tenantStatusFormSchema = z.object({ status: tenantStatusSchema })
 /** The tenant page's plan form: a plan (or none) and the overrides, empty for the plan's value. */
-export const tenantPlanFormSchema = z.object({ planId: z.string().max(64).optional().transform((id) => id || null), ...limitFormFields })
+export const tenantPlanFormSchema = z.object({
+  planId: z
+    .string()
+    .max(64)
+    .optional()
+    .transform((id) => id || null),
+  ...limitFormFields,
+})
 
 export type CreateTenantInput = z.output<typeof createTenantSchema>
 export type UpdateTenantInput = z.output<typeof updateTenantSchema>

@@ -172,11 +172,19 @@ export async function getTenant(actor: Actor, tenantId: string, options: { proje
 async function requirePlanInProject(db: Transaction, projectId: string, planId: string | null | undefined) {
   if (!planId) return
   const plan = await db.plan.findFirst({ where: { id: planId, projectId }, select: { id: true } })
-  if (!plan) throw new AppError('VALIDATION', 'There is no such plan in this project', { fieldErrors: { planId: ['There is no such plan in this project'] } })
+  if (!plan)
+    throw new AppError('VALIDATION', 'There is no such plan in this project', {
+      fieldErrors: { planId: ['There is no such plan in this project'] },
+    })
 }
 
 /** Creates a tenant inside the caller's transaction (the import's too); the caller has checked access. */
-export async function insertTenant(tx: Transaction, actor: Actor, access: ProjectAccess, input: CreateTenantInput & { projectId: string }): Promise<TenantView> {
+export async function insertTenant(
+  tx: Transaction,
+  actor: Actor,
+  access: ProjectAccess,
+  input: CreateTenantInput & { projectId: string },
+): Promise<TenantView> {
   await requirePlanInProject(tx, input.projectId, input.planId)
   const row = await tx.tenant.create({
     data: {
@@ -231,9 +239,16 @@ export async function changeTenant(tx: Transaction, actor: Actor, access: Projec
   const previous = auditState(before)
   const next = auditState(row)
   // The entry records name and metadata, and whatever else was sent: before and after.
-  const sent = new Set<keyof UpdateTenantInput>(['name', 'metadata', ...(Object.keys(input) as Array<keyof UpdateTenantInput>).filter((key) => input[key] !== undefined)])
+  const sent = new Set<keyof UpdateTenantInput>([
+    'name',
+    'metadata',
+    ...(Object.keys(input) as Array<keyof UpdateTenantInput>).filter((key) => input[key] !== undefined),
+  ])
   const pick = (state: typeof previous) => Object.fromEntries([...sent].map((key) => [key, state[key]])) as Prisma.InputJsonObject
-  await audit(tx, actor, access, input.status && input.status !== previous.status ? 'tenant.status' : 'tenant.update', before.id, { before: pick(previous), after: pick(next) })
+  await audit(tx, actor, access, input.status && input.status !== previous.status ? 'tenant.status' : 'tenant.update', before.id, {
+    before: pick(previous),
+    after: pick(next),
+  })
   const statusChanged = next.status !== previous.status
   const { status: _before, ...restBefore } = previous
   const { status: _after, ...restAfter } = next
@@ -243,10 +258,17 @@ export async function changeTenant(tx: Transaction, actor: Actor, access: Projec
   if (statusChanged) {
     await recordEvent(tx, {
       type: STATUS_EVENTS[next.status],
-      data: { projectId: row.projectId, tenant: { id: row.id, slug: row.slug, name: row.name, status: next.status, previousStatus: previous.status } },
+      data: {
+        projectId: row.projectId,
+        tenant: { id: row.id, slug: row.slug, name: row.name, status: next.status, previousStatus: previous.status },
+      },
     })
   }
-  return { view: toView(row), statusChanged, limitsChanged: JSON.stringify(previous.limits) !== JSON.stringify(next.limits) || previous.planId !== next.planId }
+  return {
+    view: toView(row),
+    statusChanged,
+    limitsChanged: JSON.stringify(previous.limits) !== JSON.stringify(next.limits) || previous.planId !== next.planId,
+  }
 }
 
 /** After a tenant change commits: caches that answer without the database forget it, quota levels follow new limits. */
@@ -256,7 +278,12 @@ export async function afterTenantChange(tenantId: string, change: { statusChange
 }
 
 /** Renames a tenant, replaces its metadata, changes its status, plan or limits; a field left out keeps its value. */
-export async function updateTenant(actor: Actor, tenantId: string, input: UpdateTenantInput, options: { projectId?: string } = {}): Promise<TenantView> {
+export async function updateTenant(
+  actor: Actor,
+  tenantId: string,
+  input: UpdateTenantInput,
+  options: { projectId?: string } = {},
+): Promise<TenantView> {
   const change = await prisma.$transaction(async (tx) => {
     const { tenant, access } = await tenantWithAccess(tx, actor, tenantId)
     if (options.projectId && tenant.projectId !== options.projectId) throw notFound('Tenant')
@@ -288,7 +315,10 @@ export async function deleteTenant(actor: Actor, tenantId: string, options: { pr
       throw new AppError('CONFLICT', `Tenant ${tenant.slug} still has ${files} file${files === 1 ? '' : 's'}; delete them first.`)
     }
     if (uploads > 0) {
-      throw new AppError('CONFLICT', `Tenant ${tenant.slug} has ${uploads} upload${uploads === 1 ? '' : 's'} in progress; let them finish or expire first.`)
+      throw new AppError(
+        'CONFLICT',
+        `Tenant ${tenant.slug} has ${uploads} upload${uploads === 1 ? '' : 's'} in progress; let them finish or expire first.`,
+      )
     }
     await tx.tenant.delete({ where: { id: tenantId } })
     await audit(tx, actor, access, 'tenant.delete', tenantId, { before: auditState(tenant) })

@@ -19,7 +19,10 @@ export const importRowSchema = z.object({
   slug: tenantSlugSchema,
   name: tenantNameSchema,
   status: tenantStatusSchema.optional(),
-  plan: z.union([planNameSchema, z.literal(''), z.null()]).optional().transform((plan) => (plan === '' ? null : plan)),
+  plan: z
+    .union([planNameSchema, z.literal(''), z.null()])
+    .optional()
+    .transform((plan) => (plan === '' ? null : plan)),
   metadata: tenantMetadataSchema.optional(),
 })
 
@@ -29,8 +32,16 @@ export const importTenantsSchema = z
   .object({
     projectId: optionalProjectId,
     dryRun: booleanish.optional().default(false).describe('Report what would change without changing anything'),
-    tenants: z.array(z.unknown()).max(MAX_IMPORT_ROWS, `At most ${MAX_IMPORT_ROWS} tenants per import`).optional().describe('Rows {slug, name, status?, plan?, metadata?}'),
-    csv: z.string().max(MAX_IMPORT_BYTES).optional().describe(`CSV with a header row naming ${TRANSFER_COLUMNS.slice(0, 5).join(', ')} (slug and name required)`),
+    tenants: z
+      .array(z.unknown())
+      .max(MAX_IMPORT_ROWS, `At most ${MAX_IMPORT_ROWS} tenants per import`)
+      .optional()
+      .describe('Rows {slug, name, status?, plan?, metadata?}'),
+    csv: z
+      .string()
+      .max(MAX_IMPORT_BYTES)
+      .optional()
+      .describe(`CSV with a header row naming ${TRANSFER_COLUMNS.slice(0, 5).join(', ')} (slug and name required)`),
   })
   .refine((input) => (input.tenants === undefined) !== (input.csv === undefined), { message: 'Send either tenants (JSON rows) or csv' })
 
@@ -46,7 +57,10 @@ export type ImportTenantsInput = z.output<typeof importTenantsSchema>
 export const importTenantsFormSchema = z
   .object({
     format: z.enum(['csv', 'json'], { error: 'Choose CSV or JSON' }),
-    data: z.string({ error: 'Paste the tenants to import' }).min(1, 'Paste the tenants to import').max(MAX_IMPORT_BYTES, `At most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`),
+    data: z
+      .string({ error: 'Paste the tenants to import' })
+      .min(1, 'Paste the tenants to import')
+      .max(MAX_IMPORT_BYTES, `At most ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`),
     dryRun: z
       .string()
       .optional()

@@ -50,11 +50,20 @@ class RowErrors {
 function csvRecords(text: string, errors: RowErrors): Array<{ where: string; value: Record<string, unknown> }> {
   let records: Array<Record<string, string>>
   try {
-    records = parseCsv(text, { columns: (header: string[]) => header.map((name) => name.trim()), skip_empty_lines: true, bom: true, trim: true, max_record_size: 64 * 1024 })
+    records = parseCsv(text, {
+      columns: (header: string[]) => header.map((name) => name.trim()),
+      skip_empty_lines: true,
+      bom: true,
+      trim: true,
+      max_record_size: 64 * 1024,
+    })
   } catch (error) {
-    throw new AppError('VALIDATION', `The CSV could not be read: ${(error as Error).message}`, { fieldErrors: { csv: [(error as Error).message] } })
+    throw new AppError('VALIDATION', `The CSV could not be read: ${(error as Error).message}`, {
+      fieldErrors: { csv: [(error as Error).message] },
+    })
   }
-  if (records.length > MAX_IMPORT_ROWS) throw new AppError('PAYLOAD_TOO_LARGE', `At most ${MAX_IMPORT_ROWS} tenants per import; this CSV has ${records.length}.`)
+  if (records.length > MAX_IMPORT_ROWS)
+    throw new AppError('PAYLOAD_TOO_LARGE', `At most ${MAX_IMPORT_ROWS} tenants per import; this CSV has ${records.length}.`)
   return records.map((record, index) => {
     const where = `row ${index + 2}`
     const value: Record<string, unknown> = {}
@@ -74,7 +83,8 @@ function csvRecords(text: string, errors: RowErrors): Array<{ where: string; val
 
 function importRows(input: ImportTenantsInput): ImportRow[] {
   const errors = new RowErrors()
-  const raw = input.csv !== undefined ? csvRecords(input.csv, errors) : (input.tenants ?? []).map((value, index) => ({ where: `tenants.${index}`, value }))
+  const raw =
+    input.csv !== undefined ? csvRecords(input.csv, errors) : (input.tenants ?? []).map((value, index) => ({ where: `tenants.${index}`, value }))
   const rows: ImportRow[] = []
   const seen = new Set<string>()
   for (const { where, value } of raw) {
@@ -95,7 +105,11 @@ function importRows(input: ImportTenantsInput): ImportRow[] {
 type Plan = { id: string; name: string }
 
 /** What importing `row` changes on `current` (null: a new tenant). */
-function fieldsChanged(row: ImportRow, current: Prisma.TenantGetPayload<{ select: typeof tenantSelect }> | null, planId: string | null | undefined): string[] {
+function fieldsChanged(
+  row: ImportRow,
+  current: Prisma.TenantGetPayload<{ select: typeof tenantSelect }> | null,
+  planId: string | null | undefined,
+): string[] {
   if (!current) return Object.keys(row).filter((key) => row[key as keyof ImportRow] !== undefined)
   const fields: string[] = []
   if (row.name !== current.name) fields.push('name')
@@ -153,7 +167,14 @@ export async function importTenants(actor: Actor, projectId: string, input: Impo
         const planned = await plan(tx)
         for (const { row, planId, current, change } of planned) {
           if (change.action === 'create') {
-            await insertTenant(tx, actor, access, { projectId, slug: row.slug, name: row.name, metadata: row.metadata, status: row.status, planId: planId ?? undefined })
+            await insertTenant(tx, actor, access, {
+              projectId,
+              slug: row.slug,
+              name: row.name,
+              metadata: row.metadata,
+              status: row.status,
+              planId: planId ?? undefined,
+            })
           } else if (change.action === 'update' && current) {
             const result = await changeTenant(tx, actor, access, current, { name: row.name, metadata: row.metadata, status: row.status, planId })
             changed.push({ id: current.id, statusChanged: result.statusChanged, limitsChanged: result.limitsChanged })
@@ -164,7 +185,8 @@ export async function importTenants(actor: Actor, projectId: string, input: Impo
       { timeout: 120_000, maxWait: 10_000 },
     )
   } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'A tenant with one of these slugs was created meanwhile; nothing was imported. Try again.')
+    if (isUniqueViolation(error))
+      throw new AppError('CONFLICT', 'A tenant with one of these slugs was created meanwhile; nothing was imported. Try again.')
     throw error
   }
   for (const { id, ...change } of changed) await afterTenantChange(id, change)
@@ -195,7 +217,17 @@ export async function exportTenants(actor: Actor, projectId: string, format: 'cs
         where: cursor ? { projectId, id: { gt: cursor } } : { projectId },
         orderBy: { id: 'asc' },
         take: EXPORT_PAGE,
-        select: { id: true, slug: true, name: true, status: true, metadata: true, fileCount: true, storedBytes: true, createdAt: true, plan: { select: { name: true } } },
+        select: {
+          id: true,
+          slug: true,
+          name: true,
+          status: true,
+          metadata: true,
+          fileCount: true,
+          storedBytes: true,
+          createdAt: true,
+          plan: { select: { name: true } },
+        },
       })
       const items = rows.map((row) => ({
         slug: row.slug,
@@ -209,7 +241,14 @@ export async function exportTenants(actor: Actor, projectId: string, format: 'cs
       }))
       let chunk: string
       if (format === 'csv') {
-        chunk = items.length === 0 ? '' : csvLine(items.map((item) => TRANSFER_COLUMNS.map((column) => (column === 'metadata' ? JSON.stringify(item.metadata) : (item[column] ?? '')))))
+        chunk =
+          items.length === 0
+            ? ''
+            : csvLine(
+                items.map((item) =>
+                  TRANSFER_COLUMNS.map((column) => (column === 'metadata' ? JSON.stringify(item.metadata) : (item[column] ?? ''))),
+                ),
+              )
       } else {
         chunk = items.map((item, index) => `${cursor === undefined && index === 0 ? '' : ','}\n${JSON.stringify(item)}`).join('')
       }

@@ -34,7 +34,15 @@ export interface Variant {
 
 /** Hex SHA-256 naming one variant of one version of one file. */
 export function variantHash(source: SourceIdentity, params: TransformParams, format: OutputFormat, options: { animated: boolean }): string {
-  const identity = [source.id, source.updatedAt.getTime(), source.etag ?? '', String(source.size), canonicalQuery(params), format, options.animated ? 'animated' : 'first-frame'].join('\n')
+  const identity = [
+    source.id,
+    source.updatedAt.getTime(),
+    source.etag ?? '',
+    String(source.size),
+    canonicalQuery(params),
+    format,
+    options.animated ? 'animated' : 'first-frame',
+  ].join('\n')
   return createHash('sha256').update(identity).digest('hex')
 }
 
@@ -52,7 +60,10 @@ const state: CacheState = remember('carcosa.transform-cache', () => ({ memory: u
 function memoryCache(): LRUCache<string, Variant> | null {
   if (state.memory === undefined) {
     const maxSize = getConfig().TRANSFORM_CACHE_MAX_BYTES
-    state.memory = maxSize > 0 ? new LRUCache<string, Variant>({ maxSize, sizeCalculation: (variant) => variant.body.length + 256, maxEntrySize: maxSize }) : null
+    state.memory =
+      maxSize > 0
+        ? new LRUCache<string, Variant>({ maxSize, sizeCalculation: (variant) => variant.body.length + 256, maxEntrySize: maxSize })
+        : null
   }
   return state.memory
 }

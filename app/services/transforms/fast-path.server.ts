@@ -61,7 +61,13 @@ export function transformTarget(url: string): { projectId: string; path: string;
 }
 
 /** A signed, unexpired URL's parameters when the signature matches one of the cached secrets; otherwise null. */
-export function verifiedSignedQuery(projectId: string, path: string, search: URLSearchParams, secrets: Buffer[], nowSeconds: number): (ParsedTransformQuery & { expires: number }) | null {
+export function verifiedSignedQuery(
+  projectId: string,
+  path: string,
+  search: URLSearchParams,
+  secrets: Buffer[],
+  nowSeconds: number,
+): (ParsedTransformQuery & { expires: number }) | null {
   let parsed: ParsedTransformQuery
   try {
     parsed = parseTransformQuery(search)
@@ -83,7 +89,13 @@ export function answerFromMemory(request: FastRequest): FastAnswer | null {
     const secrets = cachedSecrets(target.projectId)
     if (!secrets || secrets.length === 0) return null
     const now = Math.floor(Date.now() / 1000)
-    const signed = verifiedSignedQuery(target.projectId, target.path, target.search, secrets.map((s) => s.secret), now)
+    const signed = verifiedSignedQuery(
+      target.projectId,
+      target.path,
+      target.search,
+      secrets.map((s) => s.secret),
+      now,
+    )
     // Presets need a database read, and presets-only projects refuse URLs with parameters: the full path decides.
     if (!signed || signed.params.preset) return null
     const source = knownSource(target.projectId, target.path)

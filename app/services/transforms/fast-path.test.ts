@@ -13,7 +13,15 @@ test('the target is read as the Remix route reads it: decoded segments, an encod
   assert.equal(transformTarget('/api/v1/transform/p1/a%2Fb.jpg')?.path, 'a%2Fb.jpg')
   assert.equal(transformTarget('/api/v1/transform/p1/x/../cat.jpg')?.path, 'cat.jpg')
   assert.equal(transformTarget('/api/v1/transform/p1/photos/cat.jpg?w=1')?.search.get('w'), '1')
-  for (const refused of ['/api/v1/transform/p1/', '/api/v1/transform//cat.jpg', '/api/v1/transform/p1/a//b.jpg', '/api/v1/transform/p1/a/', '/api/v1/transforms/p1/a.jpg', '/api/v1/transform/p1/%E0%A4%A.jpg', `/api/v1/transform/${'p'.repeat(65)}/a.jpg`]) {
+  for (const refused of [
+    '/api/v1/transform/p1/',
+    '/api/v1/transform//cat.jpg',
+    '/api/v1/transform/p1/a//b.jpg',
+    '/api/v1/transform/p1/a/',
+    '/api/v1/transforms/p1/a.jpg',
+    '/api/v1/transform/p1/%E0%A4%A.jpg',
+    `/api/v1/transform/${'p'.repeat(65)}/a.jpg`,
+  ]) {
     assert.equal(transformTarget(refused), null, refused)
   }
 })
@@ -23,7 +31,8 @@ test('only a signed, unexpired URL whose rebuilt canonical text matches a secret
   const other = randomBytes(32)
   const now = 1_900_000_000
   const query = signedQuery(secret, 'p1', 'a/b.jpg', { w: 100, format: 'webp' }, now + 60)
-  const verify = (search: string, secrets = [secret], projectId = 'p1', path = 'a/b.jpg', at = now) => verifiedSignedQuery(projectId, path, new URLSearchParams(search), secrets, at)
+  const verify = (search: string, secrets = [secret], projectId = 'p1', path = 'a/b.jpg', at = now) =>
+    verifiedSignedQuery(projectId, path, new URLSearchParams(search), secrets, at)
   assert.deepEqual(verify(query)?.params, { w: 100, format: 'webp' })
   assert.equal(verify(query)?.expires, now + 60)
   assert.ok(verify(query, [other, secret]), 'either active secret')
@@ -41,15 +50,18 @@ test('only a signed, unexpired URL whose rebuilt canonical text matches a secret
 test('variant headers: strong ETag, Cache-Control until expiry, Vary only when negotiated, length and outcome on a 200', () => {
   const hash = 'a'.repeat(64)
   const headers = withBody(variantHeaders('webp', true, hash, cacheControlFor({ via: 'signature', expires: 1_000 }, 400)), 123, 'memory')
-  assert.deepEqual([...headers], [
-    ['cache-control', 'public, max-age=600, immutable'],
-    ['content-length', '123'],
-    ['content-type', 'image/webp'],
-    ['etag', `"${'a'.repeat(40)}"`],
-    ['vary', 'Accept'],
-    ['x-carcosa-cache', 'memory'],
-    ['x-content-type-options', 'nosniff'],
-  ])
+  assert.deepEqual(
+    [...headers],
+    [
+      ['cache-control', 'public, max-age=600, immutable'],
+      ['content-length', '123'],
+      ['content-type', 'image/webp'],
+      ['etag', `"${'a'.repeat(40)}"`],
+      ['vary', 'Accept'],
+      ['x-carcosa-cache', 'memory'],
+      ['x-content-type-options', 'nosniff'],
+    ],
+  )
   assert.equal(variantHeaders('png', false, hash, 'x').get('vary'), null)
   assert.equal(cacheControlFor({ via: 'signature', expires: 10 ** 10 }, 0), 'public, max-age=31536000, immutable')
   assert.equal(cacheControlFor({ via: 'signature', expires: 5 }, 10), 'public, max-age=0, immutable')

@@ -15,7 +15,15 @@ export interface TransformLimiter {
   readonly waiting: number
 }
 
-export function createTransformLimiter({ concurrency, queueLimit, retryAfterSeconds = 1 }: { concurrency: number; queueLimit: number; retryAfterSeconds?: number }): TransformLimiter {
+export function createTransformLimiter({
+  concurrency,
+  queueLimit,
+  retryAfterSeconds = 1,
+}: {
+  concurrency: number
+  queueLimit: number
+  retryAfterSeconds?: number
+}): TransformLimiter {
   let active = 0
   const queue: (() => void)[] = []
 

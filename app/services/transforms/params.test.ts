@@ -15,22 +15,27 @@ const errorsOf = (query: string) => {
 
 describe('transform parameters', () => {
   test('parse every parameter to its typed value; aliases map to one name', () => {
-    assert.deepEqual(parse('w=300&height=200&fit=contain&fm=webp&q=80&dpr=1.5&gravity=attention&blur=2&sharpen=1.25&rotate=90&flip=true&flop=0&background=%23FFF&preset=thumb').params, {
-      w: 300,
-      h: 200,
-      fit: 'contain',
-      format: 'webp',
-      quality: 80,
-      dpr: 1.5,
-      position: 'attention',
-      blur: 2,
-      sharpen: 1.25,
-      rotate: 90,
-      flip: true,
-      flop: false,
-      background: 'ffffff',
-      preset: 'thumb',
-    })
+    assert.deepEqual(
+      parse(
+        'w=300&height=200&fit=contain&fm=webp&q=80&dpr=1.5&gravity=attention&blur=2&sharpen=1.25&rotate=90&flip=true&flop=0&background=%23FFF&preset=thumb',
+      ).params,
+      {
+        w: 300,
+        h: 200,
+        fit: 'contain',
+        format: 'webp',
+        quality: 80,
+        dpr: 1.5,
+        position: 'attention',
+        blur: 2,
+        sharpen: 1.25,
+        rotate: 90,
+        flip: true,
+        flop: false,
+        background: 'ffffff',
+        preset: 'thumb',
+      },
+    )
   })
 
   test('one spelling per value: signs, leading zeros, trailing zeros and exponents are refused', () => {
@@ -40,7 +45,14 @@ describe('transform parameters', () => {
   })
 
   test('bounds and combinations are checked, each error under its parameter', () => {
-    assert.deepEqual(Object.keys(errorsOf('w=0&h=4097&quality=0&dpr=5&blur=0.1&unknown=1')).sort(), ['blur', 'dpr', 'h', 'quality', 'unknown', 'w'])
+    assert.deepEqual(Object.keys(errorsOf('w=0&h=4097&quality=0&dpr=5&blur=0.1&unknown=1')).sort(), [
+      'blur',
+      'dpr',
+      'h',
+      'quality',
+      'unknown',
+      'w',
+    ])
     assert.match(errorsOf('w=2049&dpr=2').w![0]!, /at most 4096/)
     assert.ok(errorsOf('fit=cover').fit)
     assert.ok(errorsOf('w=1&w=2').w)

@@ -54,23 +54,31 @@ export const PRESET_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
 type Field = keyof TransformParams
 type Parser = (raw: string) => { value: TransformParams[Field] } | { error: string }
 
-const integer = (min: number, max: number): Parser => (raw) => {
-  if (!/^(0|[1-9]\d{0,5})$/.test(raw)) return { error: `must be a whole number from ${min} to ${max}, written without signs or leading zeros` }
-  const value = Number(raw)
-  return value < min || value > max ? { error: `must be from ${min} to ${max}` } : { value }
-}
+const integer =
+  (min: number, max: number): Parser =>
+  (raw) => {
+    if (!/^(0|[1-9]\d{0,5})$/.test(raw)) return { error: `must be a whole number from ${min} to ${max}, written without signs or leading zeros` }
+    const value = Number(raw)
+    return value < min || value > max ? { error: `must be from ${min} to ${max}` } : { value }
+  }
 
 /** Decimals with at most two places and no trailing zeros: `1.5`, not `1.50`. */
-const decimal = (min: number, max: number): Parser => (raw) => {
-  if (!/^(0|[1-9]\d{0,3})(\.\d{0,1}[1-9])?$/.test(raw)) return { error: `must be a number from ${min} to ${max} with at most two decimals, e.g. 1.5` }
-  const value = Number(raw)
-  return value < min || value > max ? { error: `must be from ${min} to ${max}` } : { value }
-}
+const decimal =
+  (min: number, max: number): Parser =>
+  (raw) => {
+    if (!/^(0|[1-9]\d{0,3})(\.\d{0,1}[1-9])?$/.test(raw))
+      return { error: `must be a number from ${min} to ${max} with at most two decimals, e.g. 1.5` }
+    const value = Number(raw)
+    return value < min || value > max ? { error: `must be from ${min} to ${max}` } : { value }
+  }
 
-const oneOf = <T extends string>(values: readonly T[]): Parser => (raw) =>
-  (values as readonly string[]).includes(raw) ? { value: raw } : { error: `must be one of ${values.join(', ')}` }
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser =>
+  (raw) =>
+    (values as readonly string[]).includes(raw) ? { value: raw } : { error: `must be one of ${values.join(', ')}` }
 
-const flag: Parser = (raw) => (raw === 'true' || raw === '1' ? { value: true } : raw === 'false' || raw === '0' ? { value: false } : { error: 'must be true or false' })
+const flag: Parser = (raw) =>
+  raw === 'true' || raw === '1' ? { value: true } : raw === 'false' || raw === '0' ? { value: false } : { error: 'must be true or false' }
 
 const PARSERS: Record<Field, Parser> = {
   w: integer(1, MAX_DIMENSION),
@@ -107,7 +115,11 @@ export const PARAM_NAMES = Object.keys(PARSERS) as Field[]
 
 export class TransformParamsError extends Error {
   constructor(readonly errors: Record<string, string[]>) {
-    super(`Invalid transform parameters: ${Object.entries(errors).map(([name, messages]) => `${name} ${messages.join('; ')}`).join('. ')}.`)
+    super(
+      `Invalid transform parameters: ${Object.entries(errors)
+        .map(([name, messages]) => `${name} ${messages.join('; ')}`)
+        .join('. ')}.`,
+    )
     this.name = 'TransformParamsError'
   }
 }
@@ -173,7 +185,8 @@ function checkCombination(params: TransformParams, fail: (name: string, message:
   const dpr = params.dpr ?? 1
   for (const side of ['w', 'h'] as const) {
     const value = params[side]
-    if (value !== undefined && Math.round(value * dpr) > MAX_DIMENSION) fail(side, `times dpr must be at most ${MAX_DIMENSION} (${value} × ${dpr})`)
+    if (value !== undefined && Math.round(value * dpr) > MAX_DIMENSION)
+      fail(side, `times dpr must be at most ${MAX_DIMENSION} (${value} × ${dpr})`)
   }
   if (params.fit && params.w === undefined && params.h === undefined) fail('fit', 'needs w, h or both')
   if (params.position && params.w === undefined && params.h === undefined) fail('position', 'needs w, h or both')

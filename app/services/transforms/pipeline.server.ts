@@ -104,7 +104,11 @@ export function transformer(params: TransformParams, format: OutputFormat, limit
 
 const REFUSALS: [RegExp, SourceRefused['status'], string][] = [
   [/pixel limit/i, 422, 'The source image has more pixels than the limit for transforms.'],
-  [/unsupported image format|bad seek|corrupt|premature end|vips_image_|improper image header|input buffer|read error|no decoder/i, 415, 'The source is not an image this service can decode.'],
+  [
+    /unsupported image format|bad seek|corrupt|premature end|vips_image_|improper image header|input buffer|read error|no decoder/i,
+    415,
+    'The source is not an image this service can decode.',
+  ],
 ]
 
 /**

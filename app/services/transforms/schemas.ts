@@ -91,7 +91,12 @@ const paramsTextSchema = z
       return paramsFromObject(Object.fromEntries(search), { allowPreset: false })
     } catch (error) {
       if (!(error instanceof TransformParamsError)) throw error
-      ctx.addIssue({ code: 'custom', message: Object.entries(error.errors).map(([name, messages]) => `${name} ${messages.join('; ')}`).join('. ') })
+      ctx.addIssue({
+        code: 'custom',
+        message: Object.entries(error.errors)
+          .map(([name, messages]) => `${name} ${messages.join('; ')}`)
+          .join('. '),
+      })
       return z.NEVER
     }
   })

@@ -17,7 +17,12 @@ export interface SignedTransformUrl {
  * Mints a signed transform URL for a file path of a project (needs `transforms:execute`: whoever
  * may run transforms may hand out URLs that run them). The first signing makes the project's secret.
  */
-export async function signTransformUrl(actor: Actor, projectId: string, input: Omit<SignUrlInput, 'projectId'>, baseUrl: string): Promise<SignedTransformUrl> {
+export async function signTransformUrl(
+  actor: Actor,
+  projectId: string,
+  input: Omit<SignUrlInput, 'projectId'>,
+  baseUrl: string,
+): Promise<SignedTransformUrl> {
   const [signed] = await signTransformUrls(actor, projectId, [input], baseUrl, () => '')
   return signed!
 }
@@ -64,6 +69,9 @@ export async function signTransformUrls(
   const now = Math.floor(Date.now() / 1000)
   return items.map(({ path, params, expiresIn }) => {
     const expires = now + expiresIn
-    return { url: transformUrl(baseUrl, projectId, path, signedQuery(secret, projectId, path, params, expires)), expiresAt: new Date(expires * 1000) }
+    return {
+      url: transformUrl(baseUrl, projectId, path, signedQuery(secret, projectId, path, params, expires)),
+      expiresAt: new Date(expires * 1000),
+    }
   })
 }

@@ -48,7 +48,10 @@ export function transformUrl(baseUrl: string, projectId: string, path: string, q
 // Opened secrets per project, so verifying a URL costs no database read or decryption. Rotation
 // clears this instance's entry; other instances see a rotation within the TTL.
 const SECRETS_TTL_MS = 30_000
-const opened = remember('carcosa.transform-secrets', () => new LRUCache<string, { id: string; secret: Buffer }[]>({ max: 10_000, ttl: SECRETS_TTL_MS }))
+const opened = remember(
+  'carcosa.transform-secrets',
+  () => new LRUCache<string, { id: string; secret: Buffer }[]>({ max: 10_000, ttl: SECRETS_TTL_MS }),
+)
 
 async function activeRows(db: Pick<Transaction, 'transformSigningSecret'>, projectId: string) {
   return db.transformSigningSecret.findMany({
@@ -79,7 +82,8 @@ export function forgetSecrets(projectId?: string) {
 }
 
 /** Takes a transaction-scoped lock per project so two rotations (or first signings) do not interleave. */
-const lockProject = (tx: Transaction, projectId: string) => tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`transform-secrets:${projectId}`}))`
+const lockProject = (tx: Transaction, projectId: string) =>
+  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`transform-secrets:${projectId}`}))`
 
 /**
  * Creates a new signing secret, keeps the previous newest one active (URLs it signed keep
@@ -151,4 +155,3 @@ export function signedQuery(secret: Buffer, projectId: string, path: string, par
   // canonicalQuery already places exp among the sorted names; sig must come last.
   return `${query}&${SIGNATURE_PARAM}=${signature}`.replace(/^&/, '')
 }
-

@@ -92,7 +92,10 @@ export async function transformImage({ request, projectId, path, credential }: T
   let params: TransformParams = parsed.params
   if (params.preset) {
     const preset = await presetParams(project.id, params.preset)
-    if (!preset) throw new AppError('VALIDATION', `There is no preset named ${params.preset} in this project.`, { fieldErrors: { preset: [`no preset named ${params.preset}`] } })
+    if (!preset)
+      throw new AppError('VALIDATION', `There is no preset named ${params.preset} in this project.`, {
+        fieldErrors: { preset: [`no preset named ${params.preset}`] },
+      })
     params = applyPreset(preset, params)
     try {
       assertCombination(params)
@@ -140,13 +143,27 @@ export async function transformImage({ request, projectId, path, credential }: T
   // not for a tenant whose transforms are counted against a limit, which each request must reach.
   if (grant.via === 'signature' && transformsPerHour === null) {
     const { id, updatedAt, etag, size, contentType } = file
-    rememberSource(path, { id, updatedAt, etag, size, contentType, projectId: project.id, tenantId: file.tenantId, allowAnimated: settings.allowAnimated, presetsOnly: settings.presetsOnly })
+    rememberSource(path, {
+      id,
+      updatedAt,
+      etag,
+      size,
+      contentType,
+      projectId: project.id,
+      tenantId: file.tenantId,
+      allowAnimated: settings.allowAnimated,
+      presetsOnly: settings.presetsOnly,
+    })
   }
   const headers = variantHeaders(format, negotiated, hash, cacheControlFor(grant))
 
   const sendsBody = request.method !== 'HEAD'
   const meter = (variant: Variant | null, renderMs?: number) =>
-    meterTransform(project.id, file.tenantId, { rendered: renderMs !== undefined, bytes: variant && sendsBody ? variant.body.length : 0, renderMs })
+    meterTransform(project.id, file.tenantId, {
+      rendered: renderMs !== undefined,
+      bytes: variant && sendsBody ? variant.body.length : 0,
+      renderMs,
+    })
   if (matchesEtag(request.headers.get('if-none-match'), variantEtag(hash))) {
     meter(null)
     return new Response(null, { status: 304, headers })
@@ -213,7 +230,10 @@ const imageResponse = (variant: Variant, headers: Headers, outcome: CacheOutcome
   new Response(variant.body as Uint8Array<ArrayBuffer>, { status: 200, headers: withBody(headers, variant.body.length, outcome) })
 
 const unsignedRefusal = () =>
-  new AppError('UNAUTHENTICATED', 'This transform needs a signed URL or an API key with transforms:execute (unsigned URLs reach only public files of projects that allow them).')
+  new AppError(
+    'UNAUTHENTICATED',
+    'This transform needs a signed URL or an API key with transforms:execute (unsigned URLs reach only public files of projects that allow them).',
+  )
 
 async function authorize(
   projectId: string,
@@ -250,7 +270,10 @@ async function authorize(
 async function countExpensive(projectId: string, grant: Grant) {
   const actor = grant.via === 'credentials' ? grant.actor : null
   const subject = actor?.type === 'api-key' ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `transform-project:${projectId}`
-  const limit = actor?.type === 'user' ? DEFAULT_TIER_LIMITS.EXPENSIVE : ((await rateLimitOverridesFor(projectId)).EXPENSIVE ?? DEFAULT_TIER_LIMITS.EXPENSIVE)
+  const limit =
+    actor?.type === 'user'
+      ? DEFAULT_TIER_LIMITS.EXPENSIVE
+      : ((await rateLimitOverridesFor(projectId)).EXPENSIVE ?? DEFAULT_TIER_LIMITS.EXPENSIVE)
   const decision = await getRateLimiter().consume(`EXPENSIVE:${subject}`, limit)
   const headers = new Headers({
     'X-RateLimit-Limit': String(decision.limit),
@@ -260,10 +283,14 @@ async function countExpensive(projectId: string, grant: Grant) {
   if (!decision.allowed) {
     meterTransformRefusal(projectId)
     const retryAfter = String(Math.max(1, decision.retryAfterSeconds))
-    throw new AppError('RATE_LIMITED', `The EXPENSIVE rate limit of ${decision.limit} uncached transforms per hour is spent; retry in ${retryAfter} s.`, {
-      retryAfterSeconds: Number(retryAfter),
-      headers: Object.fromEntries(headers),
-    })
+    throw new AppError(
+      'RATE_LIMITED',
+      `The EXPENSIVE rate limit of ${decision.limit} uncached transforms per hour is spent; retry in ${retryAfter} s.`,
+      {
+        retryAfterSeconds: Number(retryAfter),
+        headers: Object.fromEntries(headers),
+      },
+    )
   }
   return { headers }
 }

@@ -31,7 +31,10 @@ export async function abortUpload(actor: Actor, uploadId: string): Promise<Uploa
   })
   if (!aborted) {
     // Settled by another request between the read and the write: say what it became.
-    const current = await prisma.upload.findUniqueOrThrow({ where: { id: upload.id }, select: { status: true, expiresAt: true, failureReason: true } })
+    const current = await prisma.upload.findUniqueOrThrow({
+      where: { id: upload.id },
+      select: { status: true, expiresAt: true, failureReason: true },
+    })
     requirePending(current, 'abort it')
   }
   await discardUploadObjects(upload)

@@ -49,14 +49,18 @@ export async function listUploadCallbackAttempts(
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'projects:read', 'read the upload callback log of this project')
   // Newest first: the keyset is (attemptedAt, id) below the cursor's; a pruned cursor has nothing after it.
-  const after = page.cursor ? await prisma.uploadCallbackAttempt.findFirst({ where: { id: page.cursor, projectId }, select: { id: true, attemptedAt: true } }) : null
+  const after = page.cursor
+    ? await prisma.uploadCallbackAttempt.findFirst({ where: { id: page.cursor, projectId }, select: { id: true, attemptedAt: true } })
+    : null
   if (page.cursor && !after) return { items: [], nextCursor: null }
   const rows = await prisma.uploadCallbackAttempt.findMany({
     where: {
       projectId,
       uploadId: options.uploadId,
       ...(options.failed ? failedOnly : {}),
-      ...(after ? { AND: [{ OR: [{ attemptedAt: { lt: after.attemptedAt } }, { attemptedAt: after.attemptedAt, id: { lt: after.id } }] }] } : {}),
+      ...(after
+        ? { AND: [{ OR: [{ attemptedAt: { lt: after.attemptedAt } }, { attemptedAt: after.attemptedAt, id: { lt: after.id } }] }] }
+        : {}),
     },
     select: {
       id: true,

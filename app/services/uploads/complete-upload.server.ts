@@ -68,7 +68,10 @@ async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{
   const size = Number(upload.size)
   const violation =
     ruleViolation(rules, maxSize, { contentType: upload.contentType, size }) ??
-    routeViolation({ slug: upload.routeSlug, maxBytes: upload.routeMaxBytes === null ? null : Number(upload.routeMaxBytes), types: upload.routeTypes }, { contentType: upload.contentType, size })
+    routeViolation(
+      { slug: upload.routeSlug, maxBytes: upload.routeMaxBytes === null ? null : Number(upload.routeMaxBytes), types: upload.routeTypes },
+      { contentType: upload.contentType, size },
+    )
   if (violation) await fail(violation.message, ruleError(violation))
   const overQuota = upload.tenantId ? await completionQuotaRefusal(upload.tenantId, size) : null
   if (overQuota) await fail(overQuota.message, overQuota)
@@ -105,7 +108,10 @@ async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{
   const completed = await prisma.$transaction(async (tx) => {
     // Two completions of one upload queue here; the second finds the first one's file.
     await tx.$queryRaw`SELECT id FROM "Upload" WHERE id = ${upload.id} FOR UPDATE`
-    const current = await tx.upload.findUniqueOrThrow({ where: { id: upload.id }, select: { status: true, fileId: true, expiresAt: true, failureReason: true } })
+    const current = await tx.upload.findUniqueOrThrow({
+      where: { id: upload.id },
+      select: { status: true, fileId: true, expiresAt: true, failureReason: true },
+    })
     if (current.status === 'COMPLETED' && current.fileId) return { file: await fileOf(current.fileId), created: false }
     // Verified while still pending: a deadline passing during the checks does not undo them.
     if (current.status !== 'PENDING') requirePending(current, 'complete it')
@@ -133,14 +139,31 @@ async function completeOnce(actor: Actor, input: CompleteUploadInput): Promise<{
       action: 'file.create',
       targetType: 'file',
       targetId: row.id,
-      after: { projectId: row.projectId, tenantId: row.tenantId, path: row.path, name: row.name, contentType: row.contentType, size: Number(row.size), uploadId: upload.id, method: upload.method },
+      after: {
+        projectId: row.projectId,
+        tenantId: row.tenantId,
+        path: row.path,
+        name: row.name,
+        contentType: row.contentType,
+        size: Number(row.size),
+        uploadId: upload.id,
+        method: upload.method,
+      },
     })
     await recordEvent(tx, {
       type: 'file.uploaded',
       data: {
         projectId: row.projectId,
         uploadId: upload.id,
-        file: { id: row.id, tenantId: row.tenantId, path: row.path, name: row.name, size: Number(row.size), contentType: row.contentType, createdAt: row.createdAt.toISOString() },
+        file: {
+          id: row.id,
+          tenantId: row.tenantId,
+          path: row.path,
+          name: row.name,
+          size: Number(row.size),
+          contentType: row.contentType,
+          createdAt: row.createdAt.toISOString(),
+        },
       },
     })
     return { file: toFileView(row), created: true }

@@ -63,7 +63,9 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
   const callbackUrl = input.callbackUrl ? checkCallbackUrl(input.callbackUrl) : null
   const multipart = input.multipart === true || input.size > MULTIPART_THRESHOLD_BYTES
   if (multipart && input.size === 0) {
-    throw new AppError('VALIDATION', 'A multipart upload needs at least one byte', { fieldErrors: { size: ['Must be at least 1 for a multipart upload'] } })
+    throw new AppError('VALIDATION', 'A multipart upload needs at least one byte', {
+      fieldErrors: { size: ['Must be at least 1 for a multipart upload'] },
+    })
   }
   const partSize = multipart ? partSizeFor(input.size) : null
   const adapter = await storageFor(target.bucket, options.baseUrl ?? publicBaseUrl())
@@ -79,12 +81,22 @@ export async function initUpload(actor: Actor, input: InitUploadInput, options: 
     callbackUrl,
   })
   const { location, expiresAt } = upload
-  const start: UploadStart = { uploadId: upload.id, path: location.path, name: location.name, expiresAt, maxSize: Math.min(maxSize, tenantMaxFile ?? maxSize) }
+  const start: UploadStart = {
+    uploadId: upload.id,
+    path: location.path,
+    name: location.name,
+    expiresAt,
+    maxSize: Math.min(maxSize, tenantMaxFile ?? maxSize),
+  }
   const expiresInSeconds = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000))
 
   try {
     if (!multipart) {
-      const signed = await adapter.presignPut(stagingKeyOf(location.objectKey), { contentType: input.contentType, contentLength: input.size, expiresInSeconds })
+      const signed = await adapter.presignPut(stagingKeyOf(location.objectKey), {
+        contentType: input.contentType,
+        contentLength: input.size,
+        expiresInSeconds,
+      })
       return { ...start, method: 'PUT', url: signed.url, headers: signed.headers }
     }
     const multipartUploadId = await adapter.createMultipart(location.objectKey, { contentType: input.contentType })

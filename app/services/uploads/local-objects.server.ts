@@ -43,7 +43,12 @@ export async function serveLocalObject(request: Request): Promise<Response> {
   if (request.method === 'OPTIONS') {
     return new Response(null, {
       status: 204,
-      headers: { ...CORS, 'Access-Control-Allow-Methods': 'GET, HEAD, PUT', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '3600' },
+      headers: {
+        ...CORS,
+        'Access-Control-Allow-Methods': 'GET, HEAD, PUT',
+        'Access-Control-Allow-Headers': 'Content-Type',
+        'Access-Control-Max-Age': '3600',
+      },
     })
   }
   const url = new URL(request.url)
@@ -132,9 +137,7 @@ function bodyOf(request: Request, limit: number): Readable {
 async function receivePut(adapter: LocalAdapter, grant: LocalGrant, request: Request): Promise<Response> {
   // A PUT URL serves its upload while it is pending, once: never after completion, never over bytes already sent.
   const objectKey = objectKeyOfStaging(grant.key)
-  const pending = objectKey
-    ? await prisma.upload.count({ where: { bucketId: grant.bucketId, objectKey, method: 'PUT', status: 'PENDING' } })
-    : 0
+  const pending = objectKey ? await prisma.upload.count({ where: { bucketId: grant.bucketId, objectKey, method: 'PUT', status: 'PENDING' } }) : 0
   if (pending === 0) return answer(409, 'This upload link is used up: its upload is complete, failed or gone.')
   if (await adapter.head(grant.key)) return answer(409, 'Bytes were already sent to this link; complete the upload, or start a new one.')
   const length = grant.length ?? 0

@@ -51,7 +51,11 @@ describe('objectLocation', () => {
   const scope = { organizationSlug: 'acme', teamSlug: 'web', projectSlug: 'site' }
 
   test('puts the object under the project prefix with a unique component, and the path under the tenant', () => {
-    assert.deepEqual(objectLocation(scope, 'avatar.jpg', 'abc123'), { objectKey: 'acme/web/site/abc123-avatar.jpg', path: 'abc123-avatar.jpg', name: 'avatar.jpg' })
+    assert.deepEqual(objectLocation(scope, 'avatar.jpg', 'abc123'), {
+      objectKey: 'acme/web/site/abc123-avatar.jpg',
+      path: 'abc123-avatar.jpg',
+      name: 'avatar.jpg',
+    })
     assert.deepEqual(objectLocation({ ...scope, tenantSlug: 'tenant-a' }, 'avatar.jpg', 'abc123'), {
       objectKey: 'acme/web/site/tenant-a/abc123-avatar.jpg',
       path: 'tenant-a/abc123-avatar.jpg',

@@ -30,7 +30,19 @@ export const uploadCallbackSecret = (keyHash: string) =>
 export async function reconcileUpload(uploadId: string): Promise<void> {
   const upload = await prisma.upload.findUnique({
     where: { id: uploadId },
-    select: { id: true, projectId: true, status: true, method: true, bucket: true, objectKey: true, callbackUrl: true, callbackDoneAt: true, routeSlug: true, actorType: true, actorId: true },
+    select: {
+      id: true,
+      projectId: true,
+      status: true,
+      method: true,
+      bucket: true,
+      objectKey: true,
+      callbackUrl: true,
+      callbackDoneAt: true,
+      routeSlug: true,
+      actorType: true,
+      actorId: true,
+    },
   })
   if (!upload?.callbackUrl || upload.callbackDoneAt || upload.actorType !== 'api-key' || !upload.actorId) return
   const key = await apiKeyActorById(upload.actorId)
@@ -56,7 +68,11 @@ export async function reconcileUpload(uploadId: string): Promise<void> {
     return
   }
 
-  const body = JSON.stringify({ type: 'upload.completed', timestamp: new Date().toISOString(), data: { uploadId: upload.id, routeSlug: upload.routeSlug } })
+  const body = JSON.stringify({
+    type: 'upload.completed',
+    timestamp: new Date().toISOString(),
+    data: { uploadId: upload.id, routeSlug: upload.routeSlug },
+  })
   const attemptedAt = new Date()
   const outcome = await postWebhook({
     url: upload.callbackUrl,
@@ -104,7 +120,10 @@ export async function requeueDueReconciles(now = new Date()): Promise<number> {
       callbackUrl: { not: null },
       callbackDoneAt: null,
       createdAt: { lte: dueBefore },
-      OR: [{ status: 'PENDING', method: 'PUT' }, { status: 'COMPLETED', callbackAttempts: { none: {} } }],
+      OR: [
+        { status: 'PENDING', method: 'PUT' },
+        { status: 'COMPLETED', callbackAttempts: { none: {} } },
+      ],
     },
     select: { id: true },
     orderBy: { expiresAt: 'asc' },

@@ -39,11 +39,17 @@ export async function receiveStreamedUpload(actor: Actor, input: { projectId?: s
   const config = getConfig()
   const projectId = projectOfCall(actor, input.projectId)
   const target = await uploadTarget(actor, projectId)
-  const maxSize = effectiveMaxBytes(target.rules, { uploadMaxBytes: config.UPLOAD_MAX_BYTES, streamedMaxBytes: config.STREAMED_UPLOAD_MAX_BYTES })
+  const maxSize = effectiveMaxBytes(target.rules, {
+    uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+    streamedMaxBytes: config.STREAMED_UPLOAD_MAX_BYTES,
+  })
 
   const contentType = request.headers.get('content-type') ?? ''
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the upload as multipart/form-data: an optional tenantId field, then the file in a part named file.')
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send the upload as multipart/form-data: an optional tenantId field, then the file in a part named file.',
+    )
   }
   const declaredLength = Number(request.headers.get('content-length') ?? Number.NaN)
   if (declaredLength > maxSize + FORM_OVERHEAD_BYTES) throw tooLarge(maxSize)
@@ -53,10 +59,17 @@ export async function receiveStreamedUpload(actor: Actor, input: { projectId?: s
   return completeUpload(actor, { uploadId })
 }
 
-const tooLarge = (maxSize: number) => new AppError('PAYLOAD_TOO_LARGE', `The file is larger than this project accepts (at most ${maxSize} bytes per file).`)
+const tooLarge = (maxSize: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `The file is larger than this project accepts (at most ${maxSize} bytes per file).`)
 
 /** Parses the form and stores its `file` part; resolves to the upload's id once the bytes are in the bucket. */
-async function streamFirstFile(actor: Actor, target: UploadTarget, body: ReadableStream<Uint8Array>, contentType: string, maxSize: number): Promise<string> {
+async function streamFirstFile(
+  actor: Actor,
+  target: UploadTarget,
+  body: ReadableStream<Uint8Array>,
+  contentType: string,
+  maxSize: number,
+): Promise<string> {
   // One byte over the limit tells "too big" from "exactly the limit" (busboy flags a file that reaches it).
   const busboy = Busboy({
     headers: { 'content-type': contentType },
@@ -95,9 +108,15 @@ async function streamFirstFile(actor: Actor, target: UploadTarget, body: Readabl
   } catch (error) {
     await stored?.catch(() => {})
     source.destroy()
-    throw new AppError('VALIDATION', `The body is not a complete multipart/form-data form (${error instanceof Error ? error.message : 'unreadable'}).`)
+    throw new AppError(
+      'VALIDATION',
+      `The body is not a complete multipart/form-data form (${error instanceof Error ? error.message : 'unreadable'}).`,
+    )
   }
-  if (!stored) throw new AppError('VALIDATION', 'The form has no file: send it in a part named file (after the tenantId field, if any).', { fieldErrors: { file: ['Required'] } })
+  if (!stored)
+    throw new AppError('VALIDATION', 'The form has no file: send it in a part named file (after the tenantId field, if any).', {
+      fieldErrors: { file: ['Required'] },
+    })
   return stored
 }
 
@@ -153,13 +172,28 @@ export async function storeReadable(
   const { stream, declaredSize, maxSize } = input
   if (declaredSize !== undefined && declaredSize > maxSize) throw tooLarge(maxSize)
   const tenantMaxFile = input.tenant?.limits?.fileSize ?? null
-  if (input.tenant && tenantMaxFile !== null && declaredSize !== undefined && declaredSize > tenantMaxFile) throw quotaRefusal(input.tenant, 'fileSize', tenantMaxFile, declaredSize)
+  if (input.tenant && tenantMaxFile !== null && declaredSize !== undefined && declaredSize > tenantMaxFile)
+    throw quotaRefusal(input.tenant, 'fileSize', tenantMaxFile, declaredSize)
   const declared = contentTypeSchema.safeParse(input.declaredType)
   const contentType = declared.success ? declared.data : 'application/octet-stream'
   if (!contentTypeAllowed(target.rules, contentType)) throw ruleError(ruleViolation(target.rules, maxSize, { contentType, size: 0 })!)
-  const upload = await reserveUpload(actor, target, { tenant: input.tenant, fileName: input.fileName, contentType, size: 0, method: 'STREAM', metadata: input.metadata })
+  const upload = await reserveUpload(actor, target, {
+    tenant: input.tenant,
+    fileName: input.fileName,
+    contentType,
+    size: 0,
+    method: 'STREAM',
+    metadata: input.metadata,
+  })
   const { location } = upload
-  const objects = { id: upload.id, projectId: target.access.project.id, clientReference: input.clientReference, objectKey: location.objectKey, multipartUploadId: null, bucket: target.bucket }
+  const objects = {
+    id: upload.id,
+    projectId: target.access.project.id,
+    clientReference: input.clientReference,
+    objectKey: location.objectKey,
+    multipartUploadId: null,
+    bucket: target.bucket,
+  }
   const organizationId = target.access.team.organizationId
   let size: number
   try {
@@ -172,7 +206,9 @@ export async function storeReadable(
   } catch (error) {
     if (error instanceof StorageError && error.failure === 'length-mismatch') {
       await failUpload(actor, organizationId, objects, `The file's length differs from the declared size (${declaredSize} bytes).`)
-      throw new AppError('VALIDATION', `The file's length differs from the declared size: ${error.message}`, { fieldErrors: { size: ['Does not match the file'] } })
+      throw new AppError('VALIDATION', `The file's length differs from the declared size: ${error.message}`, {
+        fieldErrors: { size: ['Does not match the file'] },
+      })
     }
     await failUpload(actor, organizationId, objects, 'The upload was interrupted before the whole file arrived.')
     throw error

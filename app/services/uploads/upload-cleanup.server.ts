@@ -34,7 +34,8 @@ export async function discardUploadObjects(upload: UploadObjects): Promise<boole
     warn(error, 'reach the bucket')
     return false
   }
-  if (upload.multipartUploadId) await adapter.abortMultipart(upload.objectKey, upload.multipartUploadId).catch((error: unknown) => warn(error, 'abort the multipart upload'))
+  if (upload.multipartUploadId)
+    await adapter.abortMultipart(upload.objectKey, upload.multipartUploadId).catch((error: unknown) => warn(error, 'abort the multipart upload'))
   await adapter.delete(upload.objectKey).catch((error: unknown) => warn(error, 'delete the object'))
   // A presigned PUT's bytes wait under the staging key until completion copies them.
   await adapter.delete(stagingKeyOf(upload.objectKey)).catch((error: unknown) => warn(error, 'delete the staged object'))
@@ -45,9 +46,17 @@ export async function discardUploadObjects(upload: UploadObjects): Promise<boole
  * Fails a pending upload with a reason the client will see, records it, and deletes what was
  * uploaded. Returns false when the upload was no longer pending (another request settled it).
  */
-export async function failUpload(actor: Actor | null, organizationId: string, upload: UploadObjects & UploadRef, reason: string): Promise<boolean> {
+export async function failUpload(
+  actor: Actor | null,
+  organizationId: string,
+  upload: UploadObjects & UploadRef,
+  reason: string,
+): Promise<boolean> {
   const failed = await prisma.$transaction(async (tx) => {
-    const changed = await tx.upload.updateMany({ where: { id: upload.id, status: 'PENDING' }, data: { status: 'FAILED', failureReason: reason } })
+    const changed = await tx.upload.updateMany({
+      where: { id: upload.id, status: 'PENDING' },
+      data: { status: 'FAILED', failureReason: reason },
+    })
     if (changed.count === 0) return false
     await recordAudit(tx, actor, actor ?? { ipAddress: null, userAgent: null }, {
       organizationId,

@@ -58,12 +58,20 @@ export async function signUploadParts(
  * Records that a part was uploaded (its ETag and size), so a client can resume from the upload's
  * status. Concurrent calls for one upload queue on the row's lock: no recorded part is lost.
  */
-export async function recordUploadPart(actor: Actor, uploadId: string, partNumber: number, input: RecordPartInput): Promise<{ parts: RecordedPart[] }> {
+export async function recordUploadPart(
+  actor: Actor,
+  uploadId: string,
+  partNumber: number,
+  input: RecordPartInput,
+): Promise<{ parts: RecordedPart[] }> {
   const recorded = await prisma.$transaction(async (tx) => {
     const { upload } = await uploadWithAccess(tx, actor, uploadId, 'upload files to this project')
     await tx.$queryRaw`SELECT id FROM "Upload" WHERE id = ${upload.id} FOR UPDATE`
     // Re-read under the lock: another request may have recorded a part or settled the upload.
-    const current = await tx.upload.findUniqueOrThrow({ where: { id: upload.id }, select: { status: true, expiresAt: true, failureReason: true, parts: true } })
+    const current = await tx.upload.findUniqueOrThrow({
+      where: { id: upload.id },
+      select: { status: true, expiresAt: true, failureReason: true, parts: true },
+    })
     requirePending(current, 'record parts')
     const { partCount } = requireMultipart(upload)
     requireInRange([partNumber], partCount, 'partNumber')
@@ -73,13 +81,18 @@ export async function recordUploadPart(actor: Actor, uploadId: string, partNumbe
       const message = `Part ${partNumber} must be ${expected} bytes${isLast ? ' (the last part)' : ''}; ${input.size} were reported.`
       throw new AppError('VALIDATION', message, { fieldErrors: { size: [message] } })
     }
-    const parts = [...storedParts(current.parts).filter((part) => part.partNumber !== partNumber), { partNumber, etag: input.etag, size: input.size }].sort(
-      (a, b) => a.partNumber - b.partNumber,
-    )
+    const parts = [
+      ...storedParts(current.parts).filter((part) => part.partNumber !== partNumber),
+      { partNumber, etag: input.etag, size: input.size },
+    ].sort((a, b) => a.partNumber - b.partNumber)
     await tx.upload.update({ where: { id: upload.id }, data: { parts: parts as unknown as object[] } })
     return { parts, upload: { id: upload.id, projectId: upload.projectId, size: Number(upload.size) } }
   })
   const { parts, upload } = recorded
-  publishUploadProgress(upload, parts.reduce((sum, part) => sum + part.size, 0), upload.size)
+  publishUploadProgress(
+    upload,
+    parts.reduce((sum, part) => sum + part.size, 0),
+    upload.size,
+  )
   return { parts }
 }

@@ -6,7 +6,8 @@ interface UploadState {
   failureReason: string | null
 }
 
-export const isExpired = (upload: UploadState, now = Date.now()) => upload.status === 'EXPIRED' || (upload.status === 'PENDING' && upload.expiresAt.getTime() <= now)
+export const isExpired = (upload: UploadState, now = Date.now()) =>
+  upload.status === 'EXPIRED' || (upload.status === 'PENDING' && upload.expiresAt.getTime() <= now)
 
 /**
  * Refuses to work on an upload that is no longer pending: expired is 410 (Gone), aborted, failed

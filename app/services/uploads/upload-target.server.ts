@@ -105,7 +105,15 @@ export async function uploadTarget(
   const [row] = await sql<TargetRow>(TARGET_SQL, [projectId, actor.type === 'user' ? actor.userId : null, tenantId, tenantSlug])
   if (!row) throw notFound('Project')
   let access: ProjectAccess
-  const project = { id: row.id, teamId: row.teamId, name: row.name, slug: row.slug, bucketId: row.bucketId, createdAt: row.createdAt, updatedAt: row.updatedAt }
+  const project = {
+    id: row.id,
+    teamId: row.teamId,
+    name: row.name,
+    slug: row.slug,
+    bucketId: row.bucketId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
   const team = { id: row.teamId, organizationId: row.organizationId, name: row.teamName, slug: row.teamSlug }
   if (actor.type === 'api-key') {
     access = { project, team, role: null, permissions: actor.permissions }

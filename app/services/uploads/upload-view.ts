@@ -12,7 +12,11 @@ export function storedParts(value: unknown): RecordedPart[] {
   return value
     .filter(
       (part): part is RecordedPart =>
-        typeof part === 'object' && part !== null && Number.isInteger(part.partNumber) && typeof part.etag === 'string' && Number.isInteger(part.size),
+        typeof part === 'object' &&
+        part !== null &&
+        Number.isInteger(part.partNumber) &&
+        typeof part.etag === 'string' &&
+        Number.isInteger(part.size),
     )
     .sort((a, b) => a.partNumber - b.partNumber)
 }

@@ -31,7 +31,8 @@ const ALIASES: string[][] = [
 const sameFormat = (a: string, b: string) => a === b || ALIASES.some((group) => group.includes(a) && group.includes(b))
 
 /** Text formats: file-type recognises no signature in them, and their bytes are legitimately markup. */
-const TEXTUAL = /^(?:text\/|application\/(?:json|xml|javascript|ecmascript|x-javascript|ld\+json|xhtml\+xml|rss\+xml|atom\+xml|x-ndjson|yaml|x-yaml|toml|sql|x-sh|csv)$|image\/svg\+xml$)|\+(?:xml|json)$/
+const TEXTUAL =
+  /^(?:text\/|application\/(?:json|xml|javascript|ecmascript|x-javascript|ld\+json|xhtml\+xml|rss\+xml|atom\+xml|x-ndjson|yaml|x-yaml|toml|sql|x-sh|csv)$|image\/svg\+xml$)|\+(?:xml|json)$/
 
 /** Types whose bytes we can recognise: a declaration of one of these must be borne out by the bytes. */
 function isSniffable(contentType: string): boolean {
@@ -56,7 +57,13 @@ function isSniffable(contentType: string): boolean {
 
 /** Markup a browser could run: HTML, SVG, XML (which may carry script) or a script tag. */
 function looksLikeMarkup(head: Buffer): string | null {
-  const text = head.toString('latin1').replace(/^(?:\xef\xbb\xbf|\xfe\xff|\xff\xfe)/, '').replace(/\0/g, '').trimStart().slice(0, 512).toLowerCase()
+  const text = head
+    .toString('latin1')
+    .replace(/^(?:\xef\xbb\xbf|\xfe\xff|\xff\xfe)/, '')
+    .replace(/\0/g, '')
+    .trimStart()
+    .slice(0, 512)
+    .toLowerCase()
   if (/^<!doctype html|^<html|^<head|^<body|^<iframe|^<meta|^<title|^<a\s|^<div|^<img|^<!--/.test(text)) return 'HTML'
   if (/^<script/.test(text)) return 'a script'
   if (/^<svg|^<\?xml[^>]*>\s*(?:<!--[\s\S]*?-->\s*)*(?:<!doctype svg|<svg)/.test(text)) return 'SVG'
@@ -72,7 +79,11 @@ export type Verification = { ok: true; etag: string | null } | { ok: false; reas
  * the declared one, no recognisable signature for a sniffable type, or markup where an image or
  * other binary was declared all fail).
  */
-export async function verifyObject(adapter: StorageAdapter, key: string, declared: { size: number; contentType: string }): Promise<Verification> {
+export async function verifyObject(
+  adapter: StorageAdapter,
+  key: string,
+  declared: { size: number; contentType: string },
+): Promise<Verification> {
   const info = await adapter.head(key)
   if (!info) return { ok: false, reason: 'No object was uploaded: the bucket has nothing under this upload.' }
   if (info.size !== declared.size) {

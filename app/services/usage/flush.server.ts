@@ -46,11 +46,32 @@ function additiveUpsert(table: string, keys: { name: string; type: string }[], m
   )
 }
 
-const HOURLY_SQL = additiveUpsert('UsageHourly', [{ name: 'projectId', type: 'text' }, { name: 'tenantKey', type: 'text' }, { name: 'hour', type: 'timestamp(3)' }], METRICS)
-const DAILY_SQL = additiveUpsert('UsageDaily', [{ name: 'projectId', type: 'text' }, { name: 'tenantKey', type: 'text' }, { name: 'day', type: 'date' }], METRICS)
+const HOURLY_SQL = additiveUpsert(
+  'UsageHourly',
+  [
+    { name: 'projectId', type: 'text' },
+    { name: 'tenantKey', type: 'text' },
+    { name: 'hour', type: 'timestamp(3)' },
+  ],
+  METRICS,
+)
+const DAILY_SQL = additiveUpsert(
+  'UsageDaily',
+  [
+    { name: 'projectId', type: 'text' },
+    { name: 'tenantKey', type: 'text' },
+    { name: 'day', type: 'date' },
+  ],
+  METRICS,
+)
 const REQUESTS_SQL = additiveUpsert(
   'UsageRequestsHourly',
-  [{ name: 'projectId', type: 'text' }, { name: 'hour', type: 'timestamp(3)' }, { name: 'tier', type: 'text' }, { name: 'statusClass', type: 'text' }],
+  [
+    { name: 'projectId', type: 'text' },
+    { name: 'hour', type: 'timestamp(3)' },
+    { name: 'tier', type: 'text' },
+    { name: 'statusClass', type: 'text' },
+  ],
   ['requests'],
 )
 
@@ -86,7 +107,10 @@ export async function flushUsage(meter: UsageMeter = usageMeter()): Promise<void
   while (flushing) await flushing
   const pending = meter.take()
   if (meter.dropped > 0) {
-    logger.warn({ dropped: meter.dropped, maxKeys: meter.maxKeys }, 'usage counts dropped: more distinct project/tenant/hour entries than USAGE_MAX_PENDING_KEYS between flushes')
+    logger.warn(
+      { dropped: meter.dropped, maxKeys: meter.maxKeys },
+      'usage counts dropped: more distinct project/tenant/hour entries than USAGE_MAX_PENDING_KEYS between flushes',
+    )
     meter.dropped = 0
   }
   if (pending.activity.size === 0 && pending.requests.size === 0) return
@@ -103,7 +127,8 @@ export async function flushUsage(meter: UsageMeter = usageMeter()): Promise<void
 
 /** Flushes every USAGE_FLUSH_SECONDS; the returned stop function flushes one last time (shutdown). */
 export function startUsageFlushing(): () => Promise<void> {
-  const run = () => flushUsage().catch((error: unknown) => logger.warn({ err: error as Error }, 'usage flush failed; counts kept for the next one'))
+  const run = () =>
+    flushUsage().catch((error: unknown) => logger.warn({ err: error as Error }, 'usage flush failed; counts kept for the next one'))
   const timer = setInterval(run, getConfig().USAGE_FLUSH_SECONDS * 1000)
   timer.unref()
   return async () => {

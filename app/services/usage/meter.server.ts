@@ -130,4 +130,5 @@ export const meterTransform = (projectId: string, tenantId: string | null, answe
 
 export const meterTransformRefusal = (projectId: string) => safely((meter) => meter.count(projectId, NO_TENANT, 'rateLimited'))
 
-export const meterApiCall = (projectId: string, tier: RateLimitTier, status: number) => safely((meter) => meter.countApiCall(projectId, tier, status))
+export const meterApiCall = (projectId: string, tier: RateLimitTier, status: number) =>
+  safely((meter) => meter.countApiCall(projectId, tier, status))

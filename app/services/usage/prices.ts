@@ -15,7 +15,12 @@ const typedPrice = (what: string, max: number) =>
     .trim()
     .min(1, `${what} is required`)
     .transform(Number)
-    .pipe(z.number({ error: `${what} must be a number` }).min(0, `${what} cannot be negative`).max(max, `${what} is at most ${max}`))
+    .pipe(
+      z
+        .number({ error: `${what} must be a number` })
+        .min(0, `${what} cannot be negative`)
+        .max(max, `${what} is at most ${max}`),
+    )
 
 /** The bucket page's prices form: the same four prices, typed as text. */
 export const bucketPricesFormSchema = z.object({
@@ -62,11 +67,19 @@ export function estimateCost(input: CostInput, prices: BucketPrices): CostLines 
   const writes = ((input.uploads + input.transforms) / 1e6) * prices.writesPerMillion
   const reads = ((input.downloads + input.transforms) / 1e6) * prices.readsPerMillion
   const egress = (input.downloadBytes / GIB) * prices.egressPerGb
-  return { storage: rounded(storage), writes: rounded(writes), reads: rounded(reads), egress: rounded(egress), total: rounded(storage + writes + reads + egress) }
+  return {
+    storage: rounded(storage),
+    writes: rounded(writes),
+    reads: rounded(reads),
+    egress: rounded(egress),
+    total: rounded(storage + writes + reads + egress),
+  }
 }
 
 /** The prices an estimate uses for a bucket: the team's own when set, else the provider's list prices, else none. */
-export function pricesFor(bucket: { provider: string; prices: unknown } | null): { source: 'custom' | 'list'; name: string; prices: BucketPrices } | null {
+export function pricesFor(
+  bucket: { provider: string; prices: unknown } | null,
+): { source: 'custom' | 'list'; name: string; prices: BucketPrices } | null {
   if (!bucket) return null
   const custom = bucketPricesSchema.safeParse(bucket.prices)
   if (custom.success) return { source: 'custom', name: "The team's own prices for this bucket", prices: custom.data }

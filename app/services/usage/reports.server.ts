@@ -24,7 +24,12 @@ const timeCast = (granularity: Granularity) => (granularity === 'day' ? 'date' :
 type Row = MetricTotals & Record<string, unknown>
 
 /** Metric sums grouped by `groupColumn` (or one row) for the scope's projects and tenant key(s). */
-function sumRows(query: UsageQuery, projectIds: string[], tenantFilter: { equals: string } | { not: string }, groupColumn?: string): Promise<Row[]> {
+function sumRows(
+  query: UsageQuery,
+  projectIds: string[],
+  tenantFilter: { equals: string } | { not: string },
+  groupColumn?: string,
+): Promise<Row[]> {
   const { table, time } = SOURCE[query.granularity]
   const cast = timeCast(query.granularity)
   const tenantCondition = 'equals' in tenantFilter ? '"tenantKey" = $2' : '"tenantKey" <> $2'
@@ -74,7 +79,12 @@ async function storageByProject(scope: UsageScope, query: UsageQuery): Promise<M
     from,
     to,
   )
-  return new Map(rows.map((row) => [row.projectId, { files: Number(row.files), bytes: Number(row.bytes), asOf: row.day.toISOString().slice(0, 10), byteDays: Number(row.byteDays) }]))
+  return new Map(
+    rows.map((row) => [
+      row.projectId,
+      { files: Number(row.files), bytes: Number(row.bytes), asOf: row.day.toISOString().slice(0, 10), byteDays: Number(row.byteDays) },
+    ]),
+  )
 }
 
 export interface UsageRange {
@@ -117,8 +127,18 @@ export interface UsageOverview {
   cost: CostEstimate
 }
 
-const scopeView = (scope: UsageScope): ScopeView => ({ kind: scope.kind, id: scope.id, name: scope.name, tenant: scope.tenant, projectCount: scope.projects.length })
-const rangeView = (query: UsageQuery): UsageRange => ({ from: query.from.toISOString(), to: query.to.toISOString(), granularity: query.granularity })
+const scopeView = (scope: UsageScope): ScopeView => ({
+  kind: scope.kind,
+  id: scope.id,
+  name: scope.name,
+  tenant: scope.tenant,
+  projectCount: scope.projects.length,
+})
+const rangeView = (query: UsageQuery): UsageRange => ({
+  from: query.from.toISOString(),
+  to: query.to.toISOString(),
+  granularity: query.granularity,
+})
 
 async function requestRows(scope: UsageScope, query: UsageQuery) {
   // API calls belong to a project's keys, not to a tenant.
@@ -161,11 +181,29 @@ export async function usageOverview(actor: Actor, query: UsageQuery): Promise<Us
     bytes += figures.bytes
     if (figures.asOf && (!asOf || figures.asOf > asOf)) asOf = figures.asOf
   }
-  return { scope: scopeView(scope), range: rangeView(query), totals, storage: { files, bytes, asOf }, requests: { byStatusClass, byTier }, cost: costOf(scope, byProject, storage) }
+  return {
+    scope: scopeView(scope),
+    range: rangeView(query),
+    totals,
+    storage: { files, bytes, asOf },
+    requests: { byStatusClass, byTier },
+    cost: costOf(scope, byProject, storage),
+  }
 }
 
 function costOf(scope: UsageScope, byProject: Map<string, MetricTotals>, storage: Map<string, StorageFigures>): CostEstimate {
-  const cost: CostEstimate = { currency: 'USD', estimate: true, basis: COST_BASIS, storage: 0, writes: 0, reads: 0, egress: 0, total: 0, prices: [], unpriced: [] }
+  const cost: CostEstimate = {
+    currency: 'USD',
+    estimate: true,
+    basis: COST_BASIS,
+    storage: 0,
+    writes: 0,
+    reads: 0,
+    egress: 0,
+    total: 0,
+    prices: [],
+    unpriced: [],
+  }
   for (const project of scope.projects) {
     const priced = pricesFor(project.bucket)
     if (!priced) {
@@ -175,7 +213,8 @@ function costOf(scope: UsageScope, byProject: Map<string, MetricTotals>, storage
     }
     const totals = byProject.get(project.id) ?? zeroTotals()
     const lines = estimateCost({ ...totals, storedByteDays: storage.get(project.id)?.byteDays ?? 0 }, priced.prices)
-    for (const line of ['storage', 'writes', 'reads', 'egress', 'total'] as const) cost[line] = Math.round((cost[line] + lines[line]) * 10_000) / 10_000
+    for (const line of ['storage', 'writes', 'reads', 'egress', 'total'] as const)
+      cost[line] = Math.round((cost[line] + lines[line]) * 10_000) / 10_000
     cost.prices.push({ projectId: project.id, projectName: project.name, source: priced.source, name: priced.name, ...priced.prices })
   }
   return cost
@@ -204,10 +243,17 @@ export async function usageBreakdown(actor: Actor, query: UsageQuery): Promise<U
   const projectIds = scope.projects.map((project) => project.id)
   const base = { scope: scopeView(scope), range: rangeView(query), groupBy }
   if (groupBy === 'tenant') {
-    if (scope.kind !== 'project') throw new AppError('VALIDATION', 'groupBy=tenant needs one project (projectId)', { fieldErrors: { groupBy: ['tenant grouping needs projectId'] } })
-    if (scope.tenant) throw new AppError('VALIDATION', 'groupBy=tenant cannot be combined with tenantId', { fieldErrors: { groupBy: ['not with tenantId'] } })
+    if (scope.kind !== 'project')
+      throw new AppError('VALIDATION', 'groupBy=tenant needs one project (projectId)', {
+        fieldErrors: { groupBy: ['tenant grouping needs projectId'] },
+      })
+    if (scope.tenant)
+      throw new AppError('VALIDATION', 'groupBy=tenant cannot be combined with tenantId', { fieldErrors: { groupBy: ['not with tenantId'] } })
     const rows = await sumRows(query, projectIds, { not: ALL_TENANTS }, '"tenantKey"')
-    const tenants = await prisma.tenant.findMany({ where: { projectId: scope.id, id: { in: rows.map((row) => row.group as string) } }, select: { id: true, name: true } })
+    const tenants = await prisma.tenant.findMany({
+      where: { projectId: scope.id, id: { in: rows.map((row) => row.group as string) } },
+      select: { id: true, name: true },
+    })
     const names = new Map(tenants.map((tenant) => [tenant.id, tenant.name]))
     const items = rows.map((row) => {
       const key = row.group as string
@@ -219,24 +265,41 @@ export async function usageBreakdown(actor: Actor, query: UsageQuery): Promise<U
   if (groupBy === 'project') {
     const rows = await sumRows(query, projectIds, { equals: scopeTenantKey(scope) }, '"projectId"')
     const found = new Map(rows.map((row) => [row.group as string, totalsOf(row)]))
-    const items = scope.projects.map((project) => ({ key: project.id, label: project.name, totals: found.get(project.id) ?? zeroTotals(), count: null, bytes: null }))
+    const items = scope.projects.map((project) => ({
+      key: project.id,
+      label: project.name,
+      totals: found.get(project.id) ?? zeroTotals(),
+      count: null,
+      bytes: null,
+    }))
     return { ...base, items: items.sort(byActivity) }
   }
   const [[row], requests] = await Promise.all([sumRows(query, projectIds, { equals: scopeTenantKey(scope) }), requestRows(scope, query)])
   const totals = totalsOf(row)
-  const operation = (key: string, label: string, count: number, bytes: number | null): BreakdownItem => ({ key, label, totals: null, count, bytes })
+  const operation = (key: string, label: string, count: number, bytes: number | null): BreakdownItem => ({
+    key,
+    label,
+    totals: null,
+    count,
+    bytes,
+  })
   const items = [
     operation('uploads', 'Uploads', totals.uploads, totals.uploadBytes),
     operation('downloads', 'Downloads', totals.downloads, totals.downloadBytes),
     operation('transforms', 'Transform renders', totals.transforms, null),
     operation('transformCacheHits', 'Transform cache hits', totals.transformCacheHits, null),
-    ...requests.map((request) => operation(`api:${request.tier}:${request.statusClass}`, `API ${request.tier} ${request.statusClass}`, Number(request.requests), null)),
+    ...requests.map((request) =>
+      operation(`api:${request.tier}:${request.statusClass}`, `API ${request.tier} ${request.statusClass}`, Number(request.requests), null),
+    ),
     operation('rateLimited', METRIC_LABELS.rateLimited, totals.rateLimited, null),
   ]
   return { ...base, items }
 }
 
-const activityOf = (item: BreakdownItem) => (item.totals ? item.totals.uploads + item.totals.downloads + item.totals.transforms + item.totals.transformCacheHits + item.totals.apiRequests : 0)
+const activityOf = (item: BreakdownItem) =>
+  item.totals
+    ? item.totals.uploads + item.totals.downloads + item.totals.transforms + item.totals.transformCacheHits + item.totals.apiRequests
+    : 0
 const byActivity = (a: BreakdownItem, b: BreakdownItem) => activityOf(b) - activityOf(a) || a.label.localeCompare(b.label)
 
 export interface TrendPoint extends MetricTotals {
@@ -253,10 +316,16 @@ export interface UsageTrends {
 export async function usageTrends(actor: Actor, query: UsageQuery): Promise<UsageTrends> {
   const scope = await resolveUsageScope(actor, query)
   const { time } = SOURCE[query.granularity]
-  const rows = await sumRows(query, scope.projects.map((project) => project.id), { equals: scopeTenantKey(scope) }, time)
+  const rows = await sumRows(
+    query,
+    scope.projects.map((project) => project.id),
+    { equals: scopeTenantKey(scope) },
+    time,
+  )
   const found = new Map(rows.map((row) => [new Date(row.group as string | Date).getTime(), totalsOf(row)]))
   const step = query.granularity === 'hour' ? HOUR_MS : DAY_MS
   const points: TrendPoint[] = []
-  for (let at = query.from.getTime(); at < query.to.getTime(); at += step) points.push({ start: new Date(at).toISOString(), ...(found.get(at) ?? zeroTotals()) })
+  for (let at = query.from.getTime(); at < query.to.getTime(); at += step)
+    points.push({ start: new Date(at).toISOString(), ...(found.get(at) ?? zeroTotals()) })
   return { scope: scopeView(scope), range: rangeView(query), points }
 }

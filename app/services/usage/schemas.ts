@@ -26,7 +26,7 @@ export const ceilTo = (date: Date, granularity: Granularity) => new Date(Math.ce
 export const usageQuerySchema = z
   .object({
     projectId: id.optional().describe("The project; an API key's own project when no scope is named"),
-    teamId: id.optional().describe("A team: all its projects (user tokens only)"),
+    teamId: id.optional().describe('A team: all its projects (user tokens only)'),
     organizationId: id.optional().describe('An organization: all its projects (user tokens only)'),
     tenantId: id.optional().describe('One tenant of the project (needs projectId, or an API key)'),
     from: instant.optional().describe('Start (inclusive), rounded down to the granularity; default: 30 days (hour: 2 days) before `to`'),
@@ -37,7 +37,12 @@ export const usageQuerySchema = z
   .superRefine((query, context) => {
     const scopes = [query.projectId, query.teamId, query.organizationId].filter((value) => value !== undefined)
     if (scopes.length > 1) context.addIssue({ code: 'custom', path: ['projectId'], message: 'Name one of projectId, teamId or organizationId' })
-    if (query.tenantId && (query.teamId || query.organizationId)) context.addIssue({ code: 'custom', path: ['tenantId'], message: 'A tenant is named with its project (projectId), not a team or organization' })
+    if (query.tenantId && (query.teamId || query.organizationId))
+      context.addIssue({
+        code: 'custom',
+        path: ['tenantId'],
+        message: 'A tenant is named with its project (projectId), not a team or organization',
+      })
   })
   .transform((query, context) => {
     const to = ceilTo(query.to ?? new Date(), query.granularity)
@@ -48,7 +53,11 @@ export const usageQuerySchema = z
     }
     const maxDays = MAX_RANGE_DAYS[query.granularity]
     if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
-      context.addIssue({ code: 'custom', path: ['from'], message: `The range may cover at most ${maxDays} days with granularity=${query.granularity}` })
+      context.addIssue({
+        code: 'custom',
+        path: ['from'],
+        message: `The range may cover at most ${maxDays} days with granularity=${query.granularity}`,
+      })
       return z.NEVER
     }
     return { ...query, from, to }

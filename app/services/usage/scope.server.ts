@@ -26,7 +26,10 @@ const projectSelect = { id: true, name: true, slug: true, bucket: { select: { pr
  * Resolves and authorizes the scope of a usage query. API keys reach their own project only (with
  * usage:read); users reach what they are members of. Anything else is "not found".
  */
-export async function resolveUsageScope(actor: Actor, query: Pick<UsageQuery, 'projectId' | 'teamId' | 'organizationId' | 'tenantId'>): Promise<UsageScope> {
+export async function resolveUsageScope(
+  actor: Actor,
+  query: Pick<UsageQuery, 'projectId' | 'teamId' | 'organizationId' | 'tenantId'>,
+): Promise<UsageScope> {
   if (query.teamId || query.organizationId) {
     if (actor.type === 'api-key') throw query.teamId ? notFound('Team') : notFound('Organization')
     if (query.teamId) {
@@ -42,7 +45,9 @@ export async function resolveUsageScope(actor: Actor, query: Pick<UsageQuery, 'p
   }
   const projectId = query.projectId ?? (actor.type === 'api-key' ? actor.projectId : undefined)
   if (!projectId) {
-    throw new AppError('VALIDATION', 'Name the scope: projectId, teamId or organizationId', { fieldErrors: { projectId: ['Required without teamId or organizationId'] } })
+    throw new AppError('VALIDATION', 'Name the scope: projectId, teamId or organizationId', {
+      fieldErrors: { projectId: ['Required without teamId or organizationId'] },
+    })
   }
   const access = await projectAccess(prisma, actor, projectId)
   requirePermission(access, 'usage:read', 'read the usage of this project')

@@ -33,7 +33,9 @@ const transformsAll = (totals: MetricTotals) => totals.transforms + totals.trans
  * Search parameters that do not validate fall back to the defaults, with the errors to show.
  */
 export async function usagePage(actor: UserActor, scope: Scope, search: URLSearchParams, options: { groupBys: GroupBy[] }) {
-  const raw = Object.fromEntries([...search].filter(([name]) => ['from', 'to', 'granularity', 'groupBy'].includes(name) && search.get(name) !== ''))
+  const raw = Object.fromEntries(
+    [...search].filter(([name]) => ['from', 'to', 'granularity', 'groupBy'].includes(name) && search.get(name) !== ''),
+  )
   // The form's "to" is a day shown inclusive: the query's end is the next midnight.
   if (/^\d{4}-\d{2}-\d{2}$/.test(raw.to ?? '')) {
     const next = new Date(`${raw.to}T00:00:00Z`)
@@ -55,8 +57,20 @@ export async function usagePage(actor: UserActor, scope: Scope, search: URLSearc
     granularity: query.granularity,
     groupBy,
   }
-  const csvQuery = new URLSearchParams({ ...Object.fromEntries(Object.entries(scope)), from: query.from.toISOString(), to: query.to.toISOString(), granularity: query.granularity })
-  return { overview, form, errors, trend: trendChart(trends.points, query.granularity), breakdown: breakdownChart(breakdown.items, groupBy), csvHref: `/usage.csv?${csvQuery}` }
+  const csvQuery = new URLSearchParams({
+    ...Object.fromEntries(Object.entries(scope)),
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    granularity: query.granularity,
+  })
+  return {
+    overview,
+    form,
+    errors,
+    trend: trendChart(trends.points, query.granularity),
+    breakdown: breakdownChart(breakdown.items, groupBy),
+    csvHref: `/usage.csv?${csvQuery}`,
+  }
 }
 
 function trendChart(points: (MetricTotals & { start: string })[], granularity: 'hour' | 'day') {
@@ -67,7 +81,10 @@ function trendChart(points: (MetricTotals & { start: string })[], granularity: '
   const x = scaleUtc()
     .domain([times[0] ?? new Date(), times[times.length - 1] ?? new Date()])
     .range([margin.left, width - margin.right])
-  const y = scaleLinear().domain([0, max]).nice().range([height - margin.bottom, margin.top])
+  const y = scaleLinear()
+    .domain([0, max])
+    .nice()
+    .range([height - margin.bottom, margin.top])
   const series = SERIES.map((definition) => {
     const path = line<MetricTotals & { start: string }>()
       .x((point) => x(new Date(point.start)))
@@ -75,7 +92,10 @@ function trendChart(points: (MetricTotals & { start: string })[], granularity: '
     const total = points.reduce((sum, point) => sum + values(point, definition.key), 0)
     return { ...definition, path: path ?? '', total }
   })
-  const format = granularity === 'hour' ? (date: Date) => `${date.toISOString().slice(5, 10)} ${date.toISOString().slice(11, 13)}h` : (date: Date) => date.toISOString().slice(0, 10)
+  const format =
+    granularity === 'hour'
+      ? (date: Date) => `${date.toISOString().slice(5, 10)} ${date.toISOString().slice(11, 13)}h`
+      : (date: Date) => date.toISOString().slice(0, 10)
   const busiest = points.reduce<{ start: string; value: number } | null>((best, point) => {
     const value = point.apiRequests + point.uploads + point.downloads + transformsAll(point)
     return value > (best?.value ?? 0) ? { start: point.start, value } : best
@@ -94,7 +114,9 @@ function trendChart(points: (MetricTotals & { start: string })[], granularity: '
 
 function breakdownChart(items: BreakdownItem[], groupBy: GroupBy) {
   const rows = items.map((item) => {
-    const value = item.totals ? item.totals.apiRequests + item.totals.uploads + item.totals.downloads + transformsAll(item.totals) : (item.count ?? 0)
+    const value = item.totals
+      ? item.totals.apiRequests + item.totals.uploads + item.totals.downloads + transformsAll(item.totals)
+      : (item.count ?? 0)
     return { key: item.key, label: item.label, value, totals: item.totals, bytes: item.bytes }
   })
   const { width, rowHeight, margin } = BAR

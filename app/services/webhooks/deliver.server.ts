@@ -12,7 +12,10 @@ const DAY_MS = 24 * 3600 * 1000
 export const webhookPolicy = () => ({ allowPrivate: getConfig().WEBHOOK_ALLOW_PRIVATE_URLS, setting: 'WEBHOOK_ALLOW_PRIVATE_URLS' })
 
 /** The secrets that sign now: the current one, and the previous one until its rotation window closes. */
-export async function signingSecrets(endpoint: { secret: string; previousSecret: string | null; previousSecretExpiresAt: Date | null }, now = new Date()) {
+export async function signingSecrets(
+  endpoint: { secret: string; previousSecret: string | null; previousSecretExpiresAt: Date | null },
+  now = new Date(),
+) {
   const secrets = [await openSecret(endpoint.secret)]
   if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
     secrets.push(await openSecret(endpoint.previousSecret))
@@ -47,7 +50,9 @@ export async function attemptDelivery(deliveryId: string): Promise<void> {
       payload: true,
       status: true,
       attemptCount: true,
-      endpoint: { select: { id: true, url: true, enabled: true, secret: true, previousSecret: true, previousSecretExpiresAt: true, failingSince: true } },
+      endpoint: {
+        select: { id: true, url: true, enabled: true, secret: true, previousSecret: true, previousSecretExpiresAt: true, failingSince: true },
+      },
     },
   })
   // Gone (endpoint deleted), already settled, or its endpoint was disabled meanwhile: nothing to send.
@@ -104,7 +109,8 @@ export async function attemptDelivery(deliveryId: string): Promise<void> {
     } else if (!ok && !endpoint.failingSince) {
       await tx.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: null }, data: { failingSince } })
     }
-    if (nextAttemptAt) await enqueueJob(tx, QUEUES.webhookDeliver.name, { deliveryId }, { startAfter: nextAttemptAt, group: { id: endpoint.id } })
+    if (nextAttemptAt)
+      await enqueueJob(tx, QUEUES.webhookDeliver.name, { deliveryId }, { startAfter: nextAttemptAt, group: { id: endpoint.id } })
   })
   if (disabledReason) logger.warn({ endpointId: endpoint.id }, disabledReason)
 }

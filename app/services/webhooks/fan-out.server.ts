@@ -11,7 +11,14 @@ export const newDeliveryId = () => `msg_${randomBytes(16).toString('base64url')}
 export async function createDelivery(tx: Transaction, endpointId: string, event: { id: string; message: EventMessage }) {
   const id = newDeliveryId()
   await tx.webhookDelivery.create({
-    data: { id, endpointId, eventId: event.id, eventType: event.message.type, payload: JSON.stringify(event.message), nextAttemptAt: new Date() },
+    data: {
+      id,
+      endpointId,
+      eventId: event.id,
+      eventType: event.message.type,
+      payload: JSON.stringify(event.message),
+      nextAttemptAt: new Date(),
+    },
   })
   await enqueueJob(tx, QUEUES.webhookDeliver.name, { deliveryId: id }, { group: { id: endpointId } })
   return id

@@ -28,7 +28,13 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
  * is judged by the guarded agent (DNS rebinding); the whole attempt, answer included, has `timeoutMs`.
  * Only the first 1 KiB of the answer is read.
  */
-export function postWebhook(input: { url: string; headers: Record<string, string>; body: string; timeoutMs: number; policy: EndpointPolicy }): Promise<PostOutcome> {
+export function postWebhook(input: {
+  url: string
+  headers: Record<string, string>
+  body: string
+  timeoutMs: number
+  policy: EndpointPolicy
+}): Promise<PostOutcome> {
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   const failed = (error: unknown): PostOutcome => ({

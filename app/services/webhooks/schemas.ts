@@ -29,12 +29,22 @@ export const createWebhookSchema = z.object({
 export type CreateWebhookInput = z.output<typeof createWebhookSchema>
 
 export const updateWebhookSchema = z
-  .object({ url: urlSchema.optional(), description: descriptionSchema.optional(), eventTypes: eventTypesSchema.optional(), enabled: z.boolean().optional() })
-  .refine((input) => Object.values(input).some((value) => value !== undefined), { message: 'Send at least one of url, description, eventTypes, enabled' })
+  .object({
+    url: urlSchema.optional(),
+    description: descriptionSchema.optional(),
+    eventTypes: eventTypesSchema.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((input) => Object.values(input).some((value) => value !== undefined), {
+    message: 'Send at least one of url, description, eventTypes, enabled',
+  })
 export type UpdateWebhookInput = z.output<typeof updateWebhookSchema>
 
 export const replayWebhookSchema = z.object({
-  since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' }).transform((text) => new Date(text)).describe('Replays every failed delivery created at or after this time'),
+  since: z.iso
+    .datetime({ offset: true, error: 'since must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' })
+    .transform((text) => new Date(text))
+    .describe('Replays every failed delivery created at or after this time'),
 })
 
 export const deliveryStatusSchema = z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).describe('Only deliveries in this state')

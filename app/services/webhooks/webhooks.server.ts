@@ -119,7 +119,14 @@ async function endpointWithAccess(db: Transaction, actor: Actor, endpointId: str
   return { endpoint, access }
 }
 
-function audit(tx: Transaction, actor: Actor, access: ProjectAccess, action: string, endpointId: string, change: { before?: object; after?: object }) {
+function audit(
+  tx: Transaction,
+  actor: Actor,
+  access: ProjectAccess,
+  action: string,
+  endpointId: string,
+  change: { before?: object; after?: object },
+) {
   return recordAudit(tx, actor, actor, { ...projectAuditScope(access), action, targetType: 'webhook_endpoint', targetId: endpointId, ...change })
 }
 
@@ -144,7 +151,10 @@ export async function getWebhook(actor: Actor, endpointId: string, options: { pr
 }
 
 /** Creates an endpoint; its signing secret is returned here once and never again. */
-export async function createWebhook(actor: Actor, input: CreateWebhookInput & { projectId: string }): Promise<{ webhook: WebhookView; secret: string }> {
+export async function createWebhook(
+  actor: Actor,
+  input: CreateWebhookInput & { projectId: string },
+): Promise<{ webhook: WebhookView; secret: string }> {
   const access = await projectAccess(prisma, actor, input.projectId)
   requirePermission(access, 'projects:write', 'add webhooks to this project')
   const url = await checkedUrl(input.url)
@@ -157,7 +167,14 @@ export async function createWebhook(actor: Actor, input: CreateWebhookInput & { 
       throw new AppError('CONFLICT', `A project has at most ${MAX_ENDPOINTS_PER_PROJECT} webhook endpoints; delete one first.`)
     }
     const row = await tx.webhookEndpoint.create({
-      data: { projectId: input.projectId, url, description: input.description, eventTypes: input.eventTypes, enabled: input.enabled, secret: sealed },
+      data: {
+        projectId: input.projectId,
+        url,
+        description: input.description,
+        eventTypes: input.eventTypes,
+        enabled: input.enabled,
+        secret: sealed,
+      },
       select: endpointSelect,
     })
     await audit(tx, actor, access, 'webhook.create', row.id, { after: auditFields(row) })
@@ -167,7 +184,12 @@ export async function createWebhook(actor: Actor, input: CreateWebhookInput & { 
 }
 
 /** Changes an endpoint; enabling one Carcosa had disabled clears the reason and its failure streak. */
-export async function updateWebhook(actor: Actor, endpointId: string, input: UpdateWebhookInput, options: { projectId?: string } = {}): Promise<WebhookView> {
+export async function updateWebhook(
+  actor: Actor,
+  endpointId: string,
+  input: UpdateWebhookInput,
+  options: { projectId?: string } = {},
+): Promise<WebhookView> {
   const url = input.url === undefined ? undefined : await checkedUrl(input.url)
   return prisma.$transaction(async (tx) => {
     const { endpoint, access } = await endpointWithAccess(tx, actor, endpointId, options.projectId)
@@ -202,12 +224,16 @@ export async function deleteWebhook(actor: Actor, endpointId: string, options: {
  * Replaces the signing secret. The old one keeps signing beside the new one (two signatures per
  * attempt) for WEBHOOK_SECRET_ROTATION_HOURS, so receivers can switch without missing a delivery.
  */
-export async function rotateWebhookSecret(actor: Actor, endpointId: string, options: { projectId?: string } = {}): Promise<{ webhook: WebhookView; secret: string }> {
+export async function rotateWebhookSecret(
+  actor: Actor,
+  endpointId: string,
+  options: { projectId?: string } = {},
+): Promise<{ webhook: WebhookView; secret: string }> {
   const secret = newWebhookSecret()
   const sealed = await sealSecret(secret)
   const webhook = await prisma.$transaction(async (tx) => {
     const { access } = await endpointWithAccess(tx, actor, endpointId, options.projectId)
-    requirePermission(access, 'projects:write', 'rotate the secrets of this project\'s webhooks')
+    requirePermission(access, 'projects:write', "rotate the secrets of this project's webhooks")
     const current = await tx.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId }, select: { secret: true } })
     const previousSecretExpiresAt = new Date(Date.now() + getConfig().WEBHOOK_SECRET_ROTATION_HOURS * 3600 * 1000)
     const row = await tx.webhookEndpoint.update({
@@ -215,7 +241,9 @@ export async function rotateWebhookSecret(actor: Actor, endpointId: string, opti
       data: { secret: sealed, previousSecret: current.secret, previousSecretExpiresAt },
       select: endpointSelect,
     })
-    await audit(tx, actor, access, 'webhook.rotate_secret', endpointId, { after: { previousSecretExpiresAt: previousSecretExpiresAt.toISOString() } })
+    await audit(tx, actor, access, 'webhook.rotate_secret', endpointId, {
+      after: { previousSecretExpiresAt: previousSecretExpiresAt.toISOString() },
+    })
     return toView(row)
   })
   return { webhook, secret }
@@ -225,7 +253,7 @@ export async function rotateWebhookSecret(actor: Actor, endpointId: string, opti
 export async function sendTestEvent(actor: Actor, endpointId: string, options: { projectId?: string } = {}): Promise<WebhookDeliveryView> {
   const deliveryId = await prisma.$transaction(async (tx) => {
     const { endpoint, access } = await endpointWithAccess(tx, actor, endpointId, options.projectId)
-    requirePermission(access, 'projects:write', 'send test events to this project\'s webhooks')
+    requirePermission(access, 'projects:write', "send test events to this project's webhooks")
     if (!endpoint.enabled) throw new AppError('CONFLICT', 'This endpoint is disabled; enable it to send a test event.')
     // Recorded as already dispatched: it goes to this endpoint alone, not to the others or to live channels.
     const event = await tx.event.create({
@@ -256,9 +284,11 @@ export async function listDeliveries(
   options: { projectId?: string; status?: WebhookDeliveryView['status'] } = {},
 ): Promise<Page<WebhookDeliveryView>> {
   const { access } = await endpointWithAccess(prisma, actor, endpointId, options.projectId)
-  requirePermission(access, 'projects:read', 'read the delivery log of this project\'s webhooks')
+  requirePermission(access, 'projects:read', "read the delivery log of this project's webhooks")
   // Newest first, so the keyset is (createdAt, id) below the cursor's; pruning removes the oldest, so a gone cursor has nothing after it.
-  const after = page.cursor ? await prisma.webhookDelivery.findFirst({ where: { id: page.cursor, endpointId }, select: { id: true, createdAt: true } }) : null
+  const after = page.cursor
+    ? await prisma.webhookDelivery.findFirst({ where: { id: page.cursor, endpointId }, select: { id: true, createdAt: true } })
+    : null
   if (page.cursor && !after) return { items: [], nextCursor: null }
   const rows = await prisma.webhookDelivery.findMany({
     where: {
@@ -282,9 +312,13 @@ async function deliveryWithAccess(actor: Actor, deliveryId: string, options: { p
   return { endpoint, access }
 }
 
-export async function getDelivery(actor: Actor, deliveryId: string, options: { projectId?: string; endpointId?: string } = {}): Promise<WebhookDeliveryView> {
+export async function getDelivery(
+  actor: Actor,
+  deliveryId: string,
+  options: { projectId?: string; endpointId?: string } = {},
+): Promise<WebhookDeliveryView> {
   const { access } = await deliveryWithAccess(actor, deliveryId, options)
-  requirePermission(access, 'projects:read', 'read the delivery log of this project\'s webhooks')
+  requirePermission(access, 'projects:read', "read the delivery log of this project's webhooks")
   return getDeliveryRow(deliveryId)
 }
 
@@ -299,9 +333,13 @@ async function requeue(tx: Transaction, deliveryId: string, endpointId: string) 
   return true
 }
 
-export async function replayDelivery(actor: Actor, deliveryId: string, options: { projectId?: string; endpointId?: string } = {}): Promise<WebhookDeliveryView> {
+export async function replayDelivery(
+  actor: Actor,
+  deliveryId: string,
+  options: { projectId?: string; endpointId?: string } = {},
+): Promise<WebhookDeliveryView> {
   const { endpoint, access } = await deliveryWithAccess(actor, deliveryId, options)
-  requirePermission(access, 'projects:write', 'replay this project\'s webhook deliveries')
+  requirePermission(access, 'projects:write', "replay this project's webhook deliveries")
   if (!endpoint.enabled) throw new AppError('CONFLICT', 'This endpoint is disabled; enable it to replay deliveries.')
   await prisma.$transaction(async (tx) => {
     if (!(await requeue(tx, deliveryId, endpoint.id))) throw new AppError('CONFLICT', 'This delivery is still being attempted.')
@@ -311,10 +349,15 @@ export async function replayDelivery(actor: Actor, deliveryId: string, options: 
 }
 
 /** Replays every failed delivery of the endpoint created at or after `since` (at most MAX_REPLAY). */
-export async function replayFailedDeliveries(actor: Actor, endpointId: string, since: Date, options: { projectId?: string } = {}): Promise<{ replayed: number }> {
+export async function replayFailedDeliveries(
+  actor: Actor,
+  endpointId: string,
+  since: Date,
+  options: { projectId?: string } = {},
+): Promise<{ replayed: number }> {
   return prisma.$transaction(async (tx) => {
     const { endpoint, access } = await endpointWithAccess(tx, actor, endpointId, options.projectId)
-    requirePermission(access, 'projects:write', 'replay this project\'s webhook deliveries')
+    requirePermission(access, 'projects:write', "replay this project's webhook deliveries")
     if (!endpoint.enabled) throw new AppError('CONFLICT', 'This endpoint is disabled; enable it to replay deliveries.')
     const failed = await tx.webhookDelivery.findMany({
       where: { endpointId, status: 'FAILED', createdAt: { gte: since } },

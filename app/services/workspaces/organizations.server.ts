@@ -41,9 +41,7 @@ export async function getOrganizationBySlug(actor: UserActor, slug: string) {
 
 /** Creates an organization with the actor as its owner. */
 export async function createOrganization(actor: UserActor, input: z.output<typeof createOrganizationSchema>) {
-  const slug =
-    input.slug ??
-    (await availableSlug(input.name, 'org', async (s) => (await prisma.organization.count({ where: { slug: s } })) > 0))
+  const slug = input.slug ?? (await availableSlug(input.name, 'org', async (s) => (await prisma.organization.count({ where: { slug: s } })) > 0))
   try {
     return await prisma.$transaction(async (tx) => {
       const organization = await tx.organization.create({
@@ -65,11 +63,7 @@ export async function createOrganization(actor: UserActor, input: z.output<typeo
   }
 }
 
-export async function updateOrganization(
-  actor: UserActor,
-  organizationId: string,
-  input: Partial<z.output<typeof updateOrganizationSchema>>,
-) {
+export async function updateOrganization(actor: UserActor, organizationId: string, input: Partial<z.output<typeof updateOrganizationSchema>>) {
   try {
     const updated = await prisma.$transaction(async (tx) => {
       requireRole(await organizationRole(tx, actor, organizationId), ORGANIZATION_ACTIONS.editSettings, 'change organization settings')

@@ -36,8 +36,7 @@ export async function createProject(actor: UserActor, teamId: string, input: z.o
   const { team, role } = await teamAccess(prisma, actor, teamId)
   requireRole(role, TEAM_ACTIONS.createProjects, 'create projects in this team')
   const slug =
-    input.slug ??
-    (await availableSlug(input.name, 'project', async (s) => (await prisma.project.count({ where: { teamId, slug: s } })) > 0))
+    input.slug ?? (await availableSlug(input.name, 'project', async (s) => (await prisma.project.count({ where: { teamId, slug: s } })) > 0))
   try {
     return await prisma.$transaction(async (tx) => {
       if (input.bucketId) await assertTeamMayWrite(tx, teamId, input.bucketId)

@@ -39,7 +39,10 @@ export const updateTeamSchema = z.object({ name: nameSchema('Team'), slug: slugS
 
 export const createProjectSchema = z.object({ name: nameSchema('Project'), slug: slugSchema.optional() })
 /** The bucket a project stores its files in: one its team owns or holds READ_WRITE or ADMIN on. */
-export const projectBucketIdSchema = z.string({ error: 'bucketId must be a bucket id' }).min(1, 'Choose a bucket').max(64, 'Bucket id is too long')
+export const projectBucketIdSchema = z
+  .string({ error: 'bucketId must be a bucket id' })
+  .min(1, 'Choose a bucket')
+  .max(64, 'Bucket id is too long')
 export const updateProjectSchema = z.object({ name: nameSchema('Project'), slug: slugSchema })
 
 export const createInvitationSchema = z.object({ role: roleSchema })

@@ -39,8 +39,7 @@ export async function createTeam(actor: UserActor, organizationId: string, input
   const orgRole = await organizationRole(prisma, actor, organizationId)
   requireRole(orgRole, ORGANIZATION_ACTIONS.createTeams, 'create teams')
   const slug =
-    input.slug ??
-    (await availableSlug(input.name, 'team', async (s) => (await prisma.team.count({ where: { organizationId, slug: s } })) > 0))
+    input.slug ?? (await availableSlug(input.name, 'team', async (s) => (await prisma.team.count({ where: { organizationId, slug: s } })) > 0))
   try {
     return await prisma.$transaction(async (tx) => {
       const team = await tx.team.create({

@@ -1,5 +1,12 @@
 import { useState } from 'react'
-import { CarcosaImage, CarcosaImageProvider, generateUploadButton, generateUploadDropzone, type ImageDescriptor, type SignedImages } from '@carcosa/react'
+import {
+  CarcosaImage,
+  CarcosaImageProvider,
+  generateUploadButton,
+  generateUploadDropzone,
+  type ImageDescriptor,
+  type SignedImages,
+} from '@carcosa/react'
 import type { AppRouter } from './router'
 import type { DocumentRecord, Photo } from './store'
 
@@ -57,7 +64,11 @@ export function Page(data: PageData) {
             <section aria-labelledby="avatar-heading">
               <h2 id="avatar-heading">Avatar</h2>
               {avatar ? <CarcosaImage {...avatarImage(avatar)} alt={`Avatar of ${user}`} priority className="avatar" /> : <p>No avatar yet.</p>}
-              <UploadButton endpoint="avatar" content={{ button: 'Choose an avatar' }} onClientUploadComplete={([file]) => file && setAvatar(file.serverData.avatarPath)} />
+              <UploadButton
+                endpoint="avatar"
+                content={{ button: 'Choose an avatar' }}
+                onClientUploadComplete={([file]) => file && setAvatar(file.serverData.avatarPath)}
+              />
             </section>
             <section aria-labelledby="documents-heading">
               <h2 id="documents-heading">Documents</h2>

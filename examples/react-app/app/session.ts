@@ -32,8 +32,10 @@ export function userFrom(cookieHeader: string | undefined): string | null {
 
 /** A user's tenant in Carcosa: their documents live apart from everyone else's. */
 export const tenantSlugOf = (user: string) =>
-  `user-${user
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 40) || 'anonymous'}`
+  `user-${
+    user
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'anonymous'
+  }`

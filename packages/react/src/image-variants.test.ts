@@ -37,7 +37,10 @@ describe('srcset widths', () => {
       plan.variants.map((v) => v.params.w),
       DEFAULT_DEVICE_SIZES,
     )
-    assert.ok(plan.variants.every((v) => v.params.h === undefined), 'fill keeps the source aspect ratio')
+    assert.ok(
+      plan.variants.every((v) => v.params.h === undefined),
+      'fill keeps the source aspect ratio',
+    )
   })
 
   test('custom breakpoints are used, and nothing beyond what Carcosa renders (4096 px)', () => {
@@ -66,5 +69,8 @@ describe('srcset widths', () => {
 
 test('variant keys name the path and sorted parameters, whatever their order', () => {
   assert.equal(variantKey({ path: 'a/b.png', params: { w: 10, format: 'webp', h: 5 } }), 'a/b.png?format=webp&h=5&w=10')
-  assert.equal(variantKey({ path: 'a/b.png', params: { h: 5, w: 10, format: 'webp' } }), variantKey({ path: 'a/b.png', params: { w: 10, format: 'webp', h: 5 } }))
+  assert.equal(
+    variantKey({ path: 'a/b.png', params: { h: 5, w: 10, format: 'webp' } }),
+    variantKey({ path: 'a/b.png', params: { w: 10, format: 'webp', h: 5 } }),
+  )
 })

@@ -68,7 +68,10 @@ export function variantKey(variant: Pick<ImageVariant, 'path' | 'params'>): stri
 }
 
 /** Widths and their descriptors, the way next/image picks them. */
-export function imageWidths(image: Pick<ImageDescriptor, 'width' | 'fill' | 'sizes'>, config: ImageSizesConfig = {}): { widths: number[]; kind: 'w' | 'x' } {
+export function imageWidths(
+  image: Pick<ImageDescriptor, 'width' | 'fill' | 'sizes'>,
+  config: ImageSizesConfig = {},
+): { widths: number[]; kind: 'w' | 'x' } {
   const deviceSizes = [...(config.deviceSizes ?? DEFAULT_DEVICE_SIZES)].sort((a, b) => a - b)
   const all = [...new Set([...(config.imageSizes ?? DEFAULT_IMAGE_SIZES), ...deviceSizes])].filter((w) => w <= MAX_WIDTH).sort((a, b) => a - b)
   const width = positive(image.width)
@@ -114,7 +117,13 @@ export function planImage(image: ImageDescriptor, config: ImageSizesConfig = {})
       image.placeholder === 'blur'
         ? {
             path: image.src,
-            params: { w: BLUR_WIDTH, ...(blurHeight ? { h: blurHeight } : {}), ...(image.fit ? { fit: image.fit } : {}), format: 'webp', quality: 40 },
+            params: {
+              w: BLUR_WIDTH,
+              ...(blurHeight ? { h: blurHeight } : {}),
+              ...(image.fit ? { fit: image.fit } : {}),
+              format: 'webp',
+              quality: 40,
+            },
             descriptor: '',
           }
         : undefined,

@@ -1,5 +1,24 @@
-import { createContext, useContext, useEffect, useMemo, useState, version, type CSSProperties, type ImgHTMLAttributes, type ReactNode } from 'react'
-import { planImage, srcSetOf, variantKey, type ImageDescriptor, type ImageFit, type ImageFormat, type ImageSizesConfig, type ImageVariant } from './image-variants.js'
+import {
+  createContext,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+  version,
+  type CSSProperties,
+  type ImgHTMLAttributes,
+  type ReactNode,
+} from 'react'
+import {
+  planImage,
+  srcSetOf,
+  variantKey,
+  type ImageDescriptor,
+  type ImageFit,
+  type ImageFormat,
+  type ImageSizesConfig,
+  type ImageVariant,
+} from './image-variants.js'
 
 /** Signed URLs by variant (what `signImages` answers on your server), to render without a round trip. */
 export type SignedImages = Record<string, string>
@@ -43,7 +62,10 @@ const CLIENT_REUSE_MS = 25 * 60 * 1000
 const BATCH = 64
 const MAX_SIGNED_HERE = 2000
 const signedHere = new Map<string, { url: string; at: number }>()
-const queues = new Map<string, Map<string, { variant: ImageVariant; waiters: Array<{ resolve: (url: string) => void; reject: (error: Error) => void }> }>>()
+const queues = new Map<
+  string,
+  Map<string, { variant: ImageVariant; waiters: Array<{ resolve: (url: string) => void; reject: (error: Error) => void }> }>
+>()
 
 function fromCache(key: string): string | undefined {
   const hit = signedHere.get(key)
@@ -101,7 +123,8 @@ function signInBrowser(handlerUrl: string, variant: ImageVariant): Promise<strin
 // --- the component --------------------------------------------------------------------------------
 
 export interface CarcosaImageProps
-  extends ImageDescriptor,
+  extends
+    ImageDescriptor,
     Omit<ImgHTMLAttributes<HTMLImageElement>, 'src' | 'srcSet' | 'width' | 'height' | 'sizes' | 'placeholder' | 'alt' | 'loading'> {
   /** Required: describe the image, or `""` when it is decoration. */
   alt: string
@@ -159,7 +182,12 @@ export function CarcosaImage(props: CarcosaImageProps) {
   const ready = urls.every(Boolean)
   const placeholderStyle: CSSProperties | undefined =
     blurUrl && !loaded
-      ? { backgroundImage: `url("${blurUrl}")`, backgroundSize: fit === 'contain' ? 'contain' : 'cover', backgroundPosition: 'center', backgroundRepeat: 'no-repeat' }
+      ? {
+          backgroundImage: `url("${blurUrl}")`,
+          backgroundSize: fit === 'contain' ? 'contain' : 'cover',
+          backgroundPosition: 'center',
+          backgroundRepeat: 'no-repeat',
+        }
       : undefined
   const state = ready ? (loaded ? 'loaded' : 'loading') : failed ? 'error' : 'signing'
   return (
@@ -175,7 +203,12 @@ export function CarcosaImage(props: CarcosaImageProps) {
       sizes={plan.sizes}
       srcSet={ready && (plan.variants.length > 1 || plan.sizes) ? srcSetOf(plan, urls as string[]) : undefined}
       src={ready ? urls[plan.srcIndex] : undefined}
-      style={{ ...(fill ? fillStyle : {}), ...(fit && fill ? { objectFit: fit === 'inside' ? 'contain' : fit === 'outside' ? 'cover' : fit } : {}), ...placeholderStyle, ...style }}
+      style={{
+        ...(fill ? fillStyle : {}),
+        ...(fit && fill ? { objectFit: fit === 'inside' ? 'contain' : fit === 'outside' ? 'cover' : fit } : {}),
+        ...placeholderStyle,
+        ...style,
+      }}
       data-carcosa-element="image"
       data-state={state}
       // An image that loaded before hydration fires no onLoad for React: read it from the element.

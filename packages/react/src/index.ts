@@ -1,4 +1,11 @@
-export { generateReactHelpers, type FileState, type FileStatus, type GenerateReactHelpersOptions, type UseUploadOptions, type UseUploadResult } from './use-upload.js'
+export {
+  generateReactHelpers,
+  type FileState,
+  type FileStatus,
+  type GenerateReactHelpersOptions,
+  type UseUploadOptions,
+  type UseUploadResult,
+} from './use-upload.js'
 export {
   UploadButton,
   UploadDropzone,

@@ -11,7 +11,10 @@ test('sizes read in powers of 1024', () => {
 })
 
 test('a route is described by its kinds, counts and sizes', () => {
-  assert.equal(describeRoute({ slug: 'avatar', config: { image: { maxFileSize: 2 * 1024 ** 2, maxFileCount: 1, minFileCount: 1 } } }), 'One image up to 2 MB')
+  assert.equal(
+    describeRoute({ slug: 'avatar', config: { image: { maxFileSize: 2 * 1024 ** 2, maxFileCount: 1, minFileCount: 1 } } }),
+    'One image up to 2 MB',
+  )
   const documents = {
     slug: 'docs',
     config: {

@@ -6,16 +6,7 @@ import { generateReactHelpers, type FileState, type FileStatus, type UseUploadOp
 
 /** The parts of an upload component, as `data-carcosa-element` names them and `appearance` styles them. */
 export type UploadElement =
-  | 'container'
-  | 'button'
-  | 'input'
-  | 'allowedContent'
-  | 'uploadButton'
-  | 'cancelButton'
-  | 'fileList'
-  | 'file'
-  | 'progress'
-  | 'error'
+  'container' | 'button' | 'input' | 'allowedContent' | 'uploadButton' | 'cancelButton' | 'fileList' | 'file' | 'progress' | 'error'
 
 /** A class name, or inline styles, per element. */
 export type UploadAppearance = Partial<Record<UploadElement, string | CSSProperties>>
@@ -118,7 +109,8 @@ function useAnnouncement(isUploading: boolean, progress: number, files: FileStat
       if (files.every((f) => f.status === 'uploading')) next = `Uploading ${names}`
       else if (files.every((f) => f.status === 'done')) next = `Uploaded ${names}`
       else if (files.some((f) => f.status === 'cancelled')) next = 'Upload cancelled'
-      else if (files.some((f) => f.status === 'failed' || f.status === 'refused')) next = undefined // the error's alert says it
+      else if (files.some((f) => f.status === 'failed' || f.status === 'refused'))
+        next = undefined // the error's alert says it
       else if (changed && changed.status !== 'uploading') next = `${STATUS_TEXT[changed.status]}: ${changed.name}`
     } else if (isUploading && quarter !== last.current.quarter && quarter > 0 && quarter < 4) {
       next = `${progress}% uploaded`
@@ -167,7 +159,14 @@ function useUploadComponent(props: UploadComponentProps, variant: 'button' | 'dr
     setPending(files)
   }
 
-  const state: UploadRenderState = { ready, isUploading: upload.isUploading, isDragOver, progress: upload.progress, files: upload.files, pending }
+  const state: UploadRenderState = {
+    ready,
+    isUploading: upload.isUploading,
+    isDragOver,
+    progress: upload.progress,
+    files: upload.files,
+    pending,
+  }
   const multiple = entry ? maxFilesOf(entry) > 1 : false
   const accept = entry ? routeAccepts(entry).join(',') : undefined
   const describedBy = [ids.allowed, errorText ? ids.error : undefined].filter(Boolean).join(' ')
@@ -175,7 +174,17 @@ function useUploadComponent(props: UploadComponentProps, variant: 'button' | 'dr
 
   const picker = (
     <label htmlFor={ids.input} {...styleOf(appearance, 'button')} data-state={dataState}>
-      {render(content?.button, state, variant === 'button' ? (multiple ? 'Choose files' : 'Choose a file') : multiple ? 'Choose files or drag and drop' : 'Choose a file or drag and drop')}
+      {render(
+        content?.button,
+        state,
+        variant === 'button'
+          ? multiple
+            ? 'Choose files'
+            : 'Choose a file'
+          : multiple
+            ? 'Choose files or drag and drop'
+            : 'Choose a file or drag and drop',
+      )}
       <input
         id={ids.input}
         type="file"
@@ -198,7 +207,11 @@ function useUploadComponent(props: UploadComponentProps, variant: 'button' | 'dr
     <>
       {picker}
       <p id={ids.allowed} {...styleOf(appearance, 'allowedContent')}>
-        {render(content?.allowedContent, state, entry ? describeRoute(entry) : disabled ? 'Uploads are turned off' : 'Loading what this upload accepts…')}
+        {render(
+          content?.allowedContent,
+          state,
+          entry ? describeRoute(entry) : disabled ? 'Uploads are turned off' : 'Loading what this upload accepts…',
+        )}
       </p>
       {mode === 'manual' && pending.length > 0 && !upload.isUploading ? (
         <button type="button" {...styleOf(appearance, 'uploadButton')} onClick={() => start(pending)} disabled={!ready}>

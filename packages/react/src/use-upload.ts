@@ -43,7 +43,10 @@ export interface UseUploadOptions<TServerData> {
 
 export interface UseUploadResult<TInput, TServerData> {
   /** Checks the files against the route, then uploads; resolves to the uploaded files, or undefined when refused, failed or aborted. */
-  startUpload: (files: File[], ...input: undefined extends TInput ? [input?: TInput] : [input: TInput]) => Promise<UploadedFile<TServerData>[] | undefined>
+  startUpload: (
+    files: File[],
+    ...input: undefined extends TInput ? [input?: TInput] : [input: TInput]
+  ) => Promise<UploadedFile<TServerData>[] | undefined>
   isUploading: boolean
   /** Every file of the current call, 0-100. */
   progress: number
@@ -59,7 +62,9 @@ export interface UseUploadResult<TInput, TServerData> {
 export type GenerateReactHelpersOptions = GenUploaderOptions
 
 const asCarcosaError = (error: unknown) =>
-  error instanceof CarcosaError ? error : new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: error instanceof Error ? error.message : String(error) })
+  error instanceof CarcosaError
+    ? error
+    : new CarcosaError({ code: 'INTERNAL_SERVER_ERROR', message: error instanceof Error ? error.message : String(error) })
 
 /** One fetch of a handler's routes per URL, shared by every hook on the page. */
 const routeConfigs = new Map<string, Promise<RouteConfigEntry[]>>()
@@ -191,7 +196,9 @@ export function generateReactHelpers<TRouter>(options: GenerateReactHelpersOptio
             callbacks.current.onUploadAborted?.()
             return undefined
           }
-          setFiles((current) => current.map((state) => (state.status === 'done' ? state : { ...state, status: 'failed', error: carcosaError.message })))
+          setFiles((current) =>
+            current.map((state) => (state.status === 'done' ? state : { ...state, status: 'failed', error: carcosaError.message })),
+          )
           return fail(carcosaError)
         } finally {
           if (controller.current === abortController) controller.current = null

@@ -340,7 +340,9 @@ export class CarcosaApi {
   async signImageUrls(images: readonly { path: string; params?: TransformParams }[], options: SignImageUrlOptions = {}): Promise<string[]> {
     const urls: string[] = []
     for (let start = 0; start < images.length; start += MAX_SIGNED_PER_CALL) {
-      const items = images.slice(start, start + MAX_SIGNED_PER_CALL).map(({ path, params }) => ({ path, params: params ?? {}, expiresIn: options.expiresIn }))
+      const items = images
+        .slice(start, start + MAX_SIGNED_PER_CALL)
+        .map(({ path, params }) => ({ path, params: params ?? {}, expiresIn: options.expiresIn }))
       const answer = await this.request<{ items: { url: string }[] }>('POST', '/api/v1/transforms/sign/batch', { body: { items } })
       urls.push(...answer.items.map((item) => item.url))
     }
@@ -353,10 +355,16 @@ export class CarcosaApi {
    * A short-lived token for a browser's WebSocket at `/api/v1/realtime?token=` (needs files:read),
    * scoped to the project or to some of its uploads (at most 20); `url` is that endpoint.
    */
-  async createRealtimeToken(options: { uploadIds?: string[]; projectId?: string } = {}): Promise<RealtimeGrant & { projectId: string; uploadIds: string[] | null }> {
-    const answer = await this.request<{ token: string; projectId: string; uploadIds: string[] | null; expiresAt: string }>('POST', '/api/v1/realtime/tokens', {
-      body: options,
-    })
+  async createRealtimeToken(
+    options: { uploadIds?: string[]; projectId?: string } = {},
+  ): Promise<RealtimeGrant & { projectId: string; uploadIds: string[] | null }> {
+    const answer = await this.request<{ token: string; projectId: string; uploadIds: string[] | null; expiresAt: string }>(
+      'POST',
+      '/api/v1/realtime/tokens',
+      {
+        body: options,
+      },
+    )
     const url = new URL('/api/v1/realtime', this.connection.baseUrl)
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
     return { ...answer, url: url.toString() }

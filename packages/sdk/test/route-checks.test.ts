@@ -24,12 +24,24 @@ const refusal = (files: Array<{ name: string; size: number; type?: string }>) =>
 }
 
 test('files within the route pass; the most specific kind applies', () => {
-  assert.equal(refusal([{ name: 'a.png', size: MB, type: 'image/png' }, { name: 'b.pdf', size: 3 * MB, type: 'application/pdf' }]), null)
+  assert.equal(
+    refusal([
+      { name: 'a.png', size: MB, type: 'image/png' },
+      { name: 'b.pdf', size: 3 * MB, type: 'application/pdf' },
+    ]),
+    null,
+  )
 })
 
 test('a wrong type, a file too large and too many files are refused with the status the handler would answer', () => {
-  assert.deepEqual(refusal([{ name: 'notes.txt', size: 10, type: 'text/plain' }]), [415, 'notes.txt is text/plain; this route accepts image, application/pdf'])
-  assert.deepEqual(refusal([{ name: 'big.png', size: 3 * MB, type: 'image/png' }]), [413, 'big.png is 3 MiB; this route accepts image files up to 2 MiB'])
+  assert.deepEqual(refusal([{ name: 'notes.txt', size: 10, type: 'text/plain' }]), [
+    415,
+    'notes.txt is text/plain; this route accepts image, application/pdf',
+  ])
+  assert.deepEqual(refusal([{ name: 'big.png', size: 3 * MB, type: 'image/png' }]), [
+    413,
+    'big.png is 3 MiB; this route accepts image files up to 2 MiB',
+  ])
   assert.deepEqual(refusal([1, 2, 3].map((i) => ({ name: `${i}.png`, size: 10, type: 'image/png' })))?.[0], 400)
 })
 

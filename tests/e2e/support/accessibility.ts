@@ -69,7 +69,9 @@ export interface AccessibilityOptions {
 /** Waits until Remix has no navigation, revalidation or fetcher in flight and the result is painted. */
 async function settle(page: Page) {
   await page.waitForFunction(() => {
-    const router = (window as { __remixRouter?: { state: { navigation: { state: string }; revalidation: string; fetchers: Map<string, { state: string }> } } }).__remixRouter
+    const router = (
+      window as { __remixRouter?: { state: { navigation: { state: string }; revalidation: string; fetchers: Map<string, { state: string }> } } }
+    ).__remixRouter
     if (!router) return true
     const { navigation, revalidation, fetchers } = router.state
     return navigation.state === 'idle' && revalidation === 'idle' && [...fetchers.values()].every((fetcher) => fetcher.state === 'idle')
@@ -89,7 +91,8 @@ export async function expectAccessible(page: Page, options: AccessibilityOptions
   const target = options.javaScriptEnabled ? page : await options.copier.copy(page)
   const results = await new AxeBuilder({ page: target }).setLegacyMode(true).analyze()
   const violations = results.violations.map(
-    (violation) => `${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.nodes.map((node) => `${node.target.join(' ')}: ${node.failureSummary?.replace(/\s+/g, ' ')}`).join('\n    ')}`,
+    (violation) =>
+      `${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.nodes.map((node) => `${node.target.join(' ')}: ${node.failureSummary?.replace(/\s+/g, ' ')}`).join('\n    ')}`,
   )
   expect(violations, `axe violations on ${where}`).toEqual([])
   await page.evaluate((attribute) => document.body.setAttribute(attribute, ''), CHECKED_ATTRIBUTE)

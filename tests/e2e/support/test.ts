@@ -7,7 +7,11 @@ export { expect } from '@playwright/test'
  * The browser tests' `test`: every page a test visits (its own, and those of `newVisitor`) is checked
  * for duplicate ids and axe violations, in both projects (see ./accessibility.ts).
  */
-export const test = base.extend<{ accessibility: AccessibilityOptions; checkAccessibility: () => Promise<void>; newVisitor: () => Promise<Page> }>({
+export const test = base.extend<{
+  accessibility: AccessibilityOptions
+  checkAccessibility: () => Promise<void>
+  newVisitor: () => Promise<Page>
+}>({
   accessibility: async ({ browser, javaScriptEnabled }, use) => {
     const options = { javaScriptEnabled: javaScriptEnabled !== false, copier: scriptlessCopier(browser) }
     await use(options)
@@ -29,7 +33,11 @@ export const test = base.extend<{ accessibility: AccessibilityOptions; checkAcce
   newVisitor: async ({ browser, contextOptions, accessibility: options }, use, testInfo) => {
     const visitors: Page[] = []
     await use(async () => {
-      const context = await browser.newContext({ ...contextOptions, javaScriptEnabled: options.javaScriptEnabled, baseURL: testInfo.project.use.baseURL })
+      const context = await browser.newContext({
+        ...contextOptions,
+        javaScriptEnabled: options.javaScriptEnabled,
+        baseURL: testInfo.project.use.baseURL,
+      })
       const visitor = await context.newPage()
       await watchAccessibility(visitor, options)
       visitors.push(visitor)

@@ -28,8 +28,16 @@ export function Correct() {
   void documents.startUpload([])
   return (
     <>
-      <UploadButton endpoint="avatar" input={{ albumId: 'a1' }} onClientUploadComplete={(done) => done[0]?.serverData.avatarPath.toLowerCase()} />
-      <UploadDropzone endpoint="documents" config={{ mode: 'manual' }} onClientUploadComplete={(done) => done.map((d) => d.serverData satisfies null)} />
+      <UploadButton
+        endpoint="avatar"
+        input={{ albumId: 'a1' }}
+        onClientUploadComplete={(done) => done[0]?.serverData.avatarPath.toLowerCase()}
+      />
+      <UploadDropzone
+        endpoint="documents"
+        config={{ mode: 'manual' }}
+        onClientUploadComplete={(done) => done.map((d) => d.serverData satisfies null)}
+      />
       <CarcosaImage src={path ?? ''} alt="" width={10} height={10} priority />
       <CarcosaImage src="x.png" alt="Filled" fill sizes="50vw" placeholder="blur" format="webp" fit="cover" quality={80} />
     </>

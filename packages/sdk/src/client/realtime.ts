@@ -27,9 +27,7 @@ export function watchUploads(
   const Socket = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket
   if (!grant || !Socket || uploadIds.length === 0) return noWatch
   const pending = new Map<string, () => void>()
-  const waits = new Map(
-    uploadIds.map((id) => [id, new Promise<void>((resolve) => pending.set(id, resolve))] as const),
-  )
+  const waits = new Map(uploadIds.map((id) => [id, new Promise<void>((resolve) => pending.set(id, resolve))] as const))
   const settleAll = () => {
     for (const resolve of pending.values()) resolve()
     pending.clear()
@@ -71,7 +69,9 @@ export function watchUploads(
       const wait = waits.get(uploadId)
       if (!wait) return Promise.resolve()
       let timer: ReturnType<typeof setTimeout> | undefined
-      return Promise.race([wait, new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]).finally(() => clearTimeout(timer))
+      return Promise.race([wait, new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]).finally(() =>
+        clearTimeout(timer),
+      )
     },
     close: () => {
       settleAll()

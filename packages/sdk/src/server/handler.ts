@@ -362,7 +362,8 @@ export function createRouteHandler(options: RouteHandlerOptions): FetchRouteHand
       }
       const actionType = url.searchParams.get('actionType')
       if (request.headers.has('webhook-signature') && (actionType === null || actionType === 'callback')) return await callback(request)
-      if (actionType === 'sign-images') return json({ urls: await signAuthorized(request, context, parseImagesToSign((await readJson(request)).images)) })
+      if (actionType === 'sign-images')
+        return json({ urls: await signAuthorized(request, context, parseImagesToSign((await readJson(request)).images)) })
       const [slug, route] = routeFor(url.searchParams.get('slug'))
       switch (actionType) {
         case 'upload':

@@ -123,11 +123,13 @@ export function parseImagesToSign(value: unknown): ImageToSign[] {
   if (value.length > MAX_IMAGES_PER_REQUEST) throw bad(`At most ${MAX_IMAGES_PER_REQUEST} images per request`)
   return value.map((item, i) => {
     const { path, params = {} } = (item ?? {}) as Record<string, unknown>
-    if (typeof path !== 'string' || path.length === 0 || path.length > 1024) throw bad(`images[${i}].path must be a file path of 1-1024 characters`)
+    if (typeof path !== 'string' || path.length === 0 || path.length > 1024)
+      throw bad(`images[${i}].path must be a file path of 1-1024 characters`)
     if (typeof params !== 'object' || params === null || Array.isArray(params)) throw bad(`images[${i}].params must be an object`)
     for (const [name, v] of Object.entries(params)) {
       if (!SIGNABLE_PARAMS.has(name)) throw bad(`images[${i}].params.${name} is not a transform parameter this route signs`)
-      if (!['string', 'number', 'boolean'].includes(typeof v) || String(v).length > 64) throw bad(`images[${i}].params.${name} must be a short value`)
+      if (!['string', 'number', 'boolean'].includes(typeof v) || String(v).length > 64)
+        throw bad(`images[${i}].params.${name} must be a short value`)
     }
     return { path, params: params as TransformParams }
   })
