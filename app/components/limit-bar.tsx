@@ -19,12 +19,15 @@ export function LimitBar({
 }) {
   const id = useId()
   const share = limit && used !== null ? Math.round((used / limit) * 100) : null
+  const metered = limit !== null && used !== null
+  // Only a meter is labelled as a control; without one the text beside the name says it all (no live region).
+  const Name = metered ? 'label' : 'span'
   return (
     <div>
       <div className="flex flex-wrap justify-between gap-2 text-sm">
-        <label htmlFor={id} className="font-medium text-slate-700">
+        <Name htmlFor={metered ? id : undefined} className="font-medium text-slate-700">
           {label}
-        </label>
+        </Name>
         <span className="text-slate-600">
           {used === null ? '' : show(used)}
           {limit === null
@@ -37,7 +40,7 @@ export function LimitBar({
           {note ? <span className="block text-xs text-slate-500">{note}</span> : null}
         </span>
       </div>
-      {limit !== null && used !== null ? (
+      {metered ? (
         <meter
           id={id}
           min={0}
@@ -50,11 +53,7 @@ export function LimitBar({
         >
           {share}%
         </meter>
-      ) : (
-        <output id={id} className="sr-only">
-          {used === null ? 'no use to show' : show(used)}
-        </output>
-      )}
+      ) : null}
     </div>
   )
 }
