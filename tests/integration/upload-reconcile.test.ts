@@ -7,10 +7,7 @@
  */
 import '../support/test-database'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import path from 'node:path'
 import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
 import { Webhook } from 'standardwebhooks'
 import { commitSessionCookie } from '~/services/accounts/session-cookie.server'
@@ -18,50 +15,15 @@ import { createSession } from '~/services/accounts/sessions.server'
 import { uploadCallbackSecret } from '~/services/uploads/reconcile-upload.server'
 import { prisma } from '~/utils/db.server'
 import { api } from '../support/api-client'
-import { freePort } from '../support/carcosa-server'
+import { freePort, startCarcosaProcess } from '../support/carcosa-server'
 import { createTestApiKey, createWorkspace, testMeta } from '../support/factories'
 import { attachS3Bucket } from '../support/storage-factories'
 import { testDatabaseUrl } from '../support/test-database'
 import { startWebhookReceiver, waitFor } from '../support/webhook-receiver'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const RUNNING = /Carcosa is running at (\S+?)["\s]/
-const children = new Set<ChildProcess>()
-
-after(() => {
-  for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL')
-})
-
-/** server.ts on the test database, in its own process group so `kill -9` reaches all of it. */
-async function startCarcosa(port: number) {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      DATABASE_URL: testDatabaseUrl,
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      UPLOAD_RECONCILE_AFTER_SECONDS: '1',
-      STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  children.add(child)
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await waitFor(`Carcosa to start:\n${output}`, () => RUNNING.test(output), 90_000)
-  return child
-}
-
-async function stopCarcosa(child: ChildProcess) {
-  if (!child.pid || child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  process.kill(-child.pid, 'SIGTERM')
-  await exited
-}
+/** Carcosa as its own process on `port`, in its own process group so `kill -9` reaches all of it. */
+const startCarcosa = (port: number) =>
+  startCarcosaProcess({ UPLOAD_RECONCILE_AFTER_SECONDS: '1', STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true' }, { port })
 
 const reconcileJobs = (uploadId: string) =>
   prisma.$queryRaw<Array<{ state: string }>>`SELECT state::text FROM pgboss.job WHERE name = 'upload-reconcile' AND singleton_key = ${uploadId}`
@@ -95,8 +57,7 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   assert.equal(init.status, 201, initText)
   const started = JSON.parse(initText) as { uploadId: string; url: string; headers: Record<string, string> }
   // Within the second in which init's jobs wait in memory (ADR 019).
-  process.kill(-first.pid!, 'SIGKILL')
-  await new Promise((resolve) => first.once('exit', resolve))
+  await first.killHard()
   // Should a slow machine have let the batch through before the kill, the loss is made here: it is what this test is about.
   if ((await reconcileJobs(started.uploadId)).length > 0) {
     await prisma.$executeRaw`DELETE FROM pgboss.job WHERE name = 'upload-reconcile' AND singleton_key = ${started.uploadId}`
@@ -108,7 +69,7 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   assert.equal(put.status, 200)
 
   const second = await startCarcosa(port)
-  after(() => stopCarcosa(second))
+  after(() => second.stop())
   const delivered = await waitFor('the callback after the restart', () => receiver.received[1], 90_000)
   const { keyHash } = await prisma.apiKey.findUniqueOrThrow({ where: { id: key.apiKey.id }, select: { keyHash: true } })
   const payload = new Webhook(uploadCallbackSecret(keyHash)).verify(delivered.body, delivered.headers) as {
@@ -170,7 +131,7 @@ test('an upload whose reconcile job died with its process (kill -9) is completed
   assert.match(section, /handler restarting/)
   assert.ok(section.includes(upload.path), 'the upload is named by its path')
   // The next test works on the job queue alone.
-  await stopCarcosa(second)
+  await second.stop()
 })
 
 test('the sweep hands each due upload to reconciliation once, and a reconcile queue of an older policy is rebuilt at start-up', async () => {

@@ -5,50 +5,17 @@
  */
 import '../support/test-database'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import path from 'node:path'
 import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { Webhook } from 'standardwebhooks'
 import { createWebhookSchema } from '~/services/webhooks/schemas'
 import { createWebhook } from '~/services/webhooks/webhooks.server'
 import { prisma } from '~/utils/db.server'
 import { createTestApiKey, createWorkspace } from '../support/factories'
-import { testDatabaseUrl } from '../support/test-database'
 import { startWebhookReceiver, waitFor } from '../support/webhook-receiver'
-import { freePort } from '../support/carcosa-server'
+import { freePort, startCarcosaProcess } from '../support/carcosa-server'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const RUNNING = /Carcosa is running at (\S+?)["\s]/
-const children = new Set<ChildProcess>()
-
-after(() => {
-  for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL')
-})
-
-/** server.ts on the test database, in its own process group so `kill -9` reaches all of it. */
-async function startCarcosa(port: number) {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      DATABASE_URL: testDatabaseUrl,
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      WEBHOOK_TIMEOUT_SECONDS: '60',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  children.add(child)
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await waitFor(`Carcosa to start:\n${output}`, () => RUNNING.test(output), 90_000)
-  return child
-}
+/** Carcosa as its own process on `port`, in its own process group so `kill -9` reaches all of it. */
+const startCarcosa = (port: number) => startCarcosaProcess({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_TIMEOUT_SECONDS: '60' }, { port })
 
 test('a delivery in flight when Carcosa is killed with SIGKILL is delivered after the restart, with the same webhook-id', async () => {
   // The first request hangs (the process dies meanwhile); later ones are answered.
@@ -71,8 +38,7 @@ test('a delivery in flight when Carcosa is killed with SIGKILL is delivered afte
   assert.equal(created.status, 201, await created.text())
   const inFlight = await waitFor('the first attempt to reach the receiver', () => receiver.received[0])
 
-  process.kill(-first.pid!, 'SIGKILL')
-  await new Promise((resolve) => first.once('exit', resolve))
+  await first.killHard()
   const delivery = await prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: webhook.id } })
   assert.equal(delivery.status, 'PENDING', 'nothing recorded an outcome before the kill')
 
@@ -85,6 +51,5 @@ test('a delivery in flight when Carcosa is killed with SIGKILL is delivered afte
     'the delivery to be recorded',
     async () => (await prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'SUCCEEDED',
   )
-  second.kill('SIGTERM')
-  await new Promise((resolve) => second.once('exit', resolve))
+  await second.stop()
 })

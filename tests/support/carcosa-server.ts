@@ -31,11 +31,16 @@ export interface CarcosaProcess {
   origin: string
   /** `kill -9` of the whole process group (the server and anything it started): no shutdown runs. */
   killHard(): Promise<void>
+  /** SIGTERM, as a process manager stops it: resolves when it has shut down. */
+  stop(): Promise<void>
 }
 
-/** startCarcosa, also giving the process itself, for tests that kill it. */
-export async function startCarcosaProcess(env: Record<string, string> = {}): Promise<CarcosaProcess> {
-  const port = await freePort()
+/**
+ * startCarcosa, also giving the process itself, for tests that kill it; `port` restarts one on the
+ * port an earlier one had (what its clients and callbacks know).
+ */
+export async function startCarcosaProcess(env: Record<string, string> = {}, options: { port?: number } = {}): Promise<CarcosaProcess> {
+  const port = options.port ?? (await freePort())
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-sdk-server-'))
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
     cwd: ROOT,
@@ -75,6 +80,12 @@ export async function startCarcosaProcess(env: Record<string, string> = {}): Pro
     await fs.rm(dataDir, { recursive: true, force: true })
     if (process.env.CARCOSA_TEST_SERVER_LOG_LEVEL) console.log(output)
   })
+  const signal = async (name: 'SIGKILL' | 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    process.kill(-child.pid, name)
+    await exited
+  }
   const origin = `http://127.0.0.1:${port}`
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
@@ -86,12 +97,8 @@ export async function startCarcosaProcess(env: Record<string, string> = {}): Pro
     if (healthy) {
       return {
         origin,
-        async killHard() {
-          if (child.exitCode !== null || child.signalCode !== null || !child.pid) return
-          const exited = new Promise((resolve) => child.once('exit', resolve))
-          process.kill(-child.pid, 'SIGKILL')
-          await exited
-        },
+        killHard: () => signal('SIGKILL'),
+        stop: () => signal('SIGTERM'),
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 250))
