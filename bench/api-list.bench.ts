@@ -7,7 +7,8 @@
  *
  * In one run it:
  * 1. starts a throwaway embedded PostgreSQL in a temporary directory and Carcosa's server
- *    (`node --import tsx server.ts`, NODE_ENV=production, LOG_LEVEL=warn, no REDIS_URL: the
+ *    (`node --import tsx server.ts`, NODE_ENV=production, LOG_LEVEL from `--log-level` (default info,
+ *    production's default: an access-log line per request), no REDIS_URL: the
  *    in-memory rate limiter) on a free loopback port; through the HTTP API it registers a user,
  *    creates an organization, a team, a project, raises the project's READ limit to 1,000,000/h (so
  *    the run measures the path, not 429s) and creates five API keys, the first with projects:read
@@ -164,6 +165,8 @@ interface Options {
   cpuProfDir: string | null
   /** Whose measured runs the profile summary covers: the API call (default) or the dashboard page. */
   profileTarget: 'carcosa' | 'dashboard'
+  /** Carcosa's LOG_LEVEL: production's default (`info`, one access-log line per request) unless told. */
+  logLevel: string
 }
 
 function parseOptions(argv: string[]): Options {
@@ -175,6 +178,7 @@ function parseOptions(argv: string[]): Options {
     build: false,
     cpuProfDir: null,
     profileTarget: 'carcosa',
+    logLevel: 'info',
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
@@ -193,6 +197,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--build') options.build = true
     else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(value())
     else if (flag === '--profile-dashboard') options.profileTarget = 'dashboard'
+    else if (flag === '--log-level') options.logLevel = value()
     else throw new Error(`unknown option ${flag}; see the comment at the top of bench/api-list.bench.ts`)
   }
   if (!(options.warmupSeconds >= 0)) throw new Error('--warmup must be 0 or more seconds')
@@ -310,7 +315,7 @@ async function run(options: Options) {
       DATABASE_URL: database.url,
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: options.logLevel,
       REDIS_URL: '',
     },
     `http://127.0.0.1:${carcosaPort}/api/v1/health`,
