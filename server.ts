@@ -16,6 +16,7 @@ import { prepareJobStore } from '~/services/jobs/job-store.server'
 import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
 import { startUsageFlushing } from '~/services/usage/flush.server'
+import { startAuditSealing } from '~/services/audit/seal.server'
 import type { realtimeUpgrade as RealtimeUpgrade, serveApi as ServeApi } from '~/entry.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
@@ -73,7 +74,7 @@ async function main() {
     await runtime.stop()
     throw error
   }
-  const { server, jobs, stopUsageFlushing } = served
+  const { server, jobs, stopUsageFlushing, stopAuditSealing } = served
 
   const shutdown = async (signal: string) => {
     logger.info(`${signal} received: finishing requests in flight, then stopping`)
@@ -84,6 +85,8 @@ async function main() {
     clearTimeout(forced)
     // The last requests' usage counts, written before the database goes.
     await stopUsageFlushing()
+    // What this process wrote joins its chain before the database goes (the sweep would do it later).
+    await stopAuditSealing()
     await jobs.stop().catch((error: unknown) => logger.warn({ err: error as Error }, 'job runner did not stop cleanly'))
     await closeRateLimiter().catch(() => {})
     await closeRealtimeHub().catch(() => {})
@@ -269,7 +272,7 @@ async function serve(runtime: Runtime) {
   await recordServerAddress(config.DATA_DIR, url).catch((error: Error) =>
     logger.warn(`could not record the server's URL in DATA_DIR: ${error.message}`),
   )
-  return { server, jobs, stopUsageFlushing: startUsageFlushing() }
+  return { server, jobs, stopUsageFlushing: startUsageFlushing(), stopAuditSealing: startAuditSealing() }
 }
 
 /** The headers a middleware that always sets the same ones sets, taken once. */

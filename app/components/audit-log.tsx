@@ -221,7 +221,7 @@ const CHANGE_CLASSES: Record<DifferenceRow['change'], string> = {
 
 interface EntryDetail {
   id: string
-  seq: string
+  seq: string | null
   action: string
   actorLabel: string
   actor: { type: string; id: string | null }
@@ -247,18 +247,27 @@ export function AuditEntryView({ entry, difference, backHref }: { entry: EntryDe
     ['User agent', entry.userAgent ?? '—'],
     ['Project', entry.projectId ?? '—'],
     ['Tenant', entry.tenantId ?? '—'],
-    ['Position in chain', entry.seq],
+    // Entries join the chain moments after they are written (ADR 028).
+    ['Position in chain', entry.seq ?? 'Not sealed into the chain yet'],
     [
       'Hash',
-      <code key="hash" className="break-all text-xs">
-        {entry.hash}
-      </code>,
+      entry.seq === null ? (
+        '—'
+      ) : (
+        <code key="hash" className="break-all text-xs">
+          {entry.hash}
+        </code>
+      ),
     ],
     [
       'Previous hash',
-      <code key="prev" className="break-all text-xs">
-        {entry.prevHash}
-      </code>,
+      entry.seq === null ? (
+        '—'
+      ) : (
+        <code key="prev" className="break-all text-xs">
+          {entry.prevHash}
+        </code>
+      ),
     ],
   ]
   return (

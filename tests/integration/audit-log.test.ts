@@ -13,6 +13,7 @@ import { issueTokens } from '~/services/accounts/api-tokens.server'
 import { revokeApiKey } from '~/services/api-keys/api-keys.server'
 import { verifyAuditChain } from '~/services/audit/audit-log.server'
 import { pruneAuditLogs } from '~/services/audit/retention.server'
+import { sealAuditChain } from '~/services/audit/seal.server'
 import { createTenant } from '~/services/tenants/tenants.server'
 import { createTeam } from '~/services/workspaces/teams.server'
 import { updateProject } from '~/services/workspaces/projects.server'
@@ -182,7 +183,7 @@ describe('the hash chain', () => {
     assert.equal(broken.json.ok, false)
     assert.deepEqual(
       [broken.json.firstBroken.id, broken.json.firstBroken.seq, broken.json.firstBroken.reason],
-      [victim.id, victim.seq.toString(), 'hash_mismatch'],
+      [victim.id, String(victim.seq), 'hash_mismatch'],
     )
     // A project key verifies its organization's chain too, and is told the entry when it may see it.
     const key = (await createTestApiKey(owner.actor, project.id, ['audit-logs:read'])).key
@@ -193,6 +194,7 @@ describe('the hash chain', () => {
   test('a deleted entry, and a re-hashed forgery, break the link after them', async () => {
     const { owner, organization, project } = await createWorkspace()
     for (const slug of ['a', 'b', 'c', 'd']) await createTenant(owner.actor, { projectId: project.id, slug, name: slug })
+    await sealAuditChain(organization.id)
     const rows = await prisma.auditLog.findMany({ where: { organizationId: organization.id }, orderBy: { seq: 'asc' } })
     const [, second, third, fourth] = rows
     await tamper(`DELETE FROM "AuditLog" WHERE id = '${second!.id}'`)
@@ -201,6 +203,7 @@ describe('the hash chain', () => {
 
     const other = await createWorkspace()
     for (const slug of ['a', 'b']) await createTenant(other.owner.actor, { projectId: other.project.id, slug, name: slug })
+    await sealAuditChain(other.organization.id)
     const [firstOfOther, secondOfOther] = await prisma.auditLog.findMany({
       where: { organizationId: other.organization.id },
       orderBy: { seq: 'asc' },
@@ -216,6 +219,8 @@ describe('the hash chain', () => {
   test('concurrent writers in one organization form one unbroken chain', async () => {
     const { owner, organization, project } = await createWorkspace()
     await Promise.all(Array.from({ length: 10 }, (_, i) => createTenant(owner.actor, { projectId: project.id, slug: `t-${i}`, name: `T ${i}` })))
+    // Sealers of one chain take turns: two at once number every entry once.
+    await Promise.all([sealAuditChain(organization.id), sealAuditChain(organization.id)])
     const rows = await prisma.auditLog.findMany({
       where: { organizationId: organization.id },
       orderBy: { seq: 'asc' },
@@ -231,8 +236,58 @@ describe('the hash chain', () => {
   })
 })
 
+describe('sealing (ADR 028)', () => {
+  test('an entry is written unsealed and joins its chain moments later, without anyone asking', async () => {
+    const { owner, organization, project } = await createWorkspace()
+    const tenant = await createTenant(owner.actor, { projectId: project.id, slug: 'later', name: 'Later' })
+    const entry = () => prisma.auditLog.findFirstOrThrow({ where: { organizationId: organization.id, targetId: tenant.id } })
+    const deadline = Date.now() + 5_000
+    let sealed = await entry()
+    while (sealed.seq === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      sealed = await entry()
+    }
+    assert.notEqual(sealed.seq, null, 'sealed within 5 s of its write')
+    assert.equal(sealed.hash.length, 64)
+    const head = await prisma.auditChain.findUniqueOrThrow({ where: { key: organization.id } })
+    assert.ok(head.lastSeq >= sealed.seq!)
+  })
+
+  test("an unsealed entry can receive only its own seal: the app's connection can neither change it nor seal it with a made-up hash", async () => {
+    const { owner, organization } = await createWorkspace()
+    const id = `unsealed-${randomBytes(4).toString('hex')}`
+    // Written straight into the table: no process notes it, so it stays unsealed until asked.
+    await prisma.$executeRaw`INSERT INTO "AuditLog" (id, "organizationId", "actorType", "actorId", action, "targetType")
+      VALUES (${id}, ${organization.id}, 'user', ${owner.user.id}, 'organization.update', 'organization')`
+    assert.equal((await prisma.auditLog.findUniqueOrThrow({ where: { id } })).seq, null)
+    await assert.rejects(prisma.auditLog.update({ where: { id }, data: { action: 'forged' } }), /append-only/)
+    await assert.rejects(prisma.$executeRawUnsafe(`UPDATE "AuditLog" SET seq = 99, hash = 'made-up' WHERE id = '${id}'`), /append-only/)
+    await assert.rejects(
+      prisma.$executeRawUnsafe(`UPDATE "AuditLog" a SET seq = 99, action = 'forged', hash = carcosa_audit_hash(a) WHERE id = '${id}'`),
+      /append-only/,
+    )
+    await sealAuditChain(organization.id)
+    const sealed = await prisma.auditLog.findUniqueOrThrow({ where: { id } })
+    assert.equal(sealed.action, 'organization.update')
+    assert.notEqual(sealed.seq, null)
+    // Once sealed, never again.
+    await assert.rejects(prisma.$executeRawUnsafe(`UPDATE "AuditLog" a SET seq = seq + 100, hash = carcosa_audit_hash(a) WHERE id = '${id}'`), /append-only/)
+    assert.equal((await verifyAuditChain(owner.actor, { organizationId: organization.id })).ok, true)
+  })
+
+  test('verification seals what was written before it, so it covers every entry', async () => {
+    const { owner, organization, project } = await createWorkspace()
+    for (const slug of ['x', 'y', 'z']) await createTenant(owner.actor, { projectId: project.id, slug, name: slug })
+    const written = await prisma.auditLog.count({ where: { organizationId: organization.id } })
+    const result = await verifyAuditChain(owner.actor, { organizationId: organization.id })
+    assert.deepEqual([result.ok, result.checked, result.lastSeq], [true, written, String(written)])
+    assert.equal(await prisma.auditLog.count({ where: { organizationId: organization.id, seq: null } }), 0)
+  })
+})
+
 describe('append-only', () => {
   test("the app's connection can neither UPDATE nor DELETE an entry, nor move a chain's anchor onto recent entries", async () => {
+    await sealAuditChain(world.organization.id)
     const entry = await prisma.auditLog.findFirstOrThrow({ where: { organizationId: world.organization.id } })
     await assert.rejects(prisma.auditLog.update({ where: { id: entry.id }, data: { action: 'forged' } }), /append-only/)
     await assert.rejects(prisma.auditLog.delete({ where: { id: entry.id } }), /append-only/)

@@ -5,6 +5,7 @@ import type { Actor } from '../actor'
 import type { Page } from '../pagination'
 import { organizationRole, projectAccess, requirePermission, requireRole, teamAccess } from '../workspaces/access.server'
 import type { AuditFilter, AuditListQuery, AuditVerifyQuery } from './schemas'
+import { sealAuditChain } from './seal.server'
 
 /** What a reader may see: a condition every query adds, and the organization chain it lies in (when one). */
 export interface AuditReadScope {
@@ -94,8 +95,8 @@ type ListRow = Prisma.AuditLogGetPayload<{ select: typeof listSelect }>
 
 export interface AuditEntryView {
   id: string
-  /** Position in the organization's chain (a string: it is a 64-bit number). */
-  seq: string
+  /** Position in the organization's chain (a string: it is a 64-bit number); null until sealed, moments after it was written (ADR 028). */
+  seq: string | null
   organizationId: string | null
   teamId: string | null
   projectId: string | null
@@ -117,7 +118,7 @@ export interface AuditEntryDetail extends AuditEntryView {
 
 const toView = ({ seq, actorType, actorId, targetType, targetId, ...row }: ListRow): AuditEntryView => ({
   ...row,
-  seq: seq.toString(),
+  seq: seq?.toString() ?? null,
   actor: { type: actorType, id: actorId },
   target: { type: targetType, id: targetId },
 })
@@ -225,7 +226,7 @@ const REASONS: Record<ChainBreak, string> = {
 }
 
 /**
- * Walks an organization's chain from its anchor: every entry's hash must match its canonical form
+ * Seals what was written so far, then walks an organization's chain from its anchor: every entry's hash must match its canonical form
  * (carcosa_audit_hash, ADR 024), link to the previous entry's hash and follow it by one; the last
  * must be the chain head's. Reports the first entry that fails.
  */
@@ -237,7 +238,38 @@ export async function verifyAuditChain(actor: Actor, query: AuditVerifyQuery): P
       fieldErrors: { organizationId: ['Required: you administer several organizations'] },
     })
   }
-  const head = await prisma.auditChain.findUnique({ where: { key: organizationId } })
+  // Everything written until now joins the chain first (ADR 028); then head and entries are read
+  // from one snapshot, so a sealing meanwhile cannot look like a missing or extra entry.
+  await sealAuditChain(organizationId)
+  const { head, found, tail, visible } = await prisma.$transaction(
+    async (tx) => {
+      const head = await tx.auditChain.findUnique({ where: { key: organizationId } })
+      const anchorHash = head?.anchorHash ?? '0'.repeat(64)
+      const [found] = await tx.$queryRaw<{ id: string; seq: bigint; reason: ChainBreak }[]>`
+        SELECT id, seq, CASE
+            WHEN seq <> coalesce(previous_seq, ${head?.anchorSeq ?? 0n}) + 1 THEN 'missing_entries'
+            WHEN "prevHash" <> coalesce(previous_hash, ${anchorHash}) THEN 'previous_hash_mismatch'
+            ELSE 'hash_mismatch' END AS reason
+        FROM (
+          SELECT a.id, a.seq, a."prevHash", a.hash, carcosa_audit_hash(a) AS computed,
+                 lag(a.seq) OVER w AS previous_seq, lag(a.hash) OVER w AS previous_hash
+          FROM "AuditLog" a WHERE a."chainKey" = ${organizationId} AND a.seq IS NOT NULL
+          WINDOW w AS (ORDER BY a.seq)
+        ) chain
+        WHERE seq <> coalesce(previous_seq, ${head?.anchorSeq ?? 0n}) + 1
+           OR "prevHash" <> coalesce(previous_hash, ${anchorHash})
+           OR hash <> computed
+        ORDER BY seq
+        LIMIT 1`
+      const [tail] = await tx.$queryRaw<{ checked: bigint; last_seq: bigint | null; last_hash: string | null }[]>`
+        SELECT count(*) AS checked, max(seq) AS last_seq,
+               (SELECT hash FROM "AuditLog" WHERE "chainKey" = ${organizationId} AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_hash
+        FROM "AuditLog" WHERE "chainKey" = ${organizationId} AND seq IS NOT NULL`
+      const visible = found ? (await tx.auditLog.count({ where: { AND: [scope.where, { id: found.id }] } })) > 0 : false
+      return { head, found, tail, visible }
+    },
+    { isolationLevel: 'RepeatableRead' },
+  )
   const anchor = {
     seq: (head?.anchorSeq ?? 0n).toString(),
     hash: head?.anchorHash ?? '0'.repeat(64),
@@ -245,28 +277,8 @@ export async function verifyAuditChain(actor: Actor, query: AuditVerifyQuery): P
     prunedCount: (head?.prunedCount ?? 0n).toString(),
     prunedAt: head?.prunedAt ?? null,
   }
-  const [found] = await prisma.$queryRaw<{ id: string; seq: bigint; reason: ChainBreak }[]>`
-    SELECT id, seq, CASE
-        WHEN seq <> coalesce(previous_seq, ${head?.anchorSeq ?? 0n}) + 1 THEN 'missing_entries'
-        WHEN "prevHash" <> coalesce(previous_hash, ${anchor.hash}) THEN 'previous_hash_mismatch'
-        ELSE 'hash_mismatch' END AS reason
-    FROM (
-      SELECT a.id, a.seq, a."prevHash", a.hash, carcosa_audit_hash(a) AS computed,
-             lag(a.seq) OVER w AS previous_seq, lag(a.hash) OVER w AS previous_hash
-      FROM "AuditLog" a WHERE a."chainKey" = ${organizationId}
-      WINDOW w AS (ORDER BY a.seq)
-    ) chain
-    WHERE seq <> coalesce(previous_seq, ${head?.anchorSeq ?? 0n}) + 1
-       OR "prevHash" <> coalesce(previous_hash, ${anchor.hash})
-       OR hash <> computed
-    ORDER BY seq
-    LIMIT 1`
-  const [tail] = await prisma.$queryRaw<{ checked: bigint; last_seq: bigint | null; last_hash: string | null }[]>`
-    SELECT count(*) AS checked, max(seq) AS last_seq, (SELECT hash FROM "AuditLog" WHERE "chainKey" = ${organizationId} ORDER BY seq DESC LIMIT 1) AS last_hash
-    FROM "AuditLog" WHERE "chainKey" = ${organizationId}`
   let firstBroken: ChainVerification['firstBroken'] = null
   if (found) {
-    const visible = (await prisma.auditLog.count({ where: { AND: [scope.where, { id: found.id }] } })) > 0
     firstBroken = { seq: found.seq.toString(), id: visible ? found.id : null, reason: found.reason, detail: REASONS[found.reason] }
   } else if (head && (tail?.last_seq ?? head.anchorSeq) !== head.lastSeq) {
     firstBroken = { seq: ((tail?.last_seq ?? head.anchorSeq) + 1n).toString(), id: null, reason: 'missing_tail', detail: REASONS.missing_tail }

@@ -3,6 +3,7 @@ import type { Prisma } from '~/generated/prisma/client'
 import type { Transaction } from '~/utils/db.server'
 import type { RequestMeta } from '~/utils/request.server'
 import { actorId, type Actor } from '../actor'
+import { noteAuditWrite } from './seal.server'
 
 export interface AuditEntry {
   /** Where the entry belongs: the organization's chain, and the team, project and tenant readers filter by. */
@@ -25,10 +26,12 @@ export const projectAuditScope = (access: { project: { id: string; teamId: strin
 })
 
 /**
- * Writes one audit entry. A trigger appends it to its organization's hash chain (ADR 024). Call it inside the transaction that makes the change, so the change and
- * its record land together or not at all. `actor` is null for anonymous events (failed sign-ins).
+ * Writes one audit entry; it joins its organization's hash chain when sealed, moments later (ADR 024,
+ * ADR 028). Call it inside the transaction that makes the change, so the change and its record land
+ * together or not at all. `actor` is null for anonymous events (failed sign-ins).
  */
 export async function recordAudit(tx: Transaction, actor: Actor | null, meta: RequestMeta, entry: AuditEntry) {
+  noteAuditWrite(entry.organizationId)
   await tx.auditLog.create({
     data: {
       organizationId: entry.organizationId ?? null,
@@ -59,6 +62,7 @@ export function auditInsertSql(
   entry: Omit<AuditEntry, 'targetId'> & { targetIdColumn: string },
   first: number,
 ) {
+  noteAuditWrite(entry.organizationId)
   const values = [
     cuid(),
     entry.organizationId ?? null,
