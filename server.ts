@@ -208,8 +208,10 @@ async function serve(runtime: Runtime) {
       },
     }),
   )
-  // Stored objects go out byte for byte (ranges and Content-Length intact).
-  app.use(compression({ filter: (req, res) => !req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) && compression.filter(req, res) }))
+  // Stored objects go out byte for byte (ranges and Content-Length intact). A client that accepts no
+  // encoding skips the middleware altogether: it would only wrap the response to send it as it is.
+  const compress = compression({ filter: (req, res) => !req.path.startsWith(`${LOCAL_STORAGE_PATH}/`) && compression.filter(req, res) })
+  app.use((req, res, next) => (req.headers['accept-encoding'] ? compress(req, res, next) : next()))
 
   // The REST API under /api/v1 is answered here from the operation table, outside Remix (ADR 027).
   const serveApi = (build.entry.module as { serveApi?: typeof ServeApi }).serveApi

@@ -32,11 +32,22 @@ export interface ApiCall {
   url: URL
   header(name: string): string | null
   request(): Request
+  /** The body's bytes as they arrive (JSON and text bodies are read from here, not through request()). */
+  body(): AsyncIterable<Uint8Array> | null
 }
+
+/** Node's web streams are async iterables; the DOM typings do not say so. */
+export const asyncIterable = (stream: ReadableStream<Uint8Array> | null) => stream as unknown as AsyncIterable<Uint8Array> | null
 
 /** The call of a Fetch Request. */
 export function callOfRequest(request: Request): ApiCall {
-  return { method: request.method, url: new URL(request.url), header: (name) => request.headers.get(name), request: () => request }
+  return {
+    method: request.method,
+    url: new URL(request.url),
+    header: (name) => request.headers.get(name),
+    request: () => request,
+    body: () => asyncIterable(request.body),
+  }
 }
 
 /**
@@ -249,14 +260,14 @@ const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024
  * client still sends makes its kernel answer with a reset, and the 413 is lost (what a chunked body,
  * which cannot be refused before it is read, ran into). Past `limit` bytes the client is cut off.
  */
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number) {
+async function discardRest(chunks: AsyncIterator<Uint8Array>, limit: number) {
   let dropped = 0
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      const { done, value } = await chunks.next()
       if (done) return
       dropped += value.byteLength
-      if (dropped > limit) return await reader.cancel()
+      if (dropped > limit) return await chunks.return?.()
     }
   } catch {
     // The client went away: nothing left to drop.
@@ -267,20 +278,20 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, limi
 async function readLimited(input: ApiCall, limit: number): Promise<string> {
   const declared = Number(input.header('content-length') ?? 0)
   if (declared > limit) throw new AppError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes.`)
-  const { body } = input.request()
+  const body = input.body()
   if (!body) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
+  const chunks = body[Symbol.asyncIterator]()
+  const read: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await chunks.next()
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      void discardRest(reader, DISCARD_LIMIT_BYTES)
+      void discardRest(chunks, DISCARD_LIMIT_BYTES)
       throw new AppError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes.`)
     }
-    chunks.push(value)
+    read.push(value)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(read).toString('utf8')
 }
