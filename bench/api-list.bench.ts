@@ -1,41 +1,43 @@
 /**
- * An authenticated list call (`GET /api/v1/files` with an API key) through Carcosa's whole stack
- * against a hand-written Express 4 + pg reference doing the same work on the same PostgreSQL, and a
- * bare Express JSON route; then the dashboard's project files page, signed in.
+ * The API's hot paths through Carcosa's whole stack against hand-written Express 4 + pg references
+ * doing the same work on the same PostgreSQL, and a bare Express JSON route; then the dashboard's
+ * project files page, signed in.
  *
- *   npm run bench:api [-- --duration 10 --slice 2 --warmup 3 --connections 1,64 --build --cpu-prof DIR]
+ *   npm run bench:api [-- --duration 10 --slice 2 --warmup 3 --connections 1,64 --build --log-level info
+ *                        --cpu-prof DIR [--profile-init | --profile-dashboard]]
  *
  * In one run it:
  * 1. starts a throwaway embedded PostgreSQL in a temporary directory and Carcosa's server
  *    (`node --import tsx server.ts`, NODE_ENV=production, LOG_LEVEL from `--log-level` (default info,
- *    production's default: an access-log line per request), no REDIS_URL: the
- *    in-memory rate limiter) on a free loopback port; through the HTTP API it registers a user,
- *    creates an organization, a team, a project, raises the project's READ limit to 1,000,000/h (so
- *    the run measures the path, not 429s) and creates five API keys, the first with projects:read
- *    and api-keys:read;
- *    The project gets FILES_IN_PROJECT file rows (written straight into the database: the bench measures
- *    listing, not uploading) and the key `files:read`;
+ *    production's default: an access-log line per request), no REDIS_URL: the in-memory rate limiter)
+ *    on a free loopback port; through the HTTP API it registers a user, creates an organization, a
+ *    team, an S3-compatible bucket (presigned for, never reached), a project on it, raises the
+ *    project's READ and WRITE limits to 1,000,000/h (so the run measures the path, not 429s) and makes
+ *    an API key with files:read and files:write; the project gets FILES_IN_PROJECT file rows (written
+ *    straight into the database: listing is measured, not uploading);
  * 2. starts, in other processes, the reference: Express 4 + pg with its own small tables in the same
- *    database (schema `bench_reference`: keys, projects, files), whose route hashes the bearer key,
- *    looks it up joined to its project (one query), then reads the page (a second query) and
- *    answers the same JSON shape; and a bare Express 4 app whose one route answers Carcosa's body;
+ *    database (schema `bench_reference`: keys, projects, files, uploads), whose routes hash the bearer
+ *    key and look it up joined to its project (one query), then read the page (a second query) and
+ *    answer the same JSON shape, or insert the upload row and presign its PUT with the same SDK;
+ *    and a bare Express 4 app whose one route answers Carcosa's list body;
  * 3. loads, with autocannon from this process, at each concurrency (`--connections`):
  *    - `GET /api/v1/files` with the key (credentials, rate limit, the page query),
- *    - the reference with its own key,
- *    - the same without a key (a 401 problem before any database work: the host and Remix alone),
+ *    - the reference's list with its own key,
+ *    - the same without a key (a 401 problem before any database work: the host alone),
  *    - the bare route,
+ *    - `POST /api/v1/uploads/init` (a 1 MB JPEG) with the key, and the reference's init,
  *    each warmed up for `--warmup` s, then measured for `--duration` s in `--slice`-second turns
- *    (Carcosa, 401, bare, Carcosa, ...), so that other work on the machine weighs on all alike;
+ *    (each target in turn, again and again), so that other work on the machine weighs on all alike;
  * 4. prints requests/s, latency percentiles (from each response's own timing, sub-millisecond),
  *    the servers' CPU use (and per request), PostgreSQL's and the load generator's CPU, peak RSS,
- *    the ratios Carcosa/bare and the issue's target (at 64 clients: at least half the bare
- *    route's throughput, p99 under 25 ms).
+ *    the ratios to the references and the issue's targets (at 64 clients: at least half the
+ *    reference's throughput, p99 under 25 ms; the dashboard page's p99 under 50 ms at 16 clients).
  *
  * Everything it starts is stopped and its temporary directory removed on exit, failure or Ctrl-C.
  * `--build` rebuilds the app first (otherwise only when build/index.js is missing). `--cpu-prof DIR`
  * starts Carcosa with V8's sampling profiler and prints where its CPU time went during the measured
  * runs at the highest concurrency (the profiler slows it down: take figures from a run without it);
- * with `--profile-dashboard`, during the dashboard page's runs instead.
+ * of the list call, or with `--profile-init` of upload init, with `--profile-dashboard` of the page.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -50,6 +52,19 @@ import express from 'express'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const LIST_PATH = '/api/v1/files'
+const INIT_PATH = '/api/v1/uploads/init'
+/**
+ * The bucket both sides presign for: S3-compatible, path style. Nothing listens there; presigning
+ * never connects, and neither side sends the bytes.
+ */
+const PRESIGN_BUCKET = {
+  bucketName: 'bench-bucket',
+  region: 'us-east-1',
+  endpoint: 'http://127.0.0.1:9',
+  accessKeyId: 'BENCHKEY',
+  secretAccessKey: 'BENCHSECRET',
+}
+const INIT_BODY = { fileName: 'photo.jpg', contentType: 'image/jpeg', size: 1_000_000 }
 const FILES_IN_PROJECT = 20
 const DASHBOARD_CONNECTIONS = 16
 const DASHBOARD_TARGET_P99_MS = 50
@@ -112,6 +127,45 @@ async function runReferenceServer() {
       res.status(500).json({ title: String(error) })
     }
   })
+  // Upload init by hand: the key joined to its project, one INSERT of the upload row, the SDK's presign
+  // of the PUT (the client built as Carcosa's S3 adapter builds it).
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3')
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner')
+  const s3 = new S3Client({
+    region: PRESIGN_BUCKET.region,
+    endpoint: PRESIGN_BUCKET.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: PRESIGN_BUCKET.accessKeyId, secretAccessKey: PRESIGN_BUCKET.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+  app.post(INIT_PATH, express.json(), async (req, res) => {
+    try {
+      const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1]
+      if (!token) return void res.status(401).json({ title: 'Unauthorized' })
+      const hash = createHash('sha256').update(token).digest('hex')
+      const { rows: keys } = await pool.query(
+        `SELECT k.project_id, k.permissions, p.slug FROM ${REFERENCE_SCHEMA}.api_keys k
+           JOIN ${REFERENCE_SCHEMA}.projects p ON p.id = k.project_id
+          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
+        [hash],
+      )
+      const key = keys[0]
+      if (!key || !key.permissions.includes('files:write')) return void res.status(401).json({ title: 'Unauthorized' })
+      const { fileName, contentType, size } = req.body as typeof INIT_BODY
+      const id = randomBytes(12).toString('hex')
+      const objectKey = `${key.slug}/${id}-${fileName}`
+      const { rows } = await pool.query(
+        `INSERT INTO ${REFERENCE_SCHEMA}.uploads (id, project_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5) RETURNING expires_at`,
+        [id, key.project_id, objectKey, contentType, size],
+      )
+      const command = new PutObjectCommand({ Bucket: PRESIGN_BUCKET.bucketName, Key: objectKey, ContentType: contentType, ContentLength: size })
+      const url = await getSignedUrl(s3, command, { expiresIn: 3600, signableHeaders: new Set(['content-type', 'content-length']) })
+      res.status(201).json({ uploadId: id, method: 'PUT', url, headers: { 'content-type': contentType }, expiresAt: rows[0].expires_at })
+    } catch (error) {
+      res.status(500).json({ title: String(error) })
+    }
+  })
   const server = app.listen(port, '127.0.0.1', () => console.log('listening'))
   const stop = () => server.close(() => pool.end().then(() => process.exit(0)))
   process.on('SIGTERM', stop)
@@ -129,17 +183,20 @@ async function prepareReference(databaseUrl: string) {
   try {
     await client.query(`
       CREATE SCHEMA ${REFERENCE_SCHEMA};
-      CREATE TABLE ${REFERENCE_SCHEMA}.projects (id text PRIMARY KEY, name text NOT NULL, rate_limits jsonb NOT NULL DEFAULT '{}');
+      CREATE TABLE ${REFERENCE_SCHEMA}.projects (id text PRIMARY KEY, slug text NOT NULL, name text NOT NULL, rate_limits jsonb NOT NULL DEFAULT '{}');
       CREATE TABLE ${REFERENCE_SCHEMA}.api_keys (id text PRIMARY KEY, key_hash text UNIQUE NOT NULL, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects,
         permissions text[] NOT NULL, expires_at timestamptz, revoked_at timestamptz);
       CREATE TABLE ${REFERENCE_SCHEMA}.files (id text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, tenant_id text,
         path text NOT NULL, name text NOT NULL, size bigint NOT NULL, content_type text NOT NULL, is_public boolean NOT NULL DEFAULT false,
         metadata jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
       CREATE INDEX ON ${REFERENCE_SCHEMA}.files (project_id, id);
-      INSERT INTO ${REFERENCE_SCHEMA}.projects (id, name) VALUES ('p1', 'Reference project');`)
+      CREATE TABLE ${REFERENCE_SCHEMA}.uploads (id text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, object_key text NOT NULL,
+        content_type text NOT NULL, size bigint NOT NULL, status text NOT NULL DEFAULT 'PENDING', created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL DEFAULT now() + interval '1 hour');
+      INSERT INTO ${REFERENCE_SCHEMA}.projects (id, slug, name) VALUES ('p1', 'reference', 'Reference project');`)
     await client.query(`INSERT INTO ${REFERENCE_SCHEMA}.api_keys VALUES ('k1', $1, 'p1', $2, NULL, NULL)`, [
       createHash('sha256').update(key).digest('hex'),
-      ['files:read'],
+      ['files:read', 'files:write'],
     ])
     await client.query(
       `INSERT INTO ${REFERENCE_SCHEMA}.files (id, project_id, path, name, size, content_type)
@@ -163,8 +220,8 @@ interface Options {
   connections: number[]
   build: boolean
   cpuProfDir: string | null
-  /** Whose measured runs the profile summary covers: the API call (default) or the dashboard page. */
-  profileTarget: 'carcosa' | 'dashboard'
+  /** Whose measured runs the profile summary covers: the list call (default), upload init or the dashboard page. */
+  profileTarget: 'carcosa' | 'carcosa-init' | 'dashboard'
   /** Carcosa's LOG_LEVEL: production's default (`info`, one access-log line per request) unless told. */
   logLevel: string
 }
@@ -197,6 +254,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--build') options.build = true
     else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(value())
     else if (flag === '--profile-dashboard') options.profileTarget = 'dashboard'
+    else if (flag === '--profile-init') options.profileTarget = 'carcosa-init'
     else if (flag === '--log-level') options.logLevel = value()
     else throw new Error(`unknown option ${flag}; see the comment at the top of bench/api-list.bench.ts`)
   }
@@ -210,7 +268,7 @@ function positive(text: string, flag: string | undefined) {
   return n
 }
 
-type TargetName = 'carcosa' | 'carcosa-401' | 'reference' | 'bare' | 'dashboard'
+type TargetName = 'carcosa' | 'carcosa-401' | 'reference' | 'bare' | 'carcosa-init' | 'reference-init' | 'dashboard'
 
 interface Target {
   name: TargetName
@@ -218,6 +276,8 @@ interface Target {
   url: string
   process: ChildProcess
   headers: Record<string, string>
+  /** A POST's JSON body (GET when absent). */
+  body?: string
   /** The statuses an answer may have to count. */
   expect: number[]
 }
@@ -316,12 +376,14 @@ async function run(options: Options) {
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       CREDENTIALS_ENCRYPTION_KEY: `base64:${randomBytes(32).toString('base64')}`,
       LOG_LEVEL: options.logLevel,
+      // The presign bucket's endpoint is on loopback.
+      STORAGE_ALLOW_PRIVATE_ENDPOINTS: 'true',
       REDIS_URL: '',
     },
     `http://127.0.0.1:${carcosaPort}/api/v1/health`,
   )
   const carcosaUrl = `http://127.0.0.1:${carcosaPort}${LIST_PATH}`
-  const { key, body, dashboardPath, cookie } = await prepareData(`http://127.0.0.1:${carcosaPort}`, database.url)
+  const { key, body, dashboardPath, cookie, projectId } = await prepareData(`http://127.0.0.1:${carcosaPort}`, database.url)
 
   const referenceKey = await prepareReference(database.url)
   const referencePort = await findFreePort()
@@ -362,6 +424,24 @@ async function run(options: Options) {
       process: bare,
       headers: authorization,
       expect: [200],
+    },
+    {
+      name: 'carcosa-init',
+      label: 'Carcosa upload init',
+      url: `http://127.0.0.1:${carcosaPort}${INIT_PATH}`,
+      process: carcosa,
+      headers: { ...authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ projectId, ...INIT_BODY }),
+      expect: [201],
+    },
+    {
+      name: 'reference-init',
+      label: 'Express + pg init reference',
+      url: `http://127.0.0.1:${referencePort}${INIT_PATH}`,
+      process: reference,
+      headers: { authorization: `Bearer ${referenceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(INIT_BODY),
+      expect: [201],
     },
   ]
   serverPids.push(carcosa.pid as number, reference.pid as number, bare.pid as number)
@@ -518,11 +598,18 @@ async function prepareData(origin: string, databaseUrl: string) {
   const token = String(registered.json.accessToken)
   const organization = await call('POST', '/api/v1/organizations', token, { name: `Bench ${suffix}` })
   const team = await call('POST', '/api/v1/teams', token, { organizationId: organization.json.id, name: 'Bench team' })
-  const project = await call('POST', '/api/v1/projects', token, { teamId: team.json.id, name: 'Bench project' })
+  const bucket = await call('POST', '/api/v1/buckets', token, {
+    teamId: team.json.id,
+    name: 'Bench bucket',
+    provider: 's3-compatible',
+    forcePathStyle: true,
+    ...PRESIGN_BUCKET,
+  })
+  const project = await call('POST', '/api/v1/projects', token, { teamId: team.json.id, name: 'Bench project', bucketId: bucket.json.id })
   const projectId = String(project.json.id)
   // The owner holds `admin` in the project, which this endpoint needs.
-  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { overrides: { READ: 1_000_000 } })
-  const created = await call('POST', '/api/v1/api-keys', token, { projectId, name: 'bench reader', permissions: ['files:read'] })
+  await call('PUT', `/api/v1/projects/${projectId}/rate-limits`, token, { overrides: { READ: 1_000_000, WRITE: 1_000_000 } })
+  const created = await call('POST', '/api/v1/api-keys', token, { projectId, name: 'bench key', permissions: ['files:read', 'files:write'] })
 
   // File rows straight into the database, in the project's bucket (listing is measured, not uploading).
   const pg = (await import('pg')).default
@@ -558,7 +645,7 @@ async function prepareData(origin: string, databaseUrl: string) {
   const dashboardPath = `/orgs/${String(organization.json.slug)}/teams/${String(team.json.slug)}/projects/${String(project.json.slug)}/files`
   const pageCheck = await fetch(`${origin}${dashboardPath}`, { headers: { cookie } })
   if (pageCheck.status !== 200) throw new Error(`the files page answered ${pageCheck.status}`)
-  return { key, body: list.text, dashboardPath, cookie }
+  return { key, body: list.text, dashboardPath, cookie, projectId }
 }
 
 /** One autocannon run against a target, with the target's CPU and memory sampled meanwhile. */
@@ -595,7 +682,8 @@ async function loadSlice(target: Target, connections: number, seconds: number, p
   const started = process.hrtime.bigint()
 
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url: target.url, connections, duration: seconds, headers: target.headers }, (error, finished) =>
+    const request = target.body === undefined ? {} : { method: 'POST' as const, body: target.body }
+    const instance = autocannon({ url: target.url, connections, duration: seconds, headers: target.headers, ...request }, (error, finished) =>
       error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(finished),
     )
     currentLoad = instance
@@ -792,6 +880,19 @@ function verdict(results: Measurement[]) {
     )
   } else {
     lines.push(`(the target is stated at ${TARGET_CONNECTIONS} clients, which this run did not measure)`)
+  }
+  const init = find('carcosa-init', TARGET_CONNECTIONS)
+  const initReference = find('reference-init', TARGET_CONNECTIONS)
+  if (init && initReference) {
+    const ratio = init.requestsPerSecond / initReference.requestsPerSecond
+    const failures = init.other + init.errors
+    lines.push(
+      `Upload init at ${TARGET_CONNECTIONS} clients: ${init.requestsPerSecond.toFixed(0)} vs ${initReference.requestsPerSecond.toFixed(0)} req/s, ` +
+        `server CPU per request ${cpuPerRequest(init)} ms vs ${cpuPerRequest(initReference)} ms; ` +
+        `throughput >= ${TARGET_RATIO}× the reference: ${ratio >= TARGET_RATIO ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}×); ` +
+        `p99 < ${TARGET_P99_MS} ms: ${init.p99 < TARGET_P99_MS ? 'MET' : 'MISSED'} (${init.p99.toFixed(1)} ms; reference ${initReference.p99.toFixed(1)} ms)` +
+        (failures > 0 ? `; but ${failures} requests failed, so the figures do not stand` : ''),
+    )
   }
   const page = find('dashboard', DASHBOARD_CONNECTIONS)
   if (page) {

@@ -1,9 +1,9 @@
 /**
  * Uploads: a large file streamed through Carcosa into an S3 bucket against a direct PutObject of the
- * same bytes, and the latency of starting a presigned upload against a bare Express route that signs
- * the same PUT with the AWS SDK.
+ * same bytes. (Starting a presigned upload, `POST /api/v1/uploads/init`, is measured against its
+ * hand-written reference by bench:api, bench/api-list.bench.ts.)
  *
- *   npm run bench:uploads [-- --size-mib 1024 --rounds 2 --init-seconds 10 --connections 64 --build --cpu-prof DIR]
+ *   npm run bench:uploads [-- --size-mib 1024 --rounds 2 --build --cpu-prof DIR]
  *
  * In one run it starts a throwaway embedded PostgreSQL, s3rver (the S3 stand-in, on a temporary
  * directory) and Carcosa (`node --import tsx server.ts`, NODE_ENV=production, private endpoints
@@ -15,8 +15,6 @@
  *    (multipart/form-data over one socket). Throughput of each, the ratio Carcosa/direct (target
  *    >= 0.8), and Carcosa's RSS growth over its idle RSS while uploading (sampled every 20 ms from
  *    /proc; target < 64 MB). The stored object is read back and its SHA-256 compared.
- * 2. `POST /api/v1/uploads/init` with autocannon at `--connections` clients for `--init-seconds`,
- *    against a bare Express route that presigns the same PUT: p50, p99, requests/s and the ratio.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -29,9 +27,6 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import autocannon from 'autocannon'
-import express from 'express'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MIB = 1024 * 1024
@@ -42,15 +37,13 @@ const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
 interface Options {
   sizeMib: number
   rounds: number
-  initSeconds: number
-  connections: number
   build: boolean
   /** Where Carcosa writes a V8 CPU profile on exit (`--cpu-prof DIR`). */
   cpuProfDir: string | null
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { sizeMib: 1024, rounds: 2, initSeconds: 10, connections: 64, build: false, cpuProfDir: null }
+  const options: Options = { sizeMib: 1024, rounds: 2, build: false, cpuProfDir: null }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = () => {
@@ -60,8 +53,6 @@ function parseOptions(argv: string[]): Options {
     }
     if (flag === '--size-mib') options.sizeMib = value()
     else if (flag === '--rounds') options.rounds = value()
-    else if (flag === '--init-seconds') options.initSeconds = value()
-    else if (flag === '--connections') options.connections = value()
     else if (flag === '--build') options.build = true
     else if (flag === '--cpu-prof') options.cpuProfDir = path.resolve(argv[++i] ?? '.')
     else throw new Error(`unknown option ${flag}; see the comment at the top of bench/uploads.bench.ts`)
@@ -78,74 +69,6 @@ const s3Client = (endpoint: string) =>
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
-
-// ---------------------------------------------------------------------------------------------
-// The reference for init (child process): hand-written Express 4 + pg with its own small tables in
-// the same PostgreSQL: the key hash joined to its project, one INSERT of the upload row, and the same
-// SDK presign of the PUT.
-
-const REFERENCE_SCHEMA = 'bench_reference'
-
-async function prepareReference(databaseUrl: string) {
-  const pg = (await import('pg')).default
-  const client = new pg.Client({ connectionString: databaseUrl })
-  await client.connect()
-  const key = `ref_${randomBytes(32).toString('base64url')}`
-  try {
-    await client.query(`
-      CREATE SCHEMA ${REFERENCE_SCHEMA};
-      CREATE TABLE ${REFERENCE_SCHEMA}.projects (id text PRIMARY KEY, slug text NOT NULL);
-      CREATE TABLE ${REFERENCE_SCHEMA}.api_keys (key_hash text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, permissions text[] NOT NULL);
-      CREATE TABLE ${REFERENCE_SCHEMA}.uploads (id text PRIMARY KEY, project_id text NOT NULL REFERENCES ${REFERENCE_SCHEMA}.projects, object_key text NOT NULL,
-        content_type text NOT NULL, size bigint NOT NULL, status text NOT NULL DEFAULT 'PENDING', created_at timestamptz NOT NULL DEFAULT now());
-      INSERT INTO ${REFERENCE_SCHEMA}.projects VALUES ('p1', 'reference');`)
-    await client.query(`INSERT INTO ${REFERENCE_SCHEMA}.api_keys VALUES ($1, 'p1', $2)`, [
-      createHash('sha256').update(key).digest('hex'),
-      ['files:write'],
-    ])
-  } finally {
-    await client.end()
-  }
-  return key
-}
-
-async function runBareServer() {
-  const pg = (await import('pg')).default
-  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
-  const client = s3Client(process.env.BENCH_S3_ENDPOINT as string)
-  const bucket = process.env.BENCH_BUCKET as string
-  const app = express()
-  app.use(express.json())
-  app.post('/init', async (req, res) => {
-    try {
-      const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1] ?? ''
-      const { rows } = await pool.query(
-        `SELECT k.project_id, p.slug, k.permissions FROM ${REFERENCE_SCHEMA}.api_keys k JOIN ${REFERENCE_SCHEMA}.projects p ON p.id = k.project_id WHERE k.key_hash = $1`,
-        [createHash('sha256').update(token).digest('hex')],
-      )
-      if (!rows[0]?.permissions.includes('files:write')) return void res.status(401).json({ title: 'Unauthorized' })
-      const { fileName, contentType, size } = req.body as { fileName: string; contentType: string; size: number }
-      const id = randomBytes(12).toString('hex')
-      const objectKey = `${rows[0].slug}/${id}-${fileName}`
-      await pool.query(`INSERT INTO ${REFERENCE_SCHEMA}.uploads (id, project_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5)`, [
-        id,
-        rows[0].project_id,
-        objectKey,
-        contentType,
-        size,
-      ])
-      const command = new PutObjectCommand({ Bucket: bucket, Key: objectKey, ContentType: contentType, ContentLength: size })
-      const url = await getSignedUrl(client, command, { expiresIn: 900, signableHeaders: new Set(['content-type', 'content-length']) })
-      res.status(201).json({ uploadId: id, method: 'PUT', url, headers: { 'Content-Type': contentType } })
-    } catch (error) {
-      res.status(500).json({ title: String(error) })
-    }
-  })
-  const server = app.listen(Number(process.env.BENCH_BARE_PORT), '127.0.0.1', () => console.log('listening'))
-  const stop = () => server.close(() => process.exit(0))
-  process.on('SIGTERM', stop)
-  process.stdin.on('end', stop).resume()
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -243,36 +166,6 @@ async function run(options: Options) {
       `ratio ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'missed'}); ` +
       `peak RSS growth ${growth.toFixed(1)} MB (target < ${TARGET_GROWTH_MB}: ${growth < TARGET_GROWTH_MB ? 'met' : 'missed'})\n`,
   )
-
-  const barePort = await findFreePort()
-  const referenceKey = await prepareReference(database.url)
-  await startChild(
-    'bare',
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--bare-server'],
-    {
-      BENCH_BARE_PORT: String(barePort),
-      DATABASE_URL: database.url,
-      BENCH_S3_ENDPOINT: s3rver.endpoint,
-      BENCH_BUCKET: bucketName,
-      NODE_ENV: 'production',
-    },
-    null,
-  )
-  await waitFor(`http://127.0.0.1:${barePort}/init`, 'POST')
-  const body = JSON.stringify({ fileName: 'photo.jpg', contentType: 'image/jpeg', size: 1_000_000 })
-  console.log(`Upload init: POST, ${options.connections} clients, 2 s warm-up + ${options.initSeconds} s each`)
-  const init = await load(`${origin}/api/v1/uploads/init`, { authorization: `Bearer ${key}` }, body, options)
-  const bare = await load(`http://127.0.0.1:${barePort}/init`, { authorization: `Bearer ${referenceKey}` }, body, options)
-  for (const [label, r] of [
-    ['Carcosa /api/v1/uploads/init', init],
-    ['Express + pg: insert + presign', bare],
-  ] as const) {
-    console.log(
-      `  ${label.padEnd(30)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.non201} non-201)`,
-    )
-  }
-  console.log(`  ratio Carcosa/bare throughput ${(init.rps / bare.rps).toFixed(2)}, p99 ${(init.p99 / bare.p99).toFixed(1)}x`)
-  if (init.non201 > 0 || bare.non201 > 0) process.exitCode = 1
 }
 
 /** One random MiB, repeated with a counter: cheap to produce, so the client spends its time sending. */
@@ -366,25 +259,6 @@ async function verifyStored(s3: S3Client, bucket: string, expected: string) {
   if (hash.digest('hex') !== expected) throw new Error(`the stored object ${newest.Key} differs from the bytes sent`)
 }
 
-async function load(url: string, headers: Record<string, string>, body: string, options: Options) {
-  const once_ = (duration: number) =>
-    new Promise<autocannon.Result>((resolve, reject) => {
-      autocannon(
-        { url, method: 'POST', connections: options.connections, duration, headers: { ...headers, 'content-type': 'application/json' }, body },
-        (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)),
-      )
-    })
-  await once_(2)
-  const result = await once_(options.initSeconds)
-  const created = result.statusCodeStats?.['201']?.count ?? 0
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non201: result.requests.total - created + result.errors,
-  }
-}
-
 async function prepareData(origin: string, bucket: { bucketName: string; endpoint: string }) {
   const call = async (method: string, url: string, token: string, body?: unknown) => {
     const response = await fetch(`${origin}${url}`, {
@@ -468,5 +342,4 @@ function describeMachine() {
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`
 }
 
-if (process.argv.includes('--bare-server')) void runBareServer()
-else void main()
+void main()
