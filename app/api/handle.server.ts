@@ -120,6 +120,7 @@ async function answerOperation(
       params,
       query,
       body,
+      url: input.url,
       get request() {
         return input.request()
       },

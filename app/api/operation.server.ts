@@ -17,6 +17,9 @@ export interface OperationContext<A extends OperationAuth, P, Q, B> {
   params: Output<P>
   query: Output<Q>
   body: Output<B>
+  /** The call's URL (as the host trusts it): enough for an origin, without building the Request. */
+  url: URL
+  /** The Fetch Request, built on first use: for handlers that stream the body or hand it on. */
   request: Request
   meta: RequestMeta
 }

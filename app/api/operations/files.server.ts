@@ -11,8 +11,8 @@ import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
  * The answer to a download: 302 to a short-lived signed URL, or `{ url, expiresAt }` as JSON. Local
  * buckets' URLs point at the origin the caller reached us on (unless APP_URL says otherwise).
  */
-async function downloadAnswer(actor: Actor, fileId: string, request: Request, redirect: 'true' | 'false') {
-  const download = await createFileDownload(actor, fileId, { baseUrl: publicBaseUrl(request) })
+async function downloadAnswer(actor: Actor, fileId: string, url: URL, redirect: 'true' | 'false') {
+  const download = await createFileDownload(actor, fileId, { baseUrl: publicBaseUrl({ url }) })
   if (redirect === 'false') return { url: download.url, expiresAt: download.expiresAt }
   return new Response(null, { status: 302, headers: { Location: download.url, 'Cache-Control': 'no-store' } })
 }
@@ -31,7 +31,7 @@ export const downloadFileOperation = defineOperation({
   status: 200,
   errors: RESOURCE_ERRORS,
   response: z.object({ url: z.string(), expiresAt: z.string() }),
-  handler: ({ actor, params, query, request }) => downloadAnswer(actor, params.id, request, query.redirect),
+  handler: ({ actor, params, query, url }) => downloadAnswer(actor, params.id, url, query.redirect),
 })
 
 export const fileOperations = [

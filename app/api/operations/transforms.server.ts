@@ -52,8 +52,8 @@ export const transformOperations = [
     body: signUrlSchema,
     status: 200,
     errors: [400, 403, 404, 413, 415],
-    handler: ({ actor, body: { projectId, ...input }, request }) =>
-      signTransformUrl(actor, projectOfCall(actor, projectId), input, publicBaseUrl(request)),
+    handler: ({ actor, body: { projectId, ...input }, url }) =>
+      signTransformUrl(actor, projectOfCall(actor, projectId), input, publicBaseUrl({ url })),
   }),
   defineOperation({
     id: 'signTransformUrls',
@@ -67,8 +67,8 @@ export const transformOperations = [
     body: signUrlsSchema,
     status: 200,
     errors: [400, 403, 404, 413, 415],
-    handler: async ({ actor, body: { projectId, items }, request }) => ({
-      items: await signTransformUrls(actor, projectOfCall(actor, projectId), items, publicBaseUrl(request)),
+    handler: async ({ actor, body: { projectId, items }, url }) => ({
+      items: await signTransformUrls(actor, projectOfCall(actor, projectId), items, publicBaseUrl({ url })),
     }),
   }),
   defineOperation({

@@ -38,7 +38,7 @@ export const initUploadOperation = defineOperation({
   body: initUploadSchema,
   status: 201,
   errors: [400, 403, 404, 409, 413, 415, 502],
-  handler: ({ actor, body, request }) => initUpload(actor, body, { baseUrl: publicBaseUrl(request) }),
+  handler: ({ actor, body, url }) => initUpload(actor, body, { baseUrl: publicBaseUrl({ url }) }),
 })
 
 export const completeUploadOperation = defineOperation({
@@ -83,7 +83,7 @@ export const uploadOperations = [
     body: signPartsSchema,
     status: 200,
     errors: [...UPLOAD_ERRORS, 413, 415],
-    handler: ({ actor, params, body, request }) => signUploadParts(actor, params.id, body.partNumbers, { baseUrl: publicBaseUrl(request) }),
+    handler: ({ actor, params, body, url }) => signUploadParts(actor, params.id, body.partNumbers, { baseUrl: publicBaseUrl({ url }) }),
   }),
   defineOperation({
     id: 'recordUploadPart',

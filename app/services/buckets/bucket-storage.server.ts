@@ -28,10 +28,10 @@ export interface BucketCredentials {
 export const localStorageRoot = () => path.join(getConfig().DATA_DIR, 'storage')
 
 /** Origin that local-provider URLs point at: APP_URL, else the origin of the request at hand. */
-export function publicBaseUrl(request?: Request): string {
+export function publicBaseUrl(from?: { url: string | URL }): string {
   const configured = getConfig().APP_URL
   if (configured) return configured
-  if (request) return new URL(request.url).origin
+  if (from) return new URL(from.url).origin
   const { HOST, PORT } = getConfig()
   return `http://${HOST === '0.0.0.0' ? '127.0.0.1' : HOST}:${PORT}`
 }
