@@ -271,7 +271,10 @@ describe('sealing (ADR 028)', () => {
     assert.equal(sealed.action, 'organization.update')
     assert.notEqual(sealed.seq, null)
     // Once sealed, never again.
-    await assert.rejects(prisma.$executeRawUnsafe(`UPDATE "AuditLog" a SET seq = seq + 100, hash = carcosa_audit_hash(a) WHERE id = '${id}'`), /append-only/)
+    await assert.rejects(
+      prisma.$executeRawUnsafe(`UPDATE "AuditLog" a SET seq = seq + 100, hash = carcosa_audit_hash(a) WHERE id = '${id}'`),
+      /append-only/,
+    )
     assert.equal((await verifyAuditChain(owner.actor, { organizationId: organization.id })).ok, true)
   })
 

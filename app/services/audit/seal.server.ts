@@ -110,8 +110,6 @@ export function startAuditSealing(): () => Promise<void> {
   sweep()
   return async () => {
     clearInterval(interval)
-    await sealer()
-      .flush()
-      .catch(warnLater('could not seal audit entries at shutdown'))
+    await sealer().flush().catch(warnLater('could not seal audit entries at shutdown'))
   }
 }
