@@ -50,14 +50,18 @@ async function main() {
   // SKIP_BUILD=1 saves the lint, the type check and the build while iterating on service tests that do
   // not need them (SKIP_BUILD=0 runs them); unit tests never load the build.
   const build = !['1', 'true'].includes(process.env.SKIP_BUILD ?? '') && mode !== 'unit'
-  const lintExit = build ? await run('npx', ['eslint', '.']) : null
-  const formatExit = build ? await run('npx', ['prettier', '--check', '--log-level', 'warn', '.']) : null
+  // ESLint and Prettier read the sources while the packages, the type check and the app build run:
+  // independent work, side by side on the machine's cores.
+  const checks = build
+    ? Promise.all([run('npx', ['eslint', '.']), run('npx', ['prettier', '--check', '--log-level', 'warn', '.'])])
+    : Promise.resolve([null, null] as const)
   if (build) {
     // The packages first: the app's tests import them as built (dist), as their users do.
     if ((await run('npm', ['run', 'build', '--workspaces', '--if-present'])) !== 0) throw new Error('package build failed')
     if ((await run('npx', ['tsc', '--noEmit'])) !== 0) throw new Error('type check failed')
     if ((await run('npx', ['remix', 'build'])) !== 0) throw new Error('remix build failed')
   }
+  const [lintExit, formatExit] = await checks
 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-test-pg-'))
   const database = await startEmbeddedPostgres({ dataDir, password: 'carcosa-test', database: TEMPLATE_DATABASE })

@@ -5,7 +5,7 @@ import { AppError } from '~/utils/errors.server'
 import { findUnsafeInput } from '~/utils/input-guards'
 import { requestMetaOf, type RequestMeta } from '~/utils/request.server'
 import { authenticateBearer } from './authenticate.server'
-import type { Operation } from './operation.server'
+import { JsonText, type Operation } from './operation.server'
 import { answerResponse, problemAnswer, problemAnswerFromError, type TextAnswer } from './problem.server'
 import { applyRateLimit } from './rate-limit.server'
 import { recordRefusedCredential } from '~/services/audit/refused-credential.server'
@@ -135,7 +135,7 @@ async function answerOperation(
     if (operation.status === 204) return { status: 204, headers, body: null }
     // What the host has always sent (Express's res.set adds the charset to JSON types).
     headers['content-type'] = 'application/json; charset=utf-8'
-    return { status: operation.status, headers, body: JSON.stringify(result) }
+    return { status: operation.status, headers, body: result instanceof JsonText ? result.text : JSON.stringify(result) }
   } catch (error) {
     const answer = problemAnswerFromError(error, context.requestId)
     if (rateLimitHeaders) Object.assign(answer.headers, rateLimitHeaders)

@@ -70,6 +70,14 @@ export interface OperationDefinition<
   handler: (context: OperationContext<A, P, Q, B>) => Promise<unknown>
 }
 
+/**
+ * A handler's answer that is already JSON text (written by PostgreSQL for the hottest list), sent as
+ * it is instead of being serialized again.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export type Operation = OperationDefinition<OperationAuth, z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>
 
 export function defineOperation<

@@ -99,6 +99,49 @@ describe('listing files', () => {
     assert.equal(listFilesQuerySchema.safeParse({ contentType: 'image/**' }).success, false)
   })
 
+  test('the API answers the page the service lists, key for key and value for value (PostgreSQL writes its JSON)', async () => {
+    const { owner, project, tenant } = await setup()
+    const acme = await tenant('acme')
+    const files = [
+      await putTestFile(project.id, { name: 'Zoë "quoted" \\ name.png', contentType: 'image/png', tenantId: acme.id }),
+      await putTestFile(project.id, { name: 'plain.txt' }),
+      await putTestFile(project.id, { name: 'photo.jpg', contentType: 'image/jpeg' }),
+    ]
+    await prisma.file.update({
+      where: { id: files[0]!.id },
+      data: { metadata: { caption: 'line\nbreak, "quotes", ünïcode 🚀', nested: { n: 1.5, list: [1, null, true] } }, isPublic: true },
+    })
+    const token = await tokenOf(owner)
+    const viaApi = async (input: Record<string, string>) => {
+      const answer = await api('GET', `/api/v1/files?${new URLSearchParams({ projectId: project.id, ...input })}`, { token })
+      assert.equal(answer.status, 200)
+      return answer.json as unknown
+    }
+    const viaService = async (input: Record<string, string>) => {
+      const { filters, page } = query(input)
+      const { items, nextCursor } = await listFiles(owner.actor, project.id, filters, page)
+      return JSON.parse(JSON.stringify({ items, nextCursor })) as unknown
+    }
+    let cursor: string | undefined
+    for (let pages = 0; pages < 5; pages++) {
+      const input: Record<string, string> = { limit: '2', ...(cursor ? { cursor } : {}) }
+      const expected = (await viaService(input)) as { nextCursor: string | null }
+      assert.deepEqual(await viaApi(input), expected)
+      if (!expected.nextCursor) break
+      cursor = expected.nextCursor
+    }
+    const filtered: Record<string, string>[] = [
+      {},
+      { tenantId: acme.id },
+      { contentType: 'image/*' },
+      { namePrefix: 'zo' },
+      { namePrefix: 'nothing' },
+    ]
+    for (const input of filtered) {
+      assert.deepEqual(await viaApi(input), await viaService(input), JSON.stringify(input))
+    }
+  })
+
   test('the dashboard pages backward with `before` and knows whether earlier files exist', async () => {
     const { owner, project } = await setup()
     const files = []

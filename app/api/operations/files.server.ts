@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import type { Actor } from '~/services/actor'
 import { publicBaseUrl } from '~/services/buckets/bucket-storage.server'
-import { createFileDownload, deleteFile, deleteFiles, getFile, listFiles } from '~/services/files/files.server'
+import { createFileDownload, deleteFile, deleteFiles, getFile, listFilesJson } from '~/services/files/files.server'
 import { bulkDeleteFilesSchema, downloadQuerySchema, listFilesQuerySchema } from '~/services/files/schemas'
 import { projectOfCall } from '~/services/project-scope.server'
-import { defineOperation } from '../operation.server'
+import { defineOperation, JsonText } from '../operation.server'
 import { RESOURCE_ERRORS, WRITE_ERRORS, idParams } from './common.server'
 
 /**
@@ -47,10 +47,8 @@ export const fileOperations = [
     query: listFilesQuerySchema,
     status: 200,
     errors: [400, 403, 404],
-    handler: async ({ actor, query: { projectId, tenantId, contentType, namePrefix, ...page } }) => {
-      const { items, nextCursor } = await listFiles(actor, projectOfCall(actor, projectId), { tenantId, contentType, namePrefix }, page)
-      return { items, nextCursor }
-    },
+    handler: async ({ actor, query: { projectId, tenantId, contentType, namePrefix, ...page } }) =>
+      new JsonText(await listFilesJson(actor, projectOfCall(actor, projectId), { tenantId, contentType, namePrefix }, page)),
   }),
   defineOperation({
     id: 'getFile',

@@ -18,6 +18,17 @@ export const FILE_COLUMNS = Object.keys(fileSelect)
   .map((column) => `"${column}"`)
   .join(', ')
 
+/**
+ * The same columns as PostgreSQL's JSON of a FileView: the keys in toFileView's order, the size a
+ * number, times as JSON.stringify writes a Date (UTC, milliseconds).
+ */
+export const FILE_JSON = `json_build_object(${Object.keys(fileSelect)
+  .map((column) => {
+    const value = column === 'createdAt' || column === 'updatedAt' ? `to_char("${column}", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : `"${column}"`
+    return `'${column}', ${value}`
+  })
+  .join(', ')})`
+
 export interface FileRow {
   id: string
   projectId: string
