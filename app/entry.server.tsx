@@ -10,6 +10,7 @@ import { getRealtimeServer } from '~/api/realtime/realtime-server.server'
 import { answerFromMemory } from '~/services/transforms/fast-path.server'
 import { logger } from '~/utils/logger.server'
 import { NonceProvider } from '~/utils/nonce'
+import { manifestForRender } from '~/utils/render-manifest.server'
 
 const ABORT_DELAY = 5_000
 
@@ -54,11 +55,21 @@ export default function handleRequest(
   const nonce = loadContext.cspNonce
   // Crawlers and no-JS clients get the whole document at once; browsers get it streamed.
   const readyEvent = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady'
+  // The render sees only the routes that can match this URL or its parents: the same HTML, far less route matching.
+  const { location, matches } = remixContext.staticHandlerContext
+  const context: EntryContext = {
+    ...remixContext,
+    manifest: manifestForRender(
+      remixContext.manifest,
+      location.pathname,
+      matches.map((match) => match.route.id),
+    ),
+  }
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false
     const { pipe, abort } = renderToPipeableStream(
       <NonceProvider value={nonce}>
-        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+        <RemixServer context={context} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
       </NonceProvider>,
       {
         nonce,
