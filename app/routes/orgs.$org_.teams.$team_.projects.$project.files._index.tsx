@@ -8,7 +8,7 @@ import { hasPermission } from '~/services/api-keys/permissions'
 import { THUMBNAIL_TYPES } from '~/services/files/download-headers.server'
 import { listFiles, storageTotals } from '~/services/files/files.server'
 import { fileFiltersSchema } from '~/services/files/schemas'
-import { listTenants } from '~/services/tenants/tenants.server'
+import { listTenantNames } from '~/services/tenants/tenants.server'
 import { orRouteError } from '~/utils/route-errors.server'
 import { requireUser } from '~/services/accounts/session-cookie.server'
 import { formatBytes } from '~/utils/sizes'
@@ -51,12 +51,12 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const [page, tenants, totals, projectTotals] = await orRouteError(
     Promise.all([
       listFiles(actor, project.id, filters, { limit: PAGE_SIZE, cursor: query.cursor, before: query.before }),
-      listTenants(actor, project.id, { limit: TENANT_OPTIONS }),
+      listTenantNames(actor, project.id, { limit: TENANT_OPTIONS }),
       storageTotals(actor, project.id, { tenantId: query.tenant }),
       query.tenant ? storageTotals(actor, project.id) : null,
     ]),
   )
-  const tenantNames = new Map(tenants.items.map((tenant) => [tenant.id, tenant.name]))
+  const tenantNames = new Map(tenants.map((tenant) => [tenant.id, tenant.name]))
   return {
     projectId: project.id,
     base,
@@ -75,7 +75,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     })),
     nextCursor: page.nextCursor,
     previousBefore: page.hasPrevious ? (page.items[0]?.id ?? null) : null,
-    tenants: tenants.items.map((tenant) => ({ id: tenant.id, label: `${tenant.name} (${tenant.slug})` })),
+    tenants: tenants.map((tenant) => ({ id: tenant.id, label: `${tenant.name} (${tenant.slug})` })),
     totals,
     projectTotals,
     canUpload: hasPermission(permissions, 'files:write'),

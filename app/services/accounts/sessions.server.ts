@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { getConfig } from '~/utils/config.server'
 import { prisma } from '~/utils/db.server'
 import { notFound } from '~/utils/errors.server'
+import { sql } from '~/utils/sql.server'
 import type { RequestMeta } from '~/utils/request.server'
 import { userActor, type UserActor } from '../actor'
 import { recordAudit } from '../audit/record-audit.server'
@@ -34,13 +35,25 @@ export interface SignedInUser {
   sessionId: string
 }
 
+interface SessionUserRow {
+  expiresAt: Date
+  lastSeenAt: Date
+  id: string
+  email: string
+  name: string
+  createdAt: Date
+}
+
+// Every dashboard page reads this (ADR 019): one hand-written statement, the session with its user.
+const SESSION_USER_SQL = `
+  SELECT s."expiresAt", s."lastSeenAt", u.id, u.email, u.name, u."createdAt"
+    FROM "Session" s JOIN "User" u ON u.id = s."userId"
+   WHERE s.id = $1`
+
 /** The user behind a session token, or null when it is unknown, revoked or expired. */
 export async function getSessionUser(token: string): Promise<SignedInUser | null> {
   const id = sessionIdFor(token)
-  const session = await prisma.session.findUnique({
-    where: { id },
-    select: { expiresAt: true, lastSeenAt: true, user: { select: { id: true, email: true, name: true, createdAt: true } } },
-  })
+  const [session] = await sql<SessionUserRow>(SESSION_USER_SQL, [id])
   if (!session) return null
   if (session.expiresAt.getTime() <= Date.now()) {
     await prisma.session.deleteMany({ where: { id } })
@@ -49,7 +62,7 @@ export async function getSessionUser(token: string): Promise<SignedInUser | null
   if (Date.now() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
     await prisma.session.updateMany({ where: { id }, data: { lastSeenAt: new Date() } })
   }
-  return { user: session.user, sessionId: id }
+  return { user: { id: session.id, email: session.email, name: session.name, createdAt: session.createdAt }, sessionId: id }
 }
 
 export async function listSessions(actor: UserActor) {

@@ -290,9 +290,19 @@ export async function storageTotals(actor: Actor, projectId: string, options: { 
   if (keyTenant && options.tenantId && options.tenantId !== keyTenant) throw notFound('Tenant')
   if (keyTenant) options = { tenantId: keyTenant }
   else if (options.tenantId) await requireTenantInProject(prisma, projectId, options.tenantId)
-  const result = await prisma.file.aggregate({ where: { projectId, tenantId: options.tenantId }, _sum: { size: true }, _count: { _all: true } })
-  return totals(result._sum.size, result._count._all)
+  // One hand-written statement: the files page shows this on every load (ADR 019).
+  const [row] = options.tenantId
+    ? await sql<TotalsRow>(`${TOTALS_SQL} AND "tenantId" = $2`, [projectId, options.tenantId])
+    : await sql<TotalsRow>(TOTALS_SQL, [projectId])
+  return totals(row?.bytes, Number(row?.fileCount ?? 0n))
 }
+
+interface TotalsRow {
+  bytes: bigint | null
+  fileCount: bigint
+}
+
+const TOTALS_SQL = `SELECT SUM(size)::int8 AS bytes, COUNT(*) AS "fileCount" FROM "File" WHERE "projectId" = $1`
 
 /** Bytes and file count of a project and of each of its tenants: aggregates, never file rows. */
 export async function storageStats(actor: Actor, projectId: string): Promise<StorageStats> {
