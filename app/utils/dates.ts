@@ -25,8 +25,30 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 
 const asDate = (value: Date | string | number) => (value instanceof Date ? value : new Date(value))
 
+// The same text without Intl's per-call cost (a page of files writes dozens of times): the month
+// names come from the formatter itself, and the layout is checked against it once at start; any
+// difference (another ICU) keeps Intl for every call.
+const MONTHS = Array.from(
+  { length: 12 },
+  (_, month) => absolute.formatToParts(Date.UTC(2026, month, 15)).find((part) => part.type === 'month')?.value,
+)
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : `${n}`)
+const assembled = (date: Date) =>
+  `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${twoDigits(date.getUTCHours())}:${twoDigits(date.getUTCMinutes())}`
+const assembledMatchesIntl = [
+  Date.UTC(2026, 8, 5, 3, 7),
+  Date.UTC(1999, 11, 31, 23, 59, 59),
+  Date.UTC(2030, 0, 10, 12, 0),
+  Date.UTC(2026, 4, 29, 0, 30),
+]
+  .map((time) => new Date(time))
+  .every((date) => assembled(date) === absolute.format(date))
+
 export function formatDateTime(value: Date | string | number) {
-  return `${absolute.format(asDate(value))} UTC`
+  const date = asDate(value)
+  const year = date.getUTCFullYear()
+  // Invalid dates (Intl throws) and years outside 1-9999 go to Intl.
+  return `${assembledMatchesIntl && year >= 1 && year <= 9999 ? assembled(date) : absolute.format(date)} UTC`
 }
 
 /** "in 59 minutes", "3 hours ago", "yesterday": the largest whole unit, seconds only under a minute. */
