@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream'
+import { Transform, type TransformCallback } from 'node:stream'
 import type { AppLoadContext, EntryContext, HandleErrorFunction } from '@remix-run/node'
 import { createReadableStreamFromReadable } from '@remix-run/node'
 import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
@@ -13,6 +13,37 @@ import { NonceProvider } from '~/utils/nonce'
 import { manifestForRender } from '~/utils/render-manifest.server'
 
 const ABORT_DELAY = 5_000
+
+/**
+ * React's output, passed on in one piece per flush. The renderer writes its HTML in 2 KiB views and
+ * calls `flush()` after each batch it completes; a page's shell is some twenty views, and each would
+ * cross the Response stream, the Express adapter and the socket on its own. Here they are collected
+ * and pushed together when React flushes (and at the end): the same bytes, at the same moments.
+ */
+class FlushedChunks extends Transform {
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
+    callback()
+  }
+
+  flush() {
+    if (this.pending.length === 0) return
+    const pending = this.pending
+    const bytes = this.pendingBytes
+    this.pending = []
+    this.pendingBytes = 0
+    this.push(pending.length === 1 ? pending[0] : Buffer.concat(pending, bytes))
+  }
+
+  override _flush(callback: TransformCallback) {
+    this.flush()
+    callback()
+  }
+}
 
 /**
  * The host (server.ts) calls this as `build.entry.module.transformFastPath` for transform URLs
@@ -75,7 +106,7 @@ export default function handleRequest(
         nonce,
         [readyEvent]() {
           shellRendered = true
-          const body = new PassThrough()
+          const body = new FlushedChunks()
           responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
           resolve(new Response(createReadableStreamFromReadable(body), { headers: responseHeaders, status: responseStatusCode }))
           pipe(body)
