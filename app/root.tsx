@@ -37,9 +37,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   )
 }
 
-/** The banner (and a new key's secret) is read per page: a client-side navigation must not show an old one again. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ currentUrl, nextUrl, defaultShouldRevalidate }) =>
-  defaultShouldRevalidate || currentUrl.pathname !== nextUrl.pathname
+/**
+ * The banner (and a new key's secret) is read per page: a client-side navigation must not show an old one again.
+ * A page that reloads its own data in place (the file browser's live updates call `revalidate()`: same URL, no
+ * submission) keeps the banner it shows; reading the root again would take the already-taken flash and drop it.
+ */
+export const shouldRevalidate: ShouldRevalidateFunction = ({ currentUrl, nextUrl, formMethod, defaultShouldRevalidate }) => {
+  if (!formMethod && currentUrl.href === nextUrl.href) return false
+  return defaultShouldRevalidate || currentUrl.pathname !== nextUrl.pathname
+}
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce()
