@@ -13,6 +13,7 @@ import { issueTokens } from '~/services/accounts/api-tokens.server'
 import { revokeApiKey } from '~/services/api-keys/api-keys.server'
 import { verifyAuditChain } from '~/services/audit/audit-log.server'
 import { pruneAuditLogs } from '~/services/audit/retention.server'
+import { recordAudit } from '~/services/audit/record-audit.server'
 import { sealAuditChain } from '~/services/audit/seal.server'
 import { createTenant } from '~/services/tenants/tenants.server'
 import { createTeam } from '~/services/workspaces/teams.server'
@@ -251,6 +252,40 @@ describe('sealing (ADR 028)', () => {
     assert.equal(sealed.hash.length, 64)
     const head = await prisma.auditChain.findUniqueOrThrow({ where: { key: organization.id } })
     assert.ok(head.lastSeq >= sealed.seq!)
+  })
+
+  test('a steady stream of writes is sealed as it goes, not only once it pauses', async () => {
+    const { owner, organization } = await createWorkspace()
+    const started = Date.now()
+    let written = 0
+    // Four writers back to back for 1.5 s: an entry every few milliseconds, never a pause as long as the sealing delay.
+    const writer = async () => {
+      while (Date.now() - started < 1_500) {
+        await prisma.$transaction((tx) =>
+          recordAudit(tx, owner.actor, testMeta(), {
+            organizationId: organization.id,
+            action: 'organization.update',
+            targetType: 'organization',
+          }),
+        )
+        written++
+      }
+    }
+    const writing = Promise.all([writer(), writer(), writer(), writer()])
+    // Looked at while the writers are still at it: what they wrote in their first 400 ms is sealed by now.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const early = await prisma.auditLog.findMany({
+      where: { organizationId: organization.id, action: 'organization.update', createdAt: { lt: new Date(started + 400) } },
+      select: { seq: true },
+    })
+    const writtenSoFar = written
+    await writing
+    assert.ok(early.length > 0 && written > writtenSoFar, 'the writers were still writing when the entries were looked at')
+    assert.deepEqual(
+      early.filter((entry) => entry.seq === null),
+      [],
+      `${writtenSoFar} writes so far; the first 400 ms' entries are sealed while writing goes on`,
+    )
   })
 
   test("an unsealed entry can receive only its own seal: the app's connection can neither change it nor seal it with a made-up hash", async () => {

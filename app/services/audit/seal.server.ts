@@ -26,7 +26,11 @@ class AuditSealer {
   private running: Promise<void> | null = null
 
   note(chain: string) {
-    this.due.set(chain, { attempt: 0, at: Date.now() + SEAL_DELAYS_MS[0]! })
+    // A chain already due keeps its time: under a steady stream of writes it is still sealed every
+    // SEAL_DELAYS_MS[0], each time with what arrived meanwhile, instead of waiting for a pause.
+    const at = Date.now() + SEAL_DELAYS_MS[0]!
+    const current = this.due.get(chain)
+    this.due.set(chain, { attempt: 0, at: current ? Math.min(current.at, at) : at })
     this.schedule()
   }
 
