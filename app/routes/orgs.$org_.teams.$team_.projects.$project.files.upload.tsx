@@ -50,35 +50,57 @@ const sizeLabel = (bytes: number) =>
 type Phase =
   { phase: 'uploading'; bytes: number; total: number | null } | { phase: 'verifying' } | { phase: 'done' } | { phase: 'failed'; reason: string }
 
+/** The steps an upload passes, in order; the page marks each one reached, so a quick step is never lost. */
+const STEPS = [
+  { step: 'uploading', label: 'Received by Carcosa' },
+  { step: 'verifying', label: 'Checked (size and type)' },
+  { step: 'done', label: 'In the project' },
+] as const
+type Step = (typeof STEPS)[number]['step']
+
+interface UploadProgress {
+  phase: Phase
+  /** Every step reached so far: messages can arrive together and be rendered at once. */
+  reached: ReadonlySet<Step>
+}
+
 /**
  * With JavaScript, the form tags its upload (a random `clientReference` and the file's `size`, set
  * just before it is sent) and follows it on the project's live channel: bytes received by Carcosa,
  * then the server's checks, then done. Without JavaScript those fields stay empty and nothing changes.
  */
 function useUploadPhase(projectId: string) {
-  const [phase, setPhase] = useState<Phase | null>(null)
+  const [progress, setProgress] = useState<UploadProgress | null>(null)
   const reference = useRef<string | null>(null)
   const uploadId = useRef<string | null>(null)
+  const advance = (phase: Phase) =>
+    setProgress((previous) => {
+      const reached = new Set(previous?.reached)
+      if (phase.phase !== 'failed')
+        for (const { step } of STEPS.slice(0, STEPS.findIndex(({ step }) => step === phase.phase) + 1)) reached.add(step)
+      return { phase, reached }
+    })
   const live = useProjectEvents(projectId, (message: LiveMessage) => {
-    const ours = (id: unknown) => id !== undefined && id === uploadId.current
-    if (message.type === 'upload.progress' && reference.current && message.clientReference === reference.current)
+    // Progress and verifying carry the page's reference: either one names the upload, so a missed
+    // progress message (a small file sends one) does not lose the rest.
+    if (reference.current && message.clientReference === reference.current && typeof message.uploadId === 'string')
       uploadId.current = message.uploadId
-    if (message.type === 'upload.progress' && ours(message.uploadId))
-      setPhase({ phase: 'uploading', bytes: message.bytes, total: message.total })
-    else if (message.type === 'upload.verifying' && ours(message.uploadId)) setPhase({ phase: 'verifying' })
-    else if (message.type === 'file.uploaded' && ours(message.data?.uploadId)) setPhase({ phase: 'done' })
-    else if (message.type === 'upload.failed' && ours(message.data?.uploadId)) setPhase({ phase: 'failed', reason: message.data.reason })
+    const ours = (id: unknown) => id !== undefined && id === uploadId.current
+    if (message.type === 'upload.progress' && ours(message.uploadId)) advance({ phase: 'uploading', bytes: message.bytes, total: message.total })
+    else if (message.type === 'upload.verifying' && ours(message.uploadId)) advance({ phase: 'verifying' })
+    else if (message.type === 'file.uploaded' && ours(message.data?.uploadId)) advance({ phase: 'done' })
+    else if (message.type === 'upload.failed' && ours(message.data?.uploadId)) advance({ phase: 'failed', reason: message.data.reason })
   })
   const start = () => {
     reference.current = Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('')
     uploadId.current = null
-    setPhase({ phase: 'uploading', bytes: 0, total: null })
+    setProgress({ phase: { phase: 'uploading', bytes: 0, total: null }, reached: new Set() })
     return reference.current
   }
-  return { phase, live, start }
+  return { progress, live, start }
 }
 
-function PhaseStatus({ phase }: { phase: Phase }) {
+function PhaseStatus({ progress: { phase, reached } }: { progress: UploadProgress }) {
   const percent = phase.phase === 'uploading' && phase.total ? Math.min(100, Math.round((phase.bytes / phase.total) * 100)) : null
   return (
     <div
@@ -106,6 +128,14 @@ function PhaseStatus({ phase }: { phase: Phase }) {
       ) : (
         <p>Failed: {phase.reason}</p>
       )}
+      <ol aria-label="Upload steps" className="flex flex-wrap gap-x-4 text-xs text-slate-600">
+        {STEPS.map(({ step, label }) => (
+          <li key={step} data-step={step} data-reached={reached.has(step) || undefined}>
+            {reached.has(step) ? '✓ ' : '○ '}
+            {label}
+          </li>
+        ))}
+      </ol>
     </div>
   )
 }
@@ -114,7 +144,7 @@ export default function UploadFile() {
   const { projectId, canUpload, hasBucket, tenants, allowedContentTypes, maxBytes } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const busy = useNavigation().state === 'submitting'
-  const { phase, live, start } = useUploadPhase(projectId)
+  const { progress, live, start } = useUploadPhase(projectId)
   const sizeField = useRef<HTMLInputElement>(null)
   const referenceField = useRef<HTMLInputElement>(null)
   const fileField = useRef<HTMLInputElement>(null)
@@ -140,7 +170,9 @@ export default function UploadFile() {
       ) : (
         // Field order matters: the tenant must reach the server before the file's bytes do.
         <Form method="post" encType="multipart/form-data" className="space-y-4" onSubmit={tagUpload} data-live={live ? 'on' : 'off'}>
-          {phase && !(actionData && 'error' in actionData && phase.phase === 'uploading') ? <PhaseStatus phase={phase} /> : null}
+          {progress && !(actionData && 'error' in actionData && progress.phase.phase === 'uploading') ? (
+            <PhaseStatus progress={progress} />
+          ) : null}
           {actionData && 'error' in actionData ? (
             <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
               {actionData.error}
