@@ -1,7 +1,7 @@
 /**
  * `npm test`: runs ESLint and Prettier's check (a finding of either counts as one failed test), builds the app, starts one embedded
  * PostgreSQL for the run, prepares a migrated template database (each test file clones its own from
- * it), runs the node:test suites and then the Playwright suites, and ends with one summary line.
+ * it), runs the node:test suites and the Playwright suites side by side, and ends with one summary line.
  *
  * While working: `npm test -- tests/integration/foo.test.ts` runs just those node:test files;
  * `--unit` (npm run test:unit) the node:test files beside the code in app/, without type check or
@@ -10,6 +10,7 @@
  * Two runs at once in one checkout need their own TEST_RESULTS_DIR (and E2E_PORT for browser tests).
  */
 import { spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -22,10 +23,16 @@ import { startS3rver } from '../tests/support/start-s3rver'
 const RESULTS_DIR = path.resolve(process.env.TEST_RESULTS_DIR ?? '.test-results')
 const TEMPLATE_DATABASE = 'carcosa_template'
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, output?: string) {
   return new Promise<number>((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', env })
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+    // With `output`, what the command prints goes to that file (printed later as one block).
+    const child = spawn(command, args, { stdio: output ? ['ignore', 'pipe', 'pipe'] : 'inherit', env })
+    if (output) {
+      const file = createWriteStream(output)
+      child.stdout!.pipe(file, { end: false })
+      child.stderr!.pipe(file, { end: false })
+      child.on('close', (code, signal) => file.end(() => resolve(code ?? (signal ? 1 : 0))))
+    } else child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
   })
 }
 
@@ -92,6 +99,12 @@ async function main() {
             // The packages' own tests need no database: unit tests.
             ...(mode === 'integration' ? [] : await findTestFiles('packages')),
           ]
+    // The browser suites mostly wait (on Chromium, timers and polling) and node:test leaves a core
+    // idle between files: run side by side, they take about the time of the longer one. Playwright's
+    // output is kept in a file and printed after node:test's, so neither interleaves with the other.
+    const runE2e = mode === 'e2e' || (mode === 'all' && chosen.length === 0)
+    const e2eOutput = mode === 'all' ? path.join(RESULTS_DIR, 'playwright-output.txt') : undefined
+    const e2eRun = runE2e ? runPlaywright(adminUrl, database.url, env, mode === 'e2e' ? args.slice(1) : [], e2eOutput) : Promise.resolve(0)
     const nodeExit =
       mode === 'e2e'
         ? 0
@@ -110,9 +123,9 @@ async function main() {
             ],
             env,
           )
-
-    const runE2e = mode === 'e2e' || (mode === 'all' && chosen.length === 0)
-    const e2eExit = runE2e ? await runPlaywright(adminUrl, database.url, env, mode === 'e2e' ? args.slice(1) : []) : 0
+    if (e2eOutput && runE2e) console.log('\nBrowser tests (Playwright), run beside the node:test suites:')
+    const e2eExit = await e2eRun
+    if (e2eOutput && runE2e) process.stdout.write(await fs.readFile(e2eOutput, 'utf8').catch(() => 'Playwright printed nothing.\n'))
 
     const counts = await summarize()
     if (lintExit !== null) counts[lintExit === 0 ? 'passed' : 'failed'] += 1
@@ -129,7 +142,7 @@ async function main() {
   process.exit(exitCode)
 }
 
-async function runPlaywright(adminUrl: URL, databaseUrl: string, env: NodeJS.ProcessEnv, extraArgs: string[]) {
+async function runPlaywright(adminUrl: URL, databaseUrl: string, env: NodeJS.ProcessEnv, extraArgs: string[], output?: string) {
   const e2eDatabase = 'carcosa_e2e'
   const admin = new pg.Client({ connectionString: adminUrl.toString() })
   await admin.connect()
@@ -140,7 +153,7 @@ async function runPlaywright(adminUrl: URL, databaseUrl: string, env: NodeJS.Pro
   // Named spec files run alone: without --no-deps the js project's dependency would run every no-js spec first.
   const namesSpecs = extraArgs.some((arg) => /\.spec\.ts(:\d+)*$/.test(arg))
   const depsArgs = namesSpecs && !extraArgs.includes('--no-deps') ? ['--no-deps'] : []
-  return run('npx', ['playwright', 'test', ...depsArgs, ...extraArgs], { ...env, E2E_DATABASE_URL: e2eUrl.toString() })
+  return run('npx', ['playwright', 'test', ...depsArgs, ...extraArgs], { ...env, E2E_DATABASE_URL: e2eUrl.toString() }, output)
 }
 
 async function summarize() {
