@@ -13,11 +13,11 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { guardedAgents, type EndpointPolicy } from './endpoint-guard.server'
+import { createS3Presigner, PROBE_KEY } from './s3-presigner.server'
 import { StorageError, listLimit, type StorageAdapter } from './storage-adapter'
 
 export interface S3Connection {
@@ -89,24 +89,26 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
     }
   }
 
+  // The SDK presigns once, to show the bucket's URL shape; every URL after that is signed directly.
+  const presign = createS3Presigner(connection, () => getSignedUrl(client, new GetObjectCommand({ Bucket, Key: PROBE_KEY }), { expiresIn: 60 }))
+
   return {
     async presignPut(key, { contentType, contentLength, expiresInSeconds }) {
-      const command = new PutObjectCommand({ Bucket, Key: key, ContentType: contentType, ContentLength: contentLength })
-      const url = await getSignedUrl(client, command, {
-        expiresIn: expiresInSeconds,
-        signableHeaders: new Set(['content-type', 'content-length']),
+      const url = await presign({
+        method: 'PUT',
+        key,
+        query: { 'x-id': 'PutObject' },
+        headers: { 'content-length': String(contentLength), 'content-type': contentType },
+        expiresInSeconds,
       })
       return { method: 'PUT', url, headers: { 'Content-Type': contentType }, expiresAt: expiry(expiresInSeconds) }
     },
 
     async presignGet(key, { expiresInSeconds, contentDisposition, contentType }) {
-      const command = new GetObjectCommand({
-        Bucket,
-        Key: key,
-        ResponseContentDisposition: contentDisposition,
-        ResponseContentType: contentType,
-      })
-      const url = await getSignedUrl(client, command, { expiresIn: expiresInSeconds })
+      const query: Record<string, string> = { 'x-id': 'GetObject' }
+      if (contentDisposition !== undefined) query['response-content-disposition'] = contentDisposition
+      if (contentType !== undefined) query['response-content-type'] = contentType
+      const url = await presign({ method: 'GET', key, query, expiresInSeconds })
       return { method: 'GET', url, headers: {}, expiresAt: expiry(expiresInSeconds) }
     },
 
@@ -117,8 +119,8 @@ export function createS3Adapter(connection: S3Connection, policy: EndpointPolicy
     },
 
     async presignPart(key, multipartUploadId, partNumber, { expiresInSeconds }) {
-      const command = new UploadPartCommand({ Bucket, Key: key, UploadId: multipartUploadId, PartNumber: partNumber })
-      const url = await getSignedUrl(client, command, { expiresIn: expiresInSeconds })
+      const query = { 'x-id': 'UploadPart', partNumber: String(partNumber), uploadId: multipartUploadId }
+      const url = await presign({ method: 'PUT', key, query, expiresInSeconds })
       return { method: 'PUT', url, headers: {}, expiresAt: expiry(expiresInSeconds) }
     },
 
