@@ -104,7 +104,12 @@ async function main() {
     // output is kept in a file and printed after node:test's, so neither interleaves with the other.
     const runE2e = mode === 'e2e' || (mode === 'all' && chosen.length === 0)
     const e2eOutput = mode === 'all' ? path.join(RESULTS_DIR, 'playwright-output.txt') : undefined
-    const e2eRun = runE2e ? runPlaywright(adminUrl, database.url, env, mode === 'e2e' ? args.slice(1) : [], e2eOutput) : Promise.resolve(0)
+    const e2eRun = runE2e
+      ? runPlaywright(adminUrl, database.url, env, mode === 'e2e' ? args.slice(1) : [], e2eOutput).catch((error: unknown) => {
+          console.error('The browser tests could not start:', error)
+          return 1
+        })
+      : Promise.resolve(0)
     const nodeExit =
       mode === 'e2e'
         ? 0
