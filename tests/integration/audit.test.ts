@@ -1,6 +1,7 @@
 import '../support/test-database'
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, test } from 'node:test'
+import pg from 'pg'
 import type { UserActor } from '~/services/actor'
 import { changePasswordSchema, registerSchema, updateProfileSchema } from '~/services/accounts/schemas'
 import { createSession, getSessionUser, revokeSession, sessionIdFor } from '~/services/accounts/sessions.server'
@@ -169,38 +170,58 @@ describe('the change and its audit entry are one transaction', () => {
     assert.equal(await writtenBy('AuditLog', auditId), await writtenBy(table, id), `${rows[0]?.action} and its change share a transaction`)
   }
 
+  /**
+   * Runs `fn` while every audit chain's head is locked: the sealer (ADR 028), which rewrites an entry
+   * moments after it is written and so gives it a new xmin, waits until the comparisons are done.
+   * Writers are not held: appending an entry does not touch an existing head.
+   */
+  async function withSealingHeld(fn: () => Promise<void>) {
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await client.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT key FROM "AuditChain" FOR UPDATE')
+      await fn()
+    } finally {
+      await client.query('ROLLBACK').catch(() => {})
+      await client.end()
+    }
+  }
+
   test('updates and creations are written by the same database transaction as their entry', async () => {
     const { owner, organization, team, project } = await createWorkspace()
     const joiner = await createTestUser()
+    // Both chains this test writes to (the organization's, and the one of entries without one) exist now.
+    await withSealingHeld(async () => {
+      await assertSameTransaction('Organization', organization.id, () =>
+        updateOrganization(
+          owner.actor,
+          organization.id,
+          updateOrganizationSchema.parse({ name: 'Same Tx', slug: `same-tx-${Date.now().toString(36)}` }),
+        ),
+      )
+      await assertSameTransaction('Team', team.id, () =>
+        updateTeam(owner.actor, team.id, updateTeamSchema.parse({ name: 'Same Tx Team', slug: 'same-tx-team' })),
+      )
+      await assertSameTransaction('Project', project.id, () =>
+        updateProject(owner.actor, project.id, updateProjectSchema.parse({ name: 'Same Tx Project', slug: 'same-tx-project' })),
+      )
+      await assertSameTransaction('User', owner.user.id, () => updateProfile(owner.actor, updateProfileSchema.parse({ name: 'Same Tx Owner' })))
 
-    await assertSameTransaction('Organization', organization.id, () =>
-      updateOrganization(
-        owner.actor,
-        organization.id,
-        updateOrganizationSchema.parse({ name: 'Same Tx', slug: `same-tx-${Date.now().toString(36)}` }),
-      ),
-    )
-    await assertSameTransaction('Team', team.id, () =>
-      updateTeam(owner.actor, team.id, updateTeamSchema.parse({ name: 'Same Tx Team', slug: 'same-tx-team' })),
-    )
-    await assertSameTransaction('Project', project.id, () =>
-      updateProject(owner.actor, project.id, updateProjectSchema.parse({ name: 'Same Tx Project', slug: 'same-tx-project' })),
-    )
-    await assertSameTransaction('User', owner.user.id, () => updateProfile(owner.actor, updateProfileSchema.parse({ name: 'Same Tx Owner' })))
+      const { invitation, token } = await createInvitation(owner.actor, organization.id, 'MEMBER')
+      const invitationEntry = await prisma.auditLog.findFirstOrThrow({ where: { action: 'invitation.create', targetId: invitation.id } })
+      assert.equal(await writtenBy('AuditLog', invitationEntry.id), await writtenBy('Invitation', invitation.id))
 
-    const { invitation, token } = await createInvitation(owner.actor, organization.id, 'MEMBER')
-    const invitationEntry = await prisma.auditLog.findFirstOrThrow({ where: { action: 'invitation.create', targetId: invitation.id } })
-    assert.equal(await writtenBy('AuditLog', invitationEntry.id), await writtenBy('Invitation', invitation.id))
+      await assertSameTransaction('Invitation', invitation.id, () => acceptInvitation(joiner.actor, token))
+      const membership = await prisma.organizationMember.findFirstOrThrow({ where: { organizationId: organization.id, userId: joiner.user.id } })
+      assert.equal(await writtenBy('OrganizationMember', membership.id), await writtenBy('Invitation', invitation.id))
 
-    await assertSameTransaction('Invitation', invitation.id, () => acceptInvitation(joiner.actor, token))
-    const membership = await prisma.organizationMember.findFirstOrThrow({ where: { organizationId: organization.id, userId: joiner.user.id } })
-    assert.equal(await writtenBy('OrganizationMember', membership.id), await writtenBy('Invitation', invitation.id))
-
-    await assertSameTransaction('OrganizationMember', membership.id, () =>
-      changeMemberRole(owner.actor, organization.id, membership.id, 'ADMIN'),
-    )
-    const teamMember = await addTeamMember(owner.actor, team.id, joiner.user.id, 'MEMBER')
-    await assertSameTransaction('TeamMember', teamMember.id, () => changeTeamMemberRole(owner.actor, team.id, teamMember.id, 'ADMIN'))
+      await assertSameTransaction('OrganizationMember', membership.id, () =>
+        changeMemberRole(owner.actor, organization.id, membership.id, 'ADMIN'),
+      )
+      const teamMember = await addTeamMember(owner.actor, team.id, joiner.user.id, 'MEMBER')
+      await assertSameTransaction('TeamMember', teamMember.id, () => changeTeamMemberRole(owner.actor, team.id, teamMember.id, 'ADMIN'))
+    })
   })
 
   // A test-only trigger in this file's own database makes writing chosen audit actions fail, to show
