@@ -24,7 +24,7 @@ let output = ''
 before(async () => {
   port = await freePort()
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-host-'))
-  child = spawn(path.resolve('node_modules/.bin/tsx'), ['server.ts'], {
+  child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     env: {
       ...process.env,
       NODE_ENV: 'test',

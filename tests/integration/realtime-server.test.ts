@@ -37,7 +37,7 @@ let dataDir: string
 /** `tsx server.ts` on a free loopback port, on this file's database; resolves once it listens. */
 async function startInstance(env: Record<string, string> = {}): Promise<Instance> {
   const port = await freePort()
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,

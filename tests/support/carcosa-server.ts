@@ -42,7 +42,9 @@ export interface CarcosaProcess {
 export async function startCarcosaProcess(env: Record<string, string> = {}, options: { port?: number } = {}): Promise<CarcosaProcess> {
   const port = options.port ?? (await freePort())
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'carcosa-sdk-server-'))
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
+  // `node --import tsx`, as production runs it: the tsx CLI relays a SIGTERM to its child and, when the
+  // child does not confirm within 30 ms (a busy machine), kills it with SIGKILL: no shutdown would run.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
