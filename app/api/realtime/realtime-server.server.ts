@@ -129,9 +129,8 @@ export function createRealtimeServer(options: { hub?: RealtimeHub; limits?: Real
           new Promise<void>((resolve) => {
             ws.once('close', () => resolve())
             ws.close(1001, 'server shutting down')
-            // A client that does not answer the close handshake within 5 s is cut off (a busy client
-            // may take a second or two; cut off sooner, it sees 1006 instead of 1001).
-            setTimeout(() => ws.terminate(), 5_000).unref()
+            // A client that does not answer the close handshake is cut off.
+            setTimeout(() => ws.terminate(), 2_000).unref()
           }),
       )
       await Promise.all(closed)
