@@ -17,7 +17,7 @@ import { startJobRunner } from '~/services/jobs/runner.server'
 import type { answerFromMemory as TransformFastPath } from '~/services/transforms/fast-path.server'
 import { startUsageFlushing } from '~/services/usage/flush.server'
 import { startAuditSealing } from '~/services/audit/seal.server'
-import type { realtimeUpgrade as RealtimeUpgrade, serveApi as ServeApi } from '~/entry.server'
+import type { realtimeUpgrade as RealtimeUpgrade, serveApi as ServeApi, warmUp as WarmUp } from '~/entry.server'
 import { LOCAL_STORAGE_PATH } from '~/storage/local-adapter.server'
 import { ConfigError } from '~/utils/config.server'
 import { prepareRuntime, type Runtime } from '~/utils/boot.server'
@@ -252,6 +252,9 @@ async function serve(runtime: Runtime) {
     if (!res.headersSent) res.status(500).type('text/plain').send(`Internal error (request ${res.locals.requestId})`)
   })
 
+  const warmUp = (build.entry.module as { warmUp?: typeof WarmUp }).warmUp
+  const health = await warmUp?.()
+  if (health && !health.healthy) logger.warn({ database: health.database }, 'the database did not answer the first query; /api/v1/health answers 503 until it does')
   // Background work starts before the port opens, so a running server always relays its events.
   await prepareJobStore(runtime.databaseUrl)
   const jobs = await startJobRunner({ databaseUrl: runtime.databaseUrl })

@@ -7,6 +7,7 @@ import { renderToPipeableStream } from 'react-dom/server'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { getRealtimeServer } from '~/api/realtime/realtime-server.server'
+import { checkHealth } from '~/services/health/check-health.server'
 import { answerFromMemory } from '~/services/transforms/fast-path.server'
 import { logger } from '~/utils/logger.server'
 import { NonceProvider } from '~/utils/nonce'
@@ -68,6 +69,13 @@ export { isApiPath } from '~/api/router.server'
  * endpoint lives in the build so it authenticates through the same modules (and caches) as the API.
  */
 export const realtimeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => getRealtimeServer().handleUpgrade(req, socket, head)
+
+/**
+ * The host awaits this before it opens the port: the build's first query loads Prisma's query
+ * compiler and opens a pool connection, which on a busy machine can outlast the health check's
+ * two seconds, so a server that says it is running must already have paid for it.
+ */
+export const warmUp = () => checkHealth()
 
 /** Unexpected errors go to the log (never to the client); unknown URLs and aborted requests do not. */
 export const handleError: HandleErrorFunction = (error, { request }) => {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { after, afterEach, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { testDatabaseUrl } from '../support/test-database'
 import { createTestApiKey, createWorkspace } from '../support/factories'
@@ -34,7 +34,7 @@ const instances: Instance[] = []
 const clients: TestRealtimeClient[] = []
 let dataDir: string
 
-/** `tsx server.ts` on a free loopback port, on this file's database; resolves once it listens. */
+/** `node --import tsx server.ts` on a free loopback port, on this file's database; resolves once it listens. */
 async function startInstance(env: Record<string, string> = {}): Promise<Instance> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
@@ -103,17 +103,29 @@ before(async () => {
   await attachS3Bucket(projectA)
 })
 
-after(async () => {
-  for (const client of clients) client.ws.terminate()
-  for (const instance of instances) {
+/**
+ * Ends every client and instance a test started, also when it failed midway: an instance left running
+ * on this database would relay the next test's events itself (SKIP LOCKED shares the outbox) and
+ * publish them where that test does not listen.
+ */
+async function stopEverything() {
+  for (const client of clients.splice(0)) client.ws.terminate()
+  for (const instance of instances.splice(0)) {
     if (instance.child.exitCode !== null || !instance.child.pid) continue
-    // The child leads its own process group: this reaches tsx and node.
+    // The child leads its own process group.
     try {
       process.kill(-instance.child.pid, 'SIGKILL')
     } catch {
-      // already gone
+      continue // already gone
     }
+    await instance.exited
   }
+}
+
+afterEach(stopEverything)
+
+after(async () => {
+  await stopEverything()
   await fs.rm(dataDir, { recursive: true, force: true })
 })
 
