@@ -45,7 +45,8 @@ export default defineConfig({
     { name: 'js', use: { ...chromium, javaScriptEnabled: true }, dependencies: ['no-js'], testIgnore: /host\.spec\.ts/ },
   ],
   webServer: {
-    command: 'npx tsx server.ts',
+    // As production starts it (the tsx CLI would SIGKILL the server if its shutdown took over 30 ms).
+    command: 'node --import tsx server.ts',
     url: `${baseURL}/api/v1/health`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -254,7 +254,8 @@ async function serve(runtime: Runtime) {
 
   const warmUp = (build.entry.module as { warmUp?: typeof WarmUp }).warmUp
   const health = await warmUp?.()
-  if (health && !health.healthy) logger.warn({ database: health.database }, 'the database did not answer the first query; /api/v1/health answers 503 until it does')
+  if (health && !health.healthy)
+    logger.warn({ database: health.database }, 'the database did not answer the first query; /api/v1/health answers 503 until it does')
   // Background work starts before the port opens, so a running server always relays its events.
   await prepareJobStore(runtime.databaseUrl)
   const jobs = await startJobRunner({ databaseUrl: runtime.databaseUrl })
