@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type http from 'node:http'
 import type { Duplex } from 'node:stream'
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createRequestHandler } from '@remix-run/express'
@@ -221,8 +222,10 @@ async function serve(runtime: Runtime) {
   // Fingerprinted build assets never change; everything else in public/ may.
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y', index: false }))
   const publicFiles = express.static('public', { maxAge: '1h', index: false })
-  // API calls never name a file in public/: spare them the file-system lookup.
-  app.use((req, res, next) => (req.path.startsWith('/api/') ? next() : publicFiles(req, res, next)))
+  // Only paths under one of public/'s top-level names can be a file there: dashboard pages and API
+  // calls are spared a file-system lookup each. (A new top-level name in public/ needs a restart.)
+  const publicNames = new Set(await fs.readdir('public').catch(() => [] as string[]))
+  app.use((req, res, next) => (publicNames.has(firstSegment(req.path)) ? publicFiles(req, res, next) : next()))
 
   // Dashboard requests that change state must come from our own pages (the API uses bearer tokens;
   // local-storage URLs carry their own signature, and any origin may PUT to them, as to a bucket).
@@ -279,6 +282,16 @@ async function serve(runtime: Runtime) {
     logger.warn(`could not record the server's URL in DATA_DIR: ${error.message}`),
   )
   return { server, jobs, stopUsageFlushing: startUsageFlushing(), stopAuditSealing: startAuditSealing() }
+}
+
+/** `favicon.svg` of `/favicon.svg`, `build` of `/build/x.js`: percent-decoded as serve-static decodes it. */
+function firstSegment(pathname: string) {
+  const segment = pathname.slice(1).split('/', 1)[0] ?? ''
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
 }
 
 /** The headers a middleware that always sets the same ones sets, taken once. */

@@ -179,3 +179,16 @@ test('a JSON body over the limit sent chunked gets the same 413 as one with a Co
   // The server is still answering afterwards.
   assert.equal((await raw('GET', '/api/v1/health')).status, 200)
 })
+
+test('files in public/ are served, with an hour of caching; other paths never reach them', async () => {
+  for (const file of ['/favicon.svg', '/robots.txt', '/favicon%2Esvg']) {
+    const answer = await raw('GET', file)
+    assert.equal(answer.status, 200, file)
+    assert.match(String(answer.headers['cache-control']), /max-age=3600/, file)
+  }
+  // A public file's name under another path is that path's page (here the sign-in redirect), not the file.
+  const underPage = await raw('GET', '/orgs/favicon.svg')
+  assert.equal(underPage.status, 302)
+  assert.doesNotMatch(String(underPage.headers['content-type']), /svg/)
+  assert.equal((await raw('GET', '/no-such-file.svg')).status, 404)
+})
