@@ -1,4 +1,4 @@
-import '../support/test-database'
+import { testDatabaseUrl } from '../support/test-database'
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, test } from 'node:test'
 import pg from 'pg'
@@ -176,7 +176,7 @@ describe('the change and its audit entry are one transaction', () => {
    * Writers are not held: appending an entry does not touch an existing head.
    */
   async function withSealingHeld(fn: () => Promise<void>) {
-    const client = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    const client = new pg.Client({ connectionString: testDatabaseUrl })
     await client.connect()
     try {
       await client.query('BEGIN')
